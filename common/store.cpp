@@ -1,0 +1,788 @@
+#include "store.h"
+
+#include "logging.h"
+#include "sqltransaction.h"
+#include "store_p.h"
+
+#include <QAtomicInteger>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QTemporaryDir>
+
+#include <limits>
+
+namespace {
+
+// SQLite primary result codes, as QSqlError::nativeErrorCode() reports them.
+constexpr int SqliteBusy = 5;
+constexpr int SqliteLocked = 6;
+constexpr int SqliteFull = 13;
+constexpr int SqliteConstraint = 19;
+
+constexpr int BusyTimeoutMs = 10000;
+
+QAtomicInteger<quint64> connectionCounter;
+
+qint64 toMs(const QDateTime &time)
+{
+    return time.toMSecsSinceEpoch();
+}
+
+QDateTime fromMs(const QVariant &value)
+{
+    if (value.isNull())
+        return {};
+    return QDateTime::fromMSecsSinceEpoch(value.toLongLong(), Qt::UTC);
+}
+
+QString addressesToJson(const QList<MailAddress> &addresses)
+{
+    QJsonArray array;
+    for (const MailAddress &address : addresses)
+        array.append(QJsonObject{{QStringLiteral("name"), address.name}, {QStringLiteral("address"), address.address}});
+    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
+}
+
+QList<MailAddress> addressesFromJson(const QString &json)
+{
+    QList<MailAddress> addresses;
+    const QJsonArray array = QJsonDocument::fromJson(json.toUtf8()).array();
+    for (const QJsonValue &value : array) {
+        const QJsonObject object = value.toObject();
+        addresses.append({object.value(u"name").toString(), object.value(u"address").toString()});
+    }
+    return addresses;
+}
+
+QString attachmentsToJson(const QList<AttachmentInfo> &attachments)
+{
+    QJsonArray array;
+    for (const AttachmentInfo &attachment : attachments) {
+        array.append(QJsonObject{{QStringLiteral("index"), attachment.index},
+                                 {QStringLiteral("filename"), attachment.filename},
+                                 {QStringLiteral("contentType"), attachment.contentType},
+                                 {QStringLiteral("size"), attachment.size}});
+    }
+    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
+}
+
+QList<AttachmentInfo> attachmentsFromJson(const QString &json)
+{
+    QList<AttachmentInfo> attachments;
+    const QJsonArray array = QJsonDocument::fromJson(json.toUtf8()).array();
+    for (const QJsonValue &value : array) {
+        const QJsonObject object = value.toObject();
+        attachments.append({object.value(u"index").toInt(), object.value(u"filename").toString(),
+                            object.value(u"contentType").toString(),
+                            object.value(u"size").toInteger()});
+    }
+    return attachments;
+}
+
+Account accountFromQuery(const QSqlQuery &query)
+{
+    return Account{query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
+                   fromMs(query.value(3))};
+}
+
+// Reads the columns of StoreSchema::folderPageSql() (and entry()).
+MailboxEntry entryFromQuery(const QSqlQuery &query)
+{
+    MailboxEntry entry;
+    entry.id = query.value(0).toLongLong();
+    entry.ownerId = query.value(1).toLongLong();
+    entry.folder = folderFromName(query.value(2).toString()).value_or(Folder::Inbox);
+    entry.seen = query.value(3).toBool();
+    entry.messageId = query.value(4).toLongLong();
+    entry.receivedAt = fromMs(query.value(5));
+    entry.size = query.value(6).toLongLong();
+    MessageSummary &summary = entry.summary;
+    summary.from = {query.value(7).toString(), query.value(8).toString()};
+    summary.to = addressesFromJson(query.value(9).toString());
+    summary.cc = addressesFromJson(query.value(10).toString());
+    summary.subject = query.value(11).toString();
+    summary.date = fromMs(query.value(12));
+    summary.messageId = query.value(13).toString();
+    summary.inReplyTo = query.value(14).toString();
+    summary.preview = query.value(15).toString();
+    summary.attachments = attachmentsFromJson(query.value(16).toString());
+    return entry;
+}
+
+} // namespace
+
+QString folderName(Folder folder)
+{
+    return folder == Folder::Inbox ? QStringLiteral("inbox") : QStringLiteral("sent");
+}
+
+std::optional<Folder> folderFromName(QStringView name)
+{
+    if (name == u"inbox")
+        return Folder::Inbox;
+    if (name == u"sent")
+        return Folder::Sent;
+    return std::nullopt;
+}
+
+Store::Store()
+    : m_connectionName(QStringLiteral("mailroom-store-%1").arg(connectionCounter.fetchAndAddRelaxed(1)))
+{
+}
+
+Store::~Store()
+{
+    close();
+}
+
+int Store::latestSchemaVersion()
+{
+    return int(StoreSchema::migrations().size());
+}
+
+QSqlDatabase Store::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+bool Store::isOpen() const
+{
+    return QSqlDatabase::contains(m_connectionName) && database().isOpen();
+}
+
+void Store::close()
+{
+    if (!QSqlDatabase::contains(m_connectionName))
+        return;
+    {
+        QSqlDatabase db = database();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+bool Store::fail(Error error, const QString &text)
+{
+    m_error = error;
+    m_errorText = text;
+    return false;
+}
+
+bool Store::failQuery(const QSqlQuery &query, const QString &what)
+{
+    const QSqlError sqlError = query.lastError();
+    const int code = sqlError.nativeErrorCode().toInt();
+    Error error = Error::Failed;
+    if (code == SqliteFull)
+        error = Error::DiskFull;
+    else if (code == SqliteBusy || code == SqliteLocked)
+        error = Error::Busy;
+    else if (code == SqliteConstraint)
+        error = Error::AlreadyExists;
+    qCWarning(lcStore) << what << "failed:" << sqlError.text();
+    return fail(error, what + QStringLiteral(": ") + sqlError.text());
+}
+
+void Store::clearError()
+{
+    m_error = Error::None;
+    m_errorText.clear();
+}
+
+bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
+{
+    close();
+    clearError();
+    m_path = path;
+    const QFileInfo info(path);
+    if (mode == OpenMode::MustExist && !info.exists())
+        return fail(Error::NotFound, QStringLiteral("no database at %1").arg(path));
+    if (info.exists() && !info.isFile())
+        return fail(Error::Failed, QStringLiteral("%1 is not a file").arg(path));
+    if (!info.dir().exists())
+        return fail(Error::NotFound, QStringLiteral("directory %1 does not exist").arg(info.absolutePath()));
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
+        return fail(Error::Failed, QStringLiteral("Qt's SQLite driver is missing: install libqt6sql6-sqlite"));
+
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(BusyTimeoutMs));
+        if (!db.open()) {
+            const QString text = db.lastError().text();
+            close();
+            return fail(Error::Failed, QStringLiteral("cannot open database %1: %2").arg(path, text));
+        }
+    }
+    int version = 0;
+    if (!configureConnection() || !checkIdentity(&version) || !migrate(version, schemaVersion)) {
+        const Error error = m_error;
+        const QString text = m_errorText;
+        close();
+        return fail(error, text);
+    }
+    qCDebug(lcStore) << "opened" << path << "at schema version" << schemaVersion;
+    return true;
+}
+
+bool Store::configureConnection()
+{
+    QSqlQuery query(database());
+    // A file that is not SQLite fails here, on the first read of its header.
+    if (!query.exec(QStringLiteral("PRAGMA journal_mode = WAL")) || !query.next())
+        return fail(Error::Failed, QStringLiteral("%1 is not a usable SQLite database: %2")
+                                       .arg(m_path, query.lastError().text()));
+    if (query.value(0).toString() != u"wal")
+        return fail(Error::Failed, QStringLiteral("%1: cannot switch to WAL mode").arg(m_path));
+    for (const QString &pragma : {QStringLiteral("PRAGMA foreign_keys = ON"), QStringLiteral("PRAGMA synchronous = FULL"),
+                                  QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs)}) {
+        if (!query.exec(pragma))
+            return failQuery(query, pragma);
+    }
+    if (!query.exec(QStringLiteral("PRAGMA foreign_keys")) || !query.next() || query.value(0).toInt() != 1)
+        return fail(Error::Failed, QStringLiteral("this SQLite cannot enforce foreign keys"));
+    return true;
+}
+
+bool Store::checkIdentity(int *version)
+{
+    QSqlQuery query(database());
+    if (!query.exec(QStringLiteral("SELECT (SELECT application_id FROM pragma_application_id),"
+                                   " (SELECT user_version FROM pragma_user_version),"
+                                   " (SELECT count(*) FROM sqlite_schema)"))
+        || !query.next())
+        return failQuery(query, QStringLiteral("reading the schema version of %1").arg(m_path));
+    const int applicationId = query.value(0).toInt();
+    *version = query.value(1).toInt();
+    const qint64 objects = query.value(2).toLongLong();
+    if (applicationId != StoreSchema::ApplicationId && !(applicationId == 0 && *version == 0 && objects == 0))
+        return fail(Error::Failed, QStringLiteral("%1 is not a Mailroom database").arg(m_path));
+    if (*version > latestSchemaVersion())
+        return fail(Error::Failed,
+                    QStringLiteral("%1 has schema version %2, newer than this Mailroom knows (%3): upgrade Mailroom")
+                        .arg(m_path)
+                        .arg(*version)
+                        .arg(latestSchemaVersion()));
+    return true;
+}
+
+bool Store::migrate(int from, int to)
+{
+    const QList<QStringList> &steps = StoreSchema::migrations();
+    for (int version = from + 1; version <= to; ++version) {
+        SqlWriteTransaction transaction(database());
+        if (!transaction.isActive())
+            return fail(Error::Busy, QStringLiteral("cannot start migration %1: %2")
+                                         .arg(version)
+                                         .arg(transaction.lastError().text()));
+        // Another process may have migrated while we waited for the lock.
+        QSqlQuery query(database());
+        if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next())
+            return failQuery(query, QStringLiteral("reading the schema version"));
+        if (query.value(0).toInt() >= version)
+            continue;
+        for (const QString &statement : steps.at(version - 1)) {
+            if (!query.exec(statement))
+                return failQuery(query, QStringLiteral("migration %1").arg(version));
+        }
+        // PRAGMA takes no bound values; the number is ours, not input.
+        if (!query.exec(QStringLiteral("PRAGMA user_version = %1").arg(version)))
+            return failQuery(query, QStringLiteral("migration %1").arg(version));
+        query.finish();
+        if (!transaction.commit())
+            return fail(Error::Failed, QStringLiteral("committing migration %1: %2")
+                                           .arg(version)
+                                           .arg(transaction.lastError().text()));
+        qCInfo(lcStore) << "migrated" << m_path << "to schema version" << version;
+    }
+    return true;
+}
+
+int Store::schemaVersion()
+{
+    QSqlQuery query(database());
+    if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next())
+        return 0;
+    return query.value(0).toInt();
+}
+
+std::optional<Account> Store::createAccount(const QString &username, const QString &passwordHash,
+                                            const QDateTime &createdAt)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)"));
+    query.addBindValue(username);
+    query.addBindValue(passwordHash);
+    query.addBindValue(toMs(createdAt));
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("creating account %1").arg(username));
+        return std::nullopt;
+    }
+    qCInfo(lcStore) << "created account" << username;
+    return Account{query.lastInsertId().toLongLong(), username, passwordHash,
+                   QDateTime::fromMSecsSinceEpoch(toMs(createdAt), Qt::UTC)};
+}
+
+std::optional<Account> Store::findAccount(const QString &username)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"));
+    query.addBindValue(username);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("looking up account %1").arg(username));
+        return std::nullopt;
+    }
+    if (!query.next()) {
+        fail(Error::NotFound, QStringLiteral("no account %1").arg(username));
+        return std::nullopt;
+    }
+    return accountFromQuery(query);
+}
+
+std::optional<Account> Store::findAccount(qint64 id)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE id = ?"));
+    query.addBindValue(id);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("looking up account %1").arg(id));
+        return std::nullopt;
+    }
+    if (!query.next()) {
+        fail(Error::NotFound, QStringLiteral("no account with id %1").arg(id));
+        return std::nullopt;
+    }
+    return accountFromQuery(query);
+}
+
+std::optional<QList<Account>> Store::listAccounts()
+{
+    clearError();
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts ORDER BY id"))) {
+        failQuery(query, QStringLiteral("listing accounts"));
+        return std::nullopt;
+    }
+    QList<Account> accounts;
+    while (query.next())
+        accounts.append(accountFromQuery(query));
+    return accounts;
+}
+
+bool Store::setPasswordHash(qint64 accountId, const QString &passwordHash)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("UPDATE accounts SET password_hash = ? WHERE id = ?"));
+    query.addBindValue(passwordHash);
+    query.addBindValue(accountId);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("setting the password of account %1").arg(accountId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
+    return true;
+}
+
+bool Store::deleteAccount(qint64 accountId)
+{
+    clearError();
+    // Foreign keys cascade to tokens and entries; the trigger drops messages
+    // no mailbox shows any more. One statement, so one atomic change.
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM accounts WHERE id = ?"));
+    query.addBindValue(accountId);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("deleting account %1").arg(accountId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
+    qCInfo(lcStore) << "deleted account" << accountId;
+    return true;
+}
+
+std::optional<Delivery> Store::deliver(const NewMessage &message)
+{
+    clearError();
+    SqlWriteTransaction transaction(database());
+    if (!transaction.isActive()) {
+        fail(Error::Busy, QStringLiteral("cannot start the delivery: %1").arg(transaction.lastError().text()));
+        return std::nullopt;
+    }
+    Delivery delivery;
+    {
+        const MessageSummary &summary = message.summary;
+        QSqlQuery insert(database());
+        insert.prepare(QStringLiteral(
+            "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
+            " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        insert.addBindValue(toMs(message.receivedAt));
+        insert.addBindValue(qint64(message.raw.size()));
+        insert.addBindValue(summary.from.name);
+        insert.addBindValue(summary.from.address);
+        insert.addBindValue(addressesToJson(summary.to));
+        insert.addBindValue(addressesToJson(summary.cc));
+        insert.addBindValue(summary.subject);
+        insert.addBindValue(summary.date.isValid() ? QVariant(toMs(summary.date)) : QVariant(QMetaType::fromType<qint64>()));
+        insert.addBindValue(summary.messageId);
+        insert.addBindValue(summary.inReplyTo);
+        insert.addBindValue(summary.preview);
+        insert.addBindValue(attachmentsToJson(summary.attachments));
+        insert.addBindValue(message.raw);
+        if (!insert.exec()) {
+            failQuery(insert, QStringLiteral("storing a message"));
+            return std::nullopt;
+        }
+        delivery.messageId = insert.lastInsertId().toLongLong();
+
+        QSqlQuery addEntry(database());
+        addEntry.prepare(QStringLiteral(
+            "INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?)"));
+        const auto add = [&](qint64 ownerId, Folder folder) -> std::optional<qint64> {
+            addEntry.bindValue(0, ownerId);
+            addEntry.bindValue(1, folderName(folder));
+            addEntry.bindValue(2, delivery.messageId);
+            addEntry.bindValue(3, folder == Folder::Sent);
+            if (!addEntry.exec()) {
+                failQuery(addEntry, QStringLiteral("adding the message to %1 of account %2")
+                                        .arg(folderName(folder))
+                                        .arg(ownerId));
+                return std::nullopt;
+            }
+            return addEntry.lastInsertId().toLongLong();
+        };
+        QList<qint64> recipients;
+        for (qint64 recipient : message.recipientIds) {
+            if (!recipients.contains(recipient))
+                recipients.append(recipient);
+        }
+        for (qint64 recipient : recipients) {
+            const auto id = add(recipient, Folder::Inbox);
+            if (!id)
+                return std::nullopt;
+            delivery.inboxEntryIds.append(*id);
+        }
+        if (message.senderId) {
+            const auto id = add(message.senderId, Folder::Sent);
+            if (!id)
+                return std::nullopt;
+            delivery.sentEntryId = *id;
+        }
+    }
+    if (!transaction.commit()) {
+        const QSqlError error = transaction.lastError();
+        fail(error.nativeErrorCode().toInt() == SqliteFull ? Error::DiskFull : Error::Failed,
+             QStringLiteral("committing a delivery: %1").arg(error.text()));
+        return std::nullopt;
+    }
+    return delivery;
+}
+
+std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int limit, std::optional<qint64> before)
+{
+    clearError();
+    Q_ASSERT(limit >= 1);
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    query.prepare(StoreSchema::folderPageSql());
+    query.bindValue(QStringLiteral(":owner"), ownerId);
+    query.bindValue(QStringLiteral(":folder"), folderName(folder));
+    query.bindValue(QStringLiteral(":before"), before.value_or(std::numeric_limits<qint64>::max()));
+    // One row more than asked tells whether anything older exists.
+    query.bindValue(QStringLiteral(":limit"), limit + 1);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("listing %1 of account %2").arg(folderName(folder)).arg(ownerId));
+        return std::nullopt;
+    }
+    FolderPage page;
+    while (query.next()) {
+        if (page.entries.size() == limit) {
+            page.nextBefore = page.entries.last().id;
+            break;
+        }
+        page.entries.append(entryFromQuery(query));
+    }
+    return page;
+}
+
+std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral(
+        "SELECT e.id, e.owner_id, e.folder, e.seen, m.id, m.received_at, m.size, m.from_name, m.from_address,"
+        " m.to_list, m.cc_list, m.subject, m.date, m.message_id, m.in_reply_to, m.preview, m.attachments"
+        " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id WHERE e.id = ? AND e.owner_id = ?"));
+    query.addBindValue(entryId);
+    query.addBindValue(ownerId);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("reading entry %1").arg(entryId));
+        return std::nullopt;
+    }
+    if (!query.next()) {
+        fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
+        return std::nullopt;
+    }
+    return entryFromQuery(query);
+}
+
+std::optional<QByteArray> Store::rawMessage(qint64 ownerId, qint64 entryId)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("SELECT m.raw FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+                                 " WHERE e.id = ? AND e.owner_id = ?"));
+    query.addBindValue(entryId);
+    query.addBindValue(ownerId);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("reading message of entry %1").arg(entryId));
+        return std::nullopt;
+    }
+    if (!query.next()) {
+        fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
+        return std::nullopt;
+    }
+    return query.value(0).toByteArray();
+}
+
+bool Store::setSeen(qint64 ownerId, qint64 entryId, bool seen)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("UPDATE mailbox_entries SET seen = ? WHERE id = ? AND owner_id = ?"));
+    query.addBindValue(seen);
+    query.addBindValue(entryId);
+    query.addBindValue(ownerId);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("marking entry %1").arg(entryId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
+    return true;
+}
+
+bool Store::deleteEntry(qint64 ownerId, qint64 entryId)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM mailbox_entries WHERE id = ? AND owner_id = ?"));
+    query.addBindValue(entryId);
+    query.addBindValue(ownerId);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("deleting entry %1").arg(entryId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
+    return true;
+}
+
+std::optional<AccountCounts> Store::counts(qint64 ownerId)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("SELECT folder, count(*), total(seen = 0) FROM mailbox_entries"
+                                 " WHERE owner_id = ? GROUP BY folder"));
+    query.addBindValue(ownerId);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("counting the mail of account %1").arg(ownerId));
+        return std::nullopt;
+    }
+    AccountCounts counts;
+    while (query.next()) {
+        const FolderCounts folder{query.value(1).toLongLong(), qint64(query.value(2).toDouble())};
+        (query.value(0).toString() == u"inbox" ? counts.inbox : counts.sent) = folder;
+    }
+    return counts;
+}
+
+bool Store::addToken(const QByteArray &tokenHash, qint64 accountId, const QDateTime &createdAt,
+                     const QDateTime &expiresAt)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral(
+        "INSERT INTO api_tokens (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)"));
+    query.addBindValue(tokenHash);
+    query.addBindValue(accountId);
+    query.addBindValue(toMs(createdAt));
+    query.addBindValue(toMs(expiresAt));
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("storing a token for account %1").arg(accountId));
+    return true;
+}
+
+std::optional<qint64> Store::tokenAccount(const QByteArray &tokenHash, const QDateTime &now)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("SELECT account_id FROM api_tokens WHERE token_hash = ? AND expires_at > ?"));
+    query.addBindValue(tokenHash);
+    query.addBindValue(toMs(now));
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("looking up a token"));
+        return std::nullopt;
+    }
+    if (!query.next()) {
+        fail(Error::NotFound, QStringLiteral("no such token"));
+        return std::nullopt;
+    }
+    return query.value(0).toLongLong();
+}
+
+bool Store::deleteToken(const QByteArray &tokenHash)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE token_hash = ?"));
+    query.addBindValue(tokenHash);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("deleting a token"));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no such token"));
+    return true;
+}
+
+bool Store::deleteOtherTokens(qint64 accountId, const QByteArray &keep)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash != ?"));
+    query.addBindValue(accountId);
+    query.addBindValue(keep);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("ending the tokens of account %1").arg(accountId));
+    return true;
+}
+
+std::optional<qint64> Store::purgeExpiredTokens(const QDateTime &now)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE expires_at <= ?"));
+    query.addBindValue(toMs(now));
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("purging expired tokens"));
+        return std::nullopt;
+    }
+    return query.numRowsAffected();
+}
+
+std::optional<StoreStats> Store::stats()
+{
+    clearError();
+    QSqlQuery query(database());
+    // One statement reads one snapshot, so the figures agree with each other.
+    if (!query.exec(QStringLiteral(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM accounts),"
+            " (SELECT count(*) FROM messages), (SELECT total(size) FROM messages),"
+            " (SELECT count(*) FROM mailbox_entries),"
+            " (SELECT count(*) FROM api_tokens WHERE expires_at > CAST(strftime('%s', 'now') AS INTEGER) * 1000)"))
+        || !query.next()) {
+        failQuery(query, QStringLiteral("reading statistics"));
+        return std::nullopt;
+    }
+    return StoreStats{query.value(0).toInt(),      query.value(1).toLongLong(),
+                      query.value(2).toLongLong(), qint64(query.value(3).toDouble()),
+                      query.value(4).toLongLong(), query.value(5).toLongLong()};
+}
+
+bool Store::backupTo(const QString &file)
+{
+    clearError();
+    const QFileInfo target(file);
+    if (target.exists())
+        return fail(Error::AlreadyExists, QStringLiteral("%1 already exists: choose a new file name").arg(file));
+    if (!target.dir().exists())
+        return fail(Error::NotFound, QStringLiteral("directory %1 does not exist").arg(target.absolutePath()));
+    // Written under a temporary name and renamed, so a failed or interrupted
+    // backup never leaves a file that looks complete.
+    const QString partial = target.absoluteFilePath() + QStringLiteral(".partial");
+    QFile::remove(partial);
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("VACUUM INTO ?"));
+    query.addBindValue(partial);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("backing up to %1").arg(file));
+        QFile::remove(partial);
+        return false;
+    }
+    if (!QFile::rename(partial, target.absoluteFilePath())) {
+        QFile::remove(partial);
+        return fail(Error::Failed, QStringLiteral("cannot rename the backup to %1").arg(file));
+    }
+    qCInfo(lcStore) << "backed up" << m_path << "to" << file;
+    return true;
+}
+
+bool Store::restoreFrom(const QString &file)
+{
+    clearError();
+    if (!QFileInfo(file).isFile())
+        return fail(Error::NotFound, QStringLiteral("no backup file %1").arg(file));
+    // Work on a private copy: opening it checks that it is a Mailroom
+    // database and brings an older backup up to the current schema, without
+    // touching the user's file.
+    QTemporaryDir workDir(QFileInfo(m_path).absolutePath() + QStringLiteral("/.restore-XXXXXX"));
+    if (!workDir.isValid())
+        return fail(Error::Failed, QStringLiteral("cannot create a work directory: %1").arg(workDir.errorString()));
+    const QString copy = workDir.filePath(QStringLiteral("restore.db"));
+    if (!QFile::copy(file, copy))
+        return fail(Error::Failed, QStringLiteral("cannot read backup %1").arg(file));
+    {
+        Store source;
+        if (!source.open(copy, OpenMode::MustExist))
+            return fail(Error::Failed, QStringLiteral("backup %1 is unusable: %2").arg(file, source.lastErrorText()));
+        QSqlQuery check(source.database());
+        if (!check.exec(QStringLiteral("PRAGMA integrity_check")) || !check.next()
+            || check.value(0).toString() != u"ok")
+            return fail(Error::Failed, QStringLiteral("backup %1 is damaged (integrity check failed)").arg(file));
+    }
+
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("ATTACH DATABASE ? AS restore_source"));
+    query.addBindValue(copy);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("opening backup %1").arg(file));
+    bool restored = false;
+    {
+        SqlWriteTransaction transaction(database());
+        if (!transaction.isActive()) {
+            fail(Error::Busy, QStringLiteral("cannot lock the database: %1").arg(transaction.lastError().text()));
+        } else {
+            QStringList statements;
+            const QStringList &tables = StoreSchema::tablesInDependencyOrder();
+            for (auto it = tables.crbegin(); it != tables.crend(); ++it)
+                statements.append(QStringLiteral("DELETE FROM main.%1").arg(*it));
+            // Both files are at the same schema version, so the columns line up.
+            for (const QString &table : tables)
+                statements.append(QStringLiteral("INSERT INTO main.%1 SELECT * FROM restore_source.%1").arg(table));
+            statements.append(QStringLiteral("DELETE FROM main.sqlite_sequence"));
+            statements.append(QStringLiteral("INSERT INTO main.sqlite_sequence SELECT * FROM restore_source.sqlite_sequence"));
+            restored = true;
+            for (const QString &statement : statements) {
+                if (!query.exec(statement)) {
+                    failQuery(query, QStringLiteral("restoring from %1").arg(file));
+                    restored = false;
+                    break;
+                }
+            }
+            query.finish();
+            if (restored && !transaction.commit()) {
+                fail(Error::Failed, QStringLiteral("committing the restore: %1").arg(transaction.lastError().text()));
+                restored = false;
+            }
+        }
+    }
+    if (!query.exec(QStringLiteral("DETACH DATABASE restore_source")))
+        qCWarning(lcStore) << "detaching the backup failed:" << query.lastError().text();
+    if (restored)
+        qCInfo(lcStore) << "restored" << m_path << "from" << file;
+    return restored;
+}

@@ -1,0 +1,171 @@
+#pragma once
+
+#include "messagesummary.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QList>
+#include <QSqlDatabase>
+#include <QString>
+
+#include <optional>
+
+// Mail folders of an account (SPEC "Storage": inbox and sent).
+enum class Folder { Inbox, Sent };
+[[nodiscard]] QString folderName(Folder folder);
+[[nodiscard]] std::optional<Folder> folderFromName(QStringView name);
+
+struct Account
+{
+    qint64 id = 0;
+    QString username;
+    QString passwordHash;
+    QDateTime createdAt;
+};
+
+// One message as one owner's folder shows it.
+struct MailboxEntry
+{
+    qint64 id = 0;
+    qint64 ownerId = 0;
+    Folder folder = Folder::Inbox;
+    bool seen = false;
+    qint64 messageId = 0;
+    QDateTime receivedAt;
+    qint64 size = 0;
+    MessageSummary summary;
+};
+
+struct FolderPage
+{
+    QList<MailboxEntry> entries;
+    std::optional<qint64> nextBefore; // the last id of the page, unset when nothing is older
+};
+
+struct FolderCounts
+{
+    qint64 total = 0;
+    qint64 unseen = 0;
+};
+
+struct AccountCounts
+{
+    FolderCounts inbox;
+    FolderCounts sent;
+};
+
+// What the SMTP server hands over after DATA: stored once, shown in each
+// recipient's inbox and in the sender's sent folder (already seen).
+struct NewMessage
+{
+    QByteArray raw;
+    MessageSummary summary;
+    QDateTime receivedAt;
+    qint64 senderId = 0; // 0: no sent entry
+    QList<qint64> recipientIds;
+};
+
+struct Delivery
+{
+    qint64 messageId = 0;
+    QList<qint64> inboxEntryIds; // in the order of NewMessage::recipientIds, duplicates dropped
+    qint64 sentEntryId = 0;
+};
+
+struct StoreStats
+{
+    int schemaVersion = 0;
+    qint64 accounts = 0;
+    qint64 messages = 0;
+    qint64 messageBytes = 0;
+    qint64 mailboxEntries = 0;
+    qint64 activeTokens = 0;
+};
+
+// The mail store over QtSql's SQLite driver: WAL, foreign keys, a busy
+// timeout and synchronous=FULL, so that several processes share one file and
+// a commit survives a crash or power loss. One Store is one connection and is
+// used from the thread that opened it. Every write is one transaction.
+class Store
+{
+public:
+    enum class OpenMode { CreateIfMissing, MustExist };
+    enum class Error { None, NotFound, AlreadyExists, DiskFull, Busy, Failed };
+
+    Store();
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    [[nodiscard]] static int latestSchemaVersion();
+
+    // Opens the file and applies pending migrations up to schemaVersion
+    // (default: all). Refuses files that are not Mailroom databases and
+    // databases written by a newer Mailroom.
+    bool open(const QString &path, OpenMode mode, int schemaVersion = latestSchemaVersion());
+    void close();
+    [[nodiscard]] bool isOpen() const;
+    [[nodiscard]] QString path() const { return m_path; }
+    [[nodiscard]] int schemaVersion();
+
+    [[nodiscard]] Error lastError() const { return m_error; }
+    [[nodiscard]] QString lastErrorText() const { return m_errorText; }
+
+    // Accounts. Names must already be normalized (see Username::normalize).
+    std::optional<Account> createAccount(const QString &username, const QString &passwordHash,
+                                         const QDateTime &createdAt = QDateTime::currentDateTimeUtc());
+    std::optional<Account> findAccount(const QString &username);
+    std::optional<Account> findAccount(qint64 id);
+    std::optional<QList<Account>> listAccounts();
+    bool setPasswordHash(qint64 accountId, const QString &passwordHash);
+    // Also deletes the account's tokens and mailbox entries, and messages no one else holds.
+    bool deleteAccount(qint64 accountId);
+
+    // All of it or nothing, in one transaction.
+    std::optional<Delivery> deliver(const NewMessage &message);
+
+    // Newest first, entries with id < before (keyset paging); limit >= 1.
+    std::optional<FolderPage> listFolder(qint64 ownerId, Folder folder, int limit,
+                                         std::optional<qint64> before = std::nullopt);
+    // Only the owner's entries are found: another account's id is NotFound.
+    std::optional<MailboxEntry> entry(qint64 ownerId, qint64 entryId);
+    std::optional<QByteArray> rawMessage(qint64 ownerId, qint64 entryId);
+    bool setSeen(qint64 ownerId, qint64 entryId, bool seen);
+    bool deleteEntry(qint64 ownerId, qint64 entryId);
+    std::optional<AccountCounts> counts(qint64 ownerId);
+
+    // Login tokens, stored as hashes only.
+    bool addToken(const QByteArray &tokenHash, qint64 accountId, const QDateTime &createdAt,
+                  const QDateTime &expiresAt);
+    // The account of an unexpired token.
+    std::optional<qint64> tokenAccount(const QByteArray &tokenHash, const QDateTime &now);
+    bool deleteToken(const QByteArray &tokenHash);
+    // Ends every token of the account but keep (used on a password change).
+    bool deleteOtherTokens(qint64 accountId, const QByteArray &keep = {});
+    std::optional<qint64> purgeExpiredTokens(const QDateTime &now);
+
+    std::optional<StoreStats> stats();
+
+    // A consistent copy of the whole database taken while others write
+    // (VACUUM INTO, one read transaction). Refuses to overwrite a file.
+    bool backupTo(const QString &file);
+    // Replaces every row with those of a backup in one transaction, so that
+    // processes sharing the file see the old or the new data, never a mix.
+    bool restoreFrom(const QString &file);
+
+    // The connection, for tests that inspect query plans.
+    [[nodiscard]] QSqlDatabase database() const;
+
+private:
+    bool configureConnection();
+    bool checkIdentity(int *version);
+    bool migrate(int from, int to);
+    bool fail(Error error, const QString &text);
+    bool failQuery(const class QSqlQuery &query, const QString &what);
+    void clearError();
+
+    QString m_connectionName;
+    QString m_path;
+    Error m_error = Error::None;
+    QString m_errorText;
+};

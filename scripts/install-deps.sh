@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Mailroom needs on Debian 12,
+# and nothing when it is all there already (a few dpkg queries, well under a second).
+set -euo pipefail
+
+packages=(
+    # build tools
+    g++ cmake ninja-build pkg-config git ca-certificates
+    # Qt 6.4 from Debian (see ../shared/QT64-NOTES.md: each QML runtime module is its own package)
+    qt6-base-dev qt6-declarative-dev libqt6sql6-sqlite
+    qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates
+    qml6-module-qtquick-layouts qml6-module-qtquick-dialogs qml6-module-qtquick-window
+    qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
+    qml6-module-qttest qml6-module-qt-labs-folderlistmodel
+    # certificate creation, and what the tests drive
+    openssl python3 curl sqlite3
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+    exit 2
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

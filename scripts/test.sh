@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The README's test command: install what is missing, build, run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+export QT_QPA_PLATFORM=offscreen
+ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)" "$@"

@@ -1,0 +1,90 @@
+#include "passwordinput.h"
+
+#include <QByteArray>
+
+#include <termios.h>
+#include <unistd.h>
+
+namespace {
+// Restores the terminal's echo however the read ends.
+class EchoOff
+{
+public:
+    explicit EchoOff(int fd)
+        : m_fd(fd)
+    {
+        if (tcgetattr(m_fd, &m_saved) != 0)
+            return;
+        termios quiet = m_saved;
+        quiet.c_lflag &= ~tcflag_t(ECHO);
+        m_active = tcsetattr(m_fd, TCSAFLUSH, &quiet) == 0;
+    }
+    ~EchoOff()
+    {
+        if (m_active)
+            tcsetattr(m_fd, TCSAFLUSH, &m_saved);
+    }
+    EchoOff(const EchoOff &) = delete;
+    EchoOff &operator=(const EchoOff &) = delete;
+
+private:
+    int m_fd;
+    termios m_saved{};
+    bool m_active = false;
+};
+} // namespace
+
+PasswordInput::PasswordInput(FILE *input, FILE *prompt)
+    : m_input(input)
+    , m_prompt(prompt)
+{
+}
+
+std::optional<QString> PasswordInput::readLine(bool hideEcho)
+{
+    std::optional<EchoOff> echoOff;
+    if (hideEcho)
+        echoOff.emplace(fileno(m_input));
+    QByteArray line;
+    int c = 0;
+    // The longest allowed password is 128 characters of up to 4 UTF-8 bytes;
+    // anything much longer is not a password line.
+    while ((c = std::fgetc(m_input)) != EOF && c != '\n') {
+        if (line.size() > 4096) {
+            m_error = QStringLiteral("the password line is too long");
+            return std::nullopt;
+        }
+        line.append(char(c));
+    }
+    if (hideEcho)
+        std::fputc('\n', m_prompt);
+    if (c == EOF && line.isEmpty()) {
+        m_error = QStringLiteral("no password given: type it, or pipe one line into standard input");
+        return std::nullopt;
+    }
+    if (line.endsWith('\r'))
+        line.chop(1);
+    return QString::fromUtf8(line);
+}
+
+std::optional<QString> PasswordInput::readNewPassword(const QString &account)
+{
+    const bool terminal = isatty(fileno(m_input));
+    if (!terminal)
+        return readLine(false);
+    std::fprintf(m_prompt, "New password for %s: ", account.toUtf8().constData());
+    std::fflush(m_prompt);
+    const auto first = readLine(true);
+    if (!first)
+        return std::nullopt;
+    std::fprintf(m_prompt, "Repeat the password: ");
+    std::fflush(m_prompt);
+    const auto second = readLine(true);
+    if (!second)
+        return std::nullopt;
+    if (*first != *second) {
+        m_error = QStringLiteral("the two passwords differ");
+        return std::nullopt;
+    }
+    return first;
+}

@@ -1,0 +1,49 @@
+// Delivers COUNT messages from SENDER to RECIPIENT in the store at PATH, one
+// transaction each, as mailroom-smtpd would. Used by tests to have a second
+// process write to a database file while the test process uses it too.
+// Usage: store_writer PATH SENDER RECIPIENT COUNT
+// Exits 0 when every delivery committed; else prints the error, exits 1.
+
+#include "store.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QTextStream err(stderr);
+    const QStringList args = QCoreApplication::arguments();
+    if (args.size() != 5) {
+        err << "usage: store_writer PATH SENDER RECIPIENT COUNT" << Qt::endl;
+        return 2;
+    }
+    Store store;
+    if (!store.open(args.at(1), Store::OpenMode::MustExist)) {
+        err << "store_writer: " << store.lastErrorText() << Qt::endl;
+        return 1;
+    }
+    const auto sender = store.findAccount(args.at(2));
+    const auto recipient = store.findAccount(args.at(3));
+    if (!sender || !recipient) {
+        err << "store_writer: unknown account" << Qt::endl;
+        return 1;
+    }
+    const int count = args.at(4).toInt();
+    for (int i = 0; i < count; ++i) {
+        NewMessage message;
+        message.summary.from = {QString(), sender->username + QStringLiteral("@project.com")};
+        message.summary.to = {{QString(), recipient->username + QStringLiteral("@project.com")}};
+        message.summary.subject = QStringLiteral("message %1 of pid %2").arg(i).arg(QCoreApplication::applicationPid());
+        message.summary.preview = QStringLiteral("body %1").arg(i);
+        message.raw = "Subject: " + message.summary.subject.toUtf8() + "\r\n\r\nbody " + QByteArray::number(i) + "\r\n";
+        message.receivedAt = QDateTime::currentDateTimeUtc();
+        message.senderId = sender->id;
+        message.recipientIds = {recipient->id};
+        if (!store.deliver(message)) {
+            err << "store_writer: delivery " << i << " failed: " << store.lastErrorText() << Qt::endl;
+            return 1;
+        }
+    }
+    return 0;
+}
