@@ -20,7 +20,8 @@
 
 namespace {
 
-// SQLite primary result codes, as QSqlError::nativeErrorCode() reports them.
+// SQLite primary result codes. QSqlError::nativeErrorCode() may carry an
+// extended code (2067 is SQLITE_CONSTRAINT_UNIQUE); its low byte is the primary one.
 constexpr int SqliteBusy = 5;
 constexpr int SqliteLocked = 6;
 constexpr int SqliteFull = 13;
@@ -29,6 +30,12 @@ constexpr int SqliteConstraint = 19;
 constexpr int BusyTimeoutMs = 10000;
 
 QAtomicInteger<quint64> connectionCounter;
+
+// A null QString binds as SQL NULL; the text columns hold "" for "none".
+QString text(const QString &value)
+{
+    return value.isNull() ? QStringLiteral("") : value;
+}
 
 qint64 toMs(const QDateTime &time)
 {
@@ -178,7 +185,7 @@ bool Store::fail(Error error, const QString &text)
 bool Store::failQuery(const QSqlQuery &query, const QString &what)
 {
     const QSqlError sqlError = query.lastError();
-    const int code = sqlError.nativeErrorCode().toInt();
+    const int code = sqlError.nativeErrorCode().toInt() & 0xff;
     Error error = Error::Failed;
     if (code == SqliteFull)
         error = Error::DiskFull;
@@ -221,8 +228,9 @@ bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
             return fail(Error::Failed, QStringLiteral("cannot open database %1: %2").arg(path, text));
         }
     }
+    // Identity first: a file that is not ours must not even be switched to WAL.
     int version = 0;
-    if (!configureConnection() || !checkIdentity(&version) || !migrate(version, schemaVersion)) {
+    if (!checkIdentity(&version) || !configureConnection() || !migrate(version, schemaVersion)) {
         const Error error = m_error;
         const QString text = m_errorText;
         close();
@@ -235,10 +243,8 @@ bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
 bool Store::configureConnection()
 {
     QSqlQuery query(database());
-    // A file that is not SQLite fails here, on the first read of its header.
     if (!query.exec(QStringLiteral("PRAGMA journal_mode = WAL")) || !query.next())
-        return fail(Error::Failed, QStringLiteral("%1 is not a usable SQLite database: %2")
-                                       .arg(m_path, query.lastError().text()));
+        return failQuery(query, QStringLiteral("switching %1 to WAL mode").arg(m_path));
     if (query.value(0).toString() != u"wal")
         return fail(Error::Failed, QStringLiteral("%1: cannot switch to WAL mode").arg(m_path));
     for (const QString &pragma : {QStringLiteral("PRAGMA foreign_keys = ON"), QStringLiteral("PRAGMA synchronous = FULL"),
@@ -254,11 +260,13 @@ bool Store::configureConnection()
 bool Store::checkIdentity(int *version)
 {
     QSqlQuery query(database());
+    // A file that is not SQLite fails here, on the first read of its header.
     if (!query.exec(QStringLiteral("SELECT (SELECT application_id FROM pragma_application_id),"
                                    " (SELECT user_version FROM pragma_user_version),"
                                    " (SELECT count(*) FROM sqlite_schema)"))
         || !query.next())
-        return failQuery(query, QStringLiteral("reading the schema version of %1").arg(m_path));
+        return fail(Error::Failed, QStringLiteral("%1 is not a usable SQLite database: %2")
+                                       .arg(m_path, query.lastError().text()));
     const int applicationId = query.value(0).toInt();
     *version = query.value(1).toInt();
     const qint64 objects = query.value(2).toLongLong();
@@ -319,8 +327,8 @@ std::optional<Account> Store::createAccount(const QString &username, const QStri
     clearError();
     QSqlQuery query(database());
     query.prepare(QStringLiteral("INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)"));
-    query.addBindValue(username);
-    query.addBindValue(passwordHash);
+    query.addBindValue(text(username));
+    query.addBindValue(text(passwordHash));
     query.addBindValue(toMs(createdAt));
     if (!query.exec()) {
         failQuery(query, QStringLiteral("creating account %1").arg(username));
@@ -427,15 +435,15 @@ std::optional<Delivery> Store::deliver(const NewMessage &message)
             " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         insert.addBindValue(toMs(message.receivedAt));
         insert.addBindValue(qint64(message.raw.size()));
-        insert.addBindValue(summary.from.name);
-        insert.addBindValue(summary.from.address);
+        insert.addBindValue(text(summary.from.name));
+        insert.addBindValue(text(summary.from.address));
         insert.addBindValue(addressesToJson(summary.to));
         insert.addBindValue(addressesToJson(summary.cc));
-        insert.addBindValue(summary.subject);
+        insert.addBindValue(text(summary.subject));
         insert.addBindValue(summary.date.isValid() ? QVariant(toMs(summary.date)) : QVariant(QMetaType::fromType<qint64>()));
-        insert.addBindValue(summary.messageId);
-        insert.addBindValue(summary.inReplyTo);
-        insert.addBindValue(summary.preview);
+        insert.addBindValue(text(summary.messageId));
+        insert.addBindValue(text(summary.inReplyTo));
+        insert.addBindValue(text(summary.preview));
         insert.addBindValue(attachmentsToJson(summary.attachments));
         insert.addBindValue(message.raw);
         if (!insert.exec()) {
@@ -480,7 +488,7 @@ std::optional<Delivery> Store::deliver(const NewMessage &message)
     }
     if (!transaction.commit()) {
         const QSqlError error = transaction.lastError();
-        fail(error.nativeErrorCode().toInt() == SqliteFull ? Error::DiskFull : Error::Failed,
+        fail((error.nativeErrorCode().toInt() & 0xff) == SqliteFull ? Error::DiskFull : Error::Failed,
              QStringLiteral("committing a delivery: %1").arg(error.text()));
         return std::nullopt;
     }
@@ -653,7 +661,8 @@ bool Store::deleteOtherTokens(qint64 accountId, const QByteArray &keep)
 {
     clearError();
     QSqlQuery query(database());
-    query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash != ?"));
+    // IS NOT: an empty keep binds as NULL, and "!= NULL" would match nothing.
+    query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash IS NOT ?"));
     query.addBindValue(accountId);
     query.addBindValue(keep);
     if (!query.exec())
