@@ -1,5 +1,6 @@
 #include "tlsmaterial.h"
 
+#include "config.h"
 #include "logging.h"
 
 #include <QDir>
@@ -86,12 +87,21 @@ void CertificateGenerator::start(const QString &certificateFile, const QString &
                             "(apt-get install openssl) or pass --cert and --key"));
         return;
     }
+    // The name goes into openssl's -subj and -addext arguments, where '/' and
+    // ',' are separators.
+    if (!isValidHostname(hostname) && QHostAddress(hostname).isNull()) {
+        fail(QStringLiteral("'%1' is not a host name for a certificate").arg(hostname));
+        return;
+    }
     const QString directory = QFileInfo(certificateFile).absolutePath();
+    const bool directoryExisted = QFileInfo::exists(directory);
     if (!QDir().mkpath(directory) || !QDir().mkpath(QFileInfo(keyFile).absolutePath())) {
         fail(QStringLiteral("cannot create directory %1 for the certificate").arg(directory));
         return;
     }
-    QFile::setPermissions(directory, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    // Only a directory made here is ours to make private.
+    if (!directoryExisted)
+        QFile::setPermissions(directory, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     // QTemporaryDir is created mode 0700: the key is never readable by others,
     // not even before the chmod below.
     m_workDir = std::make_unique<QTemporaryDir>(directory + QStringLiteral("/.new-XXXXXX"));
