@@ -7,6 +7,9 @@
 #include <QSysInfo>
 #include <QUrl>
 
+#include <algorithm>
+#include <limits>
+
 namespace {
 
 struct NumericOption
@@ -76,11 +79,23 @@ std::optional<qint64> parseAmount(QString text, bool bytes)
             text.chop(1);
         }
     }
+    if (text.isEmpty() || !std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.isDigit(); }))
+        return std::nullopt;
     bool ok = false;
     const qint64 value = text.toLongLong(&ok);
-    if (!ok || value < 0 || value > (qint64(1) << 40))
+    if (!ok || value > std::numeric_limits<qint64>::max() / multiplier)
         return std::nullopt;
     return value * multiplier;
+}
+
+// Error messages end up in logs: a database URL's password must not.
+QString withoutPassword(const QString &value)
+{
+    QUrl url(value);
+    if (!url.isValid() || url.password().isEmpty())
+        return value;
+    url.setPassword(QStringLiteral("***"));
+    return url.toString();
 }
 
 QString optionError(const QString &name, const QString &value, const QString &fix)
@@ -112,15 +127,17 @@ std::optional<ListenAddress> ListenAddress::parse(QStringView text, QString *err
     }
     QStringView hostText = text.first(colon);
     const QStringView portText = text.sliced(colon + 1);
-    bool ok = false;
-    const uint port = portText.toUInt(&ok);
+    bool ok = !portText.isEmpty()
+        && std::all_of(portText.cbegin(), portText.cend(), [](QChar c) { return c.isDigit(); });
+    const uint port = ok ? portText.toUInt(&ok) : 0;
     if (!ok || port > 65535) {
         *error = QStringLiteral("the port must be a number from 0 to 65535");
         return std::nullopt;
     }
     ListenAddress result;
     result.port = quint16(port);
-    if (hostText.startsWith(u'[') && hostText.endsWith(u']'))
+    const bool bracketed = hostText.startsWith(u'[') && hostText.endsWith(u']');
+    if (bracketed)
         hostText = hostText.sliced(1, hostText.size() - 2);
     else if (hostText.contains(u':')) {
         *error = QStringLiteral("write an IPv6 address in brackets, e.g. [::1]:8025");
@@ -132,6 +149,10 @@ std::optional<ListenAddress> ListenAddress::parse(QStringView text, QString *err
         result.host = QHostAddress(QHostAddress::Any);
     else if (!result.host.setAddress(hostText.toString())) {
         *error = QStringLiteral("the host must be an IP address, 'localhost' or '*'");
+        return std::nullopt;
+    }
+    if (bracketed && result.host.protocol() != QAbstractSocket::IPv6Protocol) {
+        *error = QStringLiteral("only IPv6 addresses go in brackets");
         return std::nullopt;
     }
     return result;
@@ -258,7 +279,8 @@ std::optional<Config> ConfigOptions::read(const QCommandLineParser &parser, QStr
             QString why;
             const auto url = DatabaseUrl::parse(parser.value(QStringLiteral("database")), &why);
             if (!url) {
-                *error = optionError(QStringLiteral("database"), parser.value(QStringLiteral("database")), why);
+                *error = optionError(QStringLiteral("database"), withoutPassword(parser.value(QStringLiteral("database"))),
+                                     why);
                 return std::nullopt;
             }
             config.database = *url;
