@@ -1,21 +1,24 @@
 // Delivers COUNT messages from SENDER to RECIPIENT in the store at PATH, one
 // transaction each, as mailroom-smtpd would. Used by tests to have a second
 // process write to a database file while the test process uses it too.
-// Usage: store_writer PATH SENDER RECIPIENT COUNT
+// Usage: store_writer PATH SENDER RECIPIENT COUNT [START_AT]
+// START_AT (ms since the epoch) lets several writers begin at one moment, so
+// that their process start-up times do not keep them apart.
 // Exits 0 when every delivery committed; else prints the error, exits 1.
 
 #include "store.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
+#include <QThread>
 
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QTextStream err(stderr);
     const QStringList args = QCoreApplication::arguments();
-    if (args.size() != 5) {
-        err << "usage: store_writer PATH SENDER RECIPIENT COUNT" << Qt::endl;
+    if (args.size() != 5 && args.size() != 6) {
+        err << "usage: store_writer PATH SENDER RECIPIENT COUNT [START_AT]" << Qt::endl;
         return 2;
     }
     Store store;
@@ -30,6 +33,11 @@ int main(int argc, char *argv[])
         return 1;
     }
     const int count = args.at(4).toInt();
+    if (args.size() == 6) {
+        const qint64 wait = args.at(5).toLongLong() - QDateTime::currentMSecsSinceEpoch();
+        if (wait > 0)
+            QThread::msleep(wait);
+    }
     for (int i = 0; i < count; ++i) {
         NewMessage message;
         message.summary.from = {QString(), sender->username + QStringLiteral("@project.com")};
@@ -44,6 +52,10 @@ int main(int argc, char *argv[])
             err << "store_writer: delivery " << i << " failed: " << store.lastErrorText() << Qt::endl;
             return 1;
         }
+        // A server reads the next message from the network between two
+        // commits. Without any pause, SQLite's busy handler lets one writer
+        // keep the lock and the others wait until it is done (no queue).
+        QThread::usleep(500);
     }
     return 0;
 }

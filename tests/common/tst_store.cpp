@@ -1,0 +1,640 @@
+#include "sqltransaction.h"
+#include "store.h"
+#include "store_p.h"
+
+#include <QFile>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+namespace {
+
+// A second connection to the same file, as another process would have.
+class RawConnection
+{
+public:
+    explicit RawConnection(const QString &path)
+        : m_name(QStringLiteral("raw-%1").arg(quintptr(this)))
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
+        db.setDatabaseName(path);
+        db.open();
+    }
+    ~RawConnection()
+    {
+        QSqlDatabase::database(m_name, false).close();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+    QSqlDatabase db() const { return QSqlDatabase::database(m_name, false); }
+    bool exec(const QString &sql) const
+    {
+        QSqlQuery query(db());
+        if (!query.exec(sql)) {
+            qWarning() << sql << query.lastError().text();
+            return false;
+        }
+        return true;
+    }
+    QVariant scalar(const QString &sql) const
+    {
+        QSqlQuery query(db());
+        if (!query.exec(sql) || !query.next())
+            return {};
+        return query.value(0);
+    }
+
+private:
+    QString m_name;
+};
+
+NewMessage makeMessage(qint64 sender, QList<qint64> recipients, const QString &subject)
+{
+    NewMessage message;
+    message.raw = "From: a@project.com\r\nSubject: " + subject.toUtf8() + "\r\n\r\nbody\r\n";
+    message.summary.from = {QStringLiteral("A"), QStringLiteral("a@project.com")};
+    message.summary.to = {{QString(), QStringLiteral("b@project.com")}, {QStringLiteral("C"), QStringLiteral("c@project.com")}};
+    message.summary.cc = {{QStringLiteral("D \"x\""), QStringLiteral("d@project.com")}};
+    message.summary.subject = subject;
+    message.summary.date = QDateTime(QDate(2026, 11, 22), QTime(13, 5), Qt::UTC);
+    message.summary.messageId = QStringLiteral("<%1@project.com>").arg(subject);
+    message.summary.inReplyTo = QStringLiteral("<parent@project.com>");
+    message.summary.preview = QStringLiteral("body");
+    message.summary.attachments = {{1, QStringLiteral("r\u00e9sum\u00e9.pdf"), QStringLiteral("application/pdf"), 1234}};
+    message.receivedAt = QDateTime(QDate(2026, 11, 22), QTime(13, 6, 7, 123), Qt::UTC);
+    message.senderId = sender;
+    message.recipientIds = std::move(recipients);
+    return message;
+}
+
+} // namespace
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void freshDatabase();
+    void migratesAnOlderDatabase();
+    void refusesWhatItCannotUse_data();
+    void refusesWhatItCannotUse();
+    void accounts();
+    void idsAreNeverReused();
+    void deliveryRoundTrip();
+    void deliveryIsAllOrNothing_data();
+    void deliveryIsAllOrNothing();
+    void entriesBelongToTheirOwner();
+    void seenAndDelete();
+    void deletingAnAccount();
+    void keysetPaging_data();
+    void keysetPaging();
+    void folderPageIsAnIndexRangeScan();
+    void tokens();
+    void stats();
+
+private:
+    QString dbPath() const { return m_dir->filePath(QStringLiteral("mailroom.db")); }
+    qint64 addAccount(const QString &name);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<Store> m_store;
+};
+
+void TestStore::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_store = std::make_unique<Store>();
+    QVERIFY2(m_store->open(dbPath(), Store::OpenMode::CreateIfMissing), qPrintable(m_store->lastErrorText()));
+}
+
+void TestStore::cleanup()
+{
+    m_store.reset();
+    m_dir.reset();
+}
+
+qint64 TestStore::addAccount(const QString &name)
+{
+    const auto account = m_store->createAccount(name, QStringLiteral("pbkdf2-sha256$1$x$y"));
+    return account ? account->id : 0;
+}
+
+void TestStore::freshDatabase()
+{
+    QCOMPARE(m_store->schemaVersion(), Store::latestSchemaVersion());
+    QSqlQuery query(m_store->database());
+    QVERIFY(query.exec(QStringLiteral("PRAGMA journal_mode")) && query.next());
+    QCOMPARE(query.value(0).toString(), QStringLiteral("wal"));
+    QVERIFY(query.exec(QStringLiteral("PRAGMA foreign_keys")) && query.next());
+    QCOMPARE(query.value(0).toInt(), 1);
+    QVERIFY(query.exec(QStringLiteral("PRAGMA synchronous")) && query.next());
+    QCOMPARE(query.value(0).toInt(), 2); // FULL: a commit survives power loss
+    QVERIFY(query.exec(QStringLiteral("PRAGMA busy_timeout")) && query.next());
+    QVERIFY(query.value(0).toInt() >= 1000);
+    QVERIFY(query.exec(QStringLiteral("PRAGMA application_id")) && query.next());
+    QCOMPARE(query.value(0).toInt(), StoreSchema::ApplicationId);
+
+    // Opening again applies nothing and keeps the version.
+    m_store->close();
+    QVERIFY(m_store->open(dbPath(), Store::OpenMode::MustExist));
+    QCOMPARE(m_store->schemaVersion(), Store::latestSchemaVersion());
+}
+
+void TestStore::migratesAnOlderDatabase()
+{
+    m_store.reset();
+    const QString path = m_dir->filePath(QStringLiteral("v1.db"));
+    {
+        QFile fixture(QStringLiteral(SCHEMA_V1_SQL));
+        QVERIFY(fixture.open(QIODevice::ReadOnly));
+        RawConnection raw(path);
+        for (const QByteArray &line : fixture.readAll().split('\n')) {
+            if (!line.trimmed().isEmpty() && !line.startsWith("--"))
+                QVERIFY(raw.exec(QString::fromUtf8(line)));
+        }
+        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 1);
+    }
+    Store store;
+    QVERIFY2(store.open(path, Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
+    QCOMPARE(store.schemaVersion(), Store::latestSchemaVersion());
+
+    // The old rows read back through today's code...
+    const auto bob = store.findAccount(QStringLiteral("bob"));
+    QVERIFY(bob);
+    QCOMPARE(bob->id, 2);
+    const auto page = store.listFolder(bob->id, Folder::Inbox, 10);
+    QVERIFY(page);
+    QCOMPARE(page->entries.size(), 1);
+    QCOMPARE(page->entries.first().summary.subject, QStringLiteral("Hello from v1"));
+    QCOMPARE(page->entries.first().summary.to.first().address, QStringLiteral("bob@project.com"));
+    QVERIFY(!page->entries.first().summary.date.isValid());
+    QCOMPARE(store.rawMessage(bob->id, 1).value_or(QByteArray()),
+             QByteArrayLiteral("Subject: Hello from v1\r\n\r\nhello\r\n"));
+    // ...and what version 2 added works on them.
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QVERIFY(store.addToken(QByteArray(32, 'h'), bob->id, now, now.addSecs(60)));
+    QCOMPARE(store.tokenAccount(QByteArray(32, 'h'), now).value_or(0), bob->id);
+    // New ids continue after the old ones.
+    QCOMPARE(store.createAccount(QStringLiteral("carol"), QStringLiteral("h"))->id, 3);
+}
+
+void TestStore::refusesWhatItCannotUse_data()
+{
+    QTest::addColumn<QByteArray>("fileContent"); // empty: no file
+    QTest::addColumn<QString>("setupSql");
+    QTest::addColumn<Store::OpenMode>("mode");
+    QTest::addColumn<QString>("messagePart");
+
+    QTest::newRow("missing file, must exist") << QByteArray() << QString() << Store::OpenMode::MustExist
+                                              << QStringLiteral("no database");
+    QTest::newRow("not SQLite") << QByteArray("this is a text file, not a database\n" + QByteArray(5000, 'x'))
+                                << QString() << Store::OpenMode::MustExist << QStringLiteral("not a usable SQLite");
+    QTest::newRow("another program's SQLite") << QByteArray() << QStringLiteral("CREATE TABLE notes (body TEXT)")
+                                              << Store::OpenMode::CreateIfMissing
+                                              << QStringLiteral("not a Mailroom database");
+    QTest::newRow("from a newer Mailroom")
+        << QByteArray()
+        << QStringLiteral("PRAGMA application_id = %1;PRAGMA user_version = %2")
+               .arg(StoreSchema::ApplicationId)
+               .arg(Store::latestSchemaVersion() + 1)
+        << Store::OpenMode::CreateIfMissing << QStringLiteral("newer");
+}
+
+void TestStore::refusesWhatItCannotUse()
+{
+    QFETCH(QByteArray, fileContent);
+    QFETCH(QString, setupSql);
+    QFETCH(Store::OpenMode, mode);
+    QFETCH(QString, messagePart);
+
+    const QString path = m_dir->filePath(QStringLiteral("other.db"));
+    if (!fileContent.isEmpty()) {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(fileContent);
+    }
+    if (!setupSql.isEmpty()) {
+        RawConnection raw(path);
+        for (const QString &statement : setupSql.split(u';'))
+            QVERIFY(raw.exec(statement));
+    }
+    const QByteArray before = QFile::exists(path) ? [&] { QFile f(path); f.open(QIODevice::ReadOnly); return f.readAll(); }() : QByteArray();
+    Store store;
+    QVERIFY(!store.open(path, mode));
+    QVERIFY2(store.lastErrorText().contains(messagePart), qPrintable(store.lastErrorText()));
+    QVERIFY(!store.isOpen());
+    // The file is left as it was.
+    if (before.isEmpty()) {
+        QVERIFY(!QFile::exists(path) || !setupSql.isEmpty());
+    } else {
+        QFile after(path);
+        QVERIFY(after.open(QIODevice::ReadOnly));
+        QCOMPARE(after.readAll(), before);
+    }
+}
+
+void TestStore::accounts()
+{
+    const QDateTime created(QDate(2026, 1, 2), QTime(3, 4, 5), Qt::UTC);
+    const auto alice = m_store->createAccount(QStringLiteral("alice"), QStringLiteral("hash-a"), created);
+    QVERIFY(alice);
+    QCOMPARE(alice->username, QStringLiteral("alice"));
+    QVERIFY(!m_store->createAccount(QStringLiteral("alice"), QStringLiteral("hash-b")));
+    QCOMPARE(m_store->lastError(), Store::Error::AlreadyExists);
+
+    const auto byName = m_store->findAccount(QStringLiteral("alice"));
+    QVERIFY(byName);
+    QCOMPARE(byName->id, alice->id);
+    QCOMPARE(byName->passwordHash, QStringLiteral("hash-a"));
+    QCOMPARE(byName->createdAt, created);
+    QCOMPARE(m_store->findAccount(alice->id)->username, QStringLiteral("alice"));
+    QVERIFY(!m_store->findAccount(QStringLiteral("bob")));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->findAccount(qint64(999)));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+
+    QVERIFY(m_store->setPasswordHash(alice->id, QStringLiteral("hash-new")));
+    QCOMPARE(m_store->findAccount(alice->id)->passwordHash, QStringLiteral("hash-new"));
+    QVERIFY(!m_store->setPasswordHash(999, QStringLiteral("x")));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+
+    QVERIFY(addAccount(QStringLiteral("bob")));
+    const auto all = m_store->listAccounts();
+    QVERIFY(all);
+    QCOMPARE(all->size(), 2);
+    QCOMPARE(all->at(0).username, QStringLiteral("alice"));
+    QCOMPARE(all->at(1).username, QStringLiteral("bob"));
+}
+
+void TestStore::idsAreNeverReused()
+{
+    const qint64 a = addAccount(QStringLiteral("a"));
+    const qint64 b = addAccount(QStringLiteral("b"));
+    QVERIFY(m_store->deleteAccount(b));
+    const qint64 c = addAccount(QStringLiteral("c"));
+    QVERIFY(c > b);
+
+    const auto first = m_store->deliver(makeMessage(a, {c}, QStringLiteral("one")));
+    QVERIFY(first);
+    QVERIFY(m_store->deleteEntry(c, first->inboxEntryIds.first()));
+    QVERIFY(m_store->deleteEntry(a, first->sentEntryId));
+    const auto second = m_store->deliver(makeMessage(a, {c}, QStringLiteral("two")));
+    QVERIFY(second);
+    QVERIFY(second->messageId > first->messageId);
+    QVERIFY(second->inboxEntryIds.first() > first->sentEntryId);
+}
+
+void TestStore::deliveryRoundTrip()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const qint64 carol = addAccount(QStringLiteral("carol"));
+    const NewMessage message = makeMessage(alice, {bob, carol, bob}, QStringLiteral("hello"));
+    const auto delivery = m_store->deliver(message);
+    QVERIFY2(delivery, qPrintable(m_store->lastErrorText()));
+    QCOMPARE(delivery->inboxEntryIds.size(), 2); // bob once, though named twice
+    QVERIFY(delivery->inboxEntryIds.at(0) < delivery->inboxEntryIds.at(1));
+    QVERIFY(delivery->inboxEntryIds.at(1) < delivery->sentEntryId);
+
+    const auto inbox = m_store->entry(bob, delivery->inboxEntryIds.at(0));
+    QVERIFY(inbox);
+    QCOMPARE(inbox->folder, Folder::Inbox);
+    QCOMPARE(inbox->seen, false);
+    QCOMPARE(inbox->messageId, delivery->messageId);
+    QCOMPARE(inbox->size, message.raw.size());
+    QCOMPARE(inbox->receivedAt, message.receivedAt);
+    QCOMPARE(inbox->summary, message.summary);
+
+    const auto sent = m_store->entry(alice, delivery->sentEntryId);
+    QVERIFY(sent);
+    QCOMPARE(sent->folder, Folder::Sent);
+    QCOMPARE(sent->seen, true);
+
+    // Stored once: three entries, one message row.
+    RawConnection raw(dbPath());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 1);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM mailbox_entries")).toInt(), 3);
+    QCOMPARE(m_store->rawMessage(carol, delivery->inboxEntryIds.at(1)).value_or(QByteArray()), message.raw);
+
+    const auto bobCounts = m_store->counts(bob);
+    QVERIFY(bobCounts);
+    QCOMPARE(bobCounts->inbox.total, 1);
+    QCOMPARE(bobCounts->inbox.unseen, 1);
+    QCOMPARE(bobCounts->sent.total, 0);
+    const auto aliceCounts = m_store->counts(alice);
+    QCOMPARE(aliceCounts->sent.total, 1);
+    QCOMPARE(aliceCounts->sent.unseen, 0);
+
+    // A message with none of the summary fields (no From: name, no subject,
+    // no Date:) stores them as empty, not as SQL NULL.
+    NewMessage bare;
+    bare.raw = QByteArrayLiteral("\r\nno headers at all\r\n");
+    bare.receivedAt = message.receivedAt;
+    bare.recipientIds = {bob};
+    const auto bareDelivery = m_store->deliver(bare);
+    QVERIFY2(bareDelivery, qPrintable(m_store->lastErrorText()));
+    const auto bareEntry = m_store->entry(bob, bareDelivery->inboxEntryIds.first());
+    QVERIFY(bareEntry);
+    QCOMPARE(bareEntry->summary.subject, QString());
+    QVERIFY(!bareEntry->summary.date.isValid());
+    QCOMPARE(bareEntry->summary.to.size(), 0);
+    QCOMPARE(bareDelivery->sentEntryId, 0);
+
+    // Sending to oneself: an inbox and a sent entry of the same message.
+    const auto self = m_store->deliver(makeMessage(alice, {alice}, QStringLiteral("note to self")));
+    QVERIFY(self);
+    QCOMPARE(m_store->counts(alice)->inbox.total, 1);
+    QCOMPARE(m_store->counts(alice)->sent.total, 2);
+}
+
+void TestStore::deliveryIsAllOrNothing_data()
+{
+    QTest::addColumn<QString>("failure");
+    QTest::newRow("unknown recipient after a valid one") << QStringLiteral("unknown-recipient");
+    QTest::newRow("storage fails on the second inbox entry") << QStringLiteral("trigger-second-inbox");
+    QTest::newRow("storage fails on the sent entry") << QStringLiteral("trigger-sent");
+}
+
+void TestStore::deliveryIsAllOrNothing()
+{
+    QFETCH(QString, failure);
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const qint64 carol = addAccount(QStringLiteral("carol"));
+    QVERIFY(m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("before"))));
+
+    RawConnection raw(dbPath());
+    QList<qint64> recipients{bob, carol};
+    if (failure == u"unknown-recipient")
+        recipients = {bob, 999};
+    else if (failure == u"trigger-second-inbox")
+        QVERIFY(raw.exec(QStringLiteral("CREATE TRIGGER inject BEFORE INSERT ON mailbox_entries WHEN NEW.owner_id = %1"
+                                        " BEGIN SELECT RAISE(ABORT, 'injected failure'); END").arg(carol)));
+    else
+        QVERIFY(raw.exec(QStringLiteral("CREATE TRIGGER inject BEFORE INSERT ON mailbox_entries WHEN NEW.folder = 'sent'"
+                                        " BEGIN SELECT RAISE(ABORT, 'injected failure'); END")));
+
+    QVERIFY(!m_store->deliver(makeMessage(alice, recipients, QStringLiteral("doomed"))));
+    QVERIFY(m_store->lastError() != Store::Error::None);
+    QVERIFY(!m_store->lastErrorText().isEmpty());
+
+    // Nothing of it, seen from another connection and through the store.
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 1);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages WHERE subject = 'doomed'")).toInt(), 0);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM mailbox_entries")).toInt(), 2);
+    QCOMPARE(m_store->counts(bob)->inbox.total, 1);
+    QCOMPARE(m_store->counts(carol)->inbox.total, 0);
+    QCOMPARE(m_store->counts(alice)->sent.total, 1);
+
+    // The store is not left inside a transaction: the next delivery commits.
+    raw.exec(QStringLiteral("DROP TRIGGER IF EXISTS inject"));
+    QVERIFY2(m_store->deliver(makeMessage(alice, {bob, carol}, QStringLiteral("after"))), qPrintable(m_store->lastErrorText()));
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 2);
+}
+
+void TestStore::entriesBelongToTheirOwner()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const qint64 mallory = addAccount(QStringLiteral("mallory"));
+    const auto delivery = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("private")));
+    QVERIFY(delivery);
+    const qint64 bobsEntry = delivery->inboxEntryIds.first();
+
+    QVERIFY(!m_store->entry(mallory, bobsEntry));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->rawMessage(mallory, bobsEntry));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->setSeen(mallory, bobsEntry, true));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->deleteEntry(mallory, bobsEntry));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    // The sender's own sent entry is a different id: alice cannot use bob's.
+    QVERIFY(!m_store->entry(alice, bobsEntry));
+    QVERIFY(m_store->entry(bob, bobsEntry));
+    QCOMPARE(m_store->entry(bob, bobsEntry)->seen, false);
+    QCOMPARE(m_store->listFolder(mallory, Folder::Inbox, 50)->entries.size(), 0);
+}
+
+void TestStore::seenAndDelete()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto delivery = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("x")));
+    QVERIFY(delivery);
+    const qint64 entry = delivery->inboxEntryIds.first();
+
+    QVERIFY(m_store->setSeen(bob, entry, true));
+    QCOMPARE(m_store->entry(bob, entry)->seen, true);
+    QCOMPARE(m_store->counts(bob)->inbox.unseen, 0);
+    QVERIFY(m_store->setSeen(bob, entry, false));
+    QCOMPARE(m_store->counts(bob)->inbox.unseen, 1);
+
+    // Deleting bob's entry leaves alice's copy; deleting hers removes the message.
+    RawConnection raw(dbPath());
+    QVERIFY(m_store->deleteEntry(bob, entry));
+    QVERIFY(!m_store->entry(bob, entry));
+    QVERIFY(!m_store->deleteEntry(bob, entry));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(m_store->entry(alice, delivery->sentEntryId));
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 1);
+    QVERIFY(m_store->deleteEntry(alice, delivery->sentEntryId));
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 0);
+}
+
+void TestStore::deletingAnAccount()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto toBob = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("to bob")));
+    const auto toAlice = m_store->deliver(makeMessage(bob, {alice}, QStringLiteral("to alice")));
+    const auto onlyAlice = m_store->deliver(makeMessage(0, {alice}, QStringLiteral("only alice")));
+    QVERIFY(toBob && toAlice && onlyAlice);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QVERIFY(m_store->addToken(QByteArray(32, 'a'), alice, now, now.addSecs(3600)));
+    QVERIFY(m_store->addToken(QByteArray(32, 'b'), bob, now, now.addSecs(3600)));
+
+    QVERIFY(m_store->deleteAccount(alice));
+    QVERIFY(!m_store->findAccount(alice));
+    QVERIFY(!m_store->tokenAccount(QByteArray(32, 'a'), now));
+    QCOMPARE(m_store->tokenAccount(QByteArray(32, 'b'), now).value_or(0), bob);
+    // Bob keeps what alice sent him and what he sent her (his sent copy).
+    QVERIFY(m_store->entry(bob, toBob->inboxEntryIds.first()));
+    QVERIFY(m_store->entry(bob, toAlice->sentEntryId));
+    RawConnection raw(dbPath());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM mailbox_entries WHERE owner_id = %1").arg(alice)).toInt(), 0);
+    // The message only alice held is gone with her.
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages WHERE id = %1").arg(onlyAlice->messageId)).toInt(), 0);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 2);
+    QVERIFY(!m_store->deleteAccount(alice));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+}
+
+void TestStore::keysetPaging_data()
+{
+    QTest::addColumn<int>("messages");
+    QTest::addColumn<int>("limit");
+    QTest::newRow("25 by 10") << 25 << 10;
+    QTest::newRow("20 by 10: no empty last page") << 20 << 10;
+    QTest::newRow("3 by 50") << 3 << 50;
+    QTest::newRow("7 by 1") << 7 << 1;
+    QTest::newRow("empty") << 0 << 50;
+}
+
+void TestStore::keysetPaging()
+{
+    QFETCH(int, messages);
+    QFETCH(int, limit);
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    QList<qint64> delivered;
+    for (int i = 0; i < messages; ++i) {
+        // Interleave another folder's and another owner's entries.
+        QVERIFY(m_store->deliver(makeMessage(bob, {alice}, QStringLiteral("noise %1").arg(i))));
+        const auto delivery = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("m%1").arg(i)));
+        QVERIFY(delivery);
+        delivered.prepend(delivery->inboxEntryIds.first()); // newest first
+    }
+
+    QList<qint64> seen;
+    std::optional<qint64> before;
+    int pages = 0;
+    do {
+        const auto page = m_store->listFolder(bob, Folder::Inbox, limit, before);
+        QVERIFY(page);
+        ++pages;
+        QVERIFY(page->entries.size() <= limit);
+        for (const MailboxEntry &entry : page->entries) {
+            QCOMPARE(entry.ownerId, bob);
+            QCOMPARE(entry.folder, Folder::Inbox);
+            if (before)
+                QVERIFY(entry.id < *before); // before is exclusive
+            seen.append(entry.id);
+        }
+        if (page->nextBefore) {
+            QCOMPARE(*page->nextBefore, page->entries.last().id);
+            QCOMPARE(page->entries.size(), limit);
+        }
+        before = page->nextBefore;
+        QVERIFY(pages <= messages + 1);
+    } while (before);
+    QCOMPARE(seen, delivered);
+    QCOMPARE(pages, std::max(1, (messages + limit - 1) / limit));
+}
+
+void TestStore::folderPageIsAnIndexRangeScan()
+{
+    // A mailbox of 200,000 entries among other owners' mail, with statistics
+    // gathered, as a long-lived database would have them. Filled with plain
+    // SQL in one transaction to keep the test fast.
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    {
+        QSqlDatabase db = m_store->database();
+        SqlWriteTransaction transaction(db);
+        QVERIFY(transaction.isActive());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(QStringLiteral(
+            "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
+            " message_id, in_reply_to, preview, attachments, raw)"
+            " SELECT 0, 1, '', '', '[]', '[]', 's', NULL, '', '', '', '[]', x'00'"
+            " FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) SELECT i FROM n)")));
+        QVERIFY(query.exec(QStringLiteral(
+            "INSERT INTO mailbox_entries (owner_id, folder, message_id, seen)"
+            " SELECT CASE WHEN id % 10 = 0 THEN %1 ELSE %2 END, CASE WHEN id % 3 = 0 THEN 'sent' ELSE 'inbox' END, id, 0"
+            " FROM messages").arg(alice).arg(bob)));
+        QVERIFY(query.exec(QStringLiteral("ANALYZE")));
+        query.finish();
+        QVERIFY(transaction.commit());
+    }
+
+    for (bool withBefore : {false, true}) {
+        QSqlQuery explain(m_store->database());
+        QVERIFY(explain.prepare(QStringLiteral("EXPLAIN QUERY PLAN ") + StoreSchema::folderPageSql()));
+        explain.bindValue(QStringLiteral(":owner"), bob);
+        explain.bindValue(QStringLiteral(":folder"), QStringLiteral("inbox"));
+        explain.bindValue(QStringLiteral(":before"), withBefore ? qint64(150000) : std::numeric_limits<qint64>::max());
+        explain.bindValue(QStringLiteral(":limit"), 51);
+        QVERIFY2(explain.exec(), qPrintable(explain.lastError().text()));
+        QStringList plan;
+        while (explain.next())
+            plan.append(explain.value(3).toString());
+        qInfo().noquote() << "EXPLAIN QUERY PLAN:" << plan.join(QStringLiteral(" | "));
+        QCOMPARE(plan.size(), 2);
+        QVERIFY2(plan.at(0).startsWith(QStringLiteral("SEARCH e USING"))
+                     && plan.at(0).contains(QStringLiteral("INDEX mailbox_entries_by_folder (owner_id=? AND folder=? AND id<?)")),
+                 qPrintable(plan.at(0)));
+        QVERIFY2(plan.at(1).startsWith(QStringLiteral("SEARCH m USING INTEGER PRIMARY KEY")), qPrintable(plan.at(1)));
+        // No sort of the mailbox: the index already yields id order.
+        QVERIFY(!plan.join(u' ').contains(QStringLiteral("TEMP B-TREE")));
+    }
+
+    // And it reads back right: newest 50 of bob's inbox.
+    const auto page = m_store->listFolder(bob, Folder::Inbox, 50);
+    QVERIFY(page);
+    QCOMPARE(page->entries.size(), 50);
+    QVERIFY(page->nextBefore);
+    for (int i = 1; i < page->entries.size(); ++i)
+        QVERIFY(page->entries.at(i - 1).id > page->entries.at(i).id);
+}
+
+void TestStore::tokens()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const QDateTime now(QDate(2026, 11, 22), QTime(12, 0), Qt::UTC);
+    const QByteArray first(32, '1'), second(32, '2'), third(32, '3'), expired(32, '4');
+    QVERIFY(m_store->addToken(first, alice, now, now.addSecs(3600)));
+    QVERIFY(m_store->addToken(second, alice, now, now.addSecs(3600)));
+    QVERIFY(m_store->addToken(third, alice, now, now.addSecs(3600)));
+    QVERIFY(m_store->addToken(expired, alice, now.addSecs(-7200), now.addSecs(-1)));
+    QVERIFY(!m_store->addToken(first, alice, now, now.addSecs(60)));
+
+    QCOMPARE(m_store->tokenAccount(first, now).value_or(0), alice);
+    QVERIFY(!m_store->tokenAccount(expired, now));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    // Valid up to, not including, the expiry time.
+    QVERIFY(m_store->tokenAccount(first, now.addSecs(3599)));
+    QVERIFY(!m_store->tokenAccount(first, now.addSecs(3600)));
+    QVERIFY(!m_store->tokenAccount(QByteArray(32, 'z'), now));
+
+    QVERIFY(m_store->deleteToken(first));
+    QVERIFY(!m_store->tokenAccount(first, now));
+    QVERIFY(!m_store->deleteToken(first));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+
+    QCOMPARE(m_store->purgeExpiredTokens(now).value_or(-1), 1);
+    QCOMPARE(m_store->purgeExpiredTokens(now).value_or(-1), 0);
+    QVERIFY(m_store->deleteOtherTokens(alice, second));
+    QVERIFY(m_store->tokenAccount(second, now));
+    QVERIFY(!m_store->tokenAccount(third, now));
+    QVERIFY(m_store->deleteOtherTokens(alice));
+    QVERIFY(!m_store->tokenAccount(second, now));
+}
+
+void TestStore::stats()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const NewMessage message = makeMessage(alice, {bob}, QStringLiteral("s"));
+    QVERIFY(m_store->deliver(message));
+    QVERIFY(m_store->deliver(message));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QVERIFY(m_store->addToken(QByteArray(32, 'a'), alice, now, now.addSecs(3600)));
+    QVERIFY(m_store->addToken(QByteArray(32, 'b'), alice, now.addSecs(-10), now.addSecs(-5)));
+    const auto stats = m_store->stats();
+    QVERIFY(stats);
+    QCOMPARE(stats->schemaVersion, Store::latestSchemaVersion());
+    QCOMPARE(stats->accounts, 2);
+    QCOMPARE(stats->messages, 2);
+    QCOMPARE(stats->messageBytes, 2 * message.raw.size());
+    QCOMPARE(stats->mailboxEntries, 4);
+    QCOMPARE(stats->activeTokens, 1);
+}
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
