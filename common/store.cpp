@@ -230,7 +230,7 @@ bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
     }
     // Identity first: a file that is not ours must not even be switched to WAL.
     int version = 0;
-    if (!checkIdentity(&version) || !configureConnection() || !migrate(version, schemaVersion)) {
+    if (!checkIdentity(mode, &version) || !configureConnection() || !migrate(version, schemaVersion)) {
         const Error error = m_error;
         const QString text = m_errorText;
         close();
@@ -257,7 +257,7 @@ bool Store::configureConnection()
     return true;
 }
 
-bool Store::checkIdentity(int *version)
+bool Store::checkIdentity(OpenMode mode, int *version)
 {
     QSqlQuery query(database());
     // A file that is not SQLite fails here, on the first read of its header.
@@ -270,7 +270,13 @@ bool Store::checkIdentity(int *version)
     const int applicationId = query.value(0).toInt();
     *version = query.value(1).toInt();
     const qint64 objects = query.value(2).toLongLong();
-    if (applicationId != StoreSchema::ApplicationId && !(applicationId == 0 && *version == 0 && objects == 0))
+    const bool empty = applicationId == 0 && *version == 0 && objects == 0;
+    // An existing file that is empty (or SQLite without tables) is not a
+    // database someone has: turning it into a new one would, e.g., make a
+    // restore from an empty file wipe everything.
+    if (empty && mode == OpenMode::MustExist)
+        return fail(Error::NotFound, QStringLiteral("%1 holds no Mailroom database").arg(m_path));
+    if (applicationId != StoreSchema::ApplicationId && !empty)
         return fail(Error::Failed, QStringLiteral("%1 is not a Mailroom database").arg(m_path));
     if (*version > latestSchemaVersion())
         return fail(Error::Failed,

@@ -89,6 +89,7 @@ struct StoreStats
 class Store
 {
 public:
+    // MustExist: an existing Mailroom database; an empty file is refused.
     enum class OpenMode { CreateIfMissing, MustExist };
     enum class Error { None, NotFound, AlreadyExists, DiskFull, Busy, Failed };
 
@@ -158,7 +159,7 @@ public:
 
 private:
     bool configureConnection();
-    bool checkIdentity(int *version);
+    bool checkIdentity(OpenMode mode, int *version);
     bool migrate(int from, int to);
     bool fail(Error error, const QString &text);
     bool failQuery(const class QSqlQuery &query, const QString &what);

@@ -192,6 +192,11 @@ void TestStore::refusesWhatItCannotUse_data()
 
     QTest::newRow("missing file, must exist") << QByteArray() << QString() << Store::OpenMode::MustExist
                                               << QStringLiteral("no database");
+    QTest::newRow("empty file, must exist") << QByteArray() << QStringLiteral("touch") << Store::OpenMode::MustExist
+                                            << QStringLiteral("holds no Mailroom database");
+    QTest::newRow("SQLite without tables, must exist")
+        << QByteArray() << QStringLiteral("PRAGMA user_version = 0") << Store::OpenMode::MustExist
+        << QStringLiteral("holds no Mailroom database");
     QTest::newRow("not SQLite") << QByteArray("this is a text file, not a database\n" + QByteArray(5000, 'x'))
                                 << QString() << Store::OpenMode::MustExist << QStringLiteral("not a usable SQLite");
     QTest::newRow("another program's SQLite") << QByteArray() << QStringLiteral("CREATE TABLE notes (body TEXT)")
@@ -218,24 +223,27 @@ void TestStore::refusesWhatItCannotUse()
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(fileContent);
     }
-    if (!setupSql.isEmpty()) {
+    if (setupSql == u"touch") {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+    } else if (!setupSql.isEmpty()) {
         RawConnection raw(path);
         for (const QString &statement : setupSql.split(u';'))
             QVERIFY(raw.exec(statement));
     }
-    const QByteArray before = QFile::exists(path) ? [&] { QFile f(path); f.open(QIODevice::ReadOnly); return f.readAll(); }() : QByteArray();
+    const auto contents = [&path]() -> std::optional<QByteArray> {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return std::nullopt;
+        return file.readAll();
+    };
+    const std::optional<QByteArray> before = contents();
     Store store;
     QVERIFY(!store.open(path, mode));
     QVERIFY2(store.lastErrorText().contains(messagePart), qPrintable(store.lastErrorText()));
     QVERIFY(!store.isOpen());
-    // The file is left as it was.
-    if (before.isEmpty()) {
-        QVERIFY(!QFile::exists(path) || !setupSql.isEmpty());
-    } else {
-        QFile after(path);
-        QVERIFY(after.open(QIODevice::ReadOnly));
-        QCOMPARE(after.readAll(), before);
-    }
+    // The file is left as it was, or not created.
+    QCOMPARE(contents(), before);
 }
 
 void TestStore::accounts()
