@@ -88,14 +88,20 @@ std::optional<qint64> parseAmount(QString text, bool bytes)
     return value * multiplier;
 }
 
-// Error messages end up in logs: a database URL's password must not.
+// Error messages end up in logs: a database URL's password must not. Done
+// on the text, since a URL that does not parse may hold one too
+// ("postgresql://bob:pa/ss@host/db"): whatever stands between the first
+// ':' after "scheme://" and the last '@' goes.
 QString withoutPassword(const QString &value)
 {
-    QUrl url(value);
-    if (!url.isValid() || url.password().isEmpty())
+    const qsizetype scheme = value.indexOf(QStringLiteral("://"));
+    if (scheme < 0)
         return value;
-    url.setPassword(QStringLiteral("***"));
-    return url.toString();
+    const qsizetype at = value.lastIndexOf(u'@');
+    const qsizetype colon = value.indexOf(u':', scheme + 3);
+    if (at < 0 || colon < 0 || colon > at)
+        return value;
+    return value.left(colon + 1) + QStringLiteral("***") + value.sliced(at);
 }
 
 QString optionError(const QString &name, const QString &value, const QString &fix)

@@ -1,6 +1,7 @@
 #include "passwords.h"
 
 #include <QFuture>
+#include <QFutureWatcher>
 #include <QPasswordDigestor>
 #include <QPromise>
 #include <QRandomGenerator>
@@ -109,19 +110,26 @@ bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
 } // namespace Passwords
 
 namespace {
-// Runs work on the global pool and hands its result to a continuation that
-// runs in context's thread; QFuture::then() drops it if context is gone.
+// Runs work on the global pool and hands its result to done in owner's
+// thread. The watcher is attached before the work starts, so the result can
+// never arrive synchronously inside the call; it is a child of owner, so a
+// destroyed owner simply never hears of the result (QFutureWatcher detaches
+// from the future under the future's own lock).
 template<typename Result, typename Work, typename Done>
-void runOffThread(QObject *context, Work work, Done done)
+void runOffThread(QObject *owner, Work work, Done done)
 {
     auto promise = std::make_shared<QPromise<Result>>();
-    QFuture<Result> future = promise->future();
+    auto *watcher = new QFutureWatcher<Result>(owner);
+    QObject::connect(watcher, &QFutureWatcherBase::finished, owner, [watcher, done = std::move(done)] {
+        done(watcher->result());
+        watcher->deleteLater();
+    });
+    watcher->setFuture(promise->future());
     promise->start();
     QThreadPool::globalInstance()->start([promise, work = std::move(work)] {
         promise->addResult(work());
         promise->finish();
     });
-    future.then(context, [done = std::move(done)](Result result) { done(std::move(result)); });
 }
 } // namespace
 

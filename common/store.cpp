@@ -5,6 +5,8 @@
 #include "store_p.h"
 
 #include <QAtomicInteger>
+#include <QElapsedTimer>
+#include <QThread>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -20,12 +22,14 @@
 
 namespace {
 
-// SQLite primary result codes. QSqlError::nativeErrorCode() may carry an
-// extended code (2067 is SQLITE_CONSTRAINT_UNIQUE); its low byte is the primary one.
+// SQLite result codes as QSqlError::nativeErrorCode() reports them: the
+// extended code where there is one; its low byte is the primary code.
 constexpr int SqliteBusy = 5;
 constexpr int SqliteLocked = 6;
 constexpr int SqliteFull = 13;
-constexpr int SqliteConstraint = 19;
+constexpr int SqliteConstraintUnique = 2067;
+constexpr int SqliteConstraintPrimaryKey = 1555;
+constexpr int SqliteConstraintForeignKey = 787;
 
 constexpr int BusyTimeoutMs = 10000;
 
@@ -182,17 +186,30 @@ bool Store::fail(Error error, const QString &text)
     return false;
 }
 
+Store::Error Store::classify(const QSqlError &sqlError)
+{
+    const int code = sqlError.nativeErrorCode().toInt();
+    switch (code) {
+    case SqliteConstraintUnique:
+    case SqliteConstraintPrimaryKey:
+        return Error::AlreadyExists;
+    case SqliteConstraintForeignKey:
+        return Error::NotFound; // a row it refers to is gone, e.g. a recipient deleted meanwhile
+    }
+    switch (code & 0xff) {
+    case SqliteFull:
+        return Error::DiskFull;
+    case SqliteBusy:
+    case SqliteLocked:
+        return Error::Busy;
+    }
+    return Error::Failed;
+}
+
 bool Store::failQuery(const QSqlQuery &query, const QString &what)
 {
     const QSqlError sqlError = query.lastError();
-    const int code = sqlError.nativeErrorCode().toInt() & 0xff;
-    Error error = Error::Failed;
-    if (code == SqliteFull)
-        error = Error::DiskFull;
-    else if (code == SqliteBusy || code == SqliteLocked)
-        error = Error::Busy;
-    else if (code == SqliteConstraint)
-        error = Error::AlreadyExists;
+    const Error error = classify(sqlError);
     qCWarning(lcStore) << what << "failed:" << sqlError.text();
     return fail(error, what + QStringLiteral(": ") + sqlError.text());
 }
@@ -214,7 +231,7 @@ bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
     if (info.exists() && !info.isFile())
         return fail(Error::Failed, QStringLiteral("%1 is not a file").arg(path));
     if (!info.dir().exists())
-        return fail(Error::NotFound, QStringLiteral("directory %1 does not exist").arg(info.absolutePath()));
+        return fail(Error::Failed, QStringLiteral("directory %1 for the database does not exist").arg(info.absolutePath()));
     if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
         return fail(Error::Failed, QStringLiteral("Qt's SQLite driver is missing: install libqt6sql6-sqlite"));
 
@@ -243,8 +260,18 @@ bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
 bool Store::configureConnection()
 {
     QSqlQuery query(database());
-    if (!query.exec(QStringLiteral("PRAGMA journal_mode = WAL")) || !query.next())
-        return failQuery(query, QStringLiteral("switching %1 to WAL mode").arg(m_path));
+    // Switching a new file to WAL needs an exclusive lock, and SQLite answers
+    // SQLITE_BUSY at once instead of waiting when another process is opening
+    // the same new file: retry for as long as the busy timeout allows.
+    QElapsedTimer waited;
+    waited.start();
+    for (int attempt = 0;; ++attempt) {
+        if (query.exec(QStringLiteral("PRAGMA journal_mode = WAL")) && query.next())
+            break;
+        if (classify(query.lastError()) != Error::Busy || waited.elapsed() > BusyTimeoutMs)
+            return failQuery(query, QStringLiteral("switching %1 to WAL mode").arg(m_path));
+        QThread::msleep(std::min(50, 1 + attempt * 5)); // start-up only: nothing else is served yet
+    }
     if (query.value(0).toString() != u"wal")
         return fail(Error::Failed, QStringLiteral("%1: cannot switch to WAL mode").arg(m_path));
     for (const QString &pragma : {QStringLiteral("PRAGMA foreign_keys = ON"), QStringLiteral("PRAGMA synchronous = FULL"),
@@ -408,6 +435,34 @@ bool Store::setPasswordHash(qint64 accountId, const QString &passwordHash)
     return true;
 }
 
+bool Store::changePassword(qint64 accountId, const QString &passwordHash, const QByteArray &keepToken)
+{
+    clearError();
+    SqlWriteTransaction transaction(database());
+    if (!transaction.isActive())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("cannot start the password change: %1").arg(transaction.lastError().text()));
+    {
+        QSqlQuery query(database());
+        query.prepare(QStringLiteral("UPDATE accounts SET password_hash = ? WHERE id = ?"));
+        query.addBindValue(text(passwordHash));
+        query.addBindValue(accountId);
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("setting the password of account %1").arg(accountId));
+        if (query.numRowsAffected() == 0)
+            return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
+        query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash IS NOT ?"));
+        query.addBindValue(accountId);
+        query.addBindValue(keepToken.isEmpty() ? QVariant() : QVariant(keepToken));
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("ending the sessions of account %1").arg(accountId));
+    }
+    if (!transaction.commit())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("committing the password change: %1").arg(transaction.lastError().text()));
+    return true;
+}
+
 bool Store::deleteAccount(qint64 accountId)
 {
     clearError();
@@ -494,8 +549,7 @@ std::optional<Delivery> Store::deliver(const NewMessage &message)
     }
     if (!transaction.commit()) {
         const QSqlError error = transaction.lastError();
-        fail((error.nativeErrorCode().toInt() & 0xff) == SqliteFull ? Error::DiskFull : Error::Failed,
-             QStringLiteral("committing a delivery: %1").arg(error.text()));
+        fail(classify(error), QStringLiteral("committing a delivery: %1").arg(error.text()));
         return std::nullopt;
     }
     return delivery;
@@ -504,7 +558,10 @@ std::optional<Delivery> Store::deliver(const NewMessage &message)
 std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int limit, std::optional<qint64> before)
 {
     clearError();
-    Q_ASSERT(limit >= 1);
+    if (limit < 1) {
+        fail(Error::Failed, QStringLiteral("a folder page needs a limit of at least 1"));
+        return std::nullopt;
+    }
     QSqlQuery query(database());
     query.setForwardOnly(true);
     query.prepare(StoreSchema::folderPageSql());
@@ -741,19 +798,41 @@ bool Store::restoreFrom(const QString &file)
     clearError();
     if (!QFileInfo(file).isFile())
         return fail(Error::NotFound, QStringLiteral("no backup file %1").arg(file));
-    // Work on a private copy: opening it checks that it is a Mailroom
-    // database and brings an older backup up to the current schema, without
-    // touching the user's file.
+    // Work on a private copy, made by SQLite itself from a read-only
+    // connection: commits still in a -wal beside the file are included, and
+    // the user's file is not changed. Opening the copy checks that it is a
+    // Mailroom database and brings an older backup up to the current schema.
     QTemporaryDir workDir(QFileInfo(m_path).absolutePath() + QStringLiteral("/.restore-XXXXXX"));
     if (!workDir.isValid())
         return fail(Error::Failed, QStringLiteral("cannot create a work directory: %1").arg(workDir.errorString()));
     const QString copy = workDir.filePath(QStringLiteral("restore.db"));
-    if (!QFile::copy(file, copy))
-        return fail(Error::Failed, QStringLiteral("cannot read backup %1").arg(file));
+    {
+        const QString sourceConnection = m_connectionName + QStringLiteral("-restore-source");
+        QString readError;
+        {
+            QSqlDatabase source = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), sourceConnection);
+            source.setDatabaseName(file);
+            source.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=%1").arg(BusyTimeoutMs));
+            if (!source.open()) {
+                readError = source.lastError().text();
+            } else {
+                QSqlQuery vacuum(source);
+                vacuum.prepare(QStringLiteral("VACUUM INTO ?"));
+                vacuum.addBindValue(copy);
+                if (!vacuum.exec())
+                    readError = vacuum.lastError().text();
+            }
+            source.close();
+        }
+        QSqlDatabase::removeDatabase(sourceConnection);
+        if (!readError.isEmpty())
+            return fail(Error::Failed, QStringLiteral("cannot read backup %1: %2").arg(file, readError));
+    }
     {
         Store source;
         if (!source.open(copy, OpenMode::MustExist))
-            return fail(Error::Failed, QStringLiteral("backup %1 is unusable: %2").arg(file, source.lastErrorText()));
+            return fail(Error::Failed, QStringLiteral("backup %1 is unusable: %2")
+                                           .arg(file, source.lastErrorText().replace(copy, file)));
         QSqlQuery check(source.database());
         if (!check.exec(QStringLiteral("PRAGMA integrity_check")) || !check.next()
             || check.value(0).toString() != u"ok")
@@ -769,17 +848,29 @@ bool Store::restoreFrom(const QString &file)
     {
         SqlWriteTransaction transaction(database());
         if (!transaction.isActive()) {
-            fail(Error::Busy, QStringLiteral("cannot lock the database: %1").arg(transaction.lastError().text()));
+            fail(classify(transaction.lastError()),
+                 QStringLiteral("cannot lock the database: %1").arg(transaction.lastError().text()));
         } else {
-            QStringList statements;
+            // Ids never go back (SPEC: never reused; POP3 UIDLs depend on
+            // it): each counter continues from the larger of the two.
+            QStringList statements{QStringLiteral(
+                "CREATE TEMP TABLE restore_counters AS SELECT name, seq FROM main.sqlite_sequence")};
             const QStringList &tables = StoreSchema::tablesInDependencyOrder();
             for (auto it = tables.crbegin(); it != tables.crend(); ++it)
                 statements.append(QStringLiteral("DELETE FROM main.%1").arg(*it));
-            // Both files are at the same schema version, so the columns line up.
-            for (const QString &table : tables)
-                statements.append(QStringLiteral("INSERT INTO main.%1 SELECT * FROM restore_source.%1").arg(table));
+            // Both files are at the same schema version, so the columns line
+            // up. Login tokens are not restored: sessions ended since the
+            // backup must stay ended, so a restore ends every session.
+            for (const QString &table : tables) {
+                if (table != u"api_tokens")
+                    statements.append(QStringLiteral("INSERT INTO main.%1 SELECT * FROM restore_source.%1").arg(table));
+            }
             statements.append(QStringLiteral("DELETE FROM main.sqlite_sequence"));
-            statements.append(QStringLiteral("INSERT INTO main.sqlite_sequence SELECT * FROM restore_source.sqlite_sequence"));
+            statements.append(QStringLiteral(
+                "INSERT INTO main.sqlite_sequence (name, seq) SELECT name, max(seq) FROM"
+                " (SELECT name, seq FROM restore_source.sqlite_sequence UNION ALL SELECT name, seq FROM temp.restore_counters)"
+                " GROUP BY name"));
+            statements.append(QStringLiteral("DROP TABLE temp.restore_counters"));
             restored = true;
             for (const QString &statement : statements) {
                 if (!query.exec(statement)) {
@@ -790,7 +881,8 @@ bool Store::restoreFrom(const QString &file)
             }
             query.finish();
             if (restored && !transaction.commit()) {
-                fail(Error::Failed, QStringLiteral("committing the restore: %1").arg(transaction.lastError().text()));
+                fail(classify(transaction.lastError()),
+                     QStringLiteral("committing the restore: %1").arg(transaction.lastError().text()));
                 restored = false;
             }
         }

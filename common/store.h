@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QList>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QString>
 
 #include <optional>
@@ -119,6 +120,9 @@ public:
     std::optional<Account> findAccount(qint64 id);
     std::optional<QList<Account>> listAccounts();
     bool setPasswordHash(qint64 accountId, const QString &passwordHash);
+    // A new password hash and the end of every session but keepToken's, in
+    // one transaction: never a new password with the old sessions alive.
+    bool changePassword(qint64 accountId, const QString &passwordHash, const QByteArray &keepToken = {});
     // Also deletes the account's tokens and mailbox entries, and messages no one else holds.
     bool deleteAccount(qint64 accountId);
 
@@ -150,8 +154,11 @@ public:
     // A consistent copy of the whole database taken while others write
     // (VACUUM INTO, one read transaction). Refuses to overwrite a file.
     bool backupTo(const QString &file);
-    // Replaces every row with those of a backup in one transaction, so that
-    // processes sharing the file see the old or the new data, never a mix.
+    // Replaces accounts, messages and mailbox entries with those of a backup
+    // (or a copy of a database file, its -wal included) in one transaction,
+    // so that processes sharing the file see the old or the new data, never
+    // a mix. Every session ends, and ids continue after the larger of the
+    // two databases' counters, so none is ever reused.
     bool restoreFrom(const QString &file);
 
     // The connection, for tests that inspect query plans.
@@ -163,6 +170,7 @@ private:
     bool migrate(int from, int to);
     bool fail(Error error, const QString &text);
     bool failQuery(const class QSqlQuery &query, const QString &what);
+    static Error classify(const QSqlError &error);
     void clearError();
 
     QString m_connectionName;

@@ -120,7 +120,9 @@ void CertificateGenerator::start(const QString &certificateFile, const QString &
         QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
         QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
         QStringLiteral("-sha256"), QStringLiteral("-days"), QStringLiteral("825"),
-        QStringLiteral("-subj"), u"/CN=" + hostname,
+        // X.509 limits a common name to 64 characters; the SANs, which
+        // clients check, carry the full name.
+        QStringLiteral("-subj"), u"/CN=" + (hostname.size() <= 64 ? hostname : QStringLiteral("Mailroom")),
         QStringLiteral("-addext"), u"subjectAltName=" + TlsMaterial::subjectAltNames(hostname).join(u','),
         QStringLiteral("-keyout"), m_workDir->filePath(QStringLiteral("key.pem")),
         QStringLiteral("-out"), m_workDir->filePath(QStringLiteral("cert.pem")),

@@ -6,6 +6,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QSslCertificate>
@@ -27,7 +28,7 @@ const QString CommandsHelp = QStringLiteral(
     "  list-users        List the accounts.\n"
     "  stats             Show counts and sizes.\n"
     "  backup FILE       Write a consistent copy of the database to FILE (safe while servers run).\n"
-    "  restore FILE      Replace the database's contents with those of a backup.");
+    "  restore FILE      Replace the database's contents with those of a backup; ends every session.");
 
 struct CommandSpec
 {
@@ -92,8 +93,10 @@ void MailroomCtl::start(const QStringList &arguments)
         succeed();
         return;
     }
+    // The tool reports errors itself, in one line; the store's log lines are
+    // for --verbose.
     if (!parser.isSet(QStringLiteral("verbose")))
-        QLoggingCategory::setFilterRules(QStringLiteral("mailroom.*.info=false"));
+        QLoggingCategory::setFilterRules(QStringLiteral("mailroom.*.info=false\nmailroom.*.warning=false"));
     QString error;
     const std::optional<Config> config = options.read(parser, &error);
     if (!config) {
@@ -101,6 +104,10 @@ void MailroomCtl::start(const QStringList &arguments)
         return;
     }
     m_config = *config;
+    m_initHint = QStringLiteral("mailroomctl --data-dir %1").arg(m_config.dataDir)
+        + (parser.isSet(QStringLiteral("database")) ? QStringLiteral(" --database ") + parser.value(QStringLiteral("database"))
+                                                    : QString())
+        + QStringLiteral(" init");
     if (m_config.database.kind != DatabaseUrl::Kind::Sqlite) {
         fail(QStringLiteral("PostgreSQL storage is not available in this build yet: leave out --database to use "
                             "the SQLite file in the data directory"));
@@ -145,6 +152,13 @@ void MailroomCtl::start(const QStringList &arguments)
 
 bool MailroomCtl::openStore(DataDirectory::Mode mode)
 {
+    // A --database outside the data directory: check its place before
+    // anything is created, so a refused command leaves nothing behind.
+    const QFileInfo databaseFile(m_config.database.sqlitePath);
+    if (databaseFile.absolutePath() != QDir::cleanPath(m_config.dataDir) && !databaseFile.dir().exists()) {
+        fail(QStringLiteral("directory %1 for the database does not exist").arg(databaseFile.absolutePath()));
+        return false;
+    }
     QString error;
     bool created = false;
     if (!DataDirectory::prepare(m_config.dataDir, mode, &error, &created)) {
@@ -159,10 +173,9 @@ bool MailroomCtl::openStore(DataDirectory::Mode mode)
                                                               : Store::OpenMode::MustExist;
     if (!m_store.open(path, openMode)) {
         if (m_store.lastError() == Store::Error::NotFound)
-            fail(QStringLiteral("no database at %1: run 'mailroomctl --data-dir %2 init' first")
-                     .arg(path, m_config.dataDir));
+            fail(QStringLiteral("no database at %1: run '%2' first").arg(path, m_initHint));
         else
-            fail(m_store.lastErrorText());
+            failStore();
         return false;
     }
     if (!existed)
@@ -240,27 +253,26 @@ void MailroomCtl::runAddUser(const QString &name)
         return;
     }
     if (m_store.lastError() != Store::Error::NotFound) {
-        fail(m_store.lastErrorText());
+        failStore();
         return;
     }
     const auto password = readPassword(*username);
     if (!password)
         return;
-    const quint64 ticket = m_hasher->hashAsync(*password);
-    connect(m_hasher, &PasswordHasher::hashed, this, [this, ticket, username](quint64 done, const QString &stored) {
-        if (done != ticket)
-            return;
+    connect(m_hasher, &PasswordHasher::hashed, this, [this, username](quint64, const QString &stored) {
         const auto account = m_store.createAccount(*username, stored);
         if (!account) {
-            fail(m_store.lastError() == Store::Error::AlreadyExists
-                     ? QStringLiteral("account %1 already exists (names are not case-sensitive)").arg(*username)
-                     : m_store.lastErrorText());
+            if (m_store.lastError() == Store::Error::AlreadyExists)
+                fail(QStringLiteral("account %1 already exists (names are not case-sensitive)").arg(*username));
+            else
+                failStore();
             return;
         }
         m_out << "created account " << m_config.address(account->username) << " (id " << account->id << ')'
               << Qt::endl;
         succeed();
     });
+    m_hasher->hashAsync(*password);
 }
 
 void MailroomCtl::runPasswd(const QString &name)
@@ -277,19 +289,17 @@ void MailroomCtl::runPasswd(const QString &name)
     const auto password = readPassword(*username);
     if (!password)
         return;
-    const quint64 ticket = m_hasher->hashAsync(*password);
     const qint64 accountId = account->id;
-    connect(m_hasher, &PasswordHasher::hashed, this, [this, ticket, accountId, username](quint64 done, const QString &stored) {
-        if (done != ticket)
-            return;
-        if (!m_store.setPasswordHash(accountId, stored) || !m_store.deleteOtherTokens(accountId)) {
-            fail(m_store.lastErrorText());
+    connect(m_hasher, &PasswordHasher::hashed, this, [this, accountId, username](quint64, const QString &stored) {
+        if (!m_store.changePassword(accountId, stored)) {
+            failStore();
             return;
         }
         m_out << "changed the password of " << m_config.address(*username) << "; its sessions have ended"
               << Qt::endl;
         succeed();
     });
+    m_hasher->hashAsync(*password);
 }
 
 void MailroomCtl::runDelUser(const QString &name)
@@ -304,7 +314,7 @@ void MailroomCtl::runDelUser(const QString &name)
         return;
     }
     if (!m_store.deleteAccount(account->id)) {
-        fail(m_store.lastErrorText());
+        failStore();
         return;
     }
     m_out << "deleted account " << m_config.address(*username) << " with its mailbox and sessions" << Qt::endl;
@@ -317,7 +327,7 @@ void MailroomCtl::runListUsers()
         return;
     const auto accounts = m_store.listAccounts();
     if (!accounts) {
-        fail(m_store.lastErrorText());
+        failStore();
         return;
     }
     m_out << qSetFieldWidth(8) << Qt::left << "ID" << qSetFieldWidth(0) << "ADDRESS" << Qt::endl;
@@ -334,7 +344,7 @@ void MailroomCtl::runStats()
         return;
     const auto stats = m_store.stats();
     if (!stats) {
-        fail(m_store.lastErrorText());
+        failStore();
         return;
     }
     const qint64 fileBytes = QFileInfo(m_config.database.sqlitePath).size()
@@ -355,7 +365,7 @@ void MailroomCtl::runBackup(const QString &file)
     if (!openStore(DataDirectory::Mode::MustExist))
         return;
     if (!m_store.backupTo(file)) {
-        fail(m_store.lastErrorText());
+        failStore();
         return;
     }
     m_out << "backed up " << m_config.database.sqlitePath << " to " << QFileInfo(file).absoluteFilePath() << Qt::endl;
@@ -367,15 +377,27 @@ void MailroomCtl::runRestore(const QString &file)
     if (!openStore(DataDirectory::Mode::Create))
         return;
     if (!m_store.restoreFrom(file)) {
-        fail(m_store.lastErrorText());
+        failStore();
         return;
     }
     const auto stats = m_store.stats();
     m_out << "restored " << m_config.database.sqlitePath << " from " << QFileInfo(file).absoluteFilePath();
     if (stats)
         m_out << " (" << stats->accounts << " accounts, " << stats->messages << " messages)";
-    m_out << Qt::endl;
+    m_out << "; every session has ended" << Qt::endl;
     succeed();
+}
+
+void MailroomCtl::failStore()
+{
+    if (m_store.lastError() == Store::Error::Busy)
+        fail(QStringLiteral("database %1 stayed locked by another process: try again (%2)")
+                 .arg(m_config.database.sqlitePath, m_store.lastErrorText()));
+    else if (m_store.lastError() == Store::Error::DiskFull)
+        fail(QStringLiteral("the disk holding %1 is full: free some space (%2)")
+                 .arg(m_config.database.sqlitePath, m_store.lastErrorText()));
+    else
+        fail(m_store.lastErrorText());
 }
 
 void MailroomCtl::succeed()

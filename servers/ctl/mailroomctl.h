@@ -43,6 +43,7 @@ private:
     std::optional<QString> readPassword(const QString &username);
     void reportCertificate();
 
+    void failStore();
     void succeed();
     void fail(const QString &message);
 
@@ -53,5 +54,6 @@ private:
     PasswordInput m_passwordInput;
     QTextStream m_out;
     QTextStream m_err;
+    QString m_initHint;
     bool m_done = false;
 };

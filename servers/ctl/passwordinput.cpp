@@ -1,12 +1,31 @@
 #include "passwordinput.h"
 
 #include <QByteArray>
+#include <QStringDecoder>
+
+#include <csignal>
+#include <iterator>
 
 #include <termios.h>
 #include <unistd.h>
 
 namespace {
-// Restores the terminal's echo however the read ends.
+
+// The terminal state to put back if a signal ends the process while echo is
+// off (Ctrl-C at the prompt): a destructor would never run then.
+int g_terminalFd = -1;
+termios g_savedTerminal{};
+const int RestoringSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+
+extern "C" void restoreTerminalAndReraise(int signalNumber)
+{
+    if (g_terminalFd >= 0)
+        tcsetattr(g_terminalFd, TCSAFLUSH, &g_savedTerminal);
+    signal(signalNumber, SIG_DFL);
+    raise(signalNumber);
+}
+
+// Turns echo off for its lifetime, and puts it back however the read ends.
 class EchoOff
 {
 public:
@@ -15,6 +34,13 @@ public:
     {
         if (tcgetattr(m_fd, &m_saved) != 0)
             return;
+        g_savedTerminal = m_saved;
+        g_terminalFd = m_fd;
+        struct sigaction action = {};
+        action.sa_handler = restoreTerminalAndReraise;
+        sigemptyset(&action.sa_mask);
+        for (size_t i = 0; i < std::size(RestoringSignals); ++i)
+            sigaction(RestoringSignals[i], &action, &m_previous[i]);
         termios quiet = m_saved;
         quiet.c_lflag &= ~tcflag_t(ECHO);
         m_active = tcsetattr(m_fd, TCSAFLUSH, &quiet) == 0;
@@ -23,6 +49,11 @@ public:
     {
         if (m_active)
             tcsetattr(m_fd, TCSAFLUSH, &m_saved);
+        if (g_terminalFd == m_fd) {
+            for (size_t i = 0; i < std::size(RestoringSignals); ++i)
+                sigaction(RestoringSignals[i], &m_previous[i], nullptr);
+            g_terminalFd = -1;
+        }
     }
     EchoOff(const EchoOff &) = delete;
     EchoOff &operator=(const EchoOff &) = delete;
@@ -30,8 +61,10 @@ public:
 private:
     int m_fd;
     termios m_saved{};
+    struct sigaction m_previous[std::size(RestoringSignals)] = {};
     bool m_active = false;
 };
+
 } // namespace
 
 PasswordInput::PasswordInput(FILE *input, FILE *prompt)
@@ -64,7 +97,15 @@ std::optional<QString> PasswordInput::readLine(bool hideEcho)
     }
     if (line.endsWith('\r'))
         line.chop(1);
-    return QString::fromUtf8(line);
+    // A password typed in another encoding would be stored as U+FFFD
+    // characters and match the wrong passwords: refuse it.
+    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString password = utf8.decode(line);
+    if (utf8.hasError()) {
+        m_error = QStringLiteral("the password is not valid UTF-8: set the terminal or the input to UTF-8");
+        return std::nullopt;
+    }
+    return password;
 }
 
 std::optional<QString> PasswordInput::readNewPassword(const QString &account)

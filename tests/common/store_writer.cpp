@@ -4,6 +4,9 @@
 // Usage: store_writer PATH SENDER RECIPIENT COUNT [START_AT]
 // START_AT (ms since the epoch) lets several writers begin at one moment, so
 // that their process start-up times do not keep them apart.
+// Or: store_writer --create PATH NAME START_AT
+// opens (creating if need be) the database at START_AT and adds account NAME,
+// as a server starting on a new data directory would.
 // Exits 0 when every delivery committed; else prints the error, exits 1.
 
 #include "store.h"
@@ -17,6 +20,20 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QTextStream err(stderr);
     const QStringList args = QCoreApplication::arguments();
+    const auto waitUntil = [](const QString &startAt) {
+        const qint64 wait = startAt.toLongLong() - QDateTime::currentMSecsSinceEpoch();
+        if (wait > 0)
+            QThread::msleep(wait);
+    };
+    if (args.size() == 5 && args.at(1) == u"--create") {
+        waitUntil(args.at(4));
+        Store store;
+        if (!store.open(args.at(2), Store::OpenMode::CreateIfMissing) || !store.createAccount(args.at(3), QStringLiteral("h"))) {
+            err << "store_writer: " << store.lastErrorText() << Qt::endl;
+            return 1;
+        }
+        return 0;
+    }
     if (args.size() != 5 && args.size() != 6) {
         err << "usage: store_writer PATH SENDER RECIPIENT COUNT [START_AT]" << Qt::endl;
         return 2;
@@ -33,11 +50,8 @@ int main(int argc, char *argv[])
         return 1;
     }
     const int count = args.at(4).toInt();
-    if (args.size() == 6) {
-        const qint64 wait = args.at(5).toLongLong() - QDateTime::currentMSecsSinceEpoch();
-        if (wait > 0)
-            QThread::msleep(wait);
-    }
+    if (args.size() == 6)
+        waitUntil(args.at(5));
     for (int i = 0; i < count; ++i) {
         NewMessage message;
         message.summary.from = {QString(), sender->username + QStringLiteral("@project.com")};

@@ -573,6 +573,9 @@ void TestConfig::badValueNamesOption_data()
     bad("--domain empty", QStringLiteral("domain"), QString());
     bad("--hostname underscore", QStringLiteral("hostname"), QStringLiteral("mail_host"));
     bad("--database mysql", QStringLiteral("database"), QStringLiteral("mysql://u:s3cret@h/db"));
+    bad("--database password with a slash", QStringLiteral("database"), QStringLiteral("postgresql://bob:pa/s3cret@db.example/mail"));
+    bad("--database password with a hash", QStringLiteral("database"), QStringLiteral("postgresql://bob:s3cret#x@db.example/mail"));
+    bad("--database bad port", QStringLiteral("database"), QStringLiteral("postgresql://bob:s3cret@db.example:99999/mail"));
     bad("--database postgresql without host", QStringLiteral("database"), QStringLiteral("postgresql://u:s3cret@/db"));
     bad("--max-recipients plus sign", QStringLiteral("max-recipients"), QStringLiteral("+5"));
     bad("--pbkdf2-iterations 999", QStringLiteral("pbkdf2-iterations"), QStringLiteral("999"));

@@ -3,6 +3,7 @@
 #include "store_p.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -95,6 +96,11 @@ private Q_SLOTS:
     void folderPageIsAnIndexRangeScan();
     void tokens();
     void stats();
+    void errorsNameTheirCause();
+    void changePasswordIsAtomic();
+    void restoreNeverReusesIds();
+    void restoreEndsEverySession();
+    void restoreReadsTheWalOfALiveFile();
 
 private:
     QString dbPath() const { return m_dir->filePath(QStringLiteral("mailroom.db")); }
@@ -642,6 +648,115 @@ void TestStore::stats()
     QCOMPARE(stats->messageBytes, 2 * message.raw.size());
     QCOMPARE(stats->mailboxEntries, 4);
     QCOMPARE(stats->activeTokens, 1);
+}
+
+void TestStore::errorsNameTheirCause()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    QVERIFY(!m_store->createAccount(QStringLiteral("alice"), QStringLiteral("h")));
+    QCOMPARE(m_store->lastError(), Store::Error::AlreadyExists);
+    // A recipient or account deleted meanwhile is "not found", not "exists".
+    QVERIFY(!m_store->deliver(makeMessage(alice, {4242}, QStringLiteral("to nobody"))));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QVERIFY(!m_store->addToken(QByteArray(32, 't'), 777, now, now.addSecs(60)));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(m_store->addToken(QByteArray(32, 't'), alice, now, now.addSecs(60)));
+    QVERIFY(!m_store->addToken(QByteArray(32, 't'), alice, now, now.addSecs(60)));
+    QCOMPARE(m_store->lastError(), Store::Error::AlreadyExists);
+    QVERIFY(!m_store->listFolder(alice, Folder::Inbox, 0));
+    QCOMPARE(m_store->lastError(), Store::Error::Failed);
+}
+
+void TestStore::changePasswordIsAtomic()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QByteArray current(32, 'c'), other(32, 'o');
+    QVERIFY(m_store->addToken(current, alice, now, now.addSecs(3600)));
+    QVERIFY(m_store->addToken(other, alice, now, now.addSecs(3600)));
+
+    QVERIFY(m_store->changePassword(alice, QStringLiteral("hash-2"), current));
+    QCOMPARE(m_store->findAccount(alice)->passwordHash, QStringLiteral("hash-2"));
+    QVERIFY(m_store->tokenAccount(current, now));
+    QVERIFY(!m_store->tokenAccount(other, now));
+
+    // When ending the sessions fails, the password does not change either.
+    QVERIFY(m_store->addToken(other, alice, now, now.addSecs(3600)));
+    RawConnection raw(dbPath());
+    QVERIFY(raw.exec(QStringLiteral("CREATE TRIGGER keep_tokens BEFORE DELETE ON api_tokens"
+                                    " BEGIN SELECT RAISE(ABORT, 'injected failure'); END")));
+    QVERIFY(!m_store->changePassword(alice, QStringLiteral("hash-3")));
+    QCOMPARE(m_store->findAccount(alice)->passwordHash, QStringLiteral("hash-2"));
+    QVERIFY(m_store->tokenAccount(other, now));
+    QVERIFY(!m_store->changePassword(999, QStringLiteral("x")));
+}
+
+void TestStore::restoreNeverReusesIds()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    QVERIFY(m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("in the backup"))));
+    const QString backup = m_dir->filePath(QStringLiteral("backup.db"));
+    QVERIFY2(m_store->backupTo(backup), qPrintable(m_store->lastErrorText()));
+
+    // After the backup: more accounts and mail, then a restore to the past.
+    const qint64 carol = addAccount(QStringLiteral("carol"));
+    const auto later = m_store->deliver(makeMessage(alice, {bob, carol}, QStringLiteral("after the backup")));
+    QVERIFY(later);
+    QVERIFY2(m_store->restoreFrom(backup), qPrintable(m_store->lastErrorText()));
+    QVERIFY(!m_store->findAccount(QStringLiteral("carol")));
+    QCOMPARE(m_store->listFolder(bob, Folder::Inbox, 10)->entries.size(), 1);
+
+    // New rows continue after everything that ever existed.
+    const qint64 dave = addAccount(QStringLiteral("dave"));
+    QVERIFY(dave > carol);
+    const auto next = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("after the restore")));
+    QVERIFY(next);
+    QVERIFY(next->messageId > later->messageId);
+    QVERIFY(next->inboxEntryIds.first() > later->sentEntryId);
+}
+
+void TestStore::restoreEndsEverySession()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QByteArray loggedOut(32, 'x'), active(32, 'y');
+    QVERIFY(m_store->addToken(loggedOut, alice, now, now.addSecs(3600)));
+    QVERIFY(m_store->addToken(active, alice, now, now.addSecs(3600)));
+    const QString backup = m_dir->filePath(QStringLiteral("backup.db"));
+    QVERIFY(m_store->backupTo(backup));
+    QVERIFY(m_store->deleteToken(loggedOut)); // a logout after the backup
+
+    QVERIFY2(m_store->restoreFrom(backup), qPrintable(m_store->lastErrorText()));
+    QVERIFY(!m_store->tokenAccount(loggedOut, now)); // stays ended
+    QVERIFY(!m_store->tokenAccount(active, now));
+    QCOMPARE(m_store->stats()->activeTokens, 0);
+    QVERIFY(m_store->findAccount(alice));
+}
+
+void TestStore::restoreReadsTheWalOfALiveFile()
+{
+    // Another database in use: its latest commits are still in its -wal.
+    const QString livePath = m_dir->filePath(QStringLiteral("live.db"));
+    Store live;
+    QVERIFY(live.open(livePath, Store::OpenMode::CreateIfMissing));
+    QVERIFY(live.createAccount(QStringLiteral("early"), QStringLiteral("h")));
+    QVERIFY(live.createAccount(QStringLiteral("recent"), QStringLiteral("h")));
+    QVERIFY(QFileInfo(livePath + QStringLiteral("-wal")).size() > 0);
+    const QByteArray mainFileBefore = [&] {
+        QFile file(livePath);
+        file.open(QIODevice::ReadOnly);
+        return file.readAll();
+    }();
+
+    QVERIFY2(m_store->restoreFrom(livePath), qPrintable(m_store->lastErrorText()));
+    QVERIFY(m_store->findAccount(QStringLiteral("early")));
+    QVERIFY(m_store->findAccount(QStringLiteral("recent")));
+    // The source is only read.
+    QFile after(livePath);
+    QVERIFY(after.open(QIODevice::ReadOnly));
+    QCOMPARE(after.readAll(), mainFileBefore);
 }
 
 QTEST_GUILESS_MAIN(TestStore)

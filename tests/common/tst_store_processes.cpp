@@ -16,6 +16,7 @@ class TestStoreProcesses : public QObject
 private Q_SLOTS:
     void concurrentWriters_data();
     void concurrentWriters();
+    void concurrentCreation();
 };
 
 void TestStoreProcesses::concurrentWriters_data()
@@ -102,6 +103,41 @@ void TestStoreProcesses::concurrentWriters()
     qInfo() << "commits switched between writers" << switches << "times";
     qInfo() << processes << "processes x" << deliveriesEach << "deliveries, and" << ownDeliveries
             << "from the test process, all committed";
+}
+
+// Servers and mailroomctl starting at once on a new data directory: each
+// must open the new file (one creates and migrates it, the others wait).
+void TestStoreProcesses::concurrentCreation()
+{
+    constexpr int Rounds = 12;
+    constexpr int Processes = 4;
+    for (int round = 0; round < Rounds; ++round) {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("mailroom.db"));
+        const qint64 startAt = QDateTime::currentMSecsSinceEpoch() + 200;
+        std::vector<std::unique_ptr<QProcess>> openers;
+        for (int i = 0; i < Processes; ++i) {
+            auto opener = std::make_unique<QProcess>();
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            environment.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("mailroom.*.info=false"));
+            opener->setProcessEnvironment(environment);
+            opener->start(QStringLiteral(STORE_WRITER), {QStringLiteral("--create"), path, QStringLiteral("user%1").arg(i),
+                                                         QString::number(startAt)});
+            QVERIFY(opener->waitForStarted());
+            openers.push_back(std::move(opener));
+        }
+        for (const auto &opener : openers) {
+            QVERIFY(opener->waitForFinished(60000));
+            const QByteArray errors = opener->readAllStandardError();
+            QVERIFY2(opener->exitCode() == 0 && errors.isEmpty(),
+                     qPrintable(QStringLiteral("round %1: %2").arg(round).arg(QString::fromUtf8(errors))));
+        }
+        Store store;
+        QVERIFY(store.open(path, Store::OpenMode::MustExist));
+        QCOMPARE(store.schemaVersion(), Store::latestSchemaVersion());
+        QCOMPARE(store.listAccounts()->size(), Processes);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestStoreProcesses)

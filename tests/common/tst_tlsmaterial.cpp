@@ -195,6 +195,7 @@ private Q_SLOTS:
     void subjectAltNames_data();
     void subjectAltNames();
     void generatesUsablePair();
+    void longHostNameStaysInTheSubjectAltName();
     void handshake_data();
     void handshake();
     void loadErrorsNameTheFile_data();
@@ -373,6 +374,23 @@ void TestTlsMaterial::generatesUsablePair()
     QVERIFY2(addresses.contains(QHostAddress(QHostAddress::LocalHostIPv6)),
              qPrintable(names.values(QSsl::IpAddressEntry).join(u' ')));
     QCOMPARE(names.size(), 4); // nothing else sneaks in
+}
+
+// X.509 allows 64 characters in a common name; a longer valid host name
+// (up to 253) still gets a certificate, with the full name in the SAN.
+void TestTlsMaterial::longHostNameStaysInTheSubjectAltName()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString longName = QString(60, u'a') + QStringLiteral(".mail.example.test");
+    QVERIFY(longName.size() > 64);
+    const QString certificateFile = dir.filePath(QStringLiteral("cert.pem"));
+    generatePair(certificateFile, dir.filePath(QStringLiteral("key.pem")), longName);
+    if (QTest::currentTestFailed())
+        return;
+    const QSslCertificate certificate = QSslCertificate::fromPath(certificateFile).value(0);
+    QVERIFY(!certificate.isNull());
+    QVERIFY(certificate.subjectAlternativeNames().values(QSsl::DnsEntry).contains(longName));
 }
 
 void TestTlsMaterial::handshake_data()

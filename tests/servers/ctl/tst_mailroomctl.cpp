@@ -285,6 +285,7 @@ private Q_SLOTS:
     void backupRefusals();
     void restoreRefusals_data();
     void restoreRefusals();
+    void createdFilesArePrivate();
 
 private:
     CtlRun ctl(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -650,6 +651,9 @@ void TestMailroomCtl::refusals_data()
         << Setup::Initialized << aliceArgs << line(QByteArray(129, 'p')) << tooLong << QString();
     QTest::newRow("password of 129 emoji")
         << Setup::Initialized << aliceArgs << line(emoji.repeated(129)) << tooLong << QString();
+    QTest::newRow("password not UTF-8 (Latin-1 bytes)")
+        << Setup::Initialized << aliceArgs << QByteArray("p\xe4ssw\xf6rd-1\n") << QStringLiteral("not valid UTF-8")
+        << QString();
     QTest::newRow("empty stdin") << Setup::Initialized << aliceArgs << QByteArray()
                                  << QStringLiteral("no password given") << QString();
     QTest::newRow("password line over 4096 bytes")
@@ -708,6 +712,18 @@ void TestMailroomCtl::refusals_data()
     QTest::newRow("cert without key")
         << Setup::Nothing << QStringList{QStringLiteral("--cert"), QStringLiteral("@TMP@/cert.pem"), dataDir, data, init}
         << QByteArray() << QStringLiteral("--cert and --key go together") << QString();
+    QTest::newRow("database in a missing directory: init")
+        << Setup::Nothing
+        << QStringList{QStringLiteral("--database"), QStringLiteral("@TMP@/no-such-dir/x.db"), dataDir, data, init}
+        << QByteArray() << QStringLiteral("directory @TMP@/no-such-dir for the database does not exist")
+        << QStringLiteral("@TMP@/no-such-dir");
+    QTest::newRow("database elsewhere: the hint names it")
+        << Setup::EmptyDirectory
+        << QStringList{QStringLiteral("--database"), QStringLiteral("@TMP@/other.db"), dataDir, data,
+                       QStringLiteral("list-users")}
+        << QByteArray()
+        << QStringLiteral("run 'mailroomctl --data-dir @DATA@ --database @TMP@/other.db init' first")
+        << QStringLiteral("@TMP@/other.db");
     QTest::newRow("postgresql database")
         << Setup::Nothing
         << QStringList{QStringLiteral("--database"), QStringLiteral("postgresql://mail:pw@localhost:5432/mail"),
@@ -1240,6 +1256,22 @@ void TestMailroomCtl::restoreRefusals()
     QCOMPARE(stats->accounts, 1);
     QCOMPARE(stats->messages, 1);
     QVERIFY(store.findAccount(QStringLiteral("alice")));
+}
+
+// The database, its -wal, backups and the key hold password hashes and mail:
+// private to the owner even in a data directory others can read.
+void TestMailroomCtl::createdFilesArePrivate()
+{
+    QVERIFY(QDir().mkpath(m_dataDir));
+    QVERIFY(QFile::setPermissions(m_dataDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup
+                                                 | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther));
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("init")}));
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("alice")}, "secret-pass-1\n"));
+    QCOMPARE(modeOf(m_dataDir + QStringLiteral("/mailroom.db")), QStringLiteral("600"));
+    QCOMPARE(modeOf(m_dataDir + QStringLiteral("/tls/key.pem")), QStringLiteral("600"));
+    const QString backup = m_tmp->filePath(QStringLiteral("private-backup.db"));
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("backup"), backup}));
+    QCOMPARE(modeOf(backup), QStringLiteral("600"));
 }
 
 QTEST_GUILESS_MAIN(TestMailroomCtl)
