@@ -1,0 +1,83 @@
+#include "charsets.h"
+
+#include <QStringDecoder>
+
+namespace Charsets {
+
+namespace {
+bool isAscii(QByteArrayView bytes)
+{
+    for (char c : bytes) {
+        if (static_cast<unsigned char>(c) >= 0x80)
+            return false;
+    }
+    return true;
+}
+
+QByteArray normalizedLabel(QByteArrayView charset)
+{
+    QByteArray label = charset.trimmed().toByteArray().toLower();
+    // RFC 2231 §5: a language suffix may follow the charset ("utf-8*en").
+    const qsizetype star = label.indexOf('*');
+    if (star >= 0)
+        label.truncate(star);
+    if (label.size() >= 2 && label.startsWith('"') && label.endsWith('"'))
+        label = label.mid(1, label.size() - 2);
+    return label;
+}
+
+bool meansWindows1252(const QByteArray &label)
+{
+    static const QByteArrayView labels[] = {
+        "us-ascii", "ascii", "ansi_x3.4-1968", "iso-ir-6", "iso646-us", "us", "ibm367", "cp367",
+        "iso-8859-1", "iso8859-1", "iso_8859-1", "iso_8859-1:1987", "latin1", "l1", "iso-ir-100",
+        "ibm819", "cp819", "csisolatin1", "iso88591", "windows-1252", "cp1252", "x-cp1252",
+    };
+    for (QByteArrayView known : labels) {
+        if (label == known)
+            return true;
+    }
+    return false;
+}
+} // namespace
+
+bool isValidUtf8(QByteArrayView bytes)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder.decode(bytes);
+    return !decoder.hasError();
+}
+
+QString decode(QByteArrayView bytes, QByteArrayView charset, bool *known)
+{
+    if (known)
+        *known = true;
+    if (isAscii(bytes))
+        return QString::fromLatin1(bytes);
+    QByteArray label = normalizedLabel(charset);
+    if (label.isEmpty() || label == "us-ascii" || label == "ascii") {
+        // Undeclared 8-bit text is most often UTF-8 nowadays.
+        if (isValidUtf8(bytes))
+            return QString::fromUtf8(bytes);
+    }
+    if (label.isEmpty() || meansWindows1252(label))
+        label = "windows-1252";
+    if (label == "utf-8" || label == "utf8")
+        return QString::fromUtf8(bytes);
+    QStringDecoder decoder(label.constData());
+    if (!decoder.isValid()) {
+        if (known)
+            *known = false;
+        return QString::fromLatin1(bytes);
+    }
+    return decoder.decode(bytes);
+}
+
+QString decodeHeaderBytes(QByteArrayView bytes)
+{
+    if (isAscii(bytes) || isValidUtf8(bytes))
+        return QString::fromUtf8(bytes);
+    return decode(bytes, "windows-1252");
+}
+
+} // namespace Charsets

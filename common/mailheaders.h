@@ -1,0 +1,53 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+
+// One header field, RFC 5322 §2.2: the name as written and the value
+// unfolded (§2.2.3: CRLF before white space removed), raw bytes.
+struct HeaderField
+{
+    QByteArray name;
+    QByteArray value;
+
+    friend bool operator==(const HeaderField &, const HeaderField &) = default;
+};
+
+// The header section of a message or MIME part.
+class HeaderBlock
+{
+public:
+    // Reads fields up to the first empty line. Lines may end in CRLF or LF.
+    // Tolerated (RFC 5322 §4.5 obsolete syntax and common mistakes): white
+    // space before the colon, a leading mbox "From " line, continuation lines
+    // at the very start (ignored). A line that is neither a field nor a
+    // continuation ends the header section: it is the first line of the body.
+    [[nodiscard]] static HeaderBlock parse(QByteArrayView data);
+
+    [[nodiscard]] const QList<HeaderField> &fields() const { return m_fields; }
+    // Offset of the body in the parsed data (its size when there is none).
+    [[nodiscard]] qsizetype bodyOffset() const { return m_bodyOffset; }
+
+    // The first field of that name (case-insensitive), trimmed; empty when absent.
+    [[nodiscard]] QByteArray value(QByteArrayView name) const;
+    [[nodiscard]] bool contains(QByteArrayView name) const;
+    [[nodiscard]] QList<QByteArray> values(QByteArrayView name) const;
+
+private:
+    QList<HeaderField> m_fields;
+    qsizetype m_bodyOffset = 0;
+};
+
+// A structured MIME header value: "type/subtype; name=value; ..." (RFC 2045
+// §5.1) or a Content-Disposition (RFC 2183), with RFC 2231 parameter value
+// continuations and charsets decoded.
+struct MimeHeaderValue
+{
+    QByteArray value; // lower-case: "text/plain", "attachment"
+    QList<std::pair<QByteArray, QString>> parameters; // lower-case names, decoded values
+
+    [[nodiscard]] QString parameter(QByteArrayView name) const;
+    [[nodiscard]] bool hasParameter(QByteArrayView name) const;
+    [[nodiscard]] static MimeHeaderValue parse(QByteArrayView raw);
+};
