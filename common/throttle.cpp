@@ -1,0 +1,88 @@
+#include "throttle.h"
+
+#include <limits>
+
+SlidingWindowCounter::SlidingWindowCounter(qint64 windowMs, int maxKeys)
+    : m_windowMs(windowMs)
+    , m_maxKeys(maxKeys)
+{
+}
+
+void SlidingWindowCounter::prune(QList<qint64> &events, qint64 nowMs) const
+{
+    qsizetype expired = 0;
+    while (expired < events.size() && events.at(expired) <= nowMs - m_windowMs)
+        ++expired;
+    events.remove(0, expired);
+}
+
+void SlidingWindowCounter::evictStalest()
+{
+    auto stalest = m_events.end();
+    qint64 oldest = std::numeric_limits<qint64>::max();
+    for (auto it = m_events.begin(); it != m_events.end(); ++it) {
+        const qint64 last = it->isEmpty() ? std::numeric_limits<qint64>::min() : it->last();
+        if (last < oldest) {
+            oldest = last;
+            stalest = it;
+        }
+    }
+    if (stalest != m_events.end())
+        m_events.erase(stalest);
+}
+
+void SlidingWindowCounter::add(const QString &key, qint64 nowMs)
+{
+    auto it = m_events.find(key);
+    if (it == m_events.end()) {
+        if (m_events.size() >= m_maxKeys) {
+            // Drop keys whose window has passed first; only then the stalest.
+            m_events.removeIf([&](QHash<QString, QList<qint64>>::iterator entry) {
+                return entry->isEmpty() || entry->last() <= nowMs - m_windowMs;
+            });
+            if (m_events.size() >= m_maxKeys)
+                evictStalest();
+        }
+        it = m_events.insert(key, {});
+    }
+    prune(*it, nowMs);
+    it->append(nowMs);
+}
+
+int SlidingWindowCounter::count(const QString &key, qint64 nowMs)
+{
+    auto it = m_events.find(key);
+    if (it == m_events.end())
+        return 0;
+    prune(*it, nowMs);
+    if (it->isEmpty()) {
+        m_events.erase(it);
+        return 0;
+    }
+    return int(it->size());
+}
+
+LoginThrottle::LoginThrottle(int windowSeconds, int failuresPerAddress, int failuresPerUsername)
+    : m_byAddress(qint64(windowSeconds) * 1000)
+    , m_byUsername(qint64(windowSeconds) * 1000)
+    , m_failuresPerAddress(failuresPerAddress)
+    , m_failuresPerUsername(failuresPerUsername)
+{
+}
+
+bool LoginThrottle::addressBlocked(const QString &address, qint64 nowMs)
+{
+    // "From the 10th on": nine failures are allowed, the tenth attempt is refused unchecked.
+    return m_byAddress.count(address, nowMs) >= m_failuresPerAddress - 1;
+}
+
+bool LoginThrottle::usernameSlowed(const QString &username, qint64 nowMs)
+{
+    return m_byUsername.count(username, nowMs) >= m_failuresPerUsername - 1;
+}
+
+void LoginThrottle::recordFailure(const QString &address, const QString &username, qint64 nowMs)
+{
+    m_byAddress.add(address, nowMs);
+    m_byUsername.add(username, nowMs);
+}

@@ -1,0 +1,190 @@
+#include "smtpbackend.h"
+
+#include "mimemessage.h"
+#include "passwords.h"
+#include "smtplogging.h"
+
+#include <QDateTime>
+#include <QTimer>
+
+namespace {
+constexpr int RegistrationsPerHour = 5;
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+} // namespace
+
+SmtpBackend::SmtpBackend(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_throttle(config.limits.loginWindowSeconds, config.limits.failedLoginsPerAddress,
+                 config.limits.failedLoginsPerUsername)
+    , m_registrations(3600 * 1000)
+{
+    m_hasher = new PasswordHasher(this, config.pbkdf2Iterations);
+    connect(m_hasher, &PasswordHasher::verified, this, &SmtpBackend::onVerified);
+    connect(m_hasher, &PasswordHasher::hashed, this, &SmtpBackend::onHashed);
+    // Same cost as a real account's hash, so an unknown name is not faster.
+    m_dummyHash = Passwords::hash(QStringLiteral("no such account"), config.pbkdf2Iterations);
+}
+
+SmtpBackend::~SmtpBackend()
+{
+    m_deliveryThread.quit();
+    m_deliveryThread.wait(); // lets a commit in progress finish: nothing half-stored
+}
+
+bool SmtpBackend::open(QString *error)
+{
+    if (!m_store.open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing)) {
+        *error = m_store.lastErrorText();
+        return false;
+    }
+    m_worker = new DeliveryWorker(m_config.database.sqlitePath);
+    m_worker->moveToThread(&m_deliveryThread);
+    connect(&m_deliveryThread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_deliveryThread.setObjectName(QStringLiteral("delivery"));
+    m_deliveryThread.start();
+    bool opened = false;
+    QString workerError;
+    // Start-up only: wait for the worker's connection before serving.
+    QMetaObject::invokeMethod(
+        m_worker, [this, &opened, &workerError] { opened = m_worker->open(&workerError); },
+        Qt::BlockingQueuedConnection);
+    if (!opened)
+        *error = workerError;
+    return opened;
+}
+
+std::optional<qint64> SmtpBackend::accountId(const QString &username)
+{
+    const auto account = m_store.findAccount(username);
+    if (!account && m_store.lastError() != Store::Error::NotFound)
+        qCWarning(lcSmtp).noquote() << "account lookup failed:" << m_store.lastErrorText();
+    return account ? std::optional<qint64>(account->id) : std::nullopt;
+}
+
+void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAddress, QObject *context,
+                        std::function<void(LoginOutcome, qint64)> done)
+{
+    if (m_throttle.addressBlocked(clientAddress, nowMs())) {
+        qCInfo(lcSmtp).noquote() << clientAddress << "login refused: too many failures from this address";
+        QTimer::singleShot(0, context, [done] { done(LoginOutcome::Throttled, 0); });
+        return;
+    }
+    std::optional<Account> account = m_store.findAccount(request.username);
+    const QString stored = account ? account->passwordHash : m_dummyHash;
+    const quint64 ticket = m_hasher->verifyAsync(request.password, stored);
+    m_logins.insert(ticket, PendingLogin{clientAddress, request.username, std::move(account), context, std::move(done)});
+}
+
+void SmtpBackend::onVerified(quint64 ticket, bool matches)
+{
+    PendingLogin pending = m_logins.take(ticket);
+    if (!pending.done)
+        return;
+    if (matches && pending.account) {
+        if (pending.context)
+            pending.done(LoginOutcome::Accepted, pending.account->id);
+        return;
+    }
+    const qint64 now = nowMs();
+    const bool slowed = m_throttle.usernameSlowed(pending.username, now);
+    m_throttle.recordFailure(pending.clientAddress, pending.username, now);
+    // Many failures for one name, from anywhere: answer slowly, never refuse.
+    QTimer::singleShot(slowed ? 1000 : 0, this, [pending] {
+        if (pending.context)
+            pending.done(LoginOutcome::Rejected, 0);
+    });
+}
+
+void SmtpBackend::registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress, QObject *context,
+                                  std::function<void(RegisterOutcome)> done)
+{
+    if (m_registrations.count(clientAddress, nowMs()) >= RegistrationsPerHour) {
+        qCInfo(lcSmtp).noquote() << clientAddress << "registration refused: rate limit";
+        QTimer::singleShot(0, context, [done] { done(RegisterOutcome::RateLimited); });
+        return;
+    }
+    const quint64 ticket = m_hasher->hashAsync(request.password);
+    m_registrationsPending.insert(ticket, PendingRegistration{clientAddress, request.username, context, std::move(done)});
+}
+
+void SmtpBackend::onHashed(quint64 ticket, const QString &stored)
+{
+    PendingRegistration pending = m_registrationsPending.take(ticket);
+    if (!pending.done)
+        return;
+    RegisterOutcome outcome = RegisterOutcome::Created;
+    if (m_store.createAccount(pending.username, stored)) {
+        m_registrations.add(pending.clientAddress, nowMs());
+    } else if (m_store.lastError() == Store::Error::AlreadyExists) {
+        outcome = RegisterOutcome::Taken; // registered by someone else meanwhile
+    } else {
+        qCWarning(lcSmtp).noquote() << "registration failed:" << m_store.lastErrorText();
+        outcome = RegisterOutcome::Failed;
+    }
+    if (pending.context)
+        pending.done(outcome);
+}
+
+void SmtpBackend::deliver(const SmtpDeliveryRequest &request, QObject *context, std::function<void(DeliveryOutcome)> done)
+{
+    const quint64 job = m_nextJob++;
+    m_deliveries.insert(job, PendingDelivery{context, std::move(done)});
+    DeliveryWorker *worker = m_worker;
+    QMetaObject::invokeMethod(
+        worker,
+        [this, worker, job, request] {
+            const DeliveryOutcome outcome = worker->deliver(request);
+            QMetaObject::invokeMethod(this, [this, job, outcome] { onDelivered(job, outcome); }, Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void SmtpBackend::onDelivered(quint64 job, DeliveryOutcome outcome)
+{
+    PendingDelivery pending = m_deliveries.take(job);
+    if (pending.context && pending.done)
+        pending.done(outcome);
+    if (m_deliveries.isEmpty())
+        Q_EMIT deliveriesIdle();
+}
+
+DeliveryWorker::DeliveryWorker(QString databasePath)
+    : m_databasePath(std::move(databasePath))
+{
+}
+
+bool DeliveryWorker::open(QString *error)
+{
+    m_store = std::make_unique<Store>();
+    if (!m_store->open(m_databasePath, Store::OpenMode::MustExist)) {
+        *error = m_store->lastErrorText();
+        return false;
+    }
+    return true;
+}
+
+DeliveryOutcome DeliveryWorker::deliver(const SmtpDeliveryRequest &request)
+{
+    NewMessage message;
+    message.raw = request.message;
+    message.summary = MimeMessage::parse(request.message).summary();
+    message.receivedAt = QDateTime::currentDateTimeUtc();
+    message.senderId = request.senderId;
+    message.recipientIds = request.recipientIds;
+    if (m_store->deliver(message))
+        return DeliveryOutcome::Stored;
+    qCWarning(lcSmtp).noquote() << "delivery of" << request.queueId << "failed:" << m_store->lastErrorText();
+    switch (m_store->lastError()) {
+    case Store::Error::DiskFull:
+        return DeliveryOutcome::DiskFull;
+    case Store::Error::NotFound:
+        return DeliveryOutcome::RecipientGone;
+    default:
+        return DeliveryOutcome::Failed;
+    }
+}

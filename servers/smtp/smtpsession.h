@@ -1,0 +1,165 @@
+#pragma once
+
+#include "config.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+#include <optional>
+#include <variant>
+
+// What a session is configured with (SPEC "SMTP dialogue").
+struct SmtpSessionSettings
+{
+    QString hostname = QStringLiteral("localhost");
+    QString domain = QStringLiteral("project.com");
+    qint64 maxMessageBytes = 25 * 1024 * 1024;
+    int maxRecipients = 100;
+    bool implicitTls = false; // --listen-tls: encrypted from the first byte
+    Registration registration = Registration::Open;
+    int maxErrors = 10;
+    int maxAuthFailures = 3;
+
+    static constexpr int MaxCommandLine = 512; // octets with CRLF, RFC 5321 §4.5.3.1.4
+    static constexpr int MaxDataLine = 1000;   // octets with CRLF, RFC 5321 §4.5.3.1.6
+};
+
+// Quick, synchronous questions the session asks (a store lookup each).
+class SmtpDirectory
+{
+public:
+    virtual ~SmtpDirectory() = default;
+    // The id of an account, unset when there is none. The name is normalized.
+    virtual std::optional<qint64> accountId(const QString &username) = 0;
+};
+
+// Work that takes time (password hashing, a durable commit). The session
+// makes at most one request at a time and reads no further input until it
+// is answered, so replies to pipelined commands stay in order.
+struct SmtpLoginRequest
+{
+    QString username; // normalized
+    QString password;
+};
+
+struct SmtpRegisterRequest
+{
+    QString username; // normalized and valid
+    QString password; // of an acceptable length
+};
+
+struct SmtpDeliveryRequest
+{
+    QString queueId;
+    qint64 senderId = 0;
+    QList<qint64> recipientIds;
+    QByteArray message; // as stored: our Received: on top, CRLF line ends
+};
+
+using SmtpRequest = std::variant<SmtpLoginRequest, SmtpRegisterRequest, SmtpDeliveryRequest>;
+
+enum class LoginOutcome { Accepted, Rejected, Throttled };
+enum class RegisterOutcome { Created, Taken, RateLimited, Failed };
+enum class DeliveryOutcome { Stored, RecipientGone, DiskFull, Failed };
+
+// The ESMTP dialogue of SPEC as a state machine over bytes: no sockets, no
+// clock, no database. The connection feeds what it reads to receive(),
+// writes takeOutput(), serves takeRequest() and reports back, and upgrades
+// or closes when asked. RFC 5321, RFC 3207 (STARTTLS), RFC 4954 (AUTH),
+// RFC 3463 (enhanced codes), RFC 2920 (PIPELINING), RFC 1870 (SIZE).
+class SmtpSession
+{
+public:
+    enum class State {
+        Command,       // reading command lines
+        AuthPlain,     // waiting for the AUTH PLAIN response line
+        AuthLoginUser, // AUTH LOGIN: waiting for the user name
+        AuthLoginPassword,
+        Data,          // reading the message after 354
+        Waiting,       // a request is out; input is held
+        Closed,
+    };
+
+    SmtpSession(SmtpSessionSettings settings, SmtpDirectory *directory, QString clientAddress);
+
+    void start(); // the greeting
+    void receive(QByteArrayView bytes);
+
+    // After startTlsRequested(): the handshake is done (the session resets).
+    void tlsEstablished();
+    void loginFinished(LoginOutcome outcome, qint64 accountId = 0);
+    void registrationFinished(RegisterOutcome outcome);
+    void deliveryFinished(DeliveryOutcome outcome);
+    void timedOut();    // 421 4.4.2 and close
+    void shuttingDown(); // 421 4.3.2 and close
+
+    [[nodiscard]] QByteArray takeOutput();
+    [[nodiscard]] std::optional<SmtpRequest> takeRequest();
+    // The connection must write the output, drop anything the client sent
+    // that was not yet read (STARTTLS injection), and start TLS.
+    [[nodiscard]] bool startTlsRequested() const { return m_startTlsRequested; }
+    [[nodiscard]] bool closeRequested() const { return m_state == State::Closed; }
+
+    [[nodiscard]] State state() const { return m_state; }
+    [[nodiscard]] bool isEncrypted() const { return m_encrypted; }
+    [[nodiscard]] qint64 accountId() const { return m_accountId; }
+    [[nodiscard]] QString accountName() const { return m_accountName; }
+
+private:
+    void process();
+    bool processCommandLine(QByteArray line);
+    void processAuthResponse(const QByteArray &line);
+    void processDataBytes();
+    void finishData();
+
+    void ehlo(const QByteArray &argument, bool extended);
+    void auth(const QByteArray &argument);
+    void reg(const QByteArray &argument);
+    void getUser(const QByteArray &argument);
+    void mailFrom(const QByteArray &argument);
+    void rcptTo(const QByteArray &argument);
+    void data(const QByteArray &argument);
+    void startTls(const QByteArray &argument);
+    void requestLogin(const QByteArray &authorizationId, const QString &loginName, const QString &password);
+
+    void reply(int code, const char *enhanced, const QString &text);
+    void replyLines(int code, const QStringList &lines);
+    void error(int code, const char *enhanced, const QString &text); // counts toward maxErrors
+    void close();
+    void resetTransaction();
+    [[nodiscard]] QString address(const QString &username) const;
+
+    SmtpSessionSettings m_settings;
+    SmtpDirectory *m_directory = nullptr;
+    QString m_clientAddress;
+    State m_state = State::Command;
+    QByteArray m_input;
+    QByteArray m_output;
+    std::optional<SmtpRequest> m_request;
+    bool m_startTlsRequested = false;
+    bool m_encrypted = false;
+    bool m_discardingLongLine = false;
+    int m_errors = 0;
+    int m_authFailures = 0;
+
+    QString m_helo;
+    bool m_extended = false;
+    qint64 m_accountId = 0;
+    QString m_accountName;
+    QString m_authLoginName; // AUTH LOGIN: the name while the password is asked
+    QString m_pendingLoginName; // the name of the login or registration being checked
+
+    // The transaction.
+    bool m_mailGiven = false;
+    QList<qint64> m_recipients;
+
+    // DATA: the message as it arrives, bounded by maxMessageBytes.
+    QByteArray m_message;
+    QByteArray m_partialLine;
+    bool m_lastLineEndedWithCrlf = true; // the DATA command's own CRLF
+    bool m_tooBig = false;
+    bool m_badLineEnd = false; // bare CR or NUL
+    bool m_lineTooLong = false;
+    QString m_queueId;
+};
