@@ -25,6 +25,8 @@ void SmtpDaemon::start()
         return;
     }
     m_backend = new SmtpBackend(m_config, this);
+    // A client may be gone while its delivery is still being committed.
+    connect(m_backend, &SmtpBackend::deliveriesIdle, this, &SmtpDaemon::checkStopped);
     if (!m_backend->open(&error)) {
         Q_EMIT failed(error);
         return;
@@ -103,8 +105,15 @@ void SmtpDaemon::shutDown()
     if (m_tlsServer)
         m_tlsServer->shutDown();
     // Whatever still hangs on (a client that does not read) gets 30 s.
-    QTimer::singleShot(30000, this, &SmtpDaemon::stopped);
+    QTimer::singleShot(30000, this, [this] { finishStopping(); });
     checkStopped();
+}
+
+void SmtpDaemon::finishStopping()
+{
+    if (std::exchange(m_stopped, true))
+        return;
+    Q_EMIT stopped();
 }
 
 void SmtpDaemon::checkStopped()
@@ -114,5 +123,5 @@ void SmtpDaemon::checkStopped()
     const bool serversIdle = (!m_server || m_server->connectionCount() == 0)
         && (!m_tlsServer || m_tlsServer->connectionCount() == 0);
     if (serversIdle && (!m_backend || m_backend->deliveriesInFlight() == 0))
-        Q_EMIT stopped();
+        finishStopping();
 }

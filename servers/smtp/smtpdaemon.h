@@ -10,8 +10,10 @@ class SmtpBackend;
 class SmtpServer;
 
 // mailroom-smtpd's start-up and shutdown: the data directory, the store,
-// the TLS material (made on first start), the listeners; on shutDown() no
-// new connections, transactions in flight finish, the rest get 421.
+// the TLS material (made on first start), the listeners. On shutDown(): no
+// new connections; a delivery being committed finishes and is answered;
+// every connection then gets 421 4.3.2 (a client in the middle of DATA
+// too: its message is not stored). stopped() comes once.
 class SmtpDaemon : public QObject
 {
     Q_OBJECT
@@ -33,6 +35,7 @@ Q_SIGNALS:
 private:
     void listen();
     void checkStopped();
+    void finishStopping();
 
     Config m_config;
     QSslConfiguration m_tls;
@@ -41,4 +44,5 @@ private:
     SmtpServer *m_tlsServer = nullptr;
     CertificateGenerator *m_generator = nullptr;
     bool m_stopping = false;
+    bool m_stopped = false;
 };

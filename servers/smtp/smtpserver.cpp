@@ -14,6 +14,9 @@ SmtpServer::SmtpServer(const SmtpConnection::Options &options, const QSslConfigu
     , m_maxConnectionsPerAddress(maxConnectionsPerAddress)
 {
     setMaxPendingConnections(maxConnections);
+    // The kernel's accept queue must hold a burst of new clients; with the
+    // default of 50 the rest of a burst waits out SYN retransmits (1 s, 3 s, ...).
+    setListenBacklogSize(std::max(maxConnections, 128));
 }
 
 void SmtpServer::incomingConnection(qintptr socketDescriptor)

@@ -415,10 +415,10 @@ void SmtpSession::reg(const QByteArray &argument)
     const QString password = QString::fromUtf8(decoded->mid(nul + 1));
     switch (Passwords::checkStrength(password)) {
     case Passwords::Strength::TooShort:
-        error(550, "5.7.1", QStringLiteral("Password too weak: at least %1 characters").arg(Passwords::MinLength));
+        error(550, "5.7.1", QStringLiteral("Password too weak"));
         return;
     case Passwords::Strength::TooLong:
-        error(550, "5.7.1", QStringLiteral("Password too long: at most %1 characters").arg(Passwords::MaxLength));
+        error(550, "5.7.1", QStringLiteral("Password too long"));
         return;
     case Passwords::Strength::Acceptable:
         break;
@@ -578,6 +578,7 @@ void SmtpSession::data(const QByteArray &argument)
     m_state = State::Data;
     m_message.clear();
     m_partialLine.clear();
+    m_partialLastByte = 0;
     m_lastLineEndedWithCrlf = true;
     m_tooBig = false;
     m_badLineEnd = false;
@@ -600,31 +601,40 @@ void SmtpSession::processDataBytes()
             if (m_input.size() - pos > room)
                 m_lineTooLong = true;
             m_partialLine.append(QByteArrayView(m_input).sliced(pos, std::min(room, m_input.size() - pos)));
+            if (m_input.size() > pos)
+                m_partialLastByte = m_input.back();
             pos = m_input.size();
             break;
         }
+        // Whether the line ended in CRLF is read from the bytes as they came,
+        // not from the kept part: an overlong line's CR lies beyond it, and
+        // losing it would move the end of the data.
+        const char lastByte = lf > pos ? m_input.at(lf - 1) : m_partialLastByte;
+        const bool crlf = lastByte == '\r';
         QByteArray line = m_partialLine;
         const qsizetype room = SmtpSessionSettings::MaxDataLine + 1 - line.size();
         if (lf - pos > room)
             m_lineTooLong = true;
         line.append(QByteArrayView(m_input).sliced(pos, std::min(room, lf - pos)));
         m_partialLine.clear();
+        m_partialLastByte = 0;
         pos = lf + 1;
-
-        const bool crlf = line.endsWith('\r');
-        if (crlf)
+        if (crlf && line.endsWith('\r'))
             line.chop(1);
         if (crlf && m_lastLineEndedWithCrlf && line == ".") {
             finishData();
             break;
         }
-        m_lastLineEndedWithCrlf = crlf;
+        // Dot-unstuffing only for a line that begins after a CRLF: after a
+        // bare LF the client did not stuff (curl -T of a Unix text file sends
+        // ".line" as written), just as such a "." never ends the data.
+        const bool startsAfterCrlf = std::exchange(m_lastLineEndedWithCrlf, crlf);
         if (line.contains('\r') || line.contains('\0'))
             m_badLineEnd = true;
         if (line.size() + 2 > SmtpSessionSettings::MaxDataLine)
             m_lineTooLong = true;
-        if (line.size() > 1 && line.startsWith('.'))
-            line.remove(0, 1); // dot-unstuffing
+        if (startsAfterCrlf && line.size() > 1 && line.startsWith('.'))
+            line.remove(0, 1);
         if (m_tooBig)
             continue;
         if (m_message.size() + line.size() + 2 > m_settings.maxMessageBytes) {

@@ -39,7 +39,7 @@ public:
 // is answered, so replies to pipelined commands stay in order.
 struct SmtpLoginRequest
 {
-    QString username; // normalized
+    QString username; // normalized; as typed (lower-cased) when it is no valid name, so the failure still counts
     QString password;
 };
 
@@ -157,6 +157,7 @@ private:
     // DATA: the message as it arrives, bounded by maxMessageBytes.
     QByteArray m_message;
     QByteArray m_partialLine;
+    char m_partialLastByte = 0; // the last byte received of the partial line, kept or not
     bool m_lastLineEndedWithCrlf = true; // the DATA command's own CRLF
     bool m_tooBig = false;
     bool m_badLineEnd = false; // bare CR or NUL
