@@ -521,6 +521,8 @@ void SmtpSession::mailFrom(const QByteArray &argument)
         }
     }
     if (QString::fromUtf8(path->address).compare(address(m_accountName), Qt::CaseInsensitive) != 0) {
+        qCInfo(lcSmtp).noquote() << m_clientAddress << m_accountName << "refused: MAIL FROM"
+                                 << QString::fromLatin1(printableOnly(path->address, 256));
         error(553, "5.7.1", QStringLiteral("Sender address not owned by you"));
         return;
     }
@@ -546,12 +548,16 @@ void SmtpSession::rcptTo(const QByteArray &argument)
     const QString recipient = QString::fromUtf8(path->address);
     const qsizetype at = recipient.lastIndexOf(u'@');
     if (at <= 0 || recipient.sliced(at + 1).compare(m_settings.domain, Qt::CaseInsensitive) != 0) {
+        qCInfo(lcSmtp).noquote() << m_clientAddress << m_accountName << "refused: relaying to"
+                                 << QString::fromLatin1(printableOnly(path->address, 256));
         error(550, "5.7.1", QStringLiteral("no such recipient exists (relaying denied)"));
         return;
     }
     const auto name = Username::normalize(recipient.first(at));
     const auto id = name ? m_directory->accountId(*name) : std::nullopt;
     if (!id) {
+        qCInfo(lcSmtp).noquote() << m_clientAddress << m_accountName << "refused: no local user"
+                                 << QString::fromLatin1(printableOnly(path->address, 256));
         error(550, "5.1.1", QStringLiteral("No such user here"));
         return;
     }
@@ -680,7 +686,9 @@ void SmtpSession::finishData()
         }
     }
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    QByteArray top = "Received: from " + m_helo.toLatin1() + " ([" + m_clientAddress.toLatin1() + "])\r\n by "
+    // EHLO is not required; without it the client is "unknown" (Postfix's word).
+    const QByteArray helo = m_helo.isEmpty() ? QByteArrayLiteral("unknown") : m_helo.toLatin1();
+    QByteArray top = "Received: from " + helo + " ([" + m_clientAddress.toLatin1() + "])\r\n by "
         + m_settings.hostname.toLatin1() + " (Mailroom) with ESMTPSA id " + m_queueId.toLatin1() + ";\r\n "
         + MailDate::format(now) + "\r\n";
     if (fromFields.isEmpty())

@@ -865,6 +865,7 @@ private Q_SLOTS:
     void smuggling() { runConversationRow(); }
     void pipelining_data();
     void pipelining() { runConversationRow(); }
+    void receivedWithoutEhlo();
 };
 
 void TestSmtpSession::runScriptRow()
@@ -1667,6 +1668,23 @@ void TestSmtpSession::pipelining_data()
                           "550 5.1.1 No such user here"_ba, "550 5.7.1 no such recipient exists (relaying denied)"_ba,
                           "250 2.1.5 OK"_ba, DataGo, Queued, "250 2.0.0 OK"_ba}
         << stored << QList<qint64>{2} << QByteArrayList() << false;
+}
+
+// EHLO is optional; the Received: line then names the client "unknown",
+// never an empty name.
+void TestSmtpSession::receivedWithoutEhlo()
+{
+    SmtpSessionSettings settings;
+    settings.implicitTls = true;
+    Driver driver(settings);
+    driver.start();
+    const QByteArray plain = QByteArray("\0alice\0secret-pass-1", 20).toBase64();
+    driver.feed("AUTH PLAIN " + plain + "\r\nMAIL FROM:<alice@project.com>\r\nRCPT TO:<bob@project.com>\r\nDATA\r\n"
+                "Subject: s\r\n\r\nbody\r\n.\r\n"_ba, false);
+    driver.answerAll();
+    QCOMPARE(driver.deliveries.size(), 1);
+    QVERIFY2(driver.deliveries.first().message.startsWith("Received: from unknown (["_ba),
+             driver.deliveries.first().message.left(80).constData());
 }
 
 QTEST_GUILESS_MAIN(TestSmtpSession)
