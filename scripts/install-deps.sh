@@ -13,7 +13,9 @@ packages=(
     qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
     qml6-module-qttest qml6-module-qt-labs-folderlistmodel
     # certificate creation, and what the tests drive
-    openssl python3 curl sqlite3 swaks
+    openssl python3 curl sqlite3
+    # swaks needs Net::SSLeay for TLS: a recommendation, which --no-install-recommends skips
+    swaks libnet-ssleay-perl
 )
 
 missing=()
