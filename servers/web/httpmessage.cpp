@@ -1,0 +1,356 @@
+#include "httpmessage.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QLocale>
+#include <QStringDecoder>
+#include <QUrl>
+
+namespace {
+
+// RFC 9110 §5.6.2 token characters.
+bool isTokenChar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+}
+
+bool isToken(QByteArrayView text)
+{
+    return !text.isEmpty() && std::all_of(text.begin(), text.end(), isTokenChar);
+}
+
+std::optional<QString> percentDecodedUtf8(QByteArrayView text)
+{
+    const QByteArray bytes = QByteArray::fromPercentEncoding(text.toByteArray());
+    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString decoded = utf8.decode(bytes);
+    if (utf8.hasError())
+        return std::nullopt;
+    return decoded;
+}
+
+} // namespace
+
+QByteArray HttpRequest::header(QByteArrayView name) const
+{
+    for (const auto &[key, value] : headers) {
+        if (key == name)
+            return value;
+    }
+    return {};
+}
+
+bool HttpRequest::hasHeader(QByteArrayView name) const
+{
+    return std::any_of(headers.cbegin(), headers.cend(), [&](const auto &header) { return header.first == name; });
+}
+
+std::optional<QString> HttpRequest::queryValue(const QString &name) const
+{
+    for (const auto &[key, value] : query) {
+        if (key == name)
+            return value;
+    }
+    return std::nullopt;
+}
+
+HttpRequestParser::HttpRequestParser()
+    : HttpRequestParser(HttpLimits{})
+{
+}
+
+HttpRequestParser::HttpRequestParser(Limits limits)
+    : m_limits(limits)
+{
+}
+
+void HttpRequestParser::feed(QByteArrayView bytes)
+{
+    if (!m_failed)
+        m_buffer.append(bytes);
+}
+
+HttpRequestParser::Status HttpRequestParser::fail(HttpError *error, int status, const char *code, const QString &message)
+{
+    m_failed = true;
+    m_buffer.clear();
+    *error = HttpError{status, code, message};
+    return Status::Failed;
+}
+
+HttpRequestParser::Status HttpRequestParser::next(HttpRequest *request, HttpError *error)
+{
+    if (m_failed)
+        return Status::Failed;
+    if (m_pending) // the head is parsed, its body is still arriving
+        return takeBody(request);
+    // RFC 9112 §2.2: empty lines before a request line are ignored.
+    qsizetype start = 0;
+    while (start < m_buffer.size() && (m_buffer[start] == '\r' || m_buffer[start] == '\n'))
+        ++start;
+    if (start > 0) {
+        m_buffer.remove(0, start);
+        m_scannedUpTo = 0;
+    }
+    if (m_buffer.isEmpty())
+        return Status::NeedMore;
+
+    // The head ends at the first empty line; a bare LF is taken as a line end (§2.2).
+    // The scan resumes where the last one stopped, so a head that trickles
+    // in byte by byte costs linear work, not quadratic.
+    qsizetype headEnd = -1;
+    qsizetype bodyStart = -1;
+    for (qsizetype lf = m_buffer.indexOf('\n', std::max<qsizetype>(0, m_scannedUpTo - 3)); lf >= 0;
+         lf = m_buffer.indexOf('\n', lf + 1)) {
+        if (lf + 1 < m_buffer.size() && m_buffer[lf + 1] == '\n') {
+            headEnd = lf + 1;
+            bodyStart = lf + 2;
+            break;
+        }
+        if (lf + 2 < m_buffer.size() && m_buffer[lf + 1] == '\r' && m_buffer[lf + 2] == '\n') {
+            headEnd = lf + 1;
+            bodyStart = lf + 3;
+            break;
+        }
+        if (lf > m_limits.maxHeadBytes)
+            break;
+    }
+    m_scannedUpTo = headEnd < 0 ? m_buffer.size() : 0;
+    const qsizetype firstLineEnd = m_buffer.indexOf('\n');
+    if (headEnd < 0 || headEnd > m_limits.maxHeadBytes) {
+        if ((firstLineEnd < 0 && m_buffer.size() > m_limits.maxHeadBytes) || firstLineEnd > m_limits.maxHeadBytes)
+            return fail(error, 414, "uri_too_long", QStringLiteral("The request line is longer than %1 bytes.").arg(m_limits.maxHeadBytes));
+        if (headEnd > m_limits.maxHeadBytes || m_buffer.size() > m_limits.maxHeadBytes)
+            return fail(error, 431, "headers_too_large",
+                        QStringLiteral("The request head is longer than %1 bytes.").arg(m_limits.maxHeadBytes));
+        return Status::NeedMore;
+    }
+
+    HttpRequest parsed;
+    const Status headStatus = parseHead(QByteArrayView(m_buffer).first(headEnd), &parsed, error);
+    if (headStatus == Status::Failed)
+        return headStatus;
+
+    qint64 contentLength = 0;
+    if (parsed.hasHeader("transfer-encoding"))
+        return fail(error, 411, "length_required", QStringLiteral("Send the body with a Content-Length, not chunked."));
+    const QList<QByteArray> lengths = [&] {
+        QList<QByteArray> values;
+        for (const auto &[name, value] : std::as_const(parsed.headers)) {
+            if (name == "content-length")
+                values.append(value);
+        }
+        return values;
+    }();
+    if (lengths.size() > 1)
+        return fail(error, 400, "bad_request", QStringLiteral("More than one Content-Length."));
+    if (lengths.size() == 1) {
+        const QByteArray &value = lengths.first();
+        bool ok = !value.isEmpty() && value.size() <= 15
+            && std::all_of(value.cbegin(), value.cend(), [](char c) { return c >= '0' && c <= '9'; });
+        contentLength = ok ? value.toLongLong(&ok) : 0;
+        if (!ok)
+            return fail(error, 400, "bad_request", QStringLiteral("The Content-Length is not a number."));
+    }
+    if (contentLength > m_limits.maxBodyBytes)
+        return fail(error, 413, "too_large", QStringLiteral("The body is larger than %1 bytes.").arg(m_limits.maxBodyBytes));
+    m_pending = std::move(parsed);
+    m_pendingBodyStart = bodyStart;
+    m_pendingLength = contentLength;
+    return takeBody(request);
+}
+
+HttpRequestParser::Status HttpRequestParser::takeBody(HttpRequest *request)
+{
+    if (m_buffer.size() - m_pendingBodyStart < m_pendingLength)
+        return Status::NeedMore;
+    m_pending->body = m_buffer.mid(m_pendingBodyStart, m_pendingLength);
+    m_buffer.remove(0, m_pendingBodyStart + m_pendingLength);
+    m_scannedUpTo = 0;
+    *request = std::move(*m_pending);
+    m_pending.reset();
+    return Status::Complete;
+}
+
+HttpRequestParser::Status HttpRequestParser::parseHead(QByteArrayView head, HttpRequest *request, HttpError *error)
+{
+    QList<QByteArrayView> lines;
+    qsizetype pos = 0;
+    while (pos < head.size()) {
+        qsizetype lf = head.indexOf('\n', pos);
+        if (lf < 0)
+            lf = head.size();
+        QByteArrayView line = head.sliced(pos, lf - pos);
+        if (line.endsWith('\r'))
+            line.chop(1);
+        lines.append(line);
+        pos = lf + 1;
+    }
+    if (lines.isEmpty())
+        return fail(error, 400, "bad_request", QStringLiteral("No request line."));
+
+    // request-line = method SP request-target SP HTTP-version (§3)
+    const QByteArrayView requestLine = lines.first();
+    const qsizetype firstSpace = requestLine.indexOf(' ');
+    const qsizetype lastSpace = requestLine.lastIndexOf(' ');
+    if (firstSpace <= 0 || lastSpace <= firstSpace + 1)
+        return fail(error, 400, "bad_request", QStringLiteral("Malformed request line."));
+    request->method = requestLine.first(firstSpace).toByteArray();
+    request->target = requestLine.sliced(firstSpace + 1, lastSpace - firstSpace - 1).toByteArray();
+    const QByteArrayView version = requestLine.sliced(lastSpace + 1);
+    if (!isToken(request->method) || request->target.contains(' '))
+        return fail(error, 400, "bad_request", QStringLiteral("Malformed request line."));
+    if (version == "HTTP/1.1")
+        request->minorVersion = 1;
+    else if (version == "HTTP/1.0")
+        request->minorVersion = 0;
+    else if (version.startsWith("HTTP/") && version.size() == 8 && version[5] >= '0' && version[5] <= '9'
+             && version[6] == '.' && version[7] >= '0' && version[7] <= '9')
+        return fail(error, 505, "bad_request", QStringLiteral("Only HTTP/1.0 and HTTP/1.1 are served."));
+    else
+        return fail(error, 400, "bad_request", QStringLiteral("Malformed request line."));
+
+    // Only the origin form ("/path?query") is served (§3.2.1).
+    if (!request->target.startsWith('/') || request->target.contains('#'))
+        return fail(error, 400, "bad_request", QStringLiteral("The request target must be a path."));
+    for (char c : request->target) {
+        if (static_cast<unsigned char>(c) <= 32 || static_cast<unsigned char>(c) >= 127)
+            return fail(error, 400, "bad_request", QStringLiteral("The request target holds characters it may not."));
+    }
+    const qsizetype question = request->target.indexOf('?');
+    const auto path = percentDecodedUtf8(QByteArrayView(request->target).first(question < 0 ? request->target.size() : question));
+    if (!path)
+        return fail(error, 400, "bad_request", QStringLiteral("The path is not valid UTF-8."));
+    request->path = *path;
+    if (question >= 0) {
+        for (const QByteArray &pair : request->target.mid(question + 1).split('&')) {
+            if (pair.isEmpty())
+                continue;
+            const qsizetype equals = pair.indexOf('=');
+            QByteArray key = equals < 0 ? pair : pair.left(equals);
+            QByteArray value = equals < 0 ? QByteArray() : pair.mid(equals + 1);
+            key.replace('+', ' ');
+            value.replace('+', ' ');
+            const auto decodedKey = percentDecodedUtf8(key);
+            const auto decodedValue = percentDecodedUtf8(value);
+            if (!decodedKey || !decodedValue)
+                return fail(error, 400, "bad_request", QStringLiteral("The query is not valid UTF-8."));
+            request->query.append({*decodedKey, *decodedValue});
+        }
+    }
+
+    // field-line = field-name ":" OWS field-value OWS (§5)
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArrayView line = lines.at(i);
+        if (line.startsWith(' ') || line.startsWith('\t'))
+            return fail(error, 400, "bad_request", QStringLiteral("Folded header lines are not accepted."));
+        const qsizetype colon = line.indexOf(':');
+        // §5.1: no white space between the name and the colon, ever.
+        if (colon <= 0 || !isToken(line.first(colon)))
+            return fail(error, 400, "bad_request", QStringLiteral("Malformed header line."));
+        const QByteArray value = line.sliced(colon + 1).trimmed().toByteArray();
+        if (value.contains('\0') || value.contains('\r') || value.contains('\n'))
+            return fail(error, 400, "bad_request", QStringLiteral("Malformed header value."));
+        request->headers.append({line.first(colon).toByteArray().toLower(), value});
+    }
+    if (request->minorVersion == 1 && !request->hasHeader("host"))
+        return fail(error, 400, "bad_request", QStringLiteral("HTTP/1.1 requests need a Host header."));
+
+    // §9.3: persistent unless "close" (1.1), or unless "keep-alive" (1.0).
+    const QList<QByteArray> connection = request->header("connection").toLower().split(',');
+    const auto says = [&](QByteArrayView option) {
+        return std::any_of(connection.cbegin(), connection.cend(), [&](const QByteArray &o) { return o.trimmed() == option; });
+    };
+    request->keepAlive = request->minorVersion == 1 ? !says("close") : says("keep-alive");
+    return Status::Complete;
+}
+
+std::optional<QJsonObject> jsonBody(const HttpRequest &request, HttpError *error)
+{
+    const QByteArray type = request.header("content-type").toLower();
+    const QByteArray mediaType = type.left(type.indexOf(';') < 0 ? type.size() : type.indexOf(';')).trimmed();
+    if (mediaType != "application/json") {
+        *error = HttpError{415, "unsupported_media_type", QStringLiteral("Send the body as application/json.")};
+        return std::nullopt;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(request.body, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        *error = HttpError{400, "bad_request",
+                           QStringLiteral("The body is not valid JSON: %1.").arg(parseError.errorString())};
+        return std::nullopt;
+    }
+    if (!document.isObject()) {
+        *error = HttpError{400, "bad_request", QStringLiteral("The body must be a JSON object.")};
+        return std::nullopt;
+    }
+    return document.object();
+}
+
+HttpResponse HttpResponse::json(int status, const QJsonObject &object)
+{
+    HttpResponse response;
+    response.status = status;
+    response.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json; charset=utf-8")});
+    response.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return response;
+}
+
+HttpResponse HttpResponse::error(const HttpError &error)
+{
+    return json(error.status, QJsonObject{{QStringLiteral("error"),
+                                           QJsonObject{{QStringLiteral("code"), QString::fromLatin1(error.code)},
+                                                       {QStringLiteral("message"), error.message}}}});
+}
+
+HttpResponse HttpResponse::noContent()
+{
+    HttpResponse response;
+    response.status = 204;
+    return response;
+}
+
+QByteArray HttpResponse::reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    }
+    return "Unknown";
+}
+
+QByteArray HttpResponse::serialize(bool keepAlive, bool headOnly) const
+{
+    // RFC 9110 §5.6.7 IMF-fixdate, in English whatever the locale.
+    const QByteArray date = QLocale::c()
+                                .toString(QDateTime::currentDateTimeUtc(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"))
+                                .toLatin1()
+        + " GMT";
+    QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+    for (const auto &[name, value] : headers)
+        out += name + ": " + value + "\r\n";
+    if (status != 204)
+        out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    out += "Date: " + date + "\r\n";
+    out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+    out += "\r\n";
+    if (!headOnly && status != 204)
+        out += body;
+    return out;
+}

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+// A parsed HTTP/1.1 request (RFC 9112).
+struct HttpRequest
+{
+    QByteArray method; // case-sensitive, as sent
+    QByteArray target; // the raw request-target
+    QString path;      // percent-decoded
+    QList<std::pair<QString, QString>> query; // decoded, in order
+    int minorVersion = 1; // HTTP/1.x
+    QList<std::pair<QByteArray, QByteArray>> headers; // names lower-case, values trimmed
+    QByteArray body;
+    bool keepAlive = true;
+
+    [[nodiscard]] QByteArray header(QByteArrayView name) const; // lower-case name; empty when absent
+    [[nodiscard]] bool hasHeader(QByteArrayView name) const;
+    [[nodiscard]] std::optional<QString> queryValue(const QString &name) const;
+};
+
+// An HTTP error to send: status, SPEC's code word and a sentence.
+struct HttpError
+{
+    int status = 400;
+    QByteArray code = "bad_request";
+    QString message;
+
+    friend bool operator==(const HttpError &, const HttpError &) = default;
+};
+
+struct HttpResponse
+{
+    int status = 200;
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+
+    [[nodiscard]] static HttpResponse json(int status, const QJsonObject &object);
+    [[nodiscard]] static HttpResponse error(const HttpError &error);
+    [[nodiscard]] static HttpResponse noContent();
+    // Status line, headers (Content-Length, Date, Connection added) and body.
+    [[nodiscard]] QByteArray serialize(bool keepAlive, bool headOnly = false) const;
+    [[nodiscard]] static QByteArray reasonPhrase(int status);
+};
+
+// The request body as a JSON object: Content-Type must be application/json
+// (415 otherwise), the body valid UTF-8 JSON with an object at the top (400).
+[[nodiscard]] std::optional<QJsonObject> jsonBody(const HttpRequest &request, HttpError *error);
+
+// SPEC's request limits (each a mailroom-webd option).
+struct HttpLimits
+{
+    int maxHeadBytes = 16 * 1024; // request line + headers
+    int maxBodyBytes = 64 * 1024;
+};
+
+// Reads requests from a byte stream, incrementally: feed() what arrives,
+// then take requests with next() until it says NeedMore. Requests pipelined
+// in one read come out one by one, in order. After an Error nothing more is
+// read: the connection answers and closes (the stream cannot be resynced).
+class HttpRequestParser
+{
+public:
+    using Limits = HttpLimits;
+    enum class Status { NeedMore, Complete, Failed };
+
+    HttpRequestParser();
+    explicit HttpRequestParser(Limits limits);
+
+    void feed(QByteArrayView bytes);
+    Status next(HttpRequest *request, HttpError *error);
+
+    // Bytes held: the connection stops reading while this is at the limit.
+    [[nodiscard]] qsizetype bufferedBytes() const { return m_buffer.size(); }
+    [[nodiscard]] qsizetype bufferLimit() const { return qsizetype(m_limits.maxHeadBytes) + m_limits.maxBodyBytes; }
+
+private:
+    Status fail(HttpError *error, int status, const char *code, const QString &message);
+    Status parseHead(QByteArrayView head, HttpRequest *request, HttpError *error);
+    Status takeBody(HttpRequest *request);
+
+    Limits m_limits;
+    QByteArray m_buffer;
+    qsizetype m_scannedUpTo = 0; // no empty line before this offset
+    std::optional<HttpRequest> m_pending; // head parsed, body not complete
+    qsizetype m_pendingBodyStart = 0;
+    qint64 m_pendingLength = 0;
+    bool m_failed = false;
+};

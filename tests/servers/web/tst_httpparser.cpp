@@ -1,0 +1,270 @@
+#include "httpmessage.h"
+
+#include <QJsonObject>
+#include <QTest>
+
+namespace {
+QByteArray get(const QByteArray &target, const QByteArray &extra = {})
+{
+    return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + extra + "\r\n";
+}
+
+QByteArray post(const QByteArray &body, const QByteArray &extra = {})
+{
+    return "POST /api/v1/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+        + QByteArray::number(body.size()) + "\r\n" + extra + "\r\n" + body;
+}
+
+// Feeds the input in pieces of the given sizes and collects what comes out.
+struct Outcome
+{
+    QList<HttpRequest> requests;
+    std::optional<HttpError> error;
+};
+
+Outcome parseAll(const QByteArray &input, const QList<qsizetype> &cuts, HttpLimits limits = HttpLimits{})
+{
+    HttpRequestParser parser(limits);
+    Outcome outcome;
+    qsizetype pos = 0;
+    QList<qsizetype> ends = cuts;
+    ends.append(input.size());
+    for (qsizetype end : ends) {
+        parser.feed(QByteArrayView(input).sliced(pos, end - pos));
+        pos = end;
+        for (;;) {
+            HttpRequest request;
+            HttpError error;
+            const auto status = parser.next(&request, &error);
+            if (status == HttpRequestParser::Status::Complete) {
+                outcome.requests.append(request);
+                continue;
+            }
+            if (status == HttpRequestParser::Status::Failed)
+                outcome.error = error;
+            break;
+        }
+        if (outcome.error)
+            break;
+    }
+    return outcome;
+}
+
+QString describe(const Outcome &outcome)
+{
+    QStringList parts;
+    for (const HttpRequest &request : outcome.requests) {
+        QString query;
+        for (const auto &[key, value] : request.query)
+            query += key + u'=' + value + u';';
+        parts.append(QString::fromLatin1(request.method) + u' ' + request.path + u'?' + query + u" v1."
+                     + QString::number(request.minorVersion) + (request.keepAlive ? u" keep" : u" close") + u" body="
+                     + QString::fromUtf8(request.body));
+    }
+    if (outcome.error)
+        parts.append(QStringLiteral("error %1 %2").arg(outcome.error->status).arg(QString::fromLatin1(outcome.error->code)));
+    return parts.join(QStringLiteral(" | "));
+}
+} // namespace
+
+class TestHttpParser : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void requests_data();
+    void requests();
+    void splitAtEveryByte_data();
+    void splitAtEveryByte();
+    void headers();
+    void bufferStaysBounded();
+    void jsonBodies_data();
+    void jsonBodies();
+    void responses();
+};
+
+void TestHttpParser::requests_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("expected");
+
+    QTest::newRow("GET") << get("/healthz") << QStringLiteral("GET /healthz? v1.1 keep body=");
+    QTest::newRow("query decoded") << get("/api/v1/mailboxes/inbox/messages?limit=10&before=42&x=a%20b+c")
+                                   << QStringLiteral("GET /api/v1/mailboxes/inbox/messages?limit=10;before=42;x=a b c; v1.1 keep body=");
+    QTest::newRow("path decoded") << get("/a%2Fb/%C3%A9") << QStringLiteral("GET /a/b/\u00e9? v1.1 keep body=");
+    QTest::newRow("POST with body") << post("{\"a\":1}") << QStringLiteral("POST /api/v1/session? v1.1 keep body={\"a\":1}");
+    QTest::newRow("Connection: close") << get("/x", "Connection: close\r\n") << QStringLiteral("GET /x? v1.1 close body=");
+    QTest::newRow("Connection list with close") << get("/x", "Connection: TE, Close\r\n")
+                                                << QStringLiteral("GET /x? v1.1 close body=");
+    QTest::newRow("HTTP/1.0 closes") << QByteArray("GET /x HTTP/1.0\r\n\r\n") << QStringLiteral("GET /x? v1.0 close body=");
+    QTest::newRow("HTTP/1.0 keep-alive") << QByteArray("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                                         << QStringLiteral("GET /x? v1.0 keep body=");
+    QTest::newRow("pipelined, in order") << get("/one") + post("{}") + get("/three")
+                                         << QStringLiteral("GET /one? v1.1 keep body= | POST /api/v1/session? v1.1 keep body={} | GET /three? v1.1 keep body=");
+    QTest::newRow("empty lines before a request") << QByteArray("\r\n\r\n") + get("/x") << QStringLiteral("GET /x? v1.1 keep body=");
+    QTest::newRow("bare LF line ends") << QByteArray("GET /x HTTP/1.1\nHost: h\n\n") << QStringLiteral("GET /x? v1.1 keep body=");
+    QTest::newRow("incomplete: no request yet") << QByteArray("GET /x HTTP/1.1\r\nHost: h\r\n") << QString();
+    QTest::newRow("incomplete body waits") << post("{\"a\":1}").chopped(2) << QString();
+    QTest::newRow("Content-Length 0") << QByteArray("DELETE /api/v1/session HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n")
+                                      << QStringLiteral("DELETE /api/v1/session? v1.1 keep body=");
+
+    QTest::newRow("chunked: 411") << QByteArray("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                                  << QStringLiteral("error 411 length_required");
+    QTest::newRow("two Content-Lengths") << QByteArray("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx")
+                                         << QStringLiteral("error 400 bad_request");
+    QTest::newRow("Content-Length not a number") << QByteArray("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n")
+                                                 << QStringLiteral("error 400 bad_request");
+    QTest::newRow("negative Content-Length") << QByteArray("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n")
+                                             << QStringLiteral("error 400 bad_request");
+    QTest::newRow("body over 64 KiB: 413") << QByteArray("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 65537\r\n\r\n")
+                                           << QStringLiteral("error 413 too_large");
+    QTest::newRow("body of exactly 64 KiB") << post(QByteArray(65536, 'x')).left(200) << QString();
+    QTest::newRow("request line over 16 KiB: 414") << QByteArray("GET /" + QByteArray(17000, 'a') + " HTTP/1.1\r\n\r\n")
+                                                   << QStringLiteral("error 414 uri_too_long");
+    QTest::newRow("request line over 16 KiB, no end yet: 414") << QByteArray("GET /" + QByteArray(17000, 'a'))
+                                                               << QStringLiteral("error 414 uri_too_long");
+    QTest::newRow("headers over 16 KiB: 431") << get("/x", "X-Big: " + QByteArray(17000, 'b') + "\r\n")
+                                              << QStringLiteral("error 431 headers_too_large");
+    QTest::newRow("many headers over 16 KiB: 431") << get("/x", QByteArray("X-A: b\r\n").repeated(3000))
+                                                   << QStringLiteral("error 431 headers_too_large");
+    QTest::newRow("garbage") << QByteArrayLiteral("\x16\x03\x01\x02\x00 hello\r\n\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("no version") << QByteArray("GET /x\r\n\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("HTTP/2.0: 505") << QByteArray("GET /x HTTP/2.0\r\n\r\n") << QStringLiteral("error 505 bad_request");
+    QTest::newRow("lower-case version") << QByteArray("GET /x http/1.1\r\nHost: h\r\n\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("absolute form") << QByteArray("GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two spaces in the request line") << QByteArray("GET  /x HTTP/1.1\r\nHost: h\r\n\r\n")
+                                                    << QStringLiteral("error 400 bad_request");
+    QTest::newRow("HTTP/1.1 without Host") << QByteArray("GET /x HTTP/1.1\r\n\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("space before the colon") << get("/x", "Foo : bar\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("folded header") << get("/x", "Foo: bar\r\n baz\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("header without colon") << get("/x", "Foo bar\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("path not UTF-8") << get("/%C3%28") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("query not UTF-8") << get("/x?a=%FF") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("control character in target") << QByteArray("GET /x\x01y HTTP/1.1\r\nHost: h\r\n\r\n")
+                                                 << QStringLiteral("error 400 bad_request");
+    QTest::newRow("a good request, then garbage") << get("/ok") + "NONSENSE\r\n\r\n"
+                                                  << QStringLiteral("GET /ok? v1.1 keep body= | error 400 bad_request");
+}
+
+void TestHttpParser::requests()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    QCOMPARE(describe(parseAll(input, {})), expected);
+}
+
+void TestHttpParser::splitAtEveryByte_data()
+{
+    requests_data();
+}
+
+// Whatever the segmentation, the same requests and the same error.
+void TestHttpParser::splitAtEveryByte()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    // Long inputs (the limit rows) are cut at sampled points, not at each byte.
+    const qsizetype step = input.size() > 2000 ? 97 : 1;
+    for (qsizetype cut = 1; cut < input.size(); cut += step)
+        QCOMPARE(describe(parseAll(input, {cut})), expected);
+    QList<qsizetype> pieces;
+    for (qsizetype cut = 1; cut < input.size(); cut += step)
+        pieces.append(cut);
+    QCOMPARE(describe(parseAll(input, pieces)), expected);
+}
+
+void TestHttpParser::headers()
+{
+    const Outcome outcome = parseAll(get("/x", "Authorization: Bearer abc \r\nX-Two: 1\r\nx-two: 2\r\n"), {});
+    QCOMPARE(outcome.requests.size(), 1);
+    const HttpRequest &request = outcome.requests.first();
+    QCOMPARE(request.header("authorization"), QByteArray("Bearer abc"));
+    QCOMPARE(request.header("x-two"), QByteArray("1"));
+    QVERIFY(request.hasHeader("host"));
+    QVERIFY(!request.hasHeader("content-length"));
+}
+
+void TestHttpParser::bufferStaysBounded()
+{
+    // A client streaming a body far over the limit is stopped at the head.
+    HttpRequestParser parser;
+    parser.feed("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 999999999\r\n\r\n");
+    HttpRequest request;
+    HttpError error;
+    QCOMPARE(parser.next(&request, &error), HttpRequestParser::Status::Failed);
+    QCOMPARE(error.status, 413);
+    parser.feed(QByteArray(1 << 20, 'x'));
+    QCOMPARE(parser.bufferedBytes(), 0);
+    QCOMPARE(parser.next(&request, &error), HttpRequestParser::Status::Failed);
+
+    // A head trickling in one byte at a time is refused at the limit.
+    HttpRequestParser slow;
+    const QByteArray head = "GET /x HTTP/1.1\r\nX: " + QByteArray(20000, 'y');
+    HttpRequestParser::Status status = HttpRequestParser::Status::NeedMore;
+    for (qsizetype i = 0; i < head.size() && status == HttpRequestParser::Status::NeedMore; ++i) {
+        slow.feed(QByteArrayView(head).sliced(i, 1));
+        status = slow.next(&request, &error);
+        QVERIFY(slow.bufferedBytes() <= slow.bufferLimit());
+    }
+    QCOMPARE(status, HttpRequestParser::Status::Failed);
+    QCOMPARE(error.status, 431);
+}
+
+void TestHttpParser::jsonBodies_data()
+{
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status"); // 0: accepted
+
+    QTest::newRow("object") << QByteArray("application/json") << QByteArray("{\"username\":\"alice\"}") << 0;
+    QTest::newRow("with charset") << QByteArray("application/json; charset=utf-8") << QByteArray("{}") << 0;
+    QTest::newRow("UTF-8 text") << QByteArray("application/json") << QByteArray("{\"p\":\"caf\xc3\xa9\"}") << 0;
+    QTest::newRow("no content type") << QByteArray() << QByteArray("{}") << 415;
+    QTest::newRow("form") << QByteArray("application/x-www-form-urlencoded") << QByteArray("a=b") << 415;
+    QTest::newRow("invalid JSON") << QByteArray("application/json") << QByteArray("{\"a\":") << 400;
+    QTest::newRow("array") << QByteArray("application/json") << QByteArray("[1,2]") << 400;
+    QTest::newRow("invalid UTF-8") << QByteArray("application/json") << QByteArray("{\"p\":\"caf\xe9\"}") << 400;
+    QTest::newRow("empty body") << QByteArray("application/json") << QByteArray() << 400;
+}
+
+void TestHttpParser::jsonBodies()
+{
+    QFETCH(QByteArray, contentType);
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    HttpRequest request;
+    if (!contentType.isEmpty())
+        request.headers.append({QByteArrayLiteral("content-type"), contentType});
+    request.body = body;
+    HttpError error;
+    const auto object = jsonBody(request, &error);
+    QCOMPARE(object.has_value(), status == 0);
+    if (status) {
+        QCOMPARE(error.status, status);
+        QVERIFY(!error.message.isEmpty());
+    }
+}
+
+void TestHttpParser::responses()
+{
+    const QByteArray ok = HttpResponse::json(200, QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}})
+                              .serialize(true);
+    QVERIFY(ok.startsWith("HTTP/1.1 200 OK\r\n"));
+    QVERIFY(ok.contains("\r\nContent-Type: application/json; charset=utf-8\r\n"));
+    QVERIFY(ok.contains("\r\nContent-Length: 15\r\n"));
+    QVERIFY(ok.contains("\r\nConnection: keep-alive\r\n"));
+    QVERIFY(ok.endsWith("\r\n\r\n{\"status\":\"ok\"}"));
+    QVERIFY(ok.contains("\r\nDate: ") && ok.contains(" GMT\r\n"));
+
+    const QByteArray error = HttpResponse::error({404, "not_found", QStringLiteral("No such message.")}).serialize(false);
+    QVERIFY(error.startsWith("HTTP/1.1 404 Not Found\r\n"));
+    QVERIFY(error.contains("\r\nConnection: close\r\n"));
+    QVERIFY(error.endsWith("{\"error\":{\"code\":\"not_found\",\"message\":\"No such message.\"}}"));
+
+    const QByteArray none = HttpResponse::noContent().serialize(true);
+    QVERIFY(none.startsWith("HTTP/1.1 204 No Content\r\n"));
+    QVERIFY(!none.contains("Content-Length"));
+    QVERIFY(none.endsWith("\r\n\r\n"));
+}
+
+QTEST_GUILESS_MAIN(TestHttpParser)
+#include "tst_httpparser.moc"
