@@ -1,0 +1,500 @@
+#include "webapi.h"
+
+#include "mimemessage.h"
+#include "passwords.h"
+#include "username.h"
+#include "weblogging.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QRandomGenerator>
+#include <QTimer>
+
+namespace {
+
+constexpr int TokenBytes = 32;
+
+QString isoUtc(const QDateTime &time)
+{
+    return time.toUTC().toString(Qt::ISODate);
+}
+
+QJsonObject addressJson(const MailAddress &address)
+{
+    return {{QStringLiteral("name"), address.name}, {QStringLiteral("address"), address.address}};
+}
+
+QJsonArray addressesJson(const QList<MailAddress> &addresses)
+{
+    QJsonArray array;
+    for (const MailAddress &address : addresses)
+        array.append(addressJson(address));
+    return array;
+}
+
+QJsonArray attachmentsJson(const QList<AttachmentInfo> &attachments)
+{
+    QJsonArray array;
+    for (const AttachmentInfo &attachment : attachments) {
+        array.append(QJsonObject{{QStringLiteral("index"), attachment.index},
+                                 {QStringLiteral("filename"), attachment.filename},
+                                 {QStringLiteral("contentType"), attachment.contentType},
+                                 {QStringLiteral("size"), attachment.size}});
+    }
+    return array;
+}
+
+// SPEC's summary fields of a listing entry.
+QJsonObject summaryJson(const MailboxEntry &entry)
+{
+    const MessageSummary &summary = entry.summary;
+    return {
+        {QStringLiteral("id"), entry.id},
+        {QStringLiteral("from"), addressJson(summary.from)},
+        {QStringLiteral("to"), addressesJson(summary.to)},
+        {QStringLiteral("cc"), addressesJson(summary.cc)},
+        {QStringLiteral("subject"), summary.subject},
+        {QStringLiteral("date"), isoUtc(summary.date.isValid() ? summary.date : entry.receivedAt)},
+        {QStringLiteral("receivedAt"), isoUtc(entry.receivedAt)},
+        {QStringLiteral("size"), entry.size},
+        {QStringLiteral("seen"), entry.seen},
+        {QStringLiteral("preview"), summary.preview},
+    };
+}
+
+HttpResponse errorResponse(int status, const char *code, const QString &message)
+{
+    return HttpResponse::error(HttpError{status, code, message});
+}
+
+HttpResponse notFound()
+{
+    return errorResponse(404, "not_found", QStringLiteral("No such resource."));
+}
+
+HttpResponse unauthorized(const QString &message, bool tokenGiven)
+{
+    HttpResponse response = errorResponse(401, "unauthorized", message);
+    response.headers.append({QByteArrayLiteral("WWW-Authenticate"),
+                             tokenGiven ? QByteArrayLiteral("Bearer error=\"invalid_token\"") : QByteArrayLiteral("Bearer")});
+    return response;
+}
+
+HttpResponse methodNotAllowed(const QByteArray &allowed)
+{
+    HttpResponse response = errorResponse(405, "method_not_allowed", QStringLiteral("Use %1.").arg(QString::fromLatin1(allowed)));
+    response.headers.append({QByteArrayLiteral("Allow"), allowed});
+    return response;
+}
+
+// A positive id in a path segment; anything else names nothing (404).
+std::optional<qint64> pathId(const QString &segment)
+{
+    if (segment.isEmpty() || segment.size() > 18 || !std::all_of(segment.cbegin(), segment.cend(), [](QChar c) { return c.isDigit() && c.unicode() < 128; }))
+        return std::nullopt;
+    const qint64 id = segment.toLongLong();
+    return id > 0 ? std::optional<qint64>(id) : std::nullopt;
+}
+
+// An attachment index (from 0) in a path segment.
+std::optional<int> pathIndex(const QString &segment)
+{
+    if (segment.isEmpty() || segment.size() > 6 || !std::all_of(segment.cbegin(), segment.cend(), [](QChar c) { return c.isDigit() && c.unicode() < 128; }))
+        return std::nullopt;
+    return segment.toInt();
+}
+
+// RFC 6266: an ASCII fallback and the UTF-8 name.
+QByteArray contentDisposition(const QString &filename)
+{
+    QByteArray fallback;
+    for (QChar c : filename)
+        fallback += (c.unicode() >= 32 && c.unicode() < 127 && c != u'"' && c != u'\\') ? char(c.unicode()) : '_';
+    return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + filename.toUtf8().toPercentEncoding();
+}
+
+bool isSafeMediaType(const QString &type)
+{
+    const qsizetype slash = type.indexOf(u'/');
+    return slash > 0 && slash < type.size() - 1 && type.size() < 128
+        && std::all_of(type.cbegin(), type.cend(), [](QChar c) {
+               return (c.isLetterOrNumber() && c.unicode() < 128) || QStringView(u"/!#$&^_.+-").contains(c);
+           });
+}
+
+} // namespace
+
+WebApi::WebApi(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_throttle(config.limits.loginWindowSeconds, config.limits.failedLoginsPerAddress,
+                 config.limits.failedLoginsPerUsername)
+{
+    m_hasher = new PasswordHasher(this, config.pbkdf2Iterations);
+    connect(m_hasher, &PasswordHasher::verified, this, [this](quint64 ticket, bool matches) {
+        if (auto done = m_verifications.take(ticket))
+            done(matches);
+    });
+    connect(m_hasher, &PasswordHasher::hashed, this, [this](quint64 ticket, const QString &stored) {
+        if (auto done = m_hashes.take(ticket))
+            done(stored);
+    });
+    // Verified against for unknown names, so they take as long as real ones.
+    m_dummyHash = Passwords::hash(QStringLiteral("no such account"), config.pbkdf2Iterations);
+}
+
+WebApi::~WebApi() = default;
+
+bool WebApi::open(QString *error)
+{
+    if (!m_store.open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing)) {
+        *error = m_store.lastErrorText();
+        return false;
+    }
+    return true;
+}
+
+QByteArray WebApi::tokenHash(const QByteArray &token)
+{
+    return QCryptographicHash::hash(token, QCryptographicHash::Sha256);
+}
+
+HttpResponse WebApi::storeFailure()
+{
+    qCWarning(lcWeb).noquote() << "storage failed:" << m_store.lastErrorText();
+    return errorResponse(500, "internal", QStringLiteral("The server could not complete the request."));
+}
+
+std::optional<WebApi::Caller> WebApi::authenticate(const HttpRequest &request, HttpResponse *failure)
+{
+    const QByteArray header = request.header("authorization");
+    if (header.isEmpty()) {
+        *failure = unauthorized(QStringLiteral("Log in first: send Authorization: Bearer <token>."), false);
+        return std::nullopt;
+    }
+    const qsizetype space = header.indexOf(' ');
+    const QByteArray scheme = space < 0 ? header : header.left(space);
+    const QByteArray encoded = space < 0 ? QByteArray() : header.mid(space + 1).trimmed();
+    const auto token = QByteArray::fromBase64Encoding(encoded, QByteArray::Base64UrlEncoding
+                                                                   | QByteArray::OmitTrailingEquals
+                                                                   | QByteArray::AbortOnBase64DecodingErrors);
+    if (scheme.compare("Bearer", Qt::CaseInsensitive) != 0 || !token || token.decoded.size() != TokenBytes) {
+        *failure = unauthorized(QStringLiteral("The token is malformed."), true);
+        return std::nullopt;
+    }
+    const QByteArray hash = tokenHash(token.decoded);
+    const auto accountId = m_store.tokenAccount(hash, QDateTime::currentDateTimeUtc());
+    if (!accountId) {
+        *failure = m_store.lastError() == Store::Error::NotFound
+            ? unauthorized(QStringLiteral("The token is unknown, expired or ended."), true)
+            : storeFailure();
+        return std::nullopt;
+    }
+    const auto account = m_store.findAccount(*accountId);
+    if (!account) {
+        *failure = unauthorized(QStringLiteral("The account is gone."), true);
+        return std::nullopt;
+    }
+    return Caller{*account, hash};
+}
+
+void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QObject *context, Done done)
+{
+    QPointer<QObject> guard(context);
+    // Answers always come later, so a caller never gets one inside this call.
+    const auto reply = [guard, done](HttpResponse response) {
+        QTimer::singleShot(0, guard.data(), [guard, done, response] {
+            if (guard)
+                done(response);
+        });
+    };
+    QStringList segments = request.path.split(u'/');
+    if (!segments.isEmpty() && segments.first().isEmpty())
+        segments.removeFirst();
+    const QByteArray &method = request.method;
+
+    if (segments == QStringList{QStringLiteral("healthz")}) {
+        if (method != "GET" && method != "HEAD")
+            return reply(methodNotAllowed("GET, HEAD"));
+        return reply(HttpResponse::json(200, {{QStringLiteral("status"), QStringLiteral("ok")}}));
+    }
+    if (segments.size() < 3 || segments.at(0) != u"api" || segments.at(1) != u"v1")
+        return reply(notFound());
+    segments = segments.mid(2);
+
+    // Route: which handler, and which methods it has.
+    enum class Route { Session, Account, Password, Folder, Message, Raw, Attachment };
+    Route route;
+    QByteArray allowed;
+    std::optional<qint64> id;
+    std::optional<Folder> folder;
+    int attachmentIndex = -1;
+    if (segments == QStringList{QStringLiteral("session")}) {
+        route = Route::Session;
+        allowed = "POST, DELETE";
+    } else if (segments == QStringList{QStringLiteral("account")}) {
+        route = Route::Account;
+        allowed = "GET";
+    } else if (segments == QStringList{QStringLiteral("account"), QStringLiteral("password")}) {
+        route = Route::Password;
+        allowed = "PUT";
+    } else if (segments.size() == 3 && segments.at(0) == u"mailboxes" && segments.at(2) == u"messages"
+               && (folder = folderFromName(segments.at(1)))) {
+        route = Route::Folder;
+        allowed = "GET";
+    } else if (segments.size() >= 2 && segments.at(0) == u"messages" && (id = pathId(segments.at(1)))) {
+        if (segments.size() == 2) {
+            route = Route::Message;
+            allowed = "GET, PATCH, DELETE";
+        } else if (segments.size() == 3 && segments.at(2) == u"raw") {
+            route = Route::Raw;
+            allowed = "GET";
+        } else if (segments.size() == 4 && segments.at(2) == u"attachments" && pathIndex(segments.at(3))) {
+            route = Route::Attachment;
+            allowed = "GET";
+            attachmentIndex = *pathIndex(segments.at(3));
+        } else {
+            return reply(notFound());
+        }
+    } else {
+        return reply(notFound());
+    }
+    const QList<QByteArray> methods = allowed.split(',');
+    if (!std::any_of(methods.cbegin(), methods.cend(), [&](const QByteArray &m) { return m.trimmed() == method; }))
+        return reply(methodNotAllowed(allowed));
+
+    if (route == Route::Session && method == "POST")
+        return login(request, clientAddress, guard, done);
+
+    HttpResponse failure;
+    const std::optional<Caller> caller = authenticate(request, &failure);
+    if (!caller)
+        return reply(failure);
+    switch (route) {
+    case Route::Session:
+        if (!m_store.deleteToken(caller->tokenHash) && m_store.lastError() != Store::Error::NotFound)
+            return reply(storeFailure());
+        return reply(HttpResponse::noContent());
+    case Route::Account:
+        return reply(account(*caller));
+    case Route::Password:
+        return changePassword(request, *caller, clientAddress, guard, done);
+    case Route::Folder:
+        return reply(listFolder(request, *caller, *folder));
+    case Route::Message:
+        if (method == "GET")
+            return reply(message(*caller, *id));
+        if (method == "PATCH")
+            return reply(patchMessage(request, *caller, *id));
+        return reply(deleteMessage(*caller, *id));
+    case Route::Raw:
+        return reply(rawMessage(*caller, *id));
+    case Route::Attachment:
+        return reply(attachment(*caller, *id, attachmentIndex));
+    }
+}
+
+void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPointer<QObject> context, Done done)
+{
+    const auto answer = [context, done](HttpResponse response, int delayMs = 0) {
+        QTimer::singleShot(delayMs, context.data(), [context, done, response] {
+            if (context)
+                done(response);
+        });
+    };
+    HttpError bodyError;
+    const auto body = jsonBody(request, &bodyError);
+    if (!body)
+        return answer(HttpResponse::error(bodyError));
+    const QJsonValue usernameValue = body->value(u"username");
+    const QJsonValue passwordValue = body->value(u"password");
+    if (!usernameValue.isString() || !passwordValue.isString())
+        return answer(errorResponse(400, "bad_request", QStringLiteral("Send {\"username\": ..., \"password\": ...}.")));
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (m_throttle.addressBlocked(clientAddress, now)) {
+        qCInfo(lcWeb).noquote() << clientAddress << "login refused: too many failures from this address";
+        HttpResponse response = errorResponse(429, "too_many_requests", QStringLiteral("Too many failed logins, try later."));
+        response.headers.append({QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.limits.loginWindowSeconds)});
+        return answer(response);
+    }
+    const QString loginName = usernameValue.toString();
+    const std::optional<QString> username = Username::fromLogin(loginName, m_config.domain);
+    const std::optional<Account> account = username ? m_store.findAccount(*username) : std::nullopt;
+    const QString throttleName = username.value_or(loginName.toLower().left(200));
+    const quint64 ticket = m_hasher->verifyAsync(passwordValue.toString(), account ? account->passwordHash : m_dummyHash);
+    m_verifications.insert(ticket, [this, account, throttleName, clientAddress, answer](bool matches) {
+        if (!matches || !account) {
+            const qint64 at = QDateTime::currentMSecsSinceEpoch();
+            const bool slowed = m_throttle.usernameSlowed(throttleName, at);
+            m_throttle.recordFailure(clientAddress, throttleName, at);
+            qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << throttleName;
+            return answer(unauthorized(QStringLiteral("Wrong username or password."), false), slowed ? 1000 : 0);
+        }
+        QByteArray token(TokenBytes, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(token.data()), TokenBytes / sizeof(quint32));
+        const QDateTime created = QDateTime::currentDateTimeUtc();
+        const QDateTime expires = created.addSecs(m_config.limits.tokenLifetimeSeconds);
+        m_store.purgeExpiredTokens(created);
+        if (!m_store.addToken(tokenHash(token), account->id, created, expires))
+            return answer(storeFailure());
+        qCInfo(lcWeb).noquote() << clientAddress << "logged in as" << account->username;
+        answer(HttpResponse::json(
+            200, {{QStringLiteral("token"),
+                   QString::fromLatin1(token.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals))},
+                  {QStringLiteral("expiresAt"), isoUtc(expires)},
+                  {QStringLiteral("account"),
+                   QJsonObject{{QStringLiteral("id"), account->id},
+                               {QStringLiteral("username"), account->username},
+                               {QStringLiteral("address"), m_config.address(account->username)}}}}));
+    });
+}
+
+void WebApi::changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
+                            QPointer<QObject> context, Done done)
+{
+    const auto answer = [context, done](HttpResponse response) {
+        QTimer::singleShot(0, context.data(), [context, done, response] {
+            if (context)
+                done(response);
+        });
+    };
+    HttpError bodyError;
+    const auto body = jsonBody(request, &bodyError);
+    if (!body)
+        return answer(HttpResponse::error(bodyError));
+    const QJsonValue current = body->value(u"current");
+    const QJsonValue next = body->value(u"new");
+    if (!current.isString() || !next.isString())
+        return answer(errorResponse(400, "bad_request", QStringLiteral("Send {\"current\": ..., \"new\": ...}.")));
+    const Passwords::Strength strength = Passwords::checkStrength(next.toString());
+    if (strength != Passwords::Strength::Acceptable)
+        return answer(errorResponse(400, "bad_request", Passwords::strengthMessage(strength) + u'.'));
+    const quint64 ticket = m_hasher->verifyAsync(current.toString(), caller.account.passwordHash);
+    m_verifications.insert(ticket, [this, caller, clientAddress, newPassword = next.toString(), answer](bool matches) {
+        if (!matches) {
+            m_throttle.recordFailure(clientAddress, caller.account.username, QDateTime::currentMSecsSinceEpoch());
+            return answer(unauthorized(QStringLiteral("The current password is wrong."), false));
+        }
+        const quint64 hashTicket = m_hasher->hashAsync(newPassword);
+        m_hashes.insert(hashTicket, [this, caller, answer](const QString &stored) {
+            if (!m_store.changePassword(caller.account.id, stored, caller.tokenHash))
+                return answer(storeFailure());
+            qCInfo(lcWeb).noquote() << caller.account.username << "changed the password; other sessions ended";
+            answer(HttpResponse::noContent());
+        });
+    });
+}
+
+HttpResponse WebApi::account(const Caller &caller)
+{
+    const auto counts = m_store.counts(caller.account.id);
+    if (!counts)
+        return storeFailure();
+    const auto folderJson = [](const FolderCounts &folder) {
+        return QJsonObject{{QStringLiteral("total"), folder.total}, {QStringLiteral("unseen"), folder.unseen}};
+    };
+    return HttpResponse::json(200, {{QStringLiteral("id"), caller.account.id},
+                                    {QStringLiteral("username"), caller.account.username},
+                                    {QStringLiteral("address"), m_config.address(caller.account.username)},
+                                    {QStringLiteral("folders"),
+                                     QJsonObject{{QStringLiteral("inbox"), folderJson(counts->inbox)},
+                                                 {QStringLiteral("sent"), folderJson(counts->sent)}}}});
+}
+
+HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller, Folder folder)
+{
+    int limit = 50;
+    if (const auto text = request.queryValue(QStringLiteral("limit"))) {
+        bool ok = false;
+        limit = text->toInt(&ok);
+        if (!ok || limit < 1 || limit > 500 || !std::all_of(text->cbegin(), text->cend(), [](QChar c) { return c.isDigit(); }))
+            return errorResponse(400, "bad_request", QStringLiteral("limit must be a number from 1 to 500."));
+    }
+    std::optional<qint64> before;
+    if (const auto text = request.queryValue(QStringLiteral("before"))) {
+        before = pathId(*text);
+        if (!before)
+            return errorResponse(400, "bad_request", QStringLiteral("before must be a message id."));
+    }
+    const auto page = m_store.listFolder(caller.account.id, folder, limit, before);
+    if (!page)
+        return storeFailure();
+    QJsonArray messages;
+    for (const MailboxEntry &entry : page->entries)
+        messages.append(summaryJson(entry));
+    return HttpResponse::json(200, {{QStringLiteral("messages"), messages},
+                                    {QStringLiteral("nextBefore"),
+                                     page->nextBefore ? QJsonValue(*page->nextBefore) : QJsonValue(QJsonValue::Null)}});
+}
+
+HttpResponse WebApi::message(const Caller &caller, qint64 entryId)
+{
+    const auto entry = m_store.entry(caller.account.id, entryId);
+    const auto raw = entry ? m_store.rawMessage(caller.account.id, entryId) : std::nullopt;
+    if (!entry || !raw)
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    const MimeMessage parsed = MimeMessage::parse(*raw);
+    QJsonObject object = summaryJson(*entry);
+    object.insert(QStringLiteral("text"), parsed.readableText());
+    QJsonArray headers;
+    for (const auto &[name, value] : parsed.decodedHeaders())
+        headers.append(QJsonArray{name, value});
+    object.insert(QStringLiteral("headers"), headers);
+    object.insert(QStringLiteral("attachments"), attachmentsJson(entry->summary.attachments));
+    return HttpResponse::json(200, object);
+}
+
+HttpResponse WebApi::rawMessage(const Caller &caller, qint64 entryId)
+{
+    const auto raw = m_store.rawMessage(caller.account.id, entryId);
+    if (!raw)
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    HttpResponse response;
+    response.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("message/rfc822")});
+    response.body = *raw;
+    return response;
+}
+
+HttpResponse WebApi::attachment(const Caller &caller, qint64 entryId, int index)
+{
+    const auto raw = m_store.rawMessage(caller.account.id, entryId);
+    if (!raw)
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    const MimeMessage parsed = MimeMessage::parse(*raw);
+    const auto data = parsed.attachmentData(index);
+    if (!data)
+        return notFound();
+    const AttachmentInfo info = parsed.attachments().at(index);
+    HttpResponse response;
+    const QString type = isSafeMediaType(info.contentType) ? info.contentType : QStringLiteral("application/octet-stream");
+    response.headers.append({QByteArrayLiteral("Content-Type"), type.toLatin1()});
+    response.headers.append({QByteArrayLiteral("Content-Disposition"), contentDisposition(info.filename)});
+    response.headers.append({QByteArrayLiteral("X-Content-Type-Options"), QByteArrayLiteral("nosniff")});
+    response.body = *data;
+    return response;
+}
+
+HttpResponse WebApi::patchMessage(const HttpRequest &request, const Caller &caller, qint64 entryId)
+{
+    HttpError bodyError;
+    const auto body = jsonBody(request, &bodyError);
+    if (!body)
+        return HttpResponse::error(bodyError);
+    const QJsonValue seen = body->value(u"seen");
+    if (!seen.isBool())
+        return errorResponse(400, "bad_request", QStringLiteral("Send {\"seen\": true or false}."));
+    if (!m_store.setSeen(caller.account.id, entryId, seen.toBool()))
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    const auto entry = m_store.entry(caller.account.id, entryId);
+    if (!entry)
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    return HttpResponse::json(200, summaryJson(*entry));
+}
+
+HttpResponse WebApi::deleteMessage(const Caller &caller, qint64 entryId)
+{
+    if (!m_store.deleteEntry(caller.account.id, entryId))
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    return HttpResponse::noContent();
+}

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "config.h"
+#include "httpmessage.h"
+#include "store.h"
+#include "throttle.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class PasswordHasher;
+
+// SPEC "HTTPS API": routing, sessions, mailboxes and messages. Every answer
+// goes to done(), later, on the event loop (logins and password changes
+// wait for a hash off the event-loop thread). Every read is scoped to the
+// token's account: another account's ids are 404, never 403.
+class WebApi : public QObject
+{
+    Q_OBJECT
+public:
+    WebApi(const Config &config, QObject *parent = nullptr);
+    ~WebApi() override;
+
+    bool open(QString *error);
+    void handle(const HttpRequest &request, const QString &clientAddress, QObject *context,
+                std::function<void(HttpResponse)> done);
+
+    // A token's stored form (SHA-256), so a database leak yields no usable token.
+    [[nodiscard]] static QByteArray tokenHash(const QByteArray &token);
+
+private:
+    using Done = std::function<void(HttpResponse)>;
+    struct Caller
+    {
+        Account account;
+        QByteArray tokenHash;
+    };
+
+    std::optional<Caller> authenticate(const HttpRequest &request, HttpResponse *failure);
+    void login(const HttpRequest &request, const QString &clientAddress, QPointer<QObject> context, Done done);
+    void changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
+                        QPointer<QObject> context, Done done);
+    HttpResponse account(const Caller &caller);
+    HttpResponse listFolder(const HttpRequest &request, const Caller &caller, Folder folder);
+    HttpResponse message(const Caller &caller, qint64 entryId);
+    HttpResponse rawMessage(const Caller &caller, qint64 entryId);
+    HttpResponse attachment(const Caller &caller, qint64 entryId, int index);
+    HttpResponse patchMessage(const HttpRequest &request, const Caller &caller, qint64 entryId);
+    HttpResponse deleteMessage(const Caller &caller, qint64 entryId);
+    HttpResponse storeFailure();
+
+    Config m_config;
+    Store m_store;
+    PasswordHasher *m_hasher = nullptr;
+    QString m_dummyHash;
+    LoginThrottle m_throttle;
+    QHash<quint64, std::function<void(bool)>> m_verifications;
+    QHash<quint64, std::function<void(const QString &)>> m_hashes;
+};

@@ -1,0 +1,125 @@
+#include "webconnection.h"
+
+#include "webapi.h"
+#include "weblogging.h"
+
+#include <QSslSocket>
+
+namespace {
+constexpr qint64 ReadChunk = 64 * 1024;
+constexpr qint64 WriteBacklogLimit = 1024 * 1024;
+
+QString addressText(const QHostAddress &address)
+{
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4);
+    return isV4 ? QHostAddress(v4).toString() : address.toString();
+}
+} // namespace
+
+WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits, int keepAliveMs, QObject *parent)
+    : QObject(parent)
+    , m_socket(socket)
+    , m_api(api)
+    , m_parser(limits)
+    , m_peerAddress(addressText(socket->peerAddress()))
+{
+    m_socket->setParent(this);
+    m_socket->setReadBufferSize(ReadChunk * 4);
+    m_idleTimer.setSingleShot(true);
+    m_idleTimer.setInterval(keepAliveMs);
+    connect(&m_idleTimer, &QTimer::timeout, this, [this] {
+        if (m_parser.bufferedBytes() > 0 && !m_busy) {
+            // A request begun and never finished: say so before closing.
+            send(HttpResponse::error({408, "timeout", QStringLiteral("The request was not completed in time.")}), nullptr, false);
+            return;
+        }
+        closeAfterWrite();
+    });
+    connect(m_socket, &QSslSocket::readyRead, this, &WebConnection::readAvailable);
+    connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
+        if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
+            readAvailable();
+    });
+    connect(m_socket, &QSslSocket::disconnected, this, [this] {
+        m_closing = true;
+        m_idleTimer.stop();
+        Q_EMIT finished();
+        deleteLater();
+    });
+}
+
+void WebConnection::start()
+{
+    m_idleTimer.start();
+    readAvailable(); // the handshake may have brought data already
+}
+
+void WebConnection::readAvailable()
+{
+    if (m_closing)
+        return;
+    while (m_socket->bytesAvailable() > 0 && m_parser.bufferedBytes() < m_parser.bufferLimit()
+           && m_socket->bytesToWrite() < WriteBacklogLimit) {
+        m_parser.feed(m_socket->read(ReadChunk));
+        if (!m_busy)
+            m_idleTimer.start();
+    }
+    processNext();
+}
+
+void WebConnection::processNext()
+{
+    if (m_busy || m_closing)
+        return;
+    HttpRequest request;
+    HttpError error;
+    switch (m_parser.next(&request, &error)) {
+    case HttpRequestParser::Status::NeedMore:
+        return;
+    case HttpRequestParser::Status::Failed:
+        send(HttpResponse::error(error), nullptr, false);
+        return;
+    case HttpRequestParser::Status::Complete:
+        break;
+    }
+    m_busy = true;
+    m_idleTimer.stop();
+    m_requestTimer.start();
+    const bool keepAlive = request.keepAlive;
+    m_api->handle(request, m_peerAddress, this, [this, request, keepAlive](HttpResponse response) {
+        m_busy = false;
+        send(response, &request, keepAlive);
+        if (!m_closing) {
+            m_idleTimer.start();
+            readAvailable();
+        }
+    });
+}
+
+void WebConnection::send(const HttpResponse &response, const HttpRequest *request, bool keepAlive)
+{
+    const bool head = request && request->method == "HEAD";
+    m_socket->write(response.serialize(keepAlive, head));
+    // One access-log line per request: never headers, so never a token.
+    qCInfo(lcWeb).noquote() << m_peerAddress << (request ? QString::fromLatin1(request->method) : QStringLiteral("-"))
+                            << (request ? request->path : QStringLiteral("-")) << response.status << response.body.size()
+                            << QStringLiteral("%1ms").arg(m_requestTimer.isValid() ? m_requestTimer.elapsed() : 0);
+    if (!keepAlive)
+        closeAfterWrite();
+}
+
+void WebConnection::closeAfterWrite()
+{
+    if (m_closing)
+        return;
+    m_closing = true;
+    m_idleTimer.stop();
+    m_socket->disconnectFromHost();
+}
+
+void WebConnection::shutDown()
+{
+    if (!m_busy)
+        closeAfterWrite();
+}

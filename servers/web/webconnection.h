@@ -1,0 +1,40 @@
+#pragma once
+
+#include "httpmessage.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+class QSslSocket;
+class WebApi;
+
+// One HTTPS client: reads requests with the parser, answers them one at a
+// time and in order (pipelined ones wait their turn), keeps the connection
+// alive unless asked not to, and closes it after the idle timeout.
+class WebConnection : public QObject
+{
+    Q_OBJECT
+public:
+    WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits, int keepAliveMs, QObject *parent = nullptr);
+    void start();
+    void shutDown();
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    void readAvailable();
+    void processNext();
+    void send(const HttpResponse &response, const HttpRequest *request, bool keepAlive);
+    void closeAfterWrite();
+
+    QSslSocket *m_socket = nullptr;
+    WebApi *m_api = nullptr;
+    HttpRequestParser m_parser;
+    QTimer m_idleTimer;
+    QElapsedTimer m_requestTimer;
+    QString m_peerAddress;
+    bool m_busy = false;
+    bool m_closing = false;
+};

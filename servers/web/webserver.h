@@ -1,0 +1,39 @@
+#pragma once
+
+#include "httpmessage.h"
+
+#include <QSet>
+#include <QSslServer>
+
+class WebApi;
+class WebConnection;
+
+// The HTTPS listener: QSslServer handshakes each client (with a timeout, and
+// enough pending slots that clients stuck in their handshake delay no one,
+// QT64-NOTES), then hands the encrypted socket to a WebConnection.
+class WebServer : public QSslServer
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        HttpLimits limits;
+        int keepAliveMs = 60000;
+        int handshakeTimeoutMs = 10000;
+        int maxConnections = 1024;
+    };
+    WebServer(const QSslConfiguration &tls, WebApi *api, const Options &options, QObject *parent = nullptr);
+
+    void shutDown();
+    [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
+
+Q_SIGNALS:
+    void allConnectionsClosed();
+
+private:
+    void acceptPending();
+
+    WebApi *m_api;
+    Options m_options;
+    QSet<WebConnection *> m_connections;
+};
