@@ -91,7 +91,10 @@ int main(int argc, char *argv[])
         generator.start(config->certificateFile, config->keyFile, config->hostname);
     }
     UnixSignalWatcher signalWatcher({SIGTERM, SIGINT});
+    bool stopping = false;
     QObject::connect(&signalWatcher, &UnixSignalWatcher::received, &app, [&] {
+        if (std::exchange(stopping, true))
+            return;
         qCInfo(lcWeb) << "shutting down";
         if (!server) {
             app.exit(0);
