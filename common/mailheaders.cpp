@@ -18,7 +18,7 @@ bool isFieldNameChar(char c)
 }
 } // namespace
 
-HeaderBlock HeaderBlock::parse(QByteArrayView data)
+HeaderBlock HeaderBlock::parse(QByteArrayView data, FirstLine firstLine)
 {
     HeaderBlock block;
     const qsizetype n = data.size();
@@ -43,7 +43,7 @@ HeaderBlock HeaderBlock::parse(QByteArrayView data)
             first = false;
             continue;
         }
-        if (first && line.startsWith("From ")) {
+        if (first && firstLine == FirstLine::MayBeMboxSeparator && line.startsWith("From ")) {
             pos = next; // an mbox separator line
             first = false;
             continue;

@@ -23,7 +23,11 @@ public:
     // space before the colon, a leading mbox "From " line, continuation lines
     // at the very start (ignored). A line that is neither a field nor a
     // continuation ends the header section: it is the first line of the body.
-    [[nodiscard]] static HeaderBlock parse(QByteArrayView data);
+    enum class FirstLine { MayBeMboxSeparator, IsHeader };
+    // Submitted mail (SMTP DATA) has no mbox separator: there a first line
+    // "From ..." must count as what it is, or a "From : other" field could
+    // slip past the sender check.
+    [[nodiscard]] static HeaderBlock parse(QByteArrayView data, FirstLine firstLine = FirstLine::MayBeMboxSeparator);
 
     [[nodiscard]] const QList<HeaderField> &fields() const { return m_fields; }
     // Offset of the body in the parsed data (its size when there is none).

@@ -73,7 +73,19 @@ LoginThrottle::LoginThrottle(int windowSeconds, int failuresPerAddress, int fail
 bool LoginThrottle::addressBlocked(const QString &address, qint64 nowMs)
 {
     // "From the 10th on": nine failures are allowed, the tenth attempt is refused unchecked.
-    return m_byAddress.count(address, nowMs) >= m_failuresPerAddress - 1;
+    return m_byAddress.count(address, nowMs) + m_inFlight.value(address) >= m_failuresPerAddress - 1;
+}
+
+void LoginThrottle::attemptStarted(const QString &address)
+{
+    ++m_inFlight[address];
+}
+
+void LoginThrottle::attemptFinished(const QString &address)
+{
+    auto it = m_inFlight.find(address);
+    if (it != m_inFlight.end() && --*it <= 0)
+        m_inFlight.erase(it);
 }
 
 bool LoginThrottle::usernameSlowed(const QString &username, qint64 nowMs)

@@ -35,12 +35,18 @@ class LoginThrottle
 public:
     LoginThrottle(int windowSeconds, int failuresPerAddress, int failuresPerUsername);
 
+    // Attempts still being checked count too: otherwise many connections
+    // sending a password at the same moment would all be checked before the
+    // first failure is known.
     [[nodiscard]] bool addressBlocked(const QString &address, qint64 nowMs);
     [[nodiscard]] bool usernameSlowed(const QString &username, qint64 nowMs);
+    void attemptStarted(const QString &address);
+    void attemptFinished(const QString &address);
     // A successful login does not reset the address counter (SPEC).
     void recordFailure(const QString &address, const QString &username, qint64 nowMs);
 
 private:
+    QHash<QString, int> m_inFlight;
     SlidingWindowCounter m_byAddress;
     SlidingWindowCounter m_byUsername;
     int m_failuresPerAddress;

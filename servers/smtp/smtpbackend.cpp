@@ -76,6 +76,7 @@ void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAd
     }
     std::optional<Account> account = m_store.findAccount(request.username);
     const QString stored = account ? account->passwordHash : m_dummyHash;
+    m_throttle.attemptStarted(clientAddress);
     const quint64 ticket = m_hasher->verifyAsync(request.password, stored);
     m_logins.insert(ticket, PendingLogin{clientAddress, request.username, std::move(account), context, std::move(done)});
 }
@@ -85,6 +86,7 @@ void SmtpBackend::onVerified(quint64 ticket, bool matches)
     PendingLogin pending = m_logins.take(ticket);
     if (!pending.done)
         return;
+    m_throttle.attemptFinished(pending.clientAddress);
     if (matches && pending.account) {
         if (pending.context)
             pending.done(LoginOutcome::Accepted, pending.account->id);
@@ -103,11 +105,14 @@ void SmtpBackend::onVerified(quint64 ticket, bool matches)
 void SmtpBackend::registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress, QObject *context,
                                   std::function<void(RegisterOutcome)> done)
 {
-    if (m_registrations.count(clientAddress, nowMs()) >= RegistrationsPerHour) {
+    // Registrations still being hashed count too, so parallel connections
+    // cannot all pass the limit at once.
+    if (m_registrations.count(clientAddress, nowMs()) + m_registrationsInFlight.value(clientAddress) >= RegistrationsPerHour) {
         qCInfo(lcSmtp).noquote() << clientAddress << "registration refused: rate limit";
         QTimer::singleShot(0, context, [done] { done(RegisterOutcome::RateLimited); });
         return;
     }
+    ++m_registrationsInFlight[clientAddress];
     const quint64 ticket = m_hasher->hashAsync(request.password);
     m_registrationsPending.insert(ticket, PendingRegistration{clientAddress, request.username, context, std::move(done)});
 }
@@ -117,17 +122,27 @@ void SmtpBackend::onHashed(quint64 ticket, const QString &stored)
     PendingRegistration pending = m_registrationsPending.take(ticket);
     if (!pending.done)
         return;
-    RegisterOutcome outcome = RegisterOutcome::Created;
-    if (m_store.createAccount(pending.username, stored)) {
-        m_registrations.add(pending.clientAddress, nowMs());
-    } else if (m_store.lastError() == Store::Error::AlreadyExists) {
-        outcome = RegisterOutcome::Taken; // registered by someone else meanwhile
-    } else {
-        qCWarning(lcSmtp).noquote() << "registration failed:" << m_store.lastErrorText();
-        outcome = RegisterOutcome::Failed;
-    }
-    if (pending.context)
-        pending.done(outcome);
+    // The insert is a durable write that may wait for another process's
+    // lock: it runs on the delivery thread, never on the event loop.
+    DeliveryWorker *worker = m_worker;
+    QMetaObject::invokeMethod(
+        worker,
+        [this, worker, pending, stored] {
+            const RegisterOutcome outcome = worker->createAccount(pending.username, stored);
+            QMetaObject::invokeMethod(
+                this,
+                [this, pending, outcome] {
+                    auto it = m_registrationsInFlight.find(pending.clientAddress);
+                    if (it != m_registrationsInFlight.end() && --*it <= 0)
+                        m_registrationsInFlight.erase(it);
+                    if (outcome == RegisterOutcome::Created)
+                        m_registrations.add(pending.clientAddress, nowMs());
+                    if (pending.context)
+                        pending.done(outcome);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
 }
 
 void SmtpBackend::deliver(const SmtpDeliveryRequest &request, QObject *context, std::function<void(DeliveryOutcome)> done)
@@ -166,6 +181,16 @@ bool DeliveryWorker::open(QString *error)
         return false;
     }
     return true;
+}
+
+RegisterOutcome DeliveryWorker::createAccount(const QString &username, const QString &passwordHash)
+{
+    if (m_store->createAccount(username, passwordHash))
+        return RegisterOutcome::Created;
+    if (m_store->lastError() == Store::Error::AlreadyExists)
+        return RegisterOutcome::Taken; // registered by someone else meanwhile
+    qCWarning(lcSmtp).noquote() << "registration failed:" << m_store->lastErrorText();
+    return RegisterOutcome::Failed;
 }
 
 DeliveryOutcome DeliveryWorker::deliver(const SmtpDeliveryRequest &request)

@@ -78,6 +78,7 @@ private:
     SlidingWindowCounter m_registrations;
     QHash<quint64, PendingLogin> m_logins;
     QHash<quint64, PendingRegistration> m_registrationsPending;
+    QHash<QString, int> m_registrationsInFlight;
     QHash<quint64, PendingDelivery> m_deliveries;
     quint64 m_nextJob = 1;
     QThread m_deliveryThread;
@@ -85,7 +86,8 @@ private:
 };
 
 // Lives in the delivery thread with a store connection of its own: parses
-// each message for its summary and commits it.
+// each message for its summary and commits it, and inserts new accounts:
+// every write of the SMTP server happens here, off the event loop.
 class DeliveryWorker : public QObject
 {
     Q_OBJECT
@@ -94,6 +96,7 @@ public:
     // Runs in the worker's thread.
     bool open(QString *error);
     DeliveryOutcome deliver(const SmtpDeliveryRequest &request);
+    RegisterOutcome createAccount(const QString &username, const QString &passwordHash);
 
 private:
     QString m_databasePath;

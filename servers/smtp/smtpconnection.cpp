@@ -3,6 +3,8 @@
 #include "smtpbackend.h"
 #include "smtplogging.h"
 
+#include "clientaddress.h"
+
 #include <QSslSocket>
 
 namespace {
@@ -13,13 +15,8 @@ constexpr qint64 ReadBufferLimit = 256 * 1024;
 // A client that sends commands but never reads the replies is not read
 // from until its replies have drained.
 constexpr qint64 WriteBacklogLimit = 256 * 1024;
+constexpr int CloseGraceMs = 5000;
 
-QString addressText(const QHostAddress &address)
-{
-    bool isV4 = false;
-    const quint32 v4 = address.toIPv4Address(&isV4);
-    return isV4 ? QHostAddress(v4).toString() : address.toString();
-}
 } // namespace
 
 SmtpConnection::SmtpConnection(QSslSocket *socket, const QSslConfiguration &tls, const Options &options,
@@ -29,7 +26,7 @@ SmtpConnection::SmtpConnection(QSslSocket *socket, const QSslConfiguration &tls,
     , m_tls(tls)
     , m_options(options)
     , m_backend(backend)
-    , m_peerAddress(addressText(socket->peerAddress()))
+    , m_peerAddress(clientAddressText(socket->peerAddress()))
     , m_session(options.session, backend, m_peerAddress)
 {
     m_socket->setParent(this);
@@ -93,6 +90,13 @@ void SmtpConnection::readAvailable()
         return;
     if (m_options.session.implicitTls && !m_socket->isEncrypted())
         return;
+    // Commands held back while replies piled up go first.
+    if (m_session.hasPendingInput() && m_socket->bytesToWrite() < WriteBacklogLimit) {
+        m_session.resume();
+        afterSession();
+        if (m_closing || m_session.state() == SmtpSession::State::Waiting || m_session.startTlsRequested())
+            return;
+    }
     while (m_socket->bytesAvailable() > 0 && m_session.state() != SmtpSession::State::Waiting
            && !m_session.closeRequested() && !m_session.startTlsRequested()
            && m_socket->bytesToWrite() < WriteBacklogLimit) {
@@ -116,6 +120,13 @@ void SmtpConnection::afterSession()
         return;
     }
     if (m_session.state() == SmtpSession::State::Waiting) {
+        if (m_shutdownRequested) {
+            // A transaction pipelined behind the one in flight at shutdown:
+            // refused, not started.
+            m_session.shuttingDown();
+            afterSession();
+            return;
+        }
         serveRequest();
         return;
     }
@@ -174,6 +185,12 @@ void SmtpConnection::closeSoon()
     m_idleTimer.stop();
     qCInfo(lcSmtp).noquote() << m_peerAddress << "closing";
     m_socket->disconnectFromHost(); // after the last reply is written
+    // A client that never reads would keep that write, and the connection,
+    // forever: it gets a few seconds, then the connection is cut.
+    QTimer::singleShot(CloseGraceMs, m_socket, [socket = m_socket] {
+        if (socket->state() != QAbstractSocket::UnconnectedState)
+            socket->abort();
+    });
 }
 
 void SmtpConnection::shutDown()

@@ -52,6 +52,7 @@ void SmtpDaemon::listen()
         return;
     }
     m_tls = *tls;
+    m_limiter = std::make_unique<ConnectionLimiter>(m_config.limits.maxConnections, m_config.limits.maxConnectionsPerAddress);
     SmtpConnection::Options options;
     options.session.hostname = m_config.hostname;
     options.session.domain = m_config.domain;
@@ -64,8 +65,7 @@ void SmtpDaemon::listen()
     const auto makeServer = [&](const ListenAddress &address, bool implicitTls) -> SmtpServer * {
         SmtpConnection::Options serverOptions = options;
         serverOptions.session.implicitTls = implicitTls;
-        auto *server = new SmtpServer(serverOptions, m_tls, m_backend, m_config.limits.maxConnections,
-                                      m_config.limits.maxConnectionsPerAddress, this);
+        auto *server = new SmtpServer(serverOptions, m_tls, m_backend, m_limiter.get(), m_config.limits.maxConnections, this);
         if (!server->listen(address.host, address.port)) {
             Q_EMIT failed(QStringLiteral("cannot listen on %1: %2 (choose another address with --listen%3)")
                               .arg(address.toString(), server->errorString(),

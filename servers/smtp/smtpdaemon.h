@@ -5,7 +5,10 @@
 #include <QObject>
 #include <QSslConfiguration>
 
+#include <memory>
+
 class CertificateGenerator;
+class ConnectionLimiter;
 class SmtpBackend;
 class SmtpServer;
 
@@ -43,6 +46,7 @@ private:
     SmtpServer *m_server = nullptr;
     SmtpServer *m_tlsServer = nullptr;
     CertificateGenerator *m_generator = nullptr;
+    std::unique_ptr<ConnectionLimiter> m_limiter; // shared by both listeners
     bool m_stopping = false;
     bool m_stopped = false;
 };

@@ -1,17 +1,40 @@
 #include "smtpserver.h"
 
+#include "clientaddress.h"
 #include "smtplogging.h"
 
 #include <QSslSocket>
 
+ConnectionLimiter::ConnectionLimiter(int total, int perAddress)
+    : m_total(total)
+    , m_perAddress(perAddress)
+{
+}
+
+bool ConnectionLimiter::tryAcquire(const QString &address)
+{
+    if (m_open >= m_total || m_byAddress.value(address) >= m_perAddress)
+        return false;
+    ++m_open;
+    ++m_byAddress[address];
+    return true;
+}
+
+void ConnectionLimiter::release(const QString &address)
+{
+    --m_open;
+    auto it = m_byAddress.find(address);
+    if (it != m_byAddress.end() && --*it <= 0)
+        m_byAddress.erase(it);
+}
+
 SmtpServer::SmtpServer(const SmtpConnection::Options &options, const QSslConfiguration &tls, SmtpBackend *backend,
-                       int maxConnections, int maxConnectionsPerAddress, QObject *parent)
+                       ConnectionLimiter *limiter, int maxConnections, QObject *parent)
     : QTcpServer(parent)
     , m_options(options)
     , m_tls(tls)
     , m_backend(backend)
-    , m_maxConnections(maxConnections)
-    , m_maxConnectionsPerAddress(maxConnectionsPerAddress)
+    , m_limiter(limiter)
 {
     setMaxPendingConnections(maxConnections);
     // The kernel's accept queue must hold a burst of new clients; with the
@@ -26,9 +49,8 @@ void SmtpServer::incomingConnection(qintptr socketDescriptor)
         delete socket;
         return;
     }
-    const QString address = socket->peerAddress().toString();
-    if (m_shuttingDown || m_connections.size() >= m_maxConnections
-        || m_perAddress.value(address) >= m_maxConnectionsPerAddress) {
+    const QString address = clientAddressText(socket->peerAddress());
+    if (m_shuttingDown || !m_limiter->tryAcquire(address)) {
         qCInfo(lcSmtp).noquote() << address << "refused: too many connections";
         // With implicit TLS there is no way to say it in plain text.
         if (!m_options.session.implicitTls)
@@ -39,11 +61,9 @@ void SmtpServer::incomingConnection(qintptr socketDescriptor)
     }
     auto *connection = new SmtpConnection(socket, m_tls, m_options, m_backend, this);
     m_connections.insert(connection);
-    ++m_perAddress[address];
     connect(connection, &SmtpConnection::finished, this, [this, connection, address] {
         m_connections.remove(connection);
-        if (--m_perAddress[address] <= 0)
-            m_perAddress.remove(address);
+        m_limiter->release(address);
         if (m_connections.isEmpty())
             Q_EMIT allConnectionsClosed();
     });

@@ -9,6 +9,22 @@
 
 class SmtpBackend;
 
+// Open connections in all and per client address, shared by every listener
+// of the server (SPEC: 1024 in all, 64 per address).
+class ConnectionLimiter
+{
+public:
+    ConnectionLimiter(int total, int perAddress);
+    [[nodiscard]] bool tryAcquire(const QString &address);
+    void release(const QString &address);
+
+private:
+    int m_total;
+    int m_perAddress;
+    int m_open = 0;
+    QHash<QString, int> m_byAddress;
+};
+
 // Accepts SMTP clients: a QSslSocket per connection (STARTTLS upgrades it
 // later; with implicit TLS it handshakes at once), within the total and
 // per-address connection limits.
@@ -17,7 +33,7 @@ class SmtpServer : public QTcpServer
     Q_OBJECT
 public:
     SmtpServer(const SmtpConnection::Options &options, const QSslConfiguration &tls, SmtpBackend *backend,
-               int maxConnections, int maxConnectionsPerAddress, QObject *parent = nullptr);
+               ConnectionLimiter *limiter, int maxConnections, QObject *parent = nullptr);
 
     void shutDown();
     [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
@@ -32,9 +48,7 @@ private:
     SmtpConnection::Options m_options;
     QSslConfiguration m_tls;
     SmtpBackend *m_backend;
-    int m_maxConnections;
-    int m_maxConnectionsPerAddress;
+    ConnectionLimiter *m_limiter;
     QSet<SmtpConnection *> m_connections;
-    QHash<QString, int> m_perAddress;
     bool m_shuttingDown = false;
 };

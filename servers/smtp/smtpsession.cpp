@@ -138,6 +138,12 @@ std::optional<SmtpRequest> SmtpSession::takeRequest()
     return std::exchange(m_request, std::nullopt);
 }
 
+void SmtpSession::resume()
+{
+    if (m_state != State::Closed && !m_startTlsRequested)
+        process();
+}
+
 void SmtpSession::receive(QByteArrayView bytes)
 {
     if (m_state == State::Closed || m_startTlsRequested)
@@ -149,7 +155,10 @@ void SmtpSession::receive(QByteArrayView bytes)
 void SmtpSession::process()
 {
     qsizetype pos = 0;
-    while (m_state != State::Closed && m_state != State::Waiting && !m_startTlsRequested) {
+    // A client that pipelines commands but does not read the replies: stop
+    // taking commands until the connection has written these out.
+    while (m_state != State::Closed && m_state != State::Waiting && !m_startTlsRequested
+           && m_output.size() < MaxPendingOutput) {
         if (m_state == State::Data) {
             m_input.remove(0, pos);
             pos = 0;
@@ -377,7 +386,10 @@ void SmtpSession::loginFinished(LoginOutcome outcome, qint64 accountId)
         reply(454, "4.7.0", QStringLiteral("Too many failed logins, try later"));
         break;
     case LoginOutcome::Rejected:
-        qCInfo(lcSmtp).noquote() << m_clientAddress << "failed to authenticate as" << m_pendingLoginName;
+        // A name that is no valid username may be a password typed in the
+        // wrong field: never log it.
+        qCInfo(lcSmtp).noquote() << m_clientAddress << "failed to authenticate as"
+                                 << (Username::isValid(m_pendingLoginName) ? m_pendingLoginName : QStringLiteral("<invalid name>"));
         if (++m_authFailures >= m_settings.maxAuthFailures) {
             reply(535, "5.7.8", QStringLiteral("Authentication credentials invalid"));
             reply(421, "4.7.0", QStringLiteral("Too many failed authentications"));
@@ -674,7 +686,7 @@ void SmtpSession::finishData()
                                            : QStringLiteral("Bare CR or NUL in message data"));
         return;
     }
-    const HeaderBlock headers = HeaderBlock::parse(m_message);
+    const HeaderBlock headers = HeaderBlock::parse(m_message, HeaderBlock::FirstLine::IsHeader);
     const QList<QByteArray> fromFields = headers.values("From");
     if (!fromFields.isEmpty()) {
         const AddressList from = MailAddresses::parseList(fromFields.first());

@@ -83,8 +83,14 @@ public:
 
     SmtpSession(SmtpSessionSettings settings, SmtpDirectory *directory, QString clientAddress);
 
+    // Replies held before the session stops taking commands (see resume()).
+    static constexpr qsizetype MaxPendingOutput = 64 * 1024;
+
     void start(); // the greeting
     void receive(QByteArrayView bytes);
+    // Goes on with input already received, after the output was taken.
+    void resume();
+    [[nodiscard]] bool hasPendingInput() const { return !m_input.isEmpty(); }
 
     // After startTlsRequested(): the handshake is done (the session resets).
     void tlsEstablished();

@@ -322,8 +322,10 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
     const std::optional<QString> username = Username::fromLogin(loginName, m_config.domain);
     const std::optional<Account> account = username ? m_store.findAccount(*username) : std::nullopt;
     const QString throttleName = username.value_or(loginName.toLower().left(200));
+    m_throttle.attemptStarted(clientAddress);
     const quint64 ticket = m_hasher->verifyAsync(passwordValue.toString(), account ? account->passwordHash : m_dummyHash);
     m_verifications.insert(ticket, [this, account, throttleName, clientAddress, answer](bool matches) {
+        m_throttle.attemptFinished(clientAddress);
         if (!matches || !account) {
             const qint64 at = QDateTime::currentMSecsSinceEpoch();
             const bool slowed = m_throttle.usernameSlowed(throttleName, at);

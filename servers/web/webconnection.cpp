@@ -3,18 +3,14 @@
 #include "webapi.h"
 #include "weblogging.h"
 
+#include "clientaddress.h"
+
 #include <QSslSocket>
 
 namespace {
 constexpr qint64 ReadChunk = 64 * 1024;
 constexpr qint64 WriteBacklogLimit = 1024 * 1024;
 
-QString addressText(const QHostAddress &address)
-{
-    bool isV4 = false;
-    const quint32 v4 = address.toIPv4Address(&isV4);
-    return isV4 ? QHostAddress(v4).toString() : address.toString();
-}
 } // namespace
 
 WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits, int keepAliveMs, QObject *parent)
@@ -22,7 +18,7 @@ WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits,
     , m_socket(socket)
     , m_api(api)
     , m_parser(limits)
-    , m_peerAddress(addressText(socket->peerAddress()))
+    , m_peerAddress(clientAddressText(socket->peerAddress()))
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(ReadChunk * 4);
