@@ -866,6 +866,9 @@ private Q_SLOTS:
     void pipelining_data();
     void pipelining() { runConversationRow(); }
     void receivedWithoutEhlo();
+    void fromSpoofOnTheFirstLine_data();
+    void fromSpoofOnTheFirstLine();
+    void repliesDoNotPileUp();
 };
 
 void TestSmtpSession::runScriptRow()
@@ -1685,6 +1688,66 @@ void TestSmtpSession::receivedWithoutEhlo()
     QCOMPARE(driver.deliveries.size(), 1);
     QVERIFY2(driver.deliveries.first().message.startsWith("Received: from unknown (["_ba),
              driver.deliveries.first().message.left(80).constData());
+}
+
+// Review finding: a first line "From : other" was taken for an mbox
+// separator, skipped by the sender check, and stored as a second From:.
+void TestSmtpSession::fromSpoofOnTheFirstLine_data()
+{
+    QTest::addColumn<QByteArray>("message");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("From : other on the first line") << "From : Bob <bob@project.com>\r\nSubject: s\r\n\r\nx\r\n"_ba << false;
+    QTest::newRow("From: other on the first line") << "From: bob@project.com\r\nSubject: s\r\n\r\nx\r\n"_ba << false;
+    QTest::newRow("own From : on the first line") << "From : alice@project.com\r\nSubject: s\r\n\r\nx\r\n"_ba << true;
+    QTest::newRow("two From fields, one own") << "From: alice@project.com\r\nFrom: bob@project.com\r\n\r\nx\r\n"_ba << false;
+}
+
+void TestSmtpSession::fromSpoofOnTheFirstLine()
+{
+    QFETCH(QByteArray, message);
+    QFETCH(bool, accepted);
+    SmtpSessionSettings settings;
+    settings.implicitTls = true;
+    Driver driver(settings);
+    driver.start();
+    const QByteArray plain = QByteArray("\0alice\0secret-pass-1", 20).toBase64();
+    driver.feed("AUTH PLAIN " + plain + "\r\nMAIL FROM:<alice@project.com>\r\nRCPT TO:<bob@project.com>\r\nDATA\r\n" + message
+                    + ".\r\n",
+                false);
+    driver.answerAll();
+    QCOMPARE(driver.deliveries.size(), accepted ? 1 : 0);
+    if (accepted) {
+        // Exactly one From: field in what is stored.
+        const QByteArray stored = driver.deliveries.first().message;
+        const QByteArray head = stored.left(stored.indexOf("\r\n\r\n"));
+        QCOMPARE(head.count("\r\nFrom"), 1);
+    }
+}
+
+// Review finding: a client pipelining commands without reading replies made
+// the session hold megabytes of replies. It stops taking commands once 64
+// KiB wait, and goes on when the output has been taken.
+void TestSmtpSession::repliesDoNotPileUp()
+{
+    SmtpSessionSettings settings;
+    settings.maxErrors = 1000000;
+    Driver driver(settings);
+    driver.session.start();
+    (void)driver.session.takeOutput();
+    const QByteArray flood = "HELP\r\n"_ba.repeated(20000);
+    driver.session.receive(flood);
+    const QByteArray first = driver.session.takeOutput();
+    QVERIFY2(first.size() < 2 * SmtpSession::MaxPendingOutput, QByteArray::number(first.size()).constData());
+    QVERIFY(driver.session.hasPendingInput());
+    qsizetype total = first.count('\n');
+    while (driver.session.hasPendingInput()) {
+        driver.session.resume();
+        const QByteArray more = driver.session.takeOutput();
+        QVERIFY(more.size() < 2 * SmtpSession::MaxPendingOutput);
+        QVERIFY(!more.isEmpty());
+        total += more.count('\n');
+    }
+    QCOMPARE(total, 20000); // every command answered, none lost
 }
 
 QTEST_GUILESS_MAIN(TestSmtpSession)
