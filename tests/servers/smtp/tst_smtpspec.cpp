@@ -30,6 +30,7 @@
 // auth (tls + AUTH PLAIN as alice), mail (auth + MAIL FROM alice), rcpt
 // (mail + RCPT TO bob), implicit (the implicit-TLS port, greeted).
 
+#include "smtptestclient.h"
 #include "config.h"
 #include "passwords.h"
 #include "smtpdaemon.h"
@@ -58,36 +59,11 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-constexpr int ReplyTimeoutMs = 10000;
 constexpr int StartTimeoutMs = 30000;
 
 const QByteArray AlicePassword = "alice-secret-1"_ba;
 const QByteArray BobPassword = "bob-secret-12"_ba;
 const QByteArray Greeting = "220 localhost ESMTP Mailroom"_ba;
-
-struct SmtpReply
-{
-    int code = 0;
-    QList<QByteArray> lines;
-
-    [[nodiscard]] QByteArray status() const { return lines.isEmpty() ? "<no reply>"_ba : lines.last(); }
-    [[nodiscard]] bool hasLine(QByteArrayView text) const
-    {
-        for (const QByteArray &line : lines) {
-            if (line.size() > 4 && QByteArrayView(line).sliced(4) == text)
-                return true;
-        }
-        return false;
-    }
-    [[nodiscard]] QByteArray all() const { return lines.join("\\r\\n"); }
-};
-
-QByteArray plain(const QByteArray &user, const QByteArray &password)
-{
-    QByteArray response;
-    response.append('\0').append(user).append('\0').append(password);
-    return response.toBase64();
-}
 
 QByteArray regArgument(const QByteArray &user, const QByteArray &password)
 {
@@ -96,156 +72,6 @@ QByteArray regArgument(const QByteArray &user, const QByteArray &password)
     return argument.toBase64();
 }
 
-// A scripted client (the helper of tst_smtpserver.cpp, trimmed): trusts only
-// the server's generated certificate, verifies it as "localhost", and waits
-// only by processing events.
-class SmtpClient
-{
-public:
-    explicit SmtpClient(const QSslCertificate &ca)
-    {
-        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-        tls.setCaCertificates({ca});
-        tls.setPeerVerifyMode(QSslSocket::VerifyPeer);
-        m_socket.setSslConfiguration(tls);
-        m_socket.setPeerVerifyName(u"localhost"_s);
-        QObject::connect(&m_socket, &QSslSocket::readyRead, &m_socket, [this] { slurp(); });
-        QObject::connect(&m_socket, &QSslSocket::sslErrors, &m_socket,
-                         [this](const QList<QSslError> &errors) { m_sslErrors += errors; });
-    }
-    SmtpClient(const SmtpClient &) = delete;
-    SmtpClient &operator=(const SmtpClient &) = delete;
-
-    bool connectPlain(quint16 port, const QHostAddress &from = {})
-    {
-        if (!from.isNull() && !m_socket.bind(from)) {
-            qWarning() << "cannot bind to" << from << m_socket.errorString();
-            return false;
-        }
-        m_socket.connectToHost(QHostAddress(QHostAddress::LocalHost), port);
-        const bool settled = QTest::qWaitFor(
-            [this] { return m_socket.state() == QAbstractSocket::ConnectedState
-                         || m_socket.state() == QAbstractSocket::UnconnectedState; },
-            ReplyTimeoutMs);
-        return settled && m_socket.state() == QAbstractSocket::ConnectedState;
-    }
-
-    void startTlsConnect(quint16 port, const QHostAddress &from = {})
-    {
-        if (!from.isNull())
-            m_socket.bind(from);
-        m_socket.connectToHostEncrypted(u"127.0.0.1"_s, port, u"localhost"_s);
-    }
-
-    bool connectTls(quint16 port, const QHostAddress &from = {})
-    {
-        startTlsConnect(port, from);
-        return waitEncrypted();
-    }
-
-    bool startTls()
-    {
-        slurp();
-        if (!m_received.isEmpty()) {
-            qWarning() << "plaintext after the STARTTLS reply:" << m_received;
-            return false;
-        }
-        m_socket.startClientEncryption();
-        return waitEncrypted();
-    }
-
-    void send(const QByteArray &bytes)
-    {
-        m_sent.start();
-        m_socket.write(bytes);
-    }
-
-    SmtpReply command(const QByteArray &line)
-    {
-        send(line + "\r\n");
-        return readReply();
-    }
-
-    SmtpReply readReply(int timeoutMs = ReplyTimeoutMs)
-    {
-        SmtpReply reply;
-        const bool got = QTest::qWaitFor(
-            [&] {
-                slurp();
-                return takeReply(&reply) || m_socket.state() == QAbstractSocket::UnconnectedState;
-            },
-            timeoutMs);
-        m_lastReplyMs = m_sent.isValid() ? m_sent.elapsed() : -1;
-        if (!got || reply.lines.isEmpty()) {
-            reply.code = 0;
-            reply.lines = {"<no reply: "_ba + (got ? "connection closed"_ba : "timed out"_ba)
-                           + ", pending: "_ba + m_received.left(200).toPercentEncoding(" ") + '>'};
-        }
-        return reply;
-    }
-
-    bool waitClosed(int timeoutMs = ReplyTimeoutMs)
-    {
-        return QTest::qWaitFor([this] { return m_socket.state() == QAbstractSocket::UnconnectedState; }, timeoutMs);
-    }
-
-    [[nodiscard]] QByteArray pending()
-    {
-        slurp();
-        return m_received;
-    }
-    [[nodiscard]] qint64 lastReplyMs() const { return m_lastReplyMs; }
-    [[nodiscard]] QSslSocket &socket() { return m_socket; }
-
-private:
-    void slurp()
-    {
-        if (m_socket.bytesAvailable() > 0)
-            m_received += m_socket.readAll();
-    }
-
-    bool waitEncrypted()
-    {
-        const bool settled = QTest::qWaitFor(
-            [this] { return m_socket.isEncrypted() || m_socket.state() == QAbstractSocket::UnconnectedState; },
-            ReplyTimeoutMs);
-        if (!settled || !m_socket.isEncrypted()) {
-            qWarning() << "TLS handshake failed:" << m_socket.errorString() << m_sslErrors;
-            return false;
-        }
-        return true;
-    }
-
-    bool takeReply(SmtpReply *reply)
-    {
-        qsizetype pos = 0;
-        QList<QByteArray> lines;
-        for (;;) {
-            const qsizetype lf = m_received.indexOf('\n', pos);
-            if (lf < 0)
-                return false;
-            QByteArray line = m_received.mid(pos, lf - pos);
-            if (line.endsWith('\r'))
-                line.chop(1);
-            pos = lf + 1;
-            lines.append(line);
-            if (line.size() < 4 || line.at(3) != '-')
-                break;
-        }
-        bool ok = false;
-        const int code = lines.last().left(3).toInt(&ok);
-        reply->code = ok ? code : -1;
-        reply->lines = lines;
-        m_received.remove(0, pos);
-        return true;
-    }
-
-    QSslSocket m_socket;
-    QByteArray m_received;
-    QList<QSslError> m_sslErrors;
-    QElapsedTimer m_sent;
-    qint64 m_lastReplyMs = -1;
-};
 
 // The mailroom.smtp log, captured while a row runs (whatever QT_LOGGING_RULES says).
 QStringList g_log;
@@ -284,7 +110,7 @@ const QByteArray Ok = "S: 250 2.0.0 OK"_ba;
 
 QByteArray wrongLogin(const QByteArray &user, int n)
 {
-    return "C: AUTH PLAIN "_ba + plain(user, "wrong-password-"_ba + QByteArray::number(n));
+    return "C: AUTH PLAIN "_ba + plainCredentials(user, "wrong-password-"_ba + QByteArray::number(n));
 }
 
 } // namespace
@@ -419,7 +245,7 @@ bool TestSmtpSpec::reach(SmtpClient &client, const QString &start, QString *erro
         return false;
     if (start == u"tls")
         return true;
-    if (!expect(client.command("AUTH PLAIN "_ba + plain("alice"_ba, AlicePassword)), "235 2.7.0", "AUTH"))
+    if (!expect(client.command("AUTH PLAIN "_ba + plainCredentials("alice"_ba, AlicePassword)), "235 2.7.0", "AUTH"))
         return false;
     if (start == u"auth")
         return true;
@@ -589,7 +415,7 @@ void TestSmtpSpec::specRow_data()
         QTest::newRow(name) << setting << start << script;
     };
     const QString def = u"default"_s;
-    const QByteArray aliceAuth = "C: AUTH PLAIN "_ba + plain("alice"_ba, AlicePassword);
+    const QByteArray aliceAuth = "C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, AlicePassword);
     const QByteArray message = "C< From: alice@project.com\r\nSubject: spec\r\n\r\nHello\r\n.\r\n"_ba;
 
     // ---- greeting, EHLO, HELO, implicit TLS --------------------------------------
@@ -630,7 +456,7 @@ void TestSmtpSpec::specRow_data()
          "T: tls"_ba, c("PING"), s("250 2.0.0 PONG"), "X: quiet"_ba});
     row("STARTTLS injection: EHLO and AUTH", def, u"plain"_s,
         {c("EHLO client.example"), s("250 ..."),
-         "C< STARTTLS\r\nEHLO evil.example\r\nAUTH PLAIN "_ba + plain("alice"_ba, AlicePassword) + "\r\n"_ba,
+         "C< STARTTLS\r\nEHLO evil.example\r\nAUTH PLAIN "_ba + plainCredentials("alice"_ba, AlicePassword) + "\r\n"_ba,
          s("220 2.0.0 Ready to start TLS"), "T: tls"_ba, c("EHLO client.example"), s("250 ..."),
          "E+ AUTH PLAIN LOGIN"_ba, c("MAIL FROM:<alice@project.com>"), s("530 5.7.0 Authentication required"),
          c("PING"), s("250 2.0.0 PONG"), "X: quiet"_ba});
@@ -643,12 +469,12 @@ void TestSmtpSpec::specRow_data()
     row("AUTH PLAIN ir 235", def, u"tls"_s,
         {aliceAuth, Accepted, c("MAIL FROM:<alice@project.com>"), s("250 2.1.0 OK")});
     row("AUTH PLAIN without ir 235", def, u"tls"_s,
-        {c("AUTH PLAIN"), s("334..."), "C: "_ba + plain("alice"_ba, AlicePassword), Accepted});
+        {c("AUTH PLAIN"), s("334..."), "C: "_ba + plainCredentials("alice"_ba, AlicePassword), Accepted});
     row("AUTH LOGIN 235", def, u"tls"_s,
         {c("AUTH LOGIN"), s("334 VXNlcm5hbWU6"), "C: "_ba + "alice"_ba.toBase64(), s("334 UGFzc3dvcmQ6"),
          "C: "_ba + AlicePassword.toBase64(), Accepted});
     row("AUTH PLAIN 235 with the full address", def, u"tls"_s,
-        {"C: AUTH PLAIN "_ba + plain("alice@project.com"_ba, AlicePassword), Accepted,
+        {"C: AUTH PLAIN "_ba + plainCredentials("alice@project.com"_ba, AlicePassword), Accepted,
          c("MAIL FROM:<alice@project.com>"), s("250 2.1.0 OK")});
     row("AUTH LOGIN 235 with the full address", def, u"tls"_s,
         {c("auth login"), s("334 VXNlcm5hbWU6"), "C: "_ba + "bob@project.com"_ba.toBase64(), s("334 UGFzc3dvcmQ6"),
@@ -669,7 +495,7 @@ void TestSmtpSpec::specRow_data()
         {c("AUTH LOGIN"), s("334 VXNlcm5hbWU6"), "C: "_ba + "alice"_ba.toBase64(), s("334 UGFzc3dvcmQ6"), c("*"),
          s("501 5.7.0 ..."), c("MAIL FROM:<alice@project.com>"), s("530 5.7.0 Authentication required")});
     row("AUTH 503 5.5.1 already authenticated", def, u"auth"_s,
-        {"C: AUTH PLAIN "_ba + plain("bob"_ba, BobPassword), s("503 5.5.1 ..."), c("MAIL FROM:<bob@project.com>"),
+        {"C: AUTH PLAIN "_ba + plainCredentials("bob"_ba, BobPassword), s("503 5.5.1 ..."), c("MAIL FROM:<bob@project.com>"),
          s("553 5.7.1 Sender address not owned by you")});
     row("AUTH 503 5.5.1 inside a transaction", def, u"mail"_s,
         {c("AUTH LOGIN"), s("503 5.5.1 ..."), c("RCPT TO:<bob@project.com>"), s("250 2.1.5 OK")});
@@ -717,14 +543,14 @@ void TestSmtpSpec::specRow_data()
                 script << wrongLogin("bob"_ba, 2 * n + 1) << Invalid;
         }
         script << "N: tls 127.0.0.20"_ba << wrongLogin("bob"_ba, 20) << Invalid << "A: >=950"_ba
-               << "C: AUTH PLAIN "_ba + plain("bob"_ba, BobPassword) << Accepted;
+               << "C: AUTH PLAIN "_ba + plainCredentials("bob"_ba, BobPassword) << Accepted;
         row("throttling: from the 20th failure per username 1 s delay, no lock-out", def, u"tls"_s, script);
     }
 
     // ---- REG --------------------------------------------------------------------------------
     row("REG 250 created", def, u"tls"_s,
         {"C: REG "_ba + regArgument("dave"_ba, "dave-password"_ba), s("250 2.0.0 Account dave@project.com created"),
-         "C: AUTH PLAIN "_ba + plain("dave"_ba, "dave-password"_ba), Accepted, c("MAIL FROM:<dave@project.com>"),
+         "C: AUTH PLAIN "_ba + plainCredentials("dave"_ba, "dave-password"_ba), Accepted, c("MAIL FROM:<dave@project.com>"),
          s("250 2.1.0 OK")});
     row("REG 250 with 8 and 128 character passwords", def, u"tls"_s,
         {"C: REG "_ba + regArgument("dave"_ba, "12345678"_ba), s("250 2.0.0 Account dave@project.com created"),
@@ -1007,7 +833,7 @@ void TestSmtpSpec::hashingDoesNotStallOthers()
     QVERIFY2(reach(a, u"tls"_s, &error), qPrintable(error));
     QVERIFY2(reach(b, u"tls"_s, &error), qPrintable(error));
 
-    a.send("AUTH PLAIN "_ba + plain("carol"_ba, carolPassword) + "\r\n"_ba);
+    a.send("AUTH PLAIN "_ba + plainCredentials("carol"_ba, carolPassword) + "\r\n"_ba);
     b.send("NOOP\r\n"_ba);
     QCOMPARE(b.readReply().status(), "250 2.0.0 OK"_ba);
     QCOMPARE(a.pending(), QByteArray()); // A's 235 has not come yet
