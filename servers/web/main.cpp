@@ -1,26 +1,19 @@
 #include "datadir.h"
+#include "servercommandline.h"
 #include "tlsmaterial.h"
 #include "unixsignals.h"
 #include "webapi.h"
 #include "weblogging.h"
 #include "webserver.h"
 
-#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QTimer>
 
 #include <csignal>
-#include <cstdio>
 #include <sys/stat.h>
 
-namespace {
-int failWith(const QString &message)
-{
-    std::fprintf(stderr, "mailroom-webd: %s\n", qPrintable(message));
-    return 2;
-}
-} // namespace
+using ServerCommandLine::fail;
 
 int main(int argc, char *argv[])
 {
@@ -28,39 +21,26 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("mailroom-webd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(MAILROOM_VERSION));
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Mailroom's HTTPS JSON API."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const ConfigOptions options(ConfigOptions::Storage | ConfigOptions::Listen | ConfigOptions::WebLimits
-                                    | ConfigOptions::Throttling,
-                                QStringLiteral("127.0.0.1:9999"));
-    options.addTo(parser);
-    if (!parser.parse(QCoreApplication::arguments()))
-        return failWith(parser.errorText() + QStringLiteral(" (see --help)"));
-    if (parser.isSet(QStringLiteral("help")))
-        parser.showHelp(0);
-    if (parser.isSet(QStringLiteral("version")))
-        parser.showVersion();
-    QString error;
-    const std::optional<Config> config = options.read(parser, &error);
+    const std::optional<Config> config = ServerCommandLine::parse(
+        QStringLiteral("Mailroom's HTTPS JSON API."),
+        ConfigOptions(ConfigOptions::Storage | ConfigOptions::Listen | ConfigOptions::WebLimits | ConfigOptions::Throttling,
+                      QStringLiteral("127.0.0.1:9999")));
     if (!config)
-        return failWith(error);
-    if (config->database.kind != DatabaseUrl::Kind::Sqlite)
-        return failWith(QStringLiteral("PostgreSQL storage is not available in this build yet: leave out --database"));
+        return 2;
+    QString error;
     if (!DataDirectory::prepare(config->dataDir, DataDirectory::Mode::Create, &error))
-        return failWith(error);
+        return fail(error);
     signal(SIGPIPE, SIG_IGN);
 
     WebApi api(*config);
     if (!api.open(&error))
-        return failWith(error);
+        return fail(error);
     WebServer *server = nullptr;
     const auto listen = [&] {
         QString tlsError;
         const auto tls = TlsMaterial::loadServerConfiguration(config->certificateFile, config->keyFile, &tlsError);
         if (!tls) {
-            failWith(tlsError);
+            fail(tlsError);
             app.exit(2);
             return;
         }
@@ -71,7 +51,7 @@ int main(int argc, char *argv[])
         serverOptions.maxConnections = config->limits.maxConnections;
         server = new WebServer(*tls, &api, serverOptions, &app);
         if (!server->listen(config->listen->host, config->listen->port)) {
-            failWith(QStringLiteral("cannot listen on %1: %2 (choose another address with --listen)")
+            fail(QStringLiteral("cannot listen on %1: %2 (choose another address with --listen)")
                          .arg(config->listen->toString(), server->errorString()));
             app.exit(2);
             return;
@@ -85,7 +65,7 @@ int main(int argc, char *argv[])
     } else {
         QObject::connect(&generator, &CertificateGenerator::finished, &app, listen);
         QObject::connect(&generator, &CertificateGenerator::failed, &app, [&](const QString &message) {
-            failWith(message);
+            fail(message);
             app.exit(2);
         });
         generator.start(config->certificateFile, config->keyFile, config->hostname);
