@@ -43,12 +43,13 @@ public:
             sigaction(RestoringSignals[i], &action, &m_previous[i]);
         termios quiet = m_saved;
         quiet.c_lflag &= ~tcflag_t(ECHO);
-        m_active = tcsetattr(m_fd, TCSAFLUSH, &quiet) == 0;
+        // TCSANOW, not TCSAFLUSH: what was typed ahead is kept, not lost.
+        m_active = tcsetattr(m_fd, TCSANOW, &quiet) == 0;
     }
     ~EchoOff()
     {
         if (m_active)
-            tcsetattr(m_fd, TCSAFLUSH, &m_saved);
+            tcsetattr(m_fd, TCSANOW, &m_saved);
         if (g_terminalFd == m_fd) {
             for (size_t i = 0; i < std::size(RestoringSignals); ++i)
                 sigaction(RestoringSignals[i], &m_previous[i], nullptr);
@@ -73,11 +74,17 @@ PasswordInput::PasswordInput(FILE *input, FILE *prompt)
 {
 }
 
-std::optional<QString> PasswordInput::readLine(bool hideEcho)
+std::optional<QString> PasswordInput::readLine(bool hideEcho, const char *prompt)
 {
+    // Echo goes off before the prompt shows: whatever is typed once it is
+    // visible must not appear on the screen.
     std::optional<EchoOff> echoOff;
     if (hideEcho)
         echoOff.emplace(fileno(m_input));
+    if (prompt) {
+        std::fputs(prompt, m_prompt);
+        std::fflush(m_prompt);
+    }
     QByteArray line;
     int c = 0;
     // The longest allowed password is 128 characters of up to 4 UTF-8 bytes;
@@ -112,15 +119,12 @@ std::optional<QString> PasswordInput::readNewPassword(const QString &account)
 {
     const bool terminal = isatty(fileno(m_input));
     if (!terminal)
-        return readLine(false);
-    std::fprintf(m_prompt, "New password for %s: ", account.toUtf8().constData());
-    std::fflush(m_prompt);
-    const auto first = readLine(true);
+        return readLine(false, nullptr);
+    const QByteArray prompt = "New password for " + account.toUtf8() + ": ";
+    const auto first = readLine(true, prompt.constData());
     if (!first)
         return std::nullopt;
-    std::fprintf(m_prompt, "Repeat the password: ");
-    std::fflush(m_prompt);
-    const auto second = readLine(true);
+    const auto second = readLine(true, "Repeat the password: ");
     if (!second)
         return std::nullopt;
     if (*first != *second) {

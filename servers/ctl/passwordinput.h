@@ -18,7 +18,7 @@ public:
     [[nodiscard]] QString errorString() const { return m_error; }
 
 private:
-    std::optional<QString> readLine(bool hideEcho);
+    std::optional<QString> readLine(bool hideEcho, const char *prompt);
 
     FILE *m_input;
     FILE *m_prompt;

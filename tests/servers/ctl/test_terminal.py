@@ -105,6 +105,8 @@ class TerminalPrompt(unittest.TestCase):
         self.assertIn("alice@project.com", self.list_users())
 
     def test_different_passwords_refused(self):
+        # Typed the moment the prompt shows, as a paste would: echo is already
+        # off then, and nothing typed is lost or shown.
         terminal = Terminal(["--data-dir", self.data, "add-user", "bob"])
         try:
             terminal.read_until(b"New password")
@@ -113,6 +115,8 @@ class TerminalPrompt(unittest.TestCase):
             os.write(terminal.master, b"other-password\n")
             self.assertEqual(terminal.finish(), 2)
             self.assertIn(b"the two passwords differ", terminal.output)
+            self.assertNotIn(b"first-password", terminal.output)
+            self.assertNotIn(b"other-password", terminal.output)
             self.assertTrue(echo_on(terminal.slave))
         finally:
             terminal.close()
