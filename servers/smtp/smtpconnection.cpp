@@ -90,14 +90,19 @@ void SmtpConnection::readAvailable()
         return;
     if (m_options.session.implicitTls && !m_socket->isEncrypted())
         return;
-    // Commands held back while replies piled up go first.
-    if (m_session.hasPendingInput() && m_socket->bytesToWrite() < WriteBacklogLimit) {
+    // Commands held back while replies piled up go first; until they are
+    // answered nothing more is read, so memory stays bounded however much a
+    // client that does not read sends.
+    if (m_session.isHoldingInput()) {
+        if (m_socket->bytesToWrite() >= WriteBacklogLimit)
+            return;
         m_session.resume();
         afterSession();
-        if (m_closing || m_session.state() == SmtpSession::State::Waiting || m_session.startTlsRequested())
+        if (m_closing || m_session.state() == SmtpSession::State::Waiting || m_session.startTlsRequested()
+            || m_session.isHoldingInput())
             return;
     }
-    while (m_socket->bytesAvailable() > 0 && m_session.state() != SmtpSession::State::Waiting
+    while (m_socket->bytesAvailable() > 0 && !m_session.isHoldingInput() && m_session.state() != SmtpSession::State::Waiting
            && !m_session.closeRequested() && !m_session.startTlsRequested()
            && m_socket->bytesToWrite() < WriteBacklogLimit) {
         m_idleTimer.start(); // per command and per data chunk
@@ -196,6 +201,7 @@ void SmtpConnection::closeSoon()
 void SmtpConnection::shutDown()
 {
     m_shutdownRequested = true;
+    m_session.stopTakingCommands();
     if (m_session.state() != SmtpSession::State::Waiting)
         afterSession();
 }

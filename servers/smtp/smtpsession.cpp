@@ -158,7 +158,7 @@ void SmtpSession::process()
     // A client that pipelines commands but does not read the replies: stop
     // taking commands until the connection has written these out.
     while (m_state != State::Closed && m_state != State::Waiting && !m_startTlsRequested
-           && m_output.size() < MaxPendingOutput) {
+           && m_output.size() < MaxPendingOutput && !(m_stopping && m_state == State::Command)) {
         if (m_state == State::Data) {
             m_input.remove(0, pos);
             pos = 0;
@@ -196,6 +196,7 @@ void SmtpSession::process()
         m_input.clear(); // whatever was pipelined after STARTTLS is dropped, never executed
     else
         m_input.remove(0, pos);
+    m_holdingInput = m_output.size() >= MaxPendingOutput && m_input.contains('\n');
 }
 
 bool SmtpSession::processCommandLine(QByteArray line)

@@ -91,6 +91,13 @@ public:
     // Goes on with input already received, after the output was taken.
     void resume();
     [[nodiscard]] bool hasPendingInput() const { return !m_input.isEmpty(); }
+    // Whole commands are held because replies wait to be written: the
+    // connection reads no more from the client until they are answered.
+    // (Not so while only the rest of a line is awaited.)
+    [[nodiscard]] bool isHoldingInput() const { return m_holdingInput; }
+    // Shutdown: finish what is in flight, take no further command.
+    void stopTakingCommands() { m_stopping = true; }
+    [[nodiscard]] bool isStopping() const { return m_stopping; }
 
     // After startTlsRequested(): the handshake is done (the session resets).
     void tlsEstablished();
@@ -146,6 +153,8 @@ private:
     bool m_startTlsRequested = false;
     bool m_encrypted = false;
     bool m_discardingLongLine = false;
+    bool m_holdingInput = false;
+    bool m_stopping = false;
     int m_errors = 0;
     int m_authFailures = 0;
 
