@@ -10,6 +10,7 @@
 namespace {
 constexpr qint64 ReadChunk = 64 * 1024;
 constexpr qint64 WriteBacklogLimit = 1024 * 1024;
+constexpr qint64 LingerMaxBytes = 32 * 1024 * 1024;
 
 } // namespace
 
@@ -32,6 +33,14 @@ WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits,
         }
         closeAfterWrite();
     });
+    // Lingering after an error: close once the client has been quiet for a
+    // second, or after five seconds at most.
+    m_lingerQuietTimer.setSingleShot(true);
+    m_lingerQuietTimer.setInterval(1000);
+    connect(&m_lingerQuietTimer, &QTimer::timeout, this, &WebConnection::abortNow);
+    m_lingerDeadline.setSingleShot(true);
+    m_lingerDeadline.setInterval(5000);
+    connect(&m_lingerDeadline, &QTimer::timeout, this, &WebConnection::abortNow);
     connect(m_socket, &QSslSocket::readyRead, this, &WebConnection::readAvailable);
     connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
         if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
@@ -53,6 +62,17 @@ void WebConnection::start()
 
 void WebConnection::readAvailable()
 {
+    if (m_lingering) {
+        // RFC 9112 §9.6: after an error answer, read and drop what the client
+        // still sends (the body of a refused upload), so that it gets to read
+        // the answer instead of a reset; bounded in bytes and time.
+        m_discarded += m_socket->skip(m_socket->bytesAvailable());
+        if (m_discarded > LingerMaxBytes)
+            abortNow();
+        else
+            m_lingerQuietTimer.start();
+        return;
+    }
     if (m_closing)
         return;
     while (m_socket->bytesAvailable() > 0 && m_parser.bufferedBytes() < m_parser.bufferLimit()
@@ -74,7 +94,7 @@ void WebConnection::processNext()
     case HttpRequestParser::Status::NeedMore:
         return;
     case HttpRequestParser::Status::Failed:
-        send(HttpResponse::error(error), nullptr, false);
+        send(HttpResponse::error(error), nullptr, false, Close::Lingering);
         return;
     case HttpRequestParser::Status::Complete:
         break;
@@ -93,7 +113,7 @@ void WebConnection::processNext()
     });
 }
 
-void WebConnection::send(const HttpResponse &response, const HttpRequest *request, bool keepAlive)
+void WebConnection::send(const HttpResponse &response, const HttpRequest *request, bool keepAlive, Close close)
 {
     const bool head = request && request->method == "HEAD";
     m_socket->write(response.serialize(keepAlive, head));
@@ -101,8 +121,29 @@ void WebConnection::send(const HttpResponse &response, const HttpRequest *reques
     qCInfo(lcWeb).noquote() << m_peerAddress << (request ? QString::fromLatin1(request->method) : QStringLiteral("-"))
                             << (request ? request->path : QStringLiteral("-")) << response.status << response.body.size()
                             << QStringLiteral("%1ms").arg(m_requestTimer.isValid() ? m_requestTimer.elapsed() : 0);
-    if (!keepAlive)
+    if (keepAlive)
+        return;
+    if (close == Close::Lingering)
+        startLingering();
+    else
         closeAfterWrite();
+}
+
+void WebConnection::startLingering()
+{
+    m_lingering = true;
+    m_idleTimer.stop();
+    m_lingerQuietTimer.start();
+    m_lingerDeadline.start();
+    readAvailable();
+}
+
+void WebConnection::abortNow()
+{
+    m_lingerQuietTimer.stop();
+    m_lingerDeadline.stop();
+    m_lingering = false;
+    closeAfterWrite();
 }
 
 void WebConnection::closeAfterWrite()

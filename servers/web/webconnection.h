@@ -26,13 +26,20 @@ Q_SIGNALS:
 private:
     void readAvailable();
     void processNext();
-    void send(const HttpResponse &response, const HttpRequest *request, bool keepAlive);
+    enum class Close { AfterWrite, Lingering };
+    void send(const HttpResponse &response, const HttpRequest *request, bool keepAlive, Close close = Close::AfterWrite);
     void closeAfterWrite();
+    void startLingering();
+    void abortNow();
 
     QSslSocket *m_socket = nullptr;
     WebApi *m_api = nullptr;
     HttpRequestParser m_parser;
     QTimer m_idleTimer;
+    QTimer m_lingerQuietTimer;
+    QTimer m_lingerDeadline;
+    qint64 m_discarded = 0;
+    bool m_lingering = false;
     QElapsedTimer m_requestTimer;
     QString m_peerAddress;
     bool m_busy = false;

@@ -1,0 +1,1308 @@
+// SPEC "HTTPS API", row by row, through QNetworkAccessManager: an in-process
+// WebApi behind a WebServer on 127.0.0.1 (port chosen by the system), one
+// certificate generated for the whole run, a fresh database per test with the
+// accounts alice and bob and a few messages delivered through Store. The
+// client trusts only that certificate and asks for https://localhost:PORT/,
+// so every answer here has passed real TLS verification and QNAM's HTTP/1.1
+// parser. docs/WEB-COVERAGE.md maps each SPEC row and rule to the functions
+// and rows here, to test_webd.py and to tst_httpparser.
+
+#include "config.h"
+#include "mimemessage.h"
+#include "passwords.h"
+#include "store.h"
+#include "tlsmaterial.h"
+#include "webapi.h"
+#include "webserver.h"
+
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUrl>
+
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr int ReplyTimeoutMs = 20000;
+constexpr int StartTimeoutMs = 30000;
+
+const QString AlicePassword = u"alice-secret-1"_s;
+const QString BobPassword = u"bob-secret-12"_s;
+const QByteArray JsonType = "application/json; charset=utf-8"_ba;
+
+// The arrival times given to Store::deliver, one minute apart.
+QDateTime arrival(int minute)
+{
+    return QDateTime(QDate(2026, 11, 22), QTime(13, minute), Qt::UTC);
+}
+
+// m1: bob to alice, with a Date: header in +0100 and white space to fold.
+const QByteArray RawFirst = "From: Bob Builder <bob@project.com>\r\n"
+                            "To: Alice <alice@project.com>\r\n"
+                            "Subject: First\r\n"
+                            "Date: Mon, 02 Nov 2026 10:00:00 +0100\r\n"
+                            "Message-ID: <m1@project.com>\r\n"
+                            "\r\n"
+                            "Hello   Alice,\r\n"
+                            "\r\n"
+                            "first\tmessage.\r\n"_ba;
+
+// m2: from outside to alice, cc bob; no Date: (date falls back to the
+// arrival time), an encoded-word subject and a bare address.
+const QByteArray RawSecond = "From: carol@example.org\r\n"
+                             "To: alice@project.com\r\n"
+                             "Cc: Bob <bob@project.com>\r\n"
+                             "Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n"
+                             "Message-ID: <m2@example.org>\r\n"
+                             "\r\n"
+                             "Second message.\r\n"_ba;
+
+// The attachments of m3: 256 bytes of every value, and a short text.
+QByteArray everyByte()
+{
+    QByteArray bytes;
+    for (int i = 0; i < 256; ++i)
+        bytes.append(char(i));
+    return bytes;
+}
+const QByteArray NotesText = "line one\r\nline two\r\n"_ba;
+
+// m3: multipart/mixed to alice: text, a text attachment and a binary one.
+QByteArray rawThird()
+{
+    return "From: Dave <dave@example.net>\r\n"
+           "To: alice@project.com\r\n"
+           "Subject: With attachments\r\n"
+           "Date: Sun, 22 Nov 2026 12:00:00 +0000\r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=\"XyZ\"\r\n"
+           "\r\n"
+           "--XyZ\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "\r\n"
+           "See the files.\r\n"
+           "--XyZ\r\n"
+           "Content-Type: text/plain; name=\"notes.txt\"\r\n"
+           "Content-Disposition: attachment; filename=\"notes.txt\"\r\n"
+           "Content-Transfer-Encoding: base64\r\n"
+           "\r\n"_ba
+        + NotesText.toBase64() + "\r\n"
+        + "--XyZ\r\n"
+          "Content-Type: application/octet-stream\r\n"
+          "Content-Disposition: attachment; filename=\"data.bin\"\r\n"
+          "Content-Transfer-Encoding: base64\r\n"
+          "\r\n"_ba
+        + everyByte().toBase64() + "\r\n"
+        + "--XyZ--\r\n"_ba;
+}
+
+// m4: to bob only.
+const QByteArray RawFourth = "From: carol@example.org\r\n"
+                             "To: bob@project.com\r\n"
+                             "Subject: For Bob only\r\n"
+                             "Date: Sun, 22 Nov 2026 12:30:00 +0000\r\n"
+                             "\r\n"
+                             "Private.\r\n"_ba;
+
+// One HTTP answer as QNAM saw it.
+struct Answer
+{
+    bool finished = false;
+    int status = 0;
+    QNetworkReply::NetworkError error = QNetworkReply::NoError;
+    QString errorString;
+    QList<QSslError> sslErrors;
+    QList<QNetworkReply::RawHeaderPair> headers;
+    QByteArray body;
+
+    [[nodiscard]] QByteArray header(QByteArrayView name) const
+    {
+        for (const auto &[key, value] : headers) {
+            if (QByteArrayView(key).compare(name, Qt::CaseInsensitive) == 0)
+                return value;
+        }
+        return {};
+    }
+    [[nodiscard]] bool hasHeader(QByteArrayView name) const
+    {
+        return std::any_of(headers.cbegin(), headers.cend(), [&](const QNetworkReply::RawHeaderPair &pair) {
+            return QByteArrayView(pair.first).compare(name, Qt::CaseInsensitive) == 0;
+        });
+    }
+    [[nodiscard]] QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
+    [[nodiscard]] QString errorCode() const
+    {
+        return json().value(u"error").toObject().value(u"code").toString();
+    }
+    // For failure messages.
+    [[nodiscard]] QByteArray describe() const
+    {
+        QByteArray text = QByteArray::number(status) + ' ' + body.left(300);
+        if (!finished)
+            text += " (no answer in time)";
+        if (error != QNetworkReply::NoError && status == 0)
+            text += " [" + errorString.toUtf8() + ']';
+        for (const QSslError &ssl : sslErrors)
+            text += " [TLS: " + ssl.errorString().toUtf8() + ']';
+        return text;
+    }
+};
+
+using Headers = QList<std::pair<QByteArray, QByteArray>>;
+
+QByteArray jsonBytes(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+bool isIsoUtc(const QJsonValue &value)
+{
+    static const QRegularExpression pattern(u"^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$"_s);
+    return value.isString() && pattern.match(value.toString()).hasMatch();
+}
+
+bool isIntegerId(const QJsonValue &value)
+{
+    return value.isDouble() && value.toDouble() >= 1 && value.toDouble() == double(value.toInteger());
+}
+
+QJsonObject address(const QString &name, const QString &addr)
+{
+    return {{u"name"_s, name}, {u"address"_s, addr}};
+}
+
+} // namespace
+
+// An error answer: the status, SPEC's JSON error object with its code word, and the JSON type.
+#define CHECK_ERROR(answer, expectedStatus, expectedCode)                                                              \
+    do {                                                                                                               \
+        const Answer &a_ = (answer);                                                                                   \
+        QVERIFY2(a_.status == (expectedStatus), a_.describe().constData());                                           \
+        QCOMPARE(a_.header("content-type"), JsonType);                                                                 \
+        QCOMPARE(a_.errorCode(), QString(expectedCode));                                                               \
+        QVERIFY2(!a_.json().value(u"error").toObject().value(u"message").toString().isEmpty(), a_.body.constData());   \
+    } while (false)
+
+#define CHECK_STATUS(answer, expectedStatus)                                                                           \
+    do {                                                                                                               \
+        const Answer &a_ = (answer);                                                                                   \
+        QVERIFY2(a_.status == (expectedStatus), a_.describe().constData());                                           \
+    } while (false)
+
+class TestWebApi : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void healthz_data();
+    void healthz();
+    void login_data();
+    void login();
+    void loginBadCredentials_data();
+    void loginBadCredentials();
+    void loginBadRequest_data();
+    void loginBadRequest();
+    void loginThrottled();
+    void logout();
+    void account();
+    void listing();
+    void listingPages_data();
+    void listingPages();
+    void listingBadParameters_data();
+    void listingBadParameters();
+    void messageDetail();
+    void rawMessage();
+    void attachment_data();
+    void attachment();
+    void patchSeen();
+    void patchBadBody_data();
+    void patchBadBody();
+    void deleteMessage();
+    void changePassword();
+    void changePasswordRefused_data();
+    void changePasswordRefused();
+    void otherAccountsIds_data();
+    void otherAccountsIds();
+    void unknownPaths_data();
+    void unknownPaths();
+    void unauthorized_data();
+    void unauthorized();
+    void tokenExpires();
+    void methodNotAllowed_data();
+    void methodNotAllowed();
+    void unsupportedMediaType_data();
+    void unsupportedMediaType();
+    void bodyLimit_data();
+    void bodyLimit();
+    void keepAlive();
+
+private:
+    bool startServer();
+    void stopServer();
+    Answer send(const QByteArray &method, const QString &target, const QByteArray &token = {},
+                const QByteArray &body = {}, const QByteArray &contentType = {}, const Headers &headers = {});
+    Answer sendJson(const QByteArray &method, const QString &target, const QByteArray &token, const QJsonObject &body)
+    {
+        return send(method, target, token, jsonBytes(body), "application/json"_ba);
+    }
+    QByteArray tokenFor(const QString &username, const QString &password);
+    [[nodiscard]] QString messagePath(qint64 id, const QString &suffix = {}) const
+    {
+        return u"/api/v1/messages/%1%2"_s.arg(id).arg(suffix);
+    }
+
+    QTemporaryDir m_tlsDir;
+    QSslConfiguration m_serverTls;
+    QSslCertificate m_certificate;
+
+    std::unique_ptr<QTemporaryDir> m_dataDir;
+    Config m_config;
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<WebApi> m_api;
+    std::unique_ptr<WebServer> m_server;
+    std::unique_ptr<QNetworkAccessManager> m_nam;
+
+    qint64 m_alice = 0;
+    qint64 m_bob = 0;
+    QByteArray m_rawThird;
+    // Entry ids: alice's inbox (m1, m2, m3), bob's sent m1, inbox m2 and m4.
+    qint64 m_aliceFirst = 0;
+    qint64 m_aliceSecond = 0;
+    qint64 m_aliceThird = 0;
+    qint64 m_bobSentFirst = 0;
+    qint64 m_bobSecond = 0;
+    qint64 m_bobFourth = 0;
+};
+
+void TestWebApi::initTestCase()
+{
+    QVERIFY2(m_tlsDir.isValid(), qPrintable(m_tlsDir.errorString()));
+    const QString certificateFile = m_tlsDir.filePath(u"cert.pem"_s);
+    const QString keyFile = m_tlsDir.filePath(u"key.pem"_s);
+    CertificateGenerator generator;
+    QSignalSpy finished(&generator, &CertificateGenerator::finished);
+    QSignalSpy failed(&generator, &CertificateGenerator::failed);
+    generator.start(certificateFile, keyFile, u"localhost"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), StartTimeoutMs);
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
+
+    QString error;
+    const auto tls = TlsMaterial::loadServerConfiguration(certificateFile, keyFile, &error);
+    QVERIFY2(tls, qPrintable(error));
+    m_serverTls = *tls;
+    const QList<QSslCertificate> certificates = QSslCertificate::fromPath(certificateFile);
+    QCOMPARE(certificates.size(), 1);
+    m_certificate = certificates.first();
+    m_rawThird = rawThird();
+}
+
+void TestWebApi::init()
+{
+    m_dataDir = std::make_unique<QTemporaryDir>();
+    QVERIFY2(m_dataDir->isValid(), qPrintable(m_dataDir->errorString()));
+    m_config = Config();
+    m_config.dataDir = m_dataDir->path();
+    m_config.database.sqlitePath = m_dataDir->filePath(u"mailroom.db"_s);
+    m_config.pbkdf2Iterations = 1000;
+
+    m_store = std::make_unique<Store>();
+    QVERIFY2(m_store->open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing),
+             qPrintable(m_store->lastErrorText()));
+    const auto alice = m_store->createAccount(u"alice"_s, Passwords::hash(AlicePassword, 1000));
+    QVERIFY2(alice, qPrintable(m_store->lastErrorText()));
+    const auto bob = m_store->createAccount(u"bob"_s, Passwords::hash(BobPassword, 1000));
+    QVERIFY2(bob, qPrintable(m_store->lastErrorText()));
+    m_alice = alice->id;
+    m_bob = bob->id;
+
+    const auto deliver = [this](const QByteArray &raw, int minute, qint64 sender, const QList<qint64> &recipients) {
+        NewMessage message;
+        message.raw = raw;
+        message.summary = MimeMessage::parse(raw).summary();
+        message.receivedAt = arrival(minute);
+        message.senderId = sender;
+        message.recipientIds = recipients;
+        return m_store->deliver(message);
+    };
+    const auto first = deliver(RawFirst, 1, m_bob, {m_alice});
+    QVERIFY2(first, qPrintable(m_store->lastErrorText()));
+    const auto second = deliver(RawSecond, 2, 0, {m_alice, m_bob});
+    QVERIFY2(second, qPrintable(m_store->lastErrorText()));
+    const auto third = deliver(m_rawThird, 3, 0, {m_alice});
+    QVERIFY2(third, qPrintable(m_store->lastErrorText()));
+    const auto fourth = deliver(RawFourth, 4, 0, {m_bob});
+    QVERIFY2(fourth, qPrintable(m_store->lastErrorText()));
+    m_aliceFirst = first->inboxEntryIds.value(0);
+    m_bobSentFirst = first->sentEntryId;
+    m_aliceSecond = second->inboxEntryIds.value(0);
+    m_bobSecond = second->inboxEntryIds.value(1);
+    m_aliceThird = third->inboxEntryIds.value(0);
+    m_bobFourth = fourth->inboxEntryIds.value(0);
+    QVERIFY(m_aliceFirst > 0 && m_bobSentFirst > 0 && m_aliceSecond > 0 && m_bobSecond > 0 && m_aliceThird > 0
+            && m_bobFourth > 0);
+
+    QVERIFY(startServer());
+}
+
+void TestWebApi::cleanup()
+{
+    stopServer();
+    m_store.reset();
+    m_dataDir.reset();
+}
+
+bool TestWebApi::startServer()
+{
+    m_api = std::make_unique<WebApi>(m_config);
+    QString error;
+    if (!m_api->open(&error)) {
+        qWarning("WebApi::open: %s", qPrintable(error));
+        return false;
+    }
+    m_server = std::make_unique<WebServer>(m_serverTls, m_api.get(), WebServer::Options());
+    if (!m_server->listen(QHostAddress::LocalHost, 0)) {
+        qWarning("listen: %s", qPrintable(m_server->errorString()));
+        return false;
+    }
+    m_nam = std::make_unique<QNetworkAccessManager>();
+    return m_server->serverPort() != 0;
+}
+
+void TestWebApi::stopServer()
+{
+    m_nam.reset();
+    m_server.reset();
+    m_api.reset();
+}
+
+Answer TestWebApi::send(const QByteArray &method, const QString &target, const QByteArray &token,
+                        const QByteArray &body, const QByteArray &contentType, const Headers &headers)
+{
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setCaCertificates({m_certificate});
+    tls.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    QNetworkRequest request(QUrl(u"https://localhost:%1%2"_s.arg(m_server->serverPort()).arg(target)));
+    request.setSslConfiguration(tls);
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization"_ba, "Bearer " + token);
+    if (!contentType.isEmpty())
+        request.setRawHeader("Content-Type"_ba, contentType);
+    for (const auto &[name, value] : headers)
+        request.setRawHeader(name, value);
+
+    QNetworkReply *reply = nullptr;
+    if (method == "GET" && body.isEmpty())
+        reply = m_nam->get(request);
+    else if (method == "HEAD")
+        reply = m_nam->head(request);
+    else if (method == "DELETE" && body.isEmpty())
+        reply = m_nam->deleteResource(request);
+    else
+        reply = m_nam->sendCustomRequest(request, method, body);
+    std::unique_ptr<QNetworkReply> owner(reply);
+
+    Answer answer;
+    QObject::connect(reply, &QNetworkReply::sslErrors, reply,
+                     [&answer](const QList<QSslError> &errors) { answer.sslErrors += errors; });
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    answer.finished = reply->isFinished() || finished.wait(ReplyTimeoutMs);
+    answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    answer.error = reply->error();
+    answer.errorString = reply->errorString();
+    answer.headers = reply->rawHeaderPairs();
+    answer.body = reply->readAll();
+    return answer;
+}
+
+QByteArray TestWebApi::tokenFor(const QString &username, const QString &password)
+{
+    const Answer answer = sendJson("POST"_ba, u"/api/v1/session"_s, {},
+                                   {{u"username"_s, username}, {u"password"_s, password}});
+    if (answer.status != 200) {
+        qWarning("login as %s: %s", qPrintable(username), answer.describe().constData());
+        return {};
+    }
+    return answer.json().value(u"token").toString().toLatin1();
+}
+
+// GET /healthz: {"status":"ok"}, no auth; HEAD: the same head, no body.
+void TestWebApi::healthz_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("GET") << "GET"_ba << "{\"status\":\"ok\"}"_ba;
+    QTest::newRow("HEAD") << "HEAD"_ba << QByteArray();
+}
+
+void TestWebApi::healthz()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QByteArray, body);
+    const Answer answer = send(method, u"/healthz"_s);
+    CHECK_STATUS(answer, 200);
+    QCOMPARE(answer.header("content-type"), JsonType);
+    QCOMPARE(answer.body, body);
+    QCOMPARE(answer.header("content-length"), "15"_ba);
+}
+
+// POST /api/v1/session by username or full address (any case): token, expiresAt, account.
+void TestWebApi::login_data()
+{
+    QTest::addColumn<QString>("username");
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<QString>("account");
+    QTest::newRow("username") << u"alice"_s << AlicePassword << u"alice"_s;
+    QTest::newRow("full address") << u"alice@project.com"_s << AlicePassword << u"alice"_s;
+    QTest::newRow("upper-case username") << u"ALICE"_s << AlicePassword << u"alice"_s;
+    QTest::newRow("upper-case domain") << u"bob@PROJECT.COM"_s << BobPassword << u"bob"_s;
+}
+
+void TestWebApi::login()
+{
+    QFETCH(QString, username);
+    QFETCH(QString, password);
+    QFETCH(QString, account);
+    const QDateTime before = QDateTime::currentDateTimeUtc();
+    const Answer answer =
+        sendJson("POST"_ba, u"/api/v1/session"_s, {}, {{u"username"_s, username}, {u"password"_s, password}});
+    CHECK_STATUS(answer, 200);
+    QCOMPARE(answer.header("content-type"), JsonType);
+    const QJsonObject json = answer.json();
+
+    // 32 random bytes as base64url without padding.
+    const QString token = json.value(u"token").toString();
+    QCOMPARE(token.size(), 43);
+    const auto decoded = QByteArray::fromBase64Encoding(
+        token.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals
+                              | QByteArray::AbortOnBase64DecodingErrors);
+    QVERIFY(decoded);
+    QCOMPARE(decoded.decoded.size(), 32);
+
+    // Expires 24 h after login by default.
+    QVERIFY2(isIsoUtc(json.value(u"expiresAt")), qPrintable(json.value(u"expiresAt").toString()));
+    const QDateTime expires = QDateTime::fromString(json.value(u"expiresAt").toString(), Qt::ISODate);
+    QVERIFY(expires >= before.addSecs(24 * 3600 - 2));
+    QVERIFY(expires <= QDateTime::currentDateTimeUtc().addSecs(24 * 3600 + 2));
+
+    const QJsonObject accountJson = json.value(u"account").toObject();
+    QVERIFY(isIntegerId(accountJson.value(u"id")));
+    QCOMPARE(accountJson.value(u"id").toInteger(), account == u"alice" ? m_alice : m_bob);
+    QCOMPARE(accountJson.value(u"username").toString(), account);
+    QCOMPARE(accountJson.value(u"address").toString(), account + u"@project.com"_s);
+    QCOMPARE(json.size(), 3);
+
+    // The token works, and two logins give two different tokens.
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, token.toLatin1()), 200);
+    const QByteArray second = tokenFor(username, password);
+    QVERIFY(!second.isEmpty());
+    QVERIFY(second != token.toLatin1());
+}
+
+// 401 on bad credentials, the same for an unknown name as for a wrong password.
+void TestWebApi::loginBadCredentials_data()
+{
+    QTest::addColumn<QString>("username");
+    QTest::addColumn<QString>("password");
+    QTest::newRow("wrong password") << u"alice"_s << u"wrong-password"_s;
+    QTest::newRow("another account's password") << u"alice"_s << BobPassword;
+    QTest::newRow("unknown username") << u"mallory"_s << AlicePassword;
+    QTest::newRow("address in another domain") << u"alice@example.org"_s << AlicePassword;
+    QTest::newRow("invalid username") << u"al ice"_s << AlicePassword;
+    QTest::newRow("empty password") << u"alice"_s << QString();
+    QTest::newRow("empty username") << QString() << AlicePassword;
+}
+
+void TestWebApi::loginBadCredentials()
+{
+    QFETCH(QString, username);
+    QFETCH(QString, password);
+    const Answer answer =
+        sendJson("POST"_ba, u"/api/v1/session"_s, {}, {{u"username"_s, username}, {u"password"_s, password}});
+    CHECK_ERROR(answer, 401, u"unauthorized"_s);
+    QVERIFY(answer.header("www-authenticate").startsWith("Bearer"));
+    QVERIFY(!answer.json().contains(u"token"));
+}
+
+// 400 for a login body without both strings (415 and 413 have their own functions).
+void TestWebApi::loginBadRequest_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("no password") << "{\"username\":\"alice\"}"_ba;
+    QTest::newRow("no username") << "{\"password\":\"alice-secret-1\"}"_ba;
+    QTest::newRow("password a number") << "{\"username\":\"alice\",\"password\":12345678}"_ba;
+    QTest::newRow("username null") << "{\"username\":null,\"password\":\"alice-secret-1\"}"_ba;
+    QTest::newRow("invalid JSON") << "{\"username\":"_ba;
+    QTest::newRow("an array") << "[\"alice\",\"alice-secret-1\"]"_ba;
+    QTest::newRow("empty body") << QByteArray();
+}
+
+void TestWebApi::loginBadRequest()
+{
+    QFETCH(QByteArray, body);
+    CHECK_ERROR(send("POST"_ba, u"/api/v1/session"_s, {}, body, "application/json"_ba), 400, u"bad_request"_s);
+}
+
+// 429 with Retry-After once the address has failed too often, even with the right password.
+void TestWebApi::loginThrottled()
+{
+    stopServer();
+    m_config.limits.failedLoginsPerAddress = 3;
+    QVERIFY(startServer());
+    for (int i = 0; i < 2; ++i) {
+        const Answer failed = sendJson("POST"_ba, u"/api/v1/session"_s, {},
+                                       {{u"username"_s, u"alice"_s}, {u"password"_s, u"wrong-%1"_s.arg(i)}});
+        CHECK_ERROR(failed, 401, u"unauthorized"_s);
+    }
+    const Answer refused =
+        sendJson("POST"_ba, u"/api/v1/session"_s, {}, {{u"username"_s, u"alice"_s}, {u"password"_s, AlicePassword}});
+    CHECK_ERROR(refused, 429, u"too_many_requests"_s);
+    QCOMPARE(refused.header("retry-after"), QByteArray::number(m_config.limits.loginWindowSeconds));
+    QVERIFY(!refused.json().contains(u"token"));
+}
+
+// DELETE /api/v1/session: 204, then the token is refused.
+void TestWebApi::logout()
+{
+    const QByteArray token = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!token.isEmpty());
+    const QByteArray other = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!other.isEmpty());
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, token), 200);
+
+    const Answer out = send("DELETE"_ba, u"/api/v1/session"_s, token);
+    CHECK_STATUS(out, 204);
+    QVERIFY(out.body.isEmpty());
+
+    const Answer after = send("GET"_ba, u"/api/v1/account"_s, token);
+    CHECK_ERROR(after, 401, u"unauthorized"_s);
+    QVERIFY(after.header("www-authenticate").startsWith("Bearer"));
+    CHECK_ERROR(send("DELETE"_ba, u"/api/v1/session"_s, token), 401, u"unauthorized"_s);
+    // Only that session ended.
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, other), 200);
+}
+
+// GET /api/v1/account with the folder counts.
+void TestWebApi::account()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!alice.isEmpty() && !bob.isEmpty());
+
+    const Answer answer = send("GET"_ba, u"/api/v1/account"_s, alice);
+    CHECK_STATUS(answer, 200);
+    QCOMPARE(answer.header("content-type"), JsonType);
+    const QJsonObject folders{
+        {u"inbox"_s, QJsonObject{{u"total"_s, 3}, {u"unseen"_s, 3}}},
+        {u"sent"_s, QJsonObject{{u"total"_s, 0}, {u"unseen"_s, 0}}},
+    };
+    const QJsonObject expected{{u"id"_s, m_alice},
+                               {u"username"_s, u"alice"_s},
+                               {u"address"_s, u"alice@project.com"_s},
+                               {u"folders"_s, folders}};
+    QCOMPARE(answer.json(), expected);
+
+    // Bob: two in the inbox, his sent copy of m1 already seen.
+    const QJsonObject bobFolders = send("GET"_ba, u"/api/v1/account"_s, bob).json().value(u"folders").toObject();
+    QCOMPARE(bobFolders.value(u"inbox").toObject(), (QJsonObject{{u"total"_s, 2}, {u"unseen"_s, 2}}));
+    QCOMPARE(bobFolders.value(u"sent").toObject(), (QJsonObject{{u"total"_s, 1}, {u"unseen"_s, 0}}));
+
+    // The counts follow PATCH and DELETE.
+    CHECK_STATUS(sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"seen"_s, true}}), 200);
+    CHECK_STATUS(send("DELETE"_ba, messagePath(m_aliceSecond), alice), 204);
+    const QJsonObject after = send("GET"_ba, u"/api/v1/account"_s, alice).json().value(u"folders").toObject();
+    QCOMPARE(after.value(u"inbox").toObject(), (QJsonObject{{u"total"_s, 2}, {u"unseen"_s, 1}}));
+}
+
+// GET /api/v1/mailboxes/{inbox|sent}/messages: the summary fields and JSON value rules.
+void TestWebApi::listing()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer answer = send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, alice);
+    CHECK_STATUS(answer, 200);
+    QCOMPARE(answer.header("content-type"), JsonType);
+    const QJsonObject json = answer.json();
+    QCOMPARE(json.size(), 2);
+    QVERIFY(json.value(u"nextBefore").isNull());
+    const QJsonArray messages = json.value(u"messages").toArray();
+    QCOMPARE(messages.size(), 3);
+    // Newest first (by entry id).
+    QCOMPARE(messages.at(0).toObject().value(u"id").toInteger(), m_aliceThird);
+    QCOMPARE(messages.at(1).toObject().value(u"id").toInteger(), m_aliceSecond);
+    QCOMPARE(messages.at(2).toObject().value(u"id").toInteger(), m_aliceFirst);
+
+    for (const QJsonValue &value : messages) {
+        const QJsonObject message = value.toObject();
+        QVERIFY(isIntegerId(message.value(u"id")));
+        QVERIFY(isIsoUtc(message.value(u"date")));
+        QVERIFY(message.value(u"from").isObject());
+        QVERIFY(message.value(u"to").isArray());
+        QVERIFY(message.value(u"cc").isArray());
+        QVERIFY(message.value(u"subject").isString());
+        QVERIFY(message.value(u"size").isDouble());
+        QCOMPARE(message.value(u"seen"), QJsonValue(false));
+        QVERIFY(message.value(u"preview").isString());
+        QVERIFY(!message.contains(u"text"));
+        QVERIFY(!message.contains(u"headers"));
+    }
+
+    const QJsonObject first = messages.at(2).toObject();
+    QCOMPARE(first.value(u"from").toObject(), address(u"Bob Builder"_s, u"bob@project.com"_s));
+    QCOMPARE(first.value(u"to").toArray(), QJsonArray{address(u"Alice"_s, u"alice@project.com"_s)});
+    QCOMPARE(first.value(u"cc").toArray(), QJsonArray());
+    QCOMPARE(first.value(u"subject").toString(), u"First"_s);
+    QCOMPARE(first.value(u"date").toString(), u"2026-11-02T09:00:00Z"_s); // the Date: header, in UTC
+    QCOMPARE(first.value(u"size").toInteger(), RawFirst.size());
+    QCOMPARE(first.value(u"preview").toString(), u"Hello Alice, first message."_s);
+
+    // No Date: the arrival time; a bare address has an empty name; encoded words decoded.
+    const QJsonObject second = messages.at(1).toObject();
+    QCOMPARE(second.value(u"date").toString(), u"2026-11-22T13:02:00Z"_s);
+    QCOMPARE(second.value(u"from").toObject(), address(QString(), u"carol@example.org"_s));
+    QCOMPARE(second.value(u"cc").toArray(), QJsonArray{address(u"Bob"_s, u"bob@project.com"_s)});
+    QCOMPARE(second.value(u"subject").toString(), u"Gr\u00fc\u00dfe"_s);
+    QCOMPARE(second.value(u"size").toInteger(), RawSecond.size());
+
+    // The sent folder is a folder of its own: bob's copy of m1, seen.
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    const Answer sent = send("GET"_ba, u"/api/v1/mailboxes/sent/messages"_s, bob);
+    CHECK_STATUS(sent, 200);
+    const QJsonArray sentMessages = sent.json().value(u"messages").toArray();
+    QCOMPARE(sentMessages.size(), 1);
+    QCOMPARE(sentMessages.at(0).toObject().value(u"id").toInteger(), m_bobSentFirst);
+    QCOMPARE(sentMessages.at(0).toObject().value(u"seen"), QJsonValue(true));
+    const Answer aliceSent = send("GET"_ba, u"/api/v1/mailboxes/sent/messages"_s, alice);
+    CHECK_STATUS(aliceSent, 200);
+    QCOMPARE(aliceSent.json(), (QJsonObject{{u"messages"_s, QJsonArray()}, {u"nextBefore"_s, QJsonValue::Null}}));
+}
+
+// limit and before: pages, before exclusive, nextBefore the last id or null when nothing is older.
+// Rows name the ids by position in alice's inbox: 1 = m1 (oldest), 3 = m3 (newest); 4 is beyond.
+void TestWebApi::listingPages_data()
+{
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<QList<int>>("expected");
+    QTest::addColumn<int>("nextBefore"); // 0: null
+    QTest::newRow("default limit") << QString() << QList<int>{3, 2, 1} << 0;
+    QTest::newRow("limit=1") << u"limit=1"_s << QList<int>{3} << 3;
+    QTest::newRow("limit=2") << u"limit=2"_s << QList<int>{3, 2} << 2;
+    QTest::newRow("limit=3: exactly all, nothing older") << u"limit=3"_s << QList<int>{3, 2, 1} << 0;
+    QTest::newRow("limit=500") << u"limit=500"_s << QList<int>{3, 2, 1} << 0;
+    QTest::newRow("before=m3 (exclusive)") << u"before={3}"_s << QList<int>{2, 1} << 0;
+    QTest::newRow("limit=1&before=m3") << u"limit=1&before={3}"_s << QList<int>{2} << 2;
+    QTest::newRow("second page of two") << u"limit=2&before={2}"_s << QList<int>{1} << 0;
+    QTest::newRow("before=m1: empty") << u"before={1}"_s << QList<int>{} << 0;
+    QTest::newRow("before beyond the newest") << u"before={4}"_s << QList<int>{3, 2, 1} << 0;
+    QTest::newRow("before=1 (smallest id)") << u"before=1"_s << QList<int>{} << 0;
+}
+
+void TestWebApi::listingPages()
+{
+    QFETCH(QString, query);
+    QFETCH(QList<int>, expected);
+    QFETCH(int, nextBefore);
+    const QList<qint64> ids{0, m_aliceFirst, m_aliceSecond, m_aliceThird, m_bobFourth + 1000};
+    query.replace(u"{1}"_s, QString::number(ids[1]))
+        .replace(u"{2}"_s, QString::number(ids[2]))
+        .replace(u"{3}"_s, QString::number(ids[3]))
+        .replace(u"{4}"_s, QString::number(ids[4]));
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer answer = send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s
+                                             + (query.isEmpty() ? QString() : u'?' + query),
+                               alice);
+    CHECK_STATUS(answer, 200);
+    QList<qint64> got;
+    const QJsonArray messages = answer.json().value(u"messages").toArray();
+    for (const QJsonValue &value : messages)
+        got.append(value.toObject().value(u"id").toInteger());
+    QList<qint64> want;
+    for (int position : expected)
+        want.append(ids[position]);
+    QCOMPARE(got, want);
+    const QJsonValue next = answer.json().value(u"nextBefore");
+    if (nextBefore == 0) {
+        QVERIFY2(next.isNull(), answer.body.constData());
+    } else {
+        QVERIFY(isIntegerId(next));
+        QCOMPARE(next.toInteger(), ids[nextBefore]);
+    }
+}
+
+// 400 for a limit outside 1..500 or malformed, and for a malformed before; 404 for an unknown folder.
+void TestWebApi::listingBadParameters_data()
+{
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<int>("status");
+    const QString inbox = u"/api/v1/mailboxes/inbox/messages?"_s;
+    QTest::newRow("limit=0") << inbox + u"limit=0"_s << 400;
+    QTest::newRow("limit=501") << inbox + u"limit=501"_s << 400;
+    QTest::newRow("limit=-1") << inbox + u"limit=-1"_s << 400;
+    QTest::newRow("limit=+5") << inbox + u"limit=+5"_s << 400;
+    QTest::newRow("limit=abc") << inbox + u"limit=abc"_s << 400;
+    QTest::newRow("limit=1.5") << inbox + u"limit=1.5"_s << 400;
+    QTest::newRow("limit empty") << inbox + u"limit="_s << 400;
+    QTest::newRow("limit huge") << inbox + u"limit=99999999999999999999"_s << 400;
+    QTest::newRow("before=abc") << inbox + u"before=abc"_s << 400;
+    QTest::newRow("before=0") << inbox + u"before=0"_s << 400;
+    QTest::newRow("before=-5") << inbox + u"before=-5"_s << 400;
+    QTest::newRow("before empty") << inbox + u"before="_s << 400;
+    QTest::newRow("before=1e3") << inbox + u"before=1e3"_s << 400;
+    QTest::newRow("sent, limit=0") << u"/api/v1/mailboxes/sent/messages?limit=0"_s << 400;
+    QTest::newRow("unknown folder") << u"/api/v1/mailboxes/trash/messages"_s << 404;
+    QTest::newRow("folder name in capitals") << u"/api/v1/mailboxes/INBOX/messages"_s << 404;
+}
+
+void TestWebApi::listingBadParameters()
+{
+    QFETCH(QString, target);
+    QFETCH(int, status);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    CHECK_ERROR(send("GET"_ba, target, alice), status, status == 400 ? u"bad_request"_s : u"not_found"_s);
+}
+
+// GET /api/v1/messages/{id}: the summary fields plus text, headers and attachments; not marked seen.
+void TestWebApi::messageDetail()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer answer = send("GET"_ba, messagePath(m_aliceFirst), alice);
+    CHECK_STATUS(answer, 200);
+    QCOMPARE(answer.header("content-type"), JsonType);
+    const QJsonObject json = answer.json();
+    QCOMPARE(json.value(u"id").toInteger(), m_aliceFirst);
+    QCOMPARE(json.value(u"from").toObject(), address(u"Bob Builder"_s, u"bob@project.com"_s));
+    QCOMPARE(json.value(u"subject").toString(), u"First"_s);
+    QCOMPARE(json.value(u"date").toString(), u"2026-11-02T09:00:00Z"_s);
+    QCOMPARE(json.value(u"receivedAt").toString(), u"2026-11-22T13:01:00Z"_s);
+    QCOMPARE(json.value(u"seen"), QJsonValue(false));
+    QCOMPARE(json.value(u"size").toInteger(), RawFirst.size());
+    QCOMPARE(json.value(u"preview").toString(), u"Hello Alice, first message."_s);
+    QCOMPARE(json.value(u"text").toString(), u"Hello   Alice,\n\nfirst\tmessage."_s);
+    const QJsonArray headers{
+        QJsonArray{u"From"_s, u"Bob Builder <bob@project.com>"_s},
+        QJsonArray{u"To"_s, u"Alice <alice@project.com>"_s},
+        QJsonArray{u"Subject"_s, u"First"_s},
+        QJsonArray{u"Date"_s, u"Mon, 02 Nov 2026 10:00:00 +0100"_s},
+        QJsonArray{u"Message-ID"_s, u"<m1@project.com>"_s},
+    };
+    QCOMPARE(json.value(u"headers").toArray(), headers);
+    QCOMPARE(json.value(u"attachments").toArray(), QJsonArray());
+
+    // Decoded header values, and the attachments of a multipart message.
+    const QJsonObject second = send("GET"_ba, messagePath(m_aliceSecond), alice).json();
+    QVERIFY(second.value(u"headers").toArray().contains(QJsonArray{u"Subject"_s, u"Gr\u00fc\u00dfe"_s}));
+    QCOMPARE(second.value(u"text").toString(), u"Second message."_s);
+    const QJsonObject third = send("GET"_ba, messagePath(m_aliceThird), alice).json();
+    QCOMPARE(third.value(u"text").toString(), u"See the files."_s);
+    const QJsonArray attachments{
+        QJsonObject{{u"index"_s, 0}, {u"filename"_s, u"notes.txt"_s}, {u"contentType"_s, u"text/plain"_s},
+                    {u"size"_s, NotesText.size()}},
+        QJsonObject{{u"index"_s, 1}, {u"filename"_s, u"data.bin"_s},
+                    {u"contentType"_s, u"application/octet-stream"_s}, {u"size"_s, 256}},
+    };
+    QCOMPARE(third.value(u"attachments").toArray(), attachments);
+    QCOMPARE(third.value(u"headers").toArray().size(), 6);
+
+    // Reading did not mark anything seen.
+    const Answer listing = send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, alice);
+    const QJsonArray messages = listing.json().value(u"messages").toArray();
+    for (const QJsonValue &value : messages)
+        QCOMPARE(value.toObject().value(u"seen"), QJsonValue(false));
+}
+
+// GET /api/v1/messages/{id}/raw: message/rfc822, the stored bytes exactly.
+void TestWebApi::rawMessage()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const QList<std::pair<qint64, QByteArray>> cases{
+        {m_aliceFirst, RawFirst}, {m_aliceSecond, RawSecond}, {m_aliceThird, m_rawThird}};
+    for (const auto &[id, raw] : cases) {
+        const Answer answer = send("GET"_ba, messagePath(id, u"/raw"_s), alice);
+        CHECK_STATUS(answer, 200);
+        QCOMPARE(answer.header("content-type"), "message/rfc822"_ba);
+        QCOMPARE(answer.body, raw);
+        QCOMPARE(answer.body, m_store->rawMessage(m_alice, id).value_or(QByteArray()));
+        QCOMPARE(answer.header("content-length"), QByteArray::number(raw.size()));
+    }
+    CHECK_ERROR(send("GET"_ba, messagePath(m_bobFourth + 1000, u"/raw"_s), alice), 404, u"not_found"_s);
+}
+
+// GET /api/v1/messages/{id}/attachments/{index}: decoded bytes, content type, Content-Disposition.
+void TestWebApi::attachment_data()
+{
+    QTest::addColumn<int>("index");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<QByteArray>("disposition");
+    QTest::newRow("text attachment") << 0 << 200 << NotesText << "text/plain"_ba
+                                     << "attachment; filename=\"notes.txt\"; filename*=UTF-8''notes.txt"_ba;
+    QTest::newRow("binary attachment, every byte value")
+        << 1 << 200 << everyByte() << "application/octet-stream"_ba
+        << "attachment; filename=\"data.bin\"; filename*=UTF-8''data.bin"_ba;
+    QTest::newRow("index past the end") << 2 << 404 << QByteArray() << QByteArray() << QByteArray();
+    QTest::newRow("large index") << 999999 << 404 << QByteArray() << QByteArray() << QByteArray();
+}
+
+void TestWebApi::attachment()
+{
+    QFETCH(int, index);
+    QFETCH(int, status);
+    QFETCH(QByteArray, bytes);
+    QFETCH(QByteArray, contentType);
+    QFETCH(QByteArray, disposition);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer answer = send("GET"_ba, messagePath(m_aliceThird, u"/attachments/%1"_s.arg(index)), alice);
+    if (status != 200) {
+        CHECK_ERROR(answer, status, u"not_found"_s);
+        return;
+    }
+    CHECK_STATUS(answer, 200);
+    QCOMPARE(answer.body, bytes);
+    QCOMPARE(answer.header("content-type"), contentType);
+    QCOMPARE(answer.header("content-disposition"), disposition);
+    QCOMPARE(answer.header("x-content-type-options"), "nosniff"_ba);
+    // A message without attachments has no index 0.
+    CHECK_ERROR(send("GET"_ba, messagePath(m_aliceFirst, u"/attachments/0"_s), alice), 404, u"not_found"_s);
+}
+
+// PATCH /api/v1/messages/{id} {"seen":bool}: 200 with the summary.
+void TestWebApi::patchSeen()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer seen = sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"seen"_s, true}});
+    CHECK_STATUS(seen, 200);
+    QCOMPARE(seen.header("content-type"), JsonType);
+    QCOMPARE(seen.json().value(u"id").toInteger(), m_aliceFirst);
+    QCOMPARE(seen.json().value(u"seen"), QJsonValue(true));
+    QCOMPARE(seen.json().value(u"subject").toString(), u"First"_s);
+    QVERIFY(!seen.json().contains(u"text"));
+    QCOMPARE(send("GET"_ba, messagePath(m_aliceFirst), alice).json().value(u"seen"), QJsonValue(true));
+    // Again: no change, still 200.
+    CHECK_STATUS(sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"seen"_s, true}}), 200);
+    // The other entries of the same message are not touched: bob's inbox m2.
+    CHECK_STATUS(sendJson("PATCH"_ba, messagePath(m_aliceSecond), alice, {{u"seen"_s, true}}), 200);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QCOMPARE(send("GET"_ba, messagePath(m_bobSecond), bob).json().value(u"seen"), QJsonValue(false));
+
+    const Answer unseen = sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"seen"_s, false}});
+    CHECK_STATUS(unseen, 200);
+    QCOMPARE(unseen.json().value(u"seen"), QJsonValue(false));
+    const QJsonArray messages =
+        send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, alice).json().value(u"messages").toArray();
+    QCOMPARE(messages.at(2).toObject().value(u"seen"), QJsonValue(false));
+    QCOMPARE(messages.at(1).toObject().value(u"seen"), QJsonValue(true));
+    // charset=utf-8 in the content type is accepted.
+    CHECK_STATUS(send("PATCH"_ba, messagePath(m_aliceFirst), alice, "{\"seen\":true}"_ba,
+                      "application/json; charset=utf-8"_ba),
+                 200);
+}
+
+void TestWebApi::patchBadBody_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("seen a string") << "{\"seen\":\"yes\"}"_ba;
+    QTest::newRow("seen a number") << "{\"seen\":1}"_ba;
+    QTest::newRow("seen null") << "{\"seen\":null}"_ba;
+    QTest::newRow("no seen") << "{}"_ba;
+    QTest::newRow("invalid JSON") << "{\"seen\":"_ba;
+    QTest::newRow("not an object") << "true"_ba;
+}
+
+void TestWebApi::patchBadBody()
+{
+    QFETCH(QByteArray, body);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    CHECK_ERROR(send("PATCH"_ba, messagePath(m_aliceFirst), alice, body, "application/json"_ba), 400,
+                u"bad_request"_s);
+    QCOMPARE(send("GET"_ba, messagePath(m_aliceFirst), alice).json().value(u"seen"), QJsonValue(false));
+}
+
+// DELETE /api/v1/messages/{id}: 204, gone from the caller's view only.
+void TestWebApi::deleteMessage()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!alice.isEmpty() && !bob.isEmpty());
+    const Answer deleted = send("DELETE"_ba, messagePath(m_aliceSecond), alice);
+    CHECK_STATUS(deleted, 204);
+    QVERIFY(deleted.body.isEmpty());
+
+    CHECK_ERROR(send("GET"_ba, messagePath(m_aliceSecond), alice), 404, u"not_found"_s);
+    CHECK_ERROR(send("GET"_ba, messagePath(m_aliceSecond, u"/raw"_s), alice), 404, u"not_found"_s);
+    CHECK_ERROR(send("DELETE"_ba, messagePath(m_aliceSecond), alice), 404, u"not_found"_s);
+    CHECK_ERROR(sendJson("PATCH"_ba, messagePath(m_aliceSecond), alice, {{u"seen"_s, true}}), 404, u"not_found"_s);
+    const QJsonArray messages =
+        send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, alice).json().value(u"messages").toArray();
+    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages.at(0).toObject().value(u"id").toInteger(), m_aliceThird);
+    QCOMPARE(messages.at(1).toObject().value(u"id").toInteger(), m_aliceFirst);
+
+    // Bob's entry of the same message is still there, bytes and all.
+    const Answer bobs = send("GET"_ba, messagePath(m_bobSecond, u"/raw"_s), bob);
+    CHECK_STATUS(bobs, 200);
+    QCOMPARE(bobs.body, RawSecond);
+
+    // A sent entry can be deleted too, and the recipient keeps the inbox copy.
+    CHECK_STATUS(send("DELETE"_ba, messagePath(m_bobSentFirst), bob), 204);
+    CHECK_STATUS(send("GET"_ba, messagePath(m_aliceFirst), alice), 200);
+}
+
+// PUT /api/v1/account/password: 204; every other token ends, the caller's keeps working.
+void TestWebApi::changePassword()
+{
+    const QByteArray mine = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray other = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!mine.isEmpty() && !other.isEmpty() && !bob.isEmpty());
+    const QString newPassword = u"alice-new-password"_s;
+
+    const Answer changed = sendJson("PUT"_ba, u"/api/v1/account/password"_s, mine,
+                                    {{u"current"_s, AlicePassword}, {u"new"_s, newPassword}});
+    CHECK_STATUS(changed, 204);
+    QVERIFY(changed.body.isEmpty());
+
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, mine), 200);
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, mine), 200);
+    const Answer ended = send("GET"_ba, u"/api/v1/account"_s, other);
+    CHECK_ERROR(ended, 401, u"unauthorized"_s);
+    QVERIFY(ended.header("www-authenticate").startsWith("Bearer"));
+    // Another account's sessions are not touched.
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, bob), 200);
+
+    // The old password is refused, the new one works.
+    CHECK_ERROR(sendJson("POST"_ba, u"/api/v1/session"_s, {},
+                         {{u"username"_s, u"alice"_s}, {u"password"_s, AlicePassword}}),
+                401, u"unauthorized"_s);
+    QVERIFY(!tokenFor(u"alice"_s, newPassword).isEmpty());
+}
+
+// 401 when current is wrong, 400 when new breaks the rules or the body is wrong; nothing changes.
+void TestWebApi::changePasswordRefused_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");
+    QTest::newRow("current wrong") << "{\"current\":\"not-the-password\",\"new\":\"alice-new-password\"}"_ba << 401;
+    QTest::newRow("new too short") << "{\"current\":\"alice-secret-1\",\"new\":\"short\"}"_ba << 400;
+    QTest::newRow("new too long") << "{\"current\":\"alice-secret-1\",\"new\":\""_ba + QByteArray(129, 'x') + "\"}"_ba
+                                  << 400;
+    QTest::newRow("new missing") << "{\"current\":\"alice-secret-1\"}"_ba << 400;
+    QTest::newRow("current missing") << "{\"new\":\"alice-new-password\"}"_ba << 400;
+    QTest::newRow("new a number") << "{\"current\":\"alice-secret-1\",\"new\":123456789}"_ba << 400;
+    QTest::newRow("invalid JSON") << "{\"current\":"_ba << 400;
+}
+
+void TestWebApi::changePasswordRefused()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    const QByteArray mine = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray other = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!mine.isEmpty() && !other.isEmpty());
+    const Answer answer = send("PUT"_ba, u"/api/v1/account/password"_s, mine, body, "application/json"_ba);
+    CHECK_ERROR(answer, status, status == 401 ? u"unauthorized"_s : u"bad_request"_s);
+    if (status == 401)
+        QVERIFY(answer.header("www-authenticate").startsWith("Bearer"));
+    // Both sessions live on, and the old password still works.
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, mine), 200);
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, other), 200);
+    QVERIFY(!tokenFor(u"alice"_s, AlicePassword).isEmpty());
+}
+
+// Another account's entry is 404 on every message endpoint, answered exactly
+// like an id that does not exist, and is left as it was.
+void TestWebApi::otherAccountsIds_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("suffix");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("GET detail") << "GET"_ba << QString() << QByteArray();
+    QTest::newRow("GET raw") << "GET"_ba << u"/raw"_s << QByteArray();
+    QTest::newRow("GET attachment") << "GET"_ba << u"/attachments/0"_s << QByteArray();
+    QTest::newRow("PATCH seen") << "PATCH"_ba << QString() << "{\"seen\":true}"_ba;
+    QTest::newRow("DELETE") << "DELETE"_ba << QString() << QByteArray();
+}
+
+void TestWebApi::otherAccountsIds()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, suffix);
+    QFETCH(QByteArray, body);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!alice.isEmpty() && !bob.isEmpty());
+    const QByteArray type = body.isEmpty() ? QByteArray() : "application/json"_ba;
+    const Answer missing = send(method, messagePath(m_bobFourth + 1000, suffix), alice, body, type);
+    CHECK_ERROR(missing, 404, u"not_found"_s);
+    // Bob's inbox entry, bob's sent entry, and the other way round.
+    const QList<std::pair<QByteArray, qint64>> cases{
+        {alice, m_bobFourth}, {alice, m_bobSecond}, {alice, m_bobSentFirst}, {bob, m_aliceThird}, {bob, m_aliceFirst}};
+    for (const auto &[token, id] : cases) {
+        const Answer answer = send(method, messagePath(id, suffix), token, body, type);
+        CHECK_ERROR(answer, 404, u"not_found"_s);
+        QCOMPARE(answer.body, missing.body);
+    }
+    // Untouched: still there, still unseen, in their owners' views.
+    const Answer bobs = send("GET"_ba, messagePath(m_bobFourth), bob);
+    CHECK_STATUS(bobs, 200);
+    QCOMPARE(bobs.json().value(u"seen"), QJsonValue(false));
+    const Answer alices = send("GET"_ba, messagePath(m_aliceThird), alice);
+    CHECK_STATUS(alices, 200);
+    QCOMPARE(alices.json().value(u"seen"), QJsonValue(false));
+    QCOMPARE(send("GET"_ba, u"/api/v1/account"_s, bob).json().value(u"folders").toObject().value(u"inbox").toObject(),
+             (QJsonObject{{u"total"_s, 2}, {u"unseen"_s, 2}}));
+}
+
+// Paths that name nothing are 404 (with a token, so it is not the 401).
+void TestWebApi::unknownPaths_data()
+{
+    QTest::addColumn<QString>("target");
+    QTest::newRow("root") << u"/"_s;
+    QTest::newRow("api root") << u"/api/v1"_s;
+    QTest::newRow("other version") << u"/api/v2/account"_s;
+    QTest::newRow("unknown resource") << u"/api/v1/nothing"_s;
+    QTest::newRow("id zero") << u"/api/v1/messages/0"_s;
+    QTest::newRow("id not a number") << u"/api/v1/messages/abc"_s;
+    QTest::newRow("negative id") << u"/api/v1/messages/-1"_s;
+    QTest::newRow("id with a sign") << u"/api/v1/messages/+1"_s;
+    QTest::newRow("unknown sub-resource") << u"/api/v1/messages/1/nothing"_s;
+    QTest::newRow("attachment index not a number") << u"/api/v1/messages/1/attachments/x"_s;
+    QTest::newRow("attachments without index") << u"/api/v1/messages/1/attachments"_s;
+    QTest::newRow("mailbox without messages") << u"/api/v1/mailboxes/inbox"_s;
+}
+
+void TestWebApi::unknownPaths()
+{
+    QFETCH(QString, target);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    CHECK_ERROR(send("GET"_ba, target, alice), 404, u"not_found"_s);
+}
+
+// 401 with WWW-Authenticate: Bearer on every authenticated endpoint for a
+// missing, malformed or unknown token, or another scheme.
+void TestWebApi::unauthorized_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("authorization"); // the whole header; empty: none
+    QTest::addColumn<QByteArray>("challenge");
+
+    const QByteArray unknown =
+        QByteArray(32, 'k').toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    const QList<std::tuple<const char *, QByteArray, QString, QByteArray>> endpoints{
+        {"logout", "DELETE"_ba, u"/api/v1/session"_s, QByteArray()},
+        {"account", "GET"_ba, u"/api/v1/account"_s, QByteArray()},
+        {"password", "PUT"_ba, u"/api/v1/account/password"_s,
+         "{\"current\":\"alice-secret-1\",\"new\":\"alice-new-password\"}"_ba},
+        {"inbox", "GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, QByteArray()},
+        {"sent", "GET"_ba, u"/api/v1/mailboxes/sent/messages"_s, QByteArray()},
+        {"detail", "GET"_ba, u"/api/v1/messages/1"_s, QByteArray()},
+        {"raw", "GET"_ba, u"/api/v1/messages/1/raw"_s, QByteArray()},
+        {"attachment", "GET"_ba, u"/api/v1/messages/3/attachments/0"_s, QByteArray()},
+        {"patch", "PATCH"_ba, u"/api/v1/messages/1"_s, "{\"seen\":true}"_ba},
+        {"delete", "DELETE"_ba, u"/api/v1/messages/1"_s, QByteArray()},
+    };
+    for (const auto &[name, method, target, body] : endpoints) {
+        QTest::addRow("%s, no token", name) << method << target << body << QByteArray() << "Bearer"_ba;
+        QTest::addRow("%s, unknown token", name) << method << target << body << "Bearer "_ba + unknown
+                                                 << "Bearer error=\"invalid_token\""_ba;
+    }
+    QTest::newRow("malformed token") << "GET"_ba << u"/api/v1/account"_s << QByteArray() << "Bearer abc"_ba
+                                     << "Bearer error=\"invalid_token\""_ba;
+    QTest::newRow("token with padding") << "GET"_ba << u"/api/v1/account"_s << QByteArray()
+                                        << "Bearer "_ba + QByteArray(32, 'k').toBase64() << "Bearer"_ba;
+    QTest::newRow("empty Bearer") << "GET"_ba << u"/api/v1/account"_s << QByteArray() << "Bearer"_ba
+                                  << "Bearer"_ba;
+    QTest::newRow("Basic scheme") << "GET"_ba << u"/api/v1/account"_s << QByteArray()
+                                  << "Basic YWxpY2U6YWxpY2Utc2VjcmV0LTE="_ba << "Bearer"_ba;
+}
+
+void TestWebApi::unauthorized()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, target);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, authorization);
+    QFETCH(QByteArray, challenge);
+    Headers headers;
+    if (!authorization.isEmpty())
+        headers.append({"Authorization"_ba, authorization});
+    const Answer answer =
+        send(method, target, {}, body, body.isEmpty() ? QByteArray() : "application/json"_ba, headers);
+    CHECK_ERROR(answer, 401, u"unauthorized"_s);
+    // RFC 6750 §3: the scheme, with error="invalid_token" when a token was sent.
+    QVERIFY2(answer.header("www-authenticate").startsWith(challenge), answer.header("www-authenticate").constData());
+    QVERIFY(answer.header("www-authenticate").startsWith("Bearer"));
+    // Nothing changed behind the 401.
+    QCOMPARE(m_store->entry(m_alice, m_aliceFirst).value_or(MailboxEntry()).id, m_aliceFirst);
+    QVERIFY(!tokenFor(u"alice"_s, AlicePassword).isEmpty());
+}
+
+// A token ends at its fixed expiry time.
+void TestWebApi::tokenExpires()
+{
+    stopServer();
+    m_config.limits.tokenLifetimeSeconds = 1;
+    QVERIFY(startServer());
+    const QDateTime before = QDateTime::currentDateTimeUtc();
+    const Answer answer =
+        sendJson("POST"_ba, u"/api/v1/session"_s, {}, {{u"username"_s, u"alice"_s}, {u"password"_s, AlicePassword}});
+    CHECK_STATUS(answer, 200);
+    const QDateTime expires = QDateTime::fromString(answer.json().value(u"expiresAt").toString(), Qt::ISODate);
+    QVERIFY(expires <= before.addSecs(3));
+    const QByteArray token = answer.json().value(u"token").toString().toLatin1();
+    QTRY_COMPARE_WITH_TIMEOUT(send("GET"_ba, u"/api/v1/account"_s, token).status, 401, 10000);
+    QVERIFY(send("GET"_ba, u"/api/v1/account"_s, token).header("www-authenticate").startsWith("Bearer"));
+}
+
+// 405 with Allow for a method a path does not have (before any token check).
+void TestWebApi::methodNotAllowed_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<QByteArray>("allow");
+    QTest::newRow("POST /healthz") << "POST"_ba << u"/healthz"_s << "GET, HEAD"_ba;
+    QTest::newRow("DELETE /healthz") << "DELETE"_ba << u"/healthz"_s << "GET, HEAD"_ba;
+    QTest::newRow("GET session") << "GET"_ba << u"/api/v1/session"_s << "POST, DELETE"_ba;
+    QTest::newRow("PUT session") << "PUT"_ba << u"/api/v1/session"_s << "POST, DELETE"_ba;
+    QTest::newRow("POST account") << "POST"_ba << u"/api/v1/account"_s << "GET"_ba;
+    QTest::newRow("DELETE account") << "DELETE"_ba << u"/api/v1/account"_s << "GET"_ba;
+    QTest::newRow("GET password") << "GET"_ba << u"/api/v1/account/password"_s << "PUT"_ba;
+    QTest::newRow("POST password") << "POST"_ba << u"/api/v1/account/password"_s << "PUT"_ba;
+    QTest::newRow("POST inbox") << "POST"_ba << u"/api/v1/mailboxes/inbox/messages"_s << "GET"_ba;
+    QTest::newRow("DELETE sent") << "DELETE"_ba << u"/api/v1/mailboxes/sent/messages"_s << "GET"_ba;
+    QTest::newRow("PUT message") << "PUT"_ba << u"/api/v1/messages/1"_s << "GET, PATCH, DELETE"_ba;
+    QTest::newRow("POST message") << "POST"_ba << u"/api/v1/messages/1"_s << "GET, PATCH, DELETE"_ba;
+    QTest::newRow("DELETE raw") << "DELETE"_ba << u"/api/v1/messages/1/raw"_s << "GET"_ba;
+    QTest::newRow("PATCH attachment") << "PATCH"_ba << u"/api/v1/messages/3/attachments/0"_s << "GET"_ba;
+    QTest::newRow("lower-case get") << "get"_ba << u"/api/v1/account"_s << "GET"_ba;
+}
+
+void TestWebApi::methodNotAllowed()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, target);
+    QFETCH(QByteArray, allow);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const bool withBody = method == "POST" || method == "PUT" || method == "PATCH";
+    // With a token and without: 405 comes before authentication.
+    for (const QByteArray &token : {alice, QByteArray()}) {
+        const Answer answer = send(method, target, token, withBody ? "{}"_ba : QByteArray(),
+                                   withBody ? "application/json"_ba : QByteArray());
+        CHECK_ERROR(answer, 405, u"method_not_allowed"_s);
+        QCOMPARE(answer.header("allow"), allow);
+    }
+    // Nothing was deleted.
+    QCOMPARE(send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, alice).json().value(u"messages").toArray().size(), 3);
+}
+
+// 415 for a body that is not application/json.
+void TestWebApi::unsupportedMediaType_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<bool>("withToken");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::newRow("login, text/plain") << "POST"_ba << u"/api/v1/session"_s << false << "text/plain"_ba;
+    QTest::newRow("login, form") << "POST"_ba << u"/api/v1/session"_s << false
+                                 << "application/x-www-form-urlencoded"_ba;
+    QTest::newRow("login, application/jsonx") << "POST"_ba << u"/api/v1/session"_s << false
+                                              << "application/jsonx"_ba;
+    QTest::newRow("login, no type") << "POST"_ba << u"/api/v1/session"_s << false << QByteArray();
+    QTest::newRow("patch, text/json") << "PATCH"_ba << u"/api/v1/messages/{id}"_s << true << "text/json"_ba;
+    QTest::newRow("patch, no type") << "PATCH"_ba << u"/api/v1/messages/{id}"_s << true << QByteArray();
+    QTest::newRow("password, text/plain") << "PUT"_ba << u"/api/v1/account/password"_s << true << "text/plain"_ba;
+}
+
+void TestWebApi::unsupportedMediaType()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, target);
+    QFETCH(bool, withToken);
+    QFETCH(QByteArray, contentType);
+    const QByteArray alice = withToken ? tokenFor(u"alice"_s, AlicePassword) : QByteArray();
+    QVERIFY(!withToken || !alice.isEmpty());
+    target.replace(u"{id}"_s, QString::number(m_aliceFirst));
+    QByteArray body;
+    if (method == "POST")
+        body = "{\"username\":\"alice\",\"password\":\"alice-secret-1\"}"_ba;
+    else if (method == "PATCH")
+        body = "{\"seen\":true}"_ba;
+    else
+        body = "{\"current\":\"alice-secret-1\",\"new\":\"alice-new-password\"}"_ba;
+    const Answer answer = send(method, target, alice, body, contentType);
+    CHECK_ERROR(answer, 415, u"unsupported_media_type"_s);
+    QVERIFY(!answer.json().contains(u"token"));
+}
+
+// 413 for a body over 64 KiB; exactly 64 KiB is read (and judged on its content).
+void TestWebApi::bodyLimit_data()
+{
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("status");
+    QTest::newRow("64 KiB + 1: 413") << 64 * 1024 + 1 << 413;
+    QTest::newRow("100 KiB: 413") << 100 * 1024 << 413;
+    QTest::newRow("exactly 64 KiB: read, wrong password") << 64 * 1024 << 401;
+    QTest::newRow("64 KiB - 1: read, wrong password") << 64 * 1024 - 1 << 401;
+}
+
+void TestWebApi::bodyLimit()
+{
+    QFETCH(int, size);
+    QFETCH(int, status);
+    // A login body padded with spaces to the size: valid JSON with a wrong password.
+    QByteArray body = "{\"username\":\"alice\",\"password\":\"wrong-password\"}"_ba;
+    body.insert(1, QByteArray(size - body.size(), ' '));
+    QCOMPARE(body.size(), size);
+    const Answer answer = send("POST"_ba, u"/api/v1/session"_s, {}, body, "application/json"_ba);
+    CHECK_ERROR(answer, status, status == 413 ? u"too_large"_s : u"unauthorized"_s);
+    // The server still answers.
+    CHECK_STATUS(send("GET"_ba, u"/healthz"_s), 200);
+}
+
+// Keep-alive: QNAM's sequential requests share one connection, answers say keep-alive.
+void TestWebApi::keepAlive()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    for (int i = 0; i < 5; ++i) {
+        const Answer answer = send("GET"_ba, u"/api/v1/account"_s, alice);
+        CHECK_STATUS(answer, 200);
+        QCOMPARE(answer.header("connection").toLower(), "keep-alive"_ba);
+    }
+    // Error answers keep the connection too.
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/nothing"_s, alice), 404);
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s), 401);
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, alice), 200);
+    QCOMPARE(m_server->connectionCount(), 1);
+}
+
+QTEST_GUILESS_MAIN(TestWebApi)
+#include "tst_webapi.moc"
