@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "logging.h"
+#include "messagejson.h"
 #include "sqltransaction.h"
 #include "store_p.h"
 
@@ -53,48 +54,15 @@ QDateTime fromMs(const QVariant &value)
     return QDateTime::fromMSecsSinceEpoch(value.toLongLong(), Qt::UTC);
 }
 
-QString addressesToJson(const QList<MailAddress> &addresses)
+// Address and attachment lists are kept as compact JSON text, in the API's form.
+QString compactJson(const QJsonArray &array)
 {
-    QJsonArray array;
-    for (const MailAddress &address : addresses)
-        array.append(QJsonObject{{QStringLiteral("name"), address.name}, {QStringLiteral("address"), address.address}});
     return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
 }
 
-QList<MailAddress> addressesFromJson(const QString &json)
+QJsonArray jsonArray(const QString &text)
 {
-    QList<MailAddress> addresses;
-    const QJsonArray array = QJsonDocument::fromJson(json.toUtf8()).array();
-    for (const QJsonValue &value : array) {
-        const QJsonObject object = value.toObject();
-        addresses.append({object.value(u"name").toString(), object.value(u"address").toString()});
-    }
-    return addresses;
-}
-
-QString attachmentsToJson(const QList<AttachmentInfo> &attachments)
-{
-    QJsonArray array;
-    for (const AttachmentInfo &attachment : attachments) {
-        array.append(QJsonObject{{QStringLiteral("index"), attachment.index},
-                                 {QStringLiteral("filename"), attachment.filename},
-                                 {QStringLiteral("contentType"), attachment.contentType},
-                                 {QStringLiteral("size"), attachment.size}});
-    }
-    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
-}
-
-QList<AttachmentInfo> attachmentsFromJson(const QString &json)
-{
-    QList<AttachmentInfo> attachments;
-    const QJsonArray array = QJsonDocument::fromJson(json.toUtf8()).array();
-    for (const QJsonValue &value : array) {
-        const QJsonObject object = value.toObject();
-        attachments.append({object.value(u"index").toInt(), object.value(u"filename").toString(),
-                            object.value(u"contentType").toString(),
-                            object.value(u"size").toInteger()});
-    }
-    return attachments;
+    return QJsonDocument::fromJson(text.toUtf8()).array();
 }
 
 Account accountFromQuery(const QSqlQuery &query)
@@ -116,14 +84,14 @@ MailboxEntry entryFromQuery(const QSqlQuery &query)
     entry.size = query.value(6).toLongLong();
     MessageSummary &summary = entry.summary;
     summary.from = {query.value(7).toString(), query.value(8).toString()};
-    summary.to = addressesFromJson(query.value(9).toString());
-    summary.cc = addressesFromJson(query.value(10).toString());
+    summary.to = MessageJson::addressesFrom(jsonArray(query.value(9).toString()));
+    summary.cc = MessageJson::addressesFrom(jsonArray(query.value(10).toString()));
     summary.subject = query.value(11).toString();
     summary.date = fromMs(query.value(12));
     summary.messageId = query.value(13).toString();
     summary.inReplyTo = query.value(14).toString();
     summary.preview = query.value(15).toString();
-    summary.attachments = attachmentsFromJson(query.value(16).toString());
+    summary.attachments = MessageJson::attachmentsFrom(jsonArray(query.value(16).toString()));
     return entry;
 }
 
@@ -498,14 +466,14 @@ std::optional<Delivery> Store::deliver(const NewMessage &message)
         insert.addBindValue(qint64(message.raw.size()));
         insert.addBindValue(text(summary.from.name));
         insert.addBindValue(text(summary.from.address));
-        insert.addBindValue(addressesToJson(summary.to));
-        insert.addBindValue(addressesToJson(summary.cc));
+        insert.addBindValue(compactJson(MessageJson::addresses(summary.to)));
+        insert.addBindValue(compactJson(MessageJson::addresses(summary.cc)));
         insert.addBindValue(text(summary.subject));
         insert.addBindValue(summary.date.isValid() ? QVariant(toMs(summary.date)) : QVariant(QMetaType::fromType<qint64>()));
         insert.addBindValue(text(summary.messageId));
         insert.addBindValue(text(summary.inReplyTo));
         insert.addBindValue(text(summary.preview));
-        insert.addBindValue(attachmentsToJson(summary.attachments));
+        insert.addBindValue(compactJson(MessageJson::attachments(summary.attachments)));
         insert.addBindValue(message.raw);
         if (!insert.exec()) {
             failQuery(insert, QStringLiteral("storing a message"));

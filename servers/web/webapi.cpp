@@ -1,5 +1,6 @@
 #include "webapi.h"
 
+#include "messagejson.h"
 #include "mimemessage.h"
 #include "passwords.h"
 #include "username.h"
@@ -20,40 +21,15 @@ QString isoUtc(const QDateTime &time)
     return time.toUTC().toString(Qt::ISODate);
 }
 
-QJsonObject addressJson(const MailAddress &address)
-{
-    return {{QStringLiteral("name"), address.name}, {QStringLiteral("address"), address.address}};
-}
-
-QJsonArray addressesJson(const QList<MailAddress> &addresses)
-{
-    QJsonArray array;
-    for (const MailAddress &address : addresses)
-        array.append(addressJson(address));
-    return array;
-}
-
-QJsonArray attachmentsJson(const QList<AttachmentInfo> &attachments)
-{
-    QJsonArray array;
-    for (const AttachmentInfo &attachment : attachments) {
-        array.append(QJsonObject{{QStringLiteral("index"), attachment.index},
-                                 {QStringLiteral("filename"), attachment.filename},
-                                 {QStringLiteral("contentType"), attachment.contentType},
-                                 {QStringLiteral("size"), attachment.size}});
-    }
-    return array;
-}
-
 // SPEC's summary fields of a listing entry.
 QJsonObject summaryJson(const MailboxEntry &entry)
 {
     const MessageSummary &summary = entry.summary;
     return {
         {QStringLiteral("id"), entry.id},
-        {QStringLiteral("from"), addressJson(summary.from)},
-        {QStringLiteral("to"), addressesJson(summary.to)},
-        {QStringLiteral("cc"), addressesJson(summary.cc)},
+        {QStringLiteral("from"), MessageJson::address(summary.from)},
+        {QStringLiteral("to"), MessageJson::addresses(summary.to)},
+        {QStringLiteral("cc"), MessageJson::addresses(summary.cc)},
         {QStringLiteral("subject"), summary.subject},
         {QStringLiteral("date"), isoUtc(summary.date.isValid() ? summary.date : entry.receivedAt)},
         {QStringLiteral("receivedAt"), isoUtc(entry.receivedAt)},
@@ -62,6 +38,24 @@ QJsonObject summaryJson(const MailboxEntry &entry)
         {QStringLiteral("preview"), summary.preview},
     };
 }
+
+// Hands a response to done() later, on the event loop, and only while the
+// asking connection lives.
+struct AnswerLater
+{
+    QPointer<QObject> context;
+    std::function<void(HttpResponse)> done;
+
+    void operator()(const HttpResponse &response, int delayMs = 0) const
+    {
+        if (!context)
+            return;
+        QTimer::singleShot(delayMs, context.data(), [context = context, done = done, response] {
+            if (context)
+                done(response);
+        });
+    }
+};
 
 HttpResponse errorResponse(int status, const char *code, const QString &message)
 {
@@ -203,12 +197,7 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
 {
     QPointer<QObject> guard(context);
     // Answers always come later, so a caller never gets one inside this call.
-    const auto reply = [guard, done](HttpResponse response) {
-        QTimer::singleShot(0, guard.data(), [guard, done, response] {
-            if (guard)
-                done(response);
-        });
-    };
+    const AnswerLater reply{guard, done};
     QStringList segments = request.path.split(u'/');
     if (!segments.isEmpty() && segments.first().isEmpty())
         segments.removeFirst();
@@ -297,12 +286,7 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
 
 void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPointer<QObject> context, Done done)
 {
-    const auto answer = [context, done](HttpResponse response, int delayMs = 0) {
-        QTimer::singleShot(delayMs, context.data(), [context, done, response] {
-            if (context)
-                done(response);
-        });
-    };
+    const AnswerLater answer{context, done};
     HttpError bodyError;
     const auto body = jsonBody(request, &bodyError);
     if (!body)
@@ -355,12 +339,7 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
 void WebApi::changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
                             QPointer<QObject> context, Done done)
 {
-    const auto answer = [context, done](HttpResponse response) {
-        QTimer::singleShot(0, context.data(), [context, done, response] {
-            if (context)
-                done(response);
-        });
-    };
+    const AnswerLater answer{context, done};
     HttpError bodyError;
     const auto body = jsonBody(request, &bodyError);
     if (!body)
@@ -443,7 +422,7 @@ HttpResponse WebApi::message(const Caller &caller, qint64 entryId)
     for (const auto &[name, value] : parsed.decodedHeaders())
         headers.append(QJsonArray{name, value});
     object.insert(QStringLiteral("headers"), headers);
-    object.insert(QStringLiteral("attachments"), attachmentsJson(entry->summary.attachments));
+    object.insert(QStringLiteral("attachments"), MessageJson::attachments(entry->summary.attachments));
     return HttpResponse::json(200, object);
 }
 

@@ -1,0 +1,51 @@
+#include "messagejson.h"
+
+namespace MessageJson {
+
+QJsonObject address(const MailAddress &address)
+{
+    return {{QStringLiteral("name"), address.name}, {QStringLiteral("address"), address.address}};
+}
+
+QJsonArray addresses(const QList<MailAddress> &addresses)
+{
+    QJsonArray array;
+    for (const MailAddress &one : addresses)
+        array.append(address(one));
+    return array;
+}
+
+QList<MailAddress> addressesFrom(const QJsonArray &array)
+{
+    QList<MailAddress> addresses;
+    for (const QJsonValue &value : array) {
+        const QJsonObject object = value.toObject();
+        addresses.append({object.value(u"name").toString(), object.value(u"address").toString()});
+    }
+    return addresses;
+}
+
+QJsonArray attachments(const QList<AttachmentInfo> &attachments)
+{
+    QJsonArray array;
+    for (const AttachmentInfo &attachment : attachments) {
+        array.append(QJsonObject{{QStringLiteral("index"), attachment.index},
+                                 {QStringLiteral("filename"), attachment.filename},
+                                 {QStringLiteral("contentType"), attachment.contentType},
+                                 {QStringLiteral("size"), attachment.size}});
+    }
+    return array;
+}
+
+QList<AttachmentInfo> attachmentsFrom(const QJsonArray &array)
+{
+    QList<AttachmentInfo> attachments;
+    for (const QJsonValue &value : array) {
+        const QJsonObject object = value.toObject();
+        attachments.append({object.value(u"index").toInt(), object.value(u"filename").toString(),
+                            object.value(u"contentType").toString(), object.value(u"size").toInteger()});
+    }
+    return attachments;
+}
+
+} // namespace MessageJson
