@@ -97,6 +97,11 @@ int iterationsOf(const QString &stored)
     return parsed ? parsed->iterations : 0;
 }
 
+QString unknownAccountHash(int iterations)
+{
+    return hash(QStringLiteral("no such account"), iterations);
+}
+
 bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
 {
     if (a.size() != b.size())

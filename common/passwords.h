@@ -40,6 +40,11 @@ enum class Strength { Acceptable, TooShort, TooLong };
 // The iteration count of a stored string, 0 when it is malformed.
 [[nodiscard]] int iterationsOf(const QString &stored);
 
+// A hash no password matches in practice, at the given cost: verified
+// against when a login names no account, so that it takes as long as one
+// that does and the timing tells nothing.
+[[nodiscard]] QString unknownAccountHash(int iterations);
+
 // Compares without an early exit, so the time taken does not tell how many
 // leading bytes matched.
 [[nodiscard]] bool constantTimeEquals(const QByteArray &a, const QByteArray &b);

@@ -27,7 +27,7 @@ SmtpBackend::SmtpBackend(const Config &config, QObject *parent)
     connect(m_hasher, &PasswordHasher::verified, this, &SmtpBackend::onVerified);
     connect(m_hasher, &PasswordHasher::hashed, this, &SmtpBackend::onHashed);
     // Same cost as a real account's hash, so an unknown name is not faster.
-    m_dummyHash = Passwords::hash(QStringLiteral("no such account"), config.pbkdf2Iterations);
+    m_dummyHash = Passwords::unknownAccountHash(config.pbkdf2Iterations);
 }
 
 SmtpBackend::~SmtpBackend()

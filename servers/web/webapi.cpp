@@ -135,7 +135,7 @@ WebApi::WebApi(const Config &config, QObject *parent)
             done(stored);
     });
     // Verified against for unknown names, so they take as long as real ones.
-    m_dummyHash = Passwords::hash(QStringLiteral("no such account"), config.pbkdf2Iterations);
+    m_dummyHash = Passwords::unknownAccountHash(config.pbkdf2Iterations);
 }
 
 WebApi::~WebApi() = default;
