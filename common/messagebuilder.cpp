@@ -28,6 +28,23 @@ QByteArray foldAscii(const QByteArray &name, const QByteArray &value)
     return out + "\r\n";
 }
 
+// RFC 2045 §2.7 7bit data: US-ASCII without NUL or control characters
+// other than tab, lines under 998 octets; anything else is quoted-printable.
+bool isPlainSevenBit(const QByteArray &text)
+{
+    qsizetype lineLength = 0;
+    for (const char c : text) {
+        if (c == '\n') {
+            lineLength = 0;
+            continue;
+        }
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte > 126 || (byte < 32 && c != '\t') || ++lineLength > 998)
+            return false;
+    }
+    return true;
+}
+
 QByteArray field(const QByteArray &name, const QByteArray &value)
 {
     return name + ": " + value + "\r\n";
@@ -61,14 +78,21 @@ QByteArray build(const OutgoingMessage &message)
         out += field("In-Reply-To", message.inReplyTo.toUtf8());
     if (!message.references.isEmpty())
         out += field("References", message.references.join(QStringLiteral("\r\n ")).toUtf8());
-    out += "MIME-Version: 1.0\r\n"
-           "Content-Type: text/plain; charset=UTF-8\r\n"
-           "Content-Transfer-Encoding: quoted-printable\r\n"
-           "\r\n";
     QString text = message.text;
     text.replace(QStringLiteral("\r\n"), QStringLiteral("\n"));
     text.replace(u'\r', u'\n');
-    out += TransferEncoding::encodeQuotedPrintable(text.toUtf8());
+    const QByteArray utf8 = text.toUtf8();
+    out += "MIME-Version: 1.0\r\n"
+           "Content-Type: text/plain; charset=UTF-8\r\n";
+    if (isPlainSevenBit(utf8)) {
+        // Readable as it is in any mail store; nothing to encode.
+        out += "Content-Transfer-Encoding: 7bit\r\n\r\n";
+        QByteArray body = utf8;
+        out += body.replace("\n", "\r\n");
+    } else {
+        out += "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
+        out += TransferEncoding::encodeQuotedPrintable(utf8);
+    }
     if (!out.endsWith("\r\n"))
         out += "\r\n";
     return out;

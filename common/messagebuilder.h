@@ -24,8 +24,9 @@ namespace MessageBuilder {
 
 // An RFC 5322 message with CRLF line ends: RFC 2047 encoded words for
 // non-ASCII header text, header lines folded under 78 characters where they
-// can be, and the text as quoted-printable UTF-8 (RFC 2045 §6.7), which
-// survives any transport. MimeMessage::parse gives the fields back unchanged.
+// can be, and the text as UTF-8: 7bit when it is plain ASCII in short
+// lines, else quoted-printable (RFC 2045 §6.7), which survives any transport.
+// MimeMessage::parse gives the fields back unchanged.
 [[nodiscard]] QByteArray build(const OutgoingMessage &message);
 
 // "<32 random hex digits@domain>", RFC 5322 §3.6.4.

@@ -15,13 +15,16 @@ QJsonArray addresses(const QList<MailAddress> &addresses)
     return array;
 }
 
+MailAddress addressFrom(const QJsonObject &object)
+{
+    return {object.value(u"name").toString(), object.value(u"address").toString()};
+}
+
 QList<MailAddress> addressesFrom(const QJsonArray &array)
 {
     QList<MailAddress> addresses;
-    for (const QJsonValue &value : array) {
-        const QJsonObject object = value.toObject();
-        addresses.append({object.value(u"name").toString(), object.value(u"address").toString()});
-    }
+    for (const QJsonValue &value : array)
+        addresses.append(addressFrom(value.toObject()));
     return addresses;
 }
 

@@ -13,6 +13,7 @@ namespace MessageJson {
 
 [[nodiscard]] QJsonObject address(const MailAddress &address);
 [[nodiscard]] QJsonArray addresses(const QList<MailAddress> &addresses);
+[[nodiscard]] MailAddress addressFrom(const QJsonObject &object);
 [[nodiscard]] QList<MailAddress> addressesFrom(const QJsonArray &array);
 [[nodiscard]] QJsonArray attachments(const QList<AttachmentInfo> &attachments);
 [[nodiscard]] QList<AttachmentInfo> attachmentsFrom(const QJsonArray &array);

@@ -1,0 +1,457 @@
+#include "inboxmodel.h"
+
+#include "apiclient.h"
+#include "messagejson.h"
+#include "recipients.h"
+#include "session.h"
+
+#include <QJsonArray>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+std::optional<qint64> idFromJson(const QJsonValue &value)
+{
+    if (!value.isDouble())
+        return std::nullopt;
+    const qint64 id = value.toInteger(-1);
+    return id > 0 ? std::optional<qint64>(id) : std::nullopt;
+}
+
+} // namespace
+
+std::optional<MessageListEntry> MessageListEntry::fromJson(const QJsonObject &object)
+{
+    const std::optional<qint64> id = idFromJson(object.value(u"id"));
+    if (!id)
+        return std::nullopt;
+    MessageListEntry entry;
+    entry.id = *id;
+    entry.from = MessageJson::addressFrom(object.value(u"from").toObject());
+    entry.to = MessageJson::addressesFrom(object.value(u"to").toArray());
+    entry.cc = MessageJson::addressesFrom(object.value(u"cc").toArray());
+    entry.subject = object.value(u"subject").toString();
+    entry.date = QDateTime::fromString(object.value(u"date").toString(), Qt::ISODate);
+    entry.size = object.value(u"size").toInteger();
+    entry.seen = object.value(u"seen").toBool();
+    entry.preview = object.value(u"preview").toString();
+    return entry;
+}
+
+QList<MessageListEntry> InboxModel::pageFromJson(const QJsonValue &answer)
+{
+    QList<MessageListEntry> page;
+    for (const QJsonValue &item : answer[u"messages"].toArray()) {
+        if (const auto entry = MessageListEntry::fromJson(item.toObject()))
+            page.append(*entry);
+    }
+    return page;
+}
+
+InboxModel::InboxModel(QObject *parent)
+    : QAbstractListModel(parent)
+{
+}
+
+InboxModel::~InboxModel() = default;
+
+int InboxModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_entries.size());
+}
+
+QVariant InboxModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const MessageListEntry &entry = m_entries.at(index.row());
+    switch (role) {
+    case IdRole:
+        return entry.id;
+    case FromNameRole:
+        return entry.from.name;
+    case FromAddressRole:
+        return entry.from.address;
+    case Qt::DisplayRole:
+    case SenderRole:
+        return entry.from.name.isEmpty() ? entry.from.address : entry.from.name;
+    case ToRole:
+        return Recipients::formatList(entry.to);
+    case SubjectRole:
+        return entry.subject;
+    case DateRole:
+        return entry.date;
+    case PreviewRole:
+        return entry.preview;
+    case SeenRole:
+        return entry.seen;
+    case SizeRole:
+        return entry.size;
+    default:
+        return {};
+    }
+}
+
+QHash<int, QByteArray> InboxModel::roleNames() const
+{
+    static const QHash<int, QByteArray> names{
+        {IdRole, "id"},           {FromNameRole, "fromName"}, {FromAddressRole, "fromAddress"},
+        {SenderRole, "sender"},   {ToRole, "to"},             {SubjectRole, "subject"},
+        {DateRole, "date"},       {PreviewRole, "preview"},   {SeenRole, "seen"},
+        {SizeRole, "size"},
+    };
+    return names;
+}
+
+int InboxModel::rowOf(qint64 id) const
+{
+    for (qsizetype row = 0; row < m_entries.size(); ++row) {
+        if (m_entries.at(row).id == id)
+            return int(row);
+    }
+    return -1;
+}
+
+qint64 InboxModel::idAt(int row) const
+{
+    return row >= 0 && row < m_entries.size() ? m_entries.at(row).id : 0;
+}
+
+void InboxModel::setSession(Session *session)
+{
+    if (m_session == session)
+        return;
+    if (m_session)
+        disconnect(m_session, nullptr, this, nullptr);
+    m_session = session;
+    if (m_session) {
+        connect(m_session, &Session::loggedIn, this, &InboxModel::reload);
+        connect(m_session, &Session::loggedOut, this, &InboxModel::reload);
+    }
+    Q_EMIT sessionChanged();
+    reload();
+}
+
+void InboxModel::setFolder(const QString &folder)
+{
+    if (m_folder == folder)
+        return;
+    if (folder != u"inbox" && folder != u"sent") {
+        qWarning("InboxModel: the folder is \"inbox\" or \"sent\", not \"%s\"", qUtf8Printable(folder));
+        return;
+    }
+    m_folder = folder;
+    Q_EMIT folderChanged();
+    reload();
+}
+
+void InboxModel::setLimit(int limit)
+{
+    limit = std::clamp(limit, 1, MaxLimit);
+    if (m_limit == limit)
+        return;
+    m_limit = limit;
+    Q_EMIT limitChanged();
+    reload();
+}
+
+bool InboxModel::canRequest() const
+{
+    return m_session && m_session->isLoggedIn();
+}
+
+void InboxModel::beginRequest()
+{
+    if (m_pending++ == 0)
+        Q_EMIT loadingChanged();
+}
+
+void InboxModel::endRequest()
+{
+    if (--m_pending == 0)
+        Q_EMIT loadingChanged();
+}
+
+void InboxModel::clear()
+{
+    // nextBefore first: a view (or the model tester) asks canFetchMore as
+    // soon as the reset ends, and must not page on from the old rows.
+    setNextBefore(std::nullopt);
+    if (!m_entries.isEmpty()) {
+        beginResetModel();
+        m_entries.clear();
+        endResetModel();
+        Q_EMIT countChanged();
+    }
+    setCounts(0, 0);
+}
+
+void InboxModel::reload()
+{
+    ++m_generation;
+    const bool wasLoading = isLoading();
+    m_pending = 0;
+    m_refreshing = m_refreshAgain = m_fetchingMore = false;
+    if (wasLoading)
+        Q_EMIT loadingChanged();
+    clear();
+    setErrorString({});
+    refresh();
+}
+
+void InboxModel::setErrorString(const QString &message)
+{
+    if (m_errorString == message)
+        return;
+    m_errorString = message;
+    Q_EMIT errorStringChanged();
+}
+
+void InboxModel::fail(const ClientError &error)
+{
+    setErrorString(error.message);
+    if (m_session)
+        m_session->reportError(error);
+    Q_EMIT failed(error.message);
+}
+
+void InboxModel::setNextBefore(std::optional<qint64> nextBefore)
+{
+    if (m_nextBefore == nextBefore)
+        return;
+    const bool had = m_nextBefore.has_value();
+    m_nextBefore = nextBefore;
+    if (had != m_nextBefore.has_value())
+        Q_EMIT hasMoreChanged();
+}
+
+void InboxModel::setCounts(int unseen, int total)
+{
+    unseen = std::max(unseen, 0);
+    total = std::max(total, 0);
+    if (unseen == m_unseen && total == m_total)
+        return;
+    m_unseen = unseen;
+    m_total = total;
+    Q_EMIT countsChanged();
+}
+
+void InboxModel::refresh()
+{
+    if (!canRequest())
+        return;
+    if (m_refreshing) {
+        m_refreshAgain = true; // one more when this one is in
+        return;
+    }
+    m_refreshing = true;
+    const quint64 generation = m_generation;
+    beginRequest();
+    ApiCall *list = m_session->api()->listMessages(m_folder, m_limit);
+    connect(list, &ApiCall::succeeded, this, [this, generation](const QJsonValue &answer) {
+        if (generation != m_generation)
+            return;
+        const QList<MessageListEntry> page = pageFromJson(answer);
+        setErrorString({});
+        merge(page, idFromJson(answer[u"nextBefore"]));
+        m_refreshing = false;
+        endRequest();
+        if (std::exchange(m_refreshAgain, false))
+            refresh();
+    });
+    connect(list, &ApiCall::failed, this, [this, generation](const ClientError &error) {
+        if (generation != m_generation)
+            return;
+        m_refreshing = m_refreshAgain = false;
+        endRequest();
+        fail(error);
+    });
+
+    beginRequest();
+    ApiCall *account = m_session->api()->account();
+    connect(account, &ApiCall::succeeded, this, [this, generation](const QJsonValue &answer) {
+        if (generation != m_generation)
+            return;
+        const QJsonObject counts = answer[u"folders"][m_folder].toObject();
+        setCounts(counts.value(u"unseen").toInt(), counts.value(u"total").toInt());
+        endRequest();
+    });
+    connect(account, &ApiCall::failed, this, [this, generation] {
+        if (generation == m_generation)
+            endRequest(); // the listing reports the failure
+    });
+}
+
+void InboxModel::merge(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore)
+{
+    const bool complete = !nextBefore.has_value(); // the page is the whole folder
+    const qint64 top = m_entries.isEmpty() ? 0 : m_entries.first().id;
+    const qint64 oldestInPage = page.isEmpty() ? 0 : page.last().id;
+    if (m_entries.isEmpty()) {
+        setNextBefore(nextBefore);
+        if (!page.isEmpty()) {
+            beginInsertRows({}, 0, int(page.size() - 1));
+            m_entries = page;
+            endInsertRows();
+            Q_EMIT countChanged();
+        }
+        return;
+    }
+    // More new messages than a page holds: the page does not reach what is
+    // shown, so what lies between is unknown. Start over from this page.
+    if (!complete && oldestInPage > top) {
+        beginResetModel();
+        m_entries = page;
+        setNextBefore(nextBefore);
+        endResetModel();
+        Q_EMIT countChanged();
+        return;
+    }
+
+    QHash<qint64, qsizetype> inPage;
+    for (qsizetype i = 0; i < page.size(); ++i)
+        inPage.insert(page.at(i).id, i);
+
+    // Deleted elsewhere: shown, within the range the page covers, not in it.
+    for (qsizetype row = m_entries.size() - 1; row >= 0; --row) {
+        const qint64 id = m_entries.at(row).id;
+        if ((complete || id >= oldestInPage) && !inPage.contains(id)) {
+            beginRemoveRows({}, int(row), int(row));
+            m_entries.removeAt(row);
+            endRemoveRows();
+        }
+    }
+    // Changed (the seen flag, from another client).
+    for (qsizetype row = 0; row < m_entries.size(); ++row) {
+        const auto found = inPage.constFind(m_entries.at(row).id);
+        if (found == inPage.constEnd())
+            continue;
+        const MessageListEntry &fresh = page.at(*found);
+        if (fresh == m_entries.at(row))
+            continue;
+        const bool onlySeen = fresh.seen != m_entries.at(row).seen;
+        m_entries[row] = fresh;
+        const QModelIndex changed = index(int(row));
+        Q_EMIT dataChanged(changed, changed, onlySeen ? QList<int>{SeenRole} : QList<int>{});
+    }
+    // New, on top: the page is newest first, so its head is what arrived.
+    qsizetype fresh = 0;
+    while (fresh < page.size() && page.at(fresh).id > top)
+        ++fresh;
+    // Otherwise what lies below the page is as fetched before, and so is nextBefore.
+    if (complete)
+        setNextBefore(std::nullopt);
+    if (fresh > 0) {
+        beginInsertRows({}, 0, int(fresh - 1));
+        m_entries = page.first(fresh) + m_entries;
+        endInsertRows();
+    }
+    Q_EMIT countChanged();
+}
+
+bool InboxModel::canFetchMore(const QModelIndex &parent) const
+{
+    return !parent.isValid() && m_nextBefore.has_value() && !m_fetchingMore && canRequest();
+}
+
+void InboxModel::fetchMore(const QModelIndex &parent)
+{
+    if (!canFetchMore(parent))
+        return;
+    m_fetchingMore = true;
+    const quint64 generation = m_generation;
+    beginRequest();
+    ApiCall *call = m_session->api()->listMessages(m_folder, m_limit, *m_nextBefore);
+    connect(call, &ApiCall::succeeded, this, [this, generation](const QJsonValue &answer) {
+        if (generation != m_generation)
+            return;
+        const QList<MessageListEntry> page = pageFromJson(answer);
+        m_fetchingMore = false;
+        append(page, idFromJson(answer[u"nextBefore"]));
+        endRequest();
+    });
+    connect(call, &ApiCall::failed, this, [this, generation](const ClientError &error) {
+        if (generation != m_generation)
+            return;
+        m_fetchingMore = false;
+        endRequest();
+        fail(error);
+    });
+}
+
+void InboxModel::append(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore)
+{
+    // Only what is older than the last row: a refresh may have moved things meanwhile.
+    const qint64 last = m_entries.isEmpty() ? std::numeric_limits<qint64>::max() : m_entries.last().id;
+    QList<MessageListEntry> older;
+    for (const MessageListEntry &entry : page) {
+        if (entry.id < last)
+            older.append(entry);
+    }
+    // Before the rows go in: a view may call fetchMore() from rowsInserted,
+    // and must then ask for the page after these, not these again.
+    setNextBefore(nextBefore);
+    if (!older.isEmpty()) {
+        beginInsertRows({}, int(m_entries.size()), int(m_entries.size() + older.size() - 1));
+        m_entries += older;
+        endInsertRows();
+        Q_EMIT countChanged();
+    }
+}
+
+void InboxModel::setSeen(int row, bool seen)
+{
+    if (row < 0 || row >= m_entries.size() || !canRequest() || m_entries.at(row).seen == seen)
+        return;
+    const qint64 id = m_entries.at(row).id;
+    const quint64 generation = m_generation;
+    ApiCall *call = m_session->api()->setSeen(id, seen);
+    connect(call, &ApiCall::succeeded, this, [this, generation, id, seen] {
+        if (generation != m_generation)
+            return;
+        const int now = rowOf(id);
+        if (now < 0 || m_entries.at(now).seen == seen)
+            return;
+        m_entries[now].seen = seen;
+        Q_EMIT dataChanged(index(now), index(now), {SeenRole});
+        setCounts(m_unseen + (seen ? -1 : 1), m_total);
+    });
+    connect(call, &ApiCall::failed, this, [this, generation](const ClientError &error) {
+        if (generation == m_generation)
+            fail(error);
+    });
+}
+
+void InboxModel::remove(int row)
+{
+    if (row < 0 || row >= m_entries.size() || !canRequest())
+        return;
+    const qint64 id = m_entries.at(row).id;
+    const quint64 generation = m_generation;
+    ApiCall *call = m_session->api()->deleteMessage(id);
+    const auto removeRow = [this, id] {
+        const int now = rowOf(id);
+        if (now < 0)
+            return;
+        const bool wasSeen = m_entries.at(now).seen;
+        beginRemoveRows({}, now, now);
+        m_entries.removeAt(now);
+        endRemoveRows();
+        Q_EMIT countChanged();
+        setCounts(m_unseen - (wasSeen ? 0 : 1), m_total - 1);
+    };
+    connect(call, &ApiCall::succeeded, this, [generation, removeRow, this] {
+        if (generation == m_generation)
+            removeRow();
+    });
+    connect(call, &ApiCall::failed, this, [this, generation, removeRow](const ClientError &error) {
+        if (generation != m_generation)
+            return;
+        if (error.kind == ClientError::Kind::NotFound) {
+            removeRow(); // already gone: what the user wanted
+            return;
+        }
+        fail(error);
+    });
+}

@@ -1,0 +1,117 @@
+#include "messagecontroller.h"
+
+#include "apiclient.h"
+#include "messagejson.h"
+#include "recipients.h"
+#include "session.h"
+
+#include <QJsonArray>
+
+using namespace Qt::StringLiterals;
+
+MessageController::MessageController(QObject *parent)
+    : QObject(parent)
+{
+}
+
+void MessageController::setSession(Session *session)
+{
+    if (m_session == session)
+        return;
+    if (m_session)
+        disconnect(m_session, nullptr, this, nullptr);
+    m_session = session;
+    if (m_session)
+        connect(m_session, &Session::loggedOut, this, &MessageController::clear);
+    Q_EMIT sessionChanged();
+    clear();
+}
+
+void MessageController::setLoading(bool loading)
+{
+    if (m_loading == loading)
+        return;
+    m_loading = loading;
+    Q_EMIT loadingChanged();
+}
+
+void MessageController::setErrorString(const QString &message)
+{
+    if (m_errorString == message)
+        return;
+    m_errorString = message;
+    Q_EMIT errorStringChanged();
+}
+
+QString MessageController::header(const QString &name) const
+{
+    for (const QVariant &pair : m_headers) {
+        const QVariantList fields = pair.toList();
+        if (fields.size() == 2 && fields.at(0).toString().compare(name, Qt::CaseInsensitive) == 0)
+            return fields.at(1).toString();
+    }
+    return {};
+}
+
+void MessageController::clear()
+{
+    m_requested = 0;
+    setLoading(false);
+    setErrorString({});
+    if (m_id == 0)
+        return;
+    m_id = 0;
+    m_subject.clear();
+    m_fromName.clear();
+    m_fromAddress.clear();
+    m_to.clear();
+    m_cc.clear();
+    m_date = {};
+    m_text.clear();
+    m_seen = false;
+    m_headers.clear();
+    m_attachments.clear();
+    Q_EMIT loadedChanged();
+}
+
+void MessageController::load(qint64 id)
+{
+    if (!m_session || !m_session->isLoggedIn() || id <= 0) {
+        setErrorString(u"Log in first."_s);
+        Q_EMIT loadFailed(m_errorString);
+        return;
+    }
+    m_requested = id;
+    setLoading(true);
+    setErrorString({});
+    ApiCall *call = m_session->api()->message(id);
+    connect(call, &ApiCall::succeeded, this, [this, id](const QJsonValue &answer) {
+        if (m_requested != id)
+            return;
+        m_requested = 0;
+        m_id = id;
+        m_subject = answer[u"subject"].toString();
+        m_fromName = answer[u"from"][u"name"].toString();
+        m_fromAddress = answer[u"from"][u"address"].toString();
+        m_to = Recipients::formatList(MessageJson::addressesFrom(answer[u"to"].toArray()));
+        m_cc = Recipients::formatList(MessageJson::addressesFrom(answer[u"cc"].toArray()));
+        m_date = QDateTime::fromString(answer[u"date"].toString(), Qt::ISODate);
+        m_text = answer[u"text"].toString();
+        m_seen = answer[u"seen"].toBool();
+        m_headers = answer[u"headers"].toArray().toVariantList();
+        m_attachments = answer[u"attachments"].toArray().toVariantList();
+        setLoading(false);
+        Q_EMIT loadedChanged();
+        Q_EMIT loaded();
+    });
+    connect(call, &ApiCall::failed, this, [this, id](const ClientError &error) {
+        if (m_requested != id)
+            return;
+        m_requested = 0;
+        setLoading(false);
+        setErrorString(error.message);
+        if (m_session)
+            m_session->reportError(error);
+        Q_EMIT loadFailed(error.message);
+    });
+}

@@ -1,0 +1,91 @@
+#pragma once
+
+#include "clienterror.h"
+
+#include <QDateTime>
+#include <QObject>
+#include <QPointer>
+#include <QVariantList>
+#include <QtQml/qqmlregistration.h>
+
+#include "session.h"
+
+// One message for the message view: GET /api/v1/messages/{id} (the summary,
+// the decoded text and the headers in message order). Loading does not mark
+// it seen (SPEC); InboxModel.markSeen does.
+class MessageController : public QObject
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(Session *session READ session WRITE setSession NOTIFY sessionChanged)
+    Q_PROPERTY(qint64 messageId READ messageId NOTIFY loadedChanged)
+    Q_PROPERTY(bool loading READ isLoading NOTIFY loadingChanged)
+    Q_PROPERTY(bool loaded READ isLoaded NOTIFY loadedChanged)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
+    Q_PROPERTY(QString subject READ subject NOTIFY loadedChanged)
+    Q_PROPERTY(QString fromName READ fromName NOTIFY loadedChanged)
+    Q_PROPERTY(QString fromAddress READ fromAddress NOTIFY loadedChanged)
+    Q_PROPERTY(QString to READ to NOTIFY loadedChanged) // "Alice <alice@…>, bob@…"
+    Q_PROPERTY(QString cc READ cc NOTIFY loadedChanged)
+    Q_PROPERTY(QDateTime date READ date NOTIFY loadedChanged)
+    Q_PROPERTY(QString text READ text NOTIFY loadedChanged)
+    Q_PROPERTY(bool seen READ isSeen NOTIFY loadedChanged)
+    // [[name, value], …] in message order, decoded.
+    Q_PROPERTY(QVariantList headers READ headers NOTIFY loadedChanged)
+    // [{index, filename, contentType, size}, …]
+    Q_PROPERTY(QVariantList attachments READ attachments NOTIFY loadedChanged)
+
+public:
+    explicit MessageController(QObject *parent = nullptr);
+
+    [[nodiscard]] Session *session() const { return m_session; }
+    void setSession(Session *session);
+    [[nodiscard]] qint64 messageId() const { return m_id; }
+    [[nodiscard]] bool isLoading() const { return m_loading; }
+    [[nodiscard]] bool isLoaded() const { return m_id != 0; }
+    [[nodiscard]] QString errorString() const { return m_errorString; }
+    [[nodiscard]] QString subject() const { return m_subject; }
+    [[nodiscard]] QString fromName() const { return m_fromName; }
+    [[nodiscard]] QString fromAddress() const { return m_fromAddress; }
+    [[nodiscard]] QString to() const { return m_to; }
+    [[nodiscard]] QString cc() const { return m_cc; }
+    [[nodiscard]] QDateTime date() const { return m_date; }
+    [[nodiscard]] QString text() const { return m_text; }
+    [[nodiscard]] bool isSeen() const { return m_seen; }
+    [[nodiscard]] QVariantList headers() const { return m_headers; }
+    [[nodiscard]] QVariantList attachments() const { return m_attachments; }
+    // The first header of that name (case-insensitive), decoded; empty when none.
+    [[nodiscard]] Q_INVOKABLE QString header(const QString &name) const;
+
+public Q_SLOTS:
+    void load(qint64 id);
+    void clear();
+
+Q_SIGNALS:
+    void sessionChanged();
+    void loadingChanged();
+    void loadedChanged();
+    void errorStringChanged();
+    void loaded();
+    void loadFailed(const QString &message);
+
+private:
+    void setLoading(bool loading);
+    void setErrorString(const QString &message);
+
+    QPointer<Session> m_session;
+    qint64 m_id = 0;
+    qint64 m_requested = 0; // the id whose answer is awaited: older answers are dropped
+    bool m_loading = false;
+    QString m_errorString;
+    QString m_subject;
+    QString m_fromName;
+    QString m_fromAddress;
+    QString m_to;
+    QString m_cc;
+    QDateTime m_date;
+    QString m_text;
+    bool m_seen = false;
+    QVariantList m_headers;
+    QVariantList m_attachments;
+};

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "clienterror.h"
+#include "serverendpoint.h"
+
+#include <QList>
+#include <QObject>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
+
+#include <memory>
+#include <optional>
+
+class QSettings;
+
+// Decides whether a server's certificate is trusted (SPEC "The desktop
+// client", server trust). With a CA file the certificate must verify against
+// it and name the host; no TLS error is ever ignored. Without one, trust on
+// first use: the first certificate a host:port presents is pinned by its
+// SHA-256 fingerprint (pinned() tells the UI to show it), later connections
+// must present exactly that certificate, and only then are the errors a
+// self-signed certificate brings (no trusted issuer, no matching name)
+// ignored: never an expired one, never another certificate's.
+class ServerTrust : public QObject
+{
+    Q_OBJECT
+public:
+    // Pins are kept in `pinFile` (INI), or in the application's QSettings when empty.
+    explicit ServerTrust(const QString &pinFile = {}, QObject *parent = nullptr);
+    ~ServerTrust() override;
+
+    // Verify against the certificates in this PEM file only.
+    [[nodiscard]] bool useCaFile(const QString &path, QString *error);
+    [[nodiscard]] bool usesCaFile() const { return !m_caFile.isEmpty(); }
+
+    // What every connection starts with: TLS 1.2 or later, peer verification,
+    // the CA file's certificates when one is used.
+    [[nodiscard]] QSslConfiguration configuration() const;
+
+    struct Verdict
+    {
+        bool accepted = false;
+        std::optional<ClientError> refusal; // set when not accepted
+    };
+    // During a handshake that reported errors: may they be ignored?
+    [[nodiscard]] Verdict judgeErrors(const ServerEndpoint &server, const QSslCertificate &presented,
+                                      const QList<QSslError> &errors);
+    // After a handshake: with trust on first use, the certificate must be the
+    // pinned one (or becomes it on first contact) even when it verified.
+    [[nodiscard]] Verdict judgeEstablished(const ServerEndpoint &server, const QSslCertificate &presented);
+
+    // "AB:CD:…", 32 bytes of SHA-256 over the DER certificate.
+    [[nodiscard]] static QString fingerprint(const QSslCertificate &certificate);
+    [[nodiscard]] QString pinnedFingerprint(const ServerEndpoint &server) const;
+    // Replaces the pin: for a certificate the user has checked and accepted.
+    void pin(const ServerEndpoint &server, const QString &fingerprint);
+    void forget(const ServerEndpoint &server);
+
+Q_SIGNALS:
+    // First contact with a server: its certificate is now trusted; show the fingerprint.
+    void pinned(const QString &server, const QString &fingerprint);
+
+private:
+    [[nodiscard]] QString pinKey(const ServerEndpoint &server) const;
+    Verdict judgeAgainstPin(const ServerEndpoint &server, const QSslCertificate &presented);
+
+    std::unique_ptr<QSettings> m_pins;
+    QString m_caFile;
+    QList<QSslCertificate> m_caCertificates;
+};

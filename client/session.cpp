@@ -1,0 +1,232 @@
+#include "session.h"
+
+#include "apiclient.h"
+#include "clientlogging.h"
+#include "servertrust.h"
+#include "smtpclient.h"
+#include "username.h"
+
+#include <QJsonObject>
+
+using namespace Qt::StringLiterals;
+
+Session::Session(const ClientSettings &settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+    , m_trust(new ServerTrust(settings.pinFile, this))
+    , m_api(new ApiClient(settings.web, m_trust, this))
+    , m_smtp(new SmtpClient(settings.smtp, m_trust, this))
+{
+    qRegisterMetaType<ClientError>();
+    m_api->setTimeout(settings.timeoutMs);
+    m_smtp->setTimeout(settings.timeoutMs);
+    if (!settings.caCertificateFile.isEmpty()) {
+        QString error;
+        if (!m_trust->useCaFile(settings.caCertificateFile, &error))
+            m_errorString = u"The CA certificate file cannot be used: "_s + error;
+    }
+    connect(m_trust, &ServerTrust::pinned, this, &Session::certificatePinned);
+    connect(m_api, &ApiClient::sessionExpired, this, [this](const ClientError &error) {
+        if (m_state == State::LoggedIn)
+            endSession(error.message);
+    });
+}
+
+Session::~Session() = default;
+
+QString Session::domain() const
+{
+    const qsizetype at = m_account.lastIndexOf(u'@');
+    return at < 0 ? QString() : m_account.mid(at + 1);
+}
+
+QString Session::smtpServer() const
+{
+    return m_settings.smtp.toString();
+}
+
+QString Session::webServer() const
+{
+    return m_settings.web.toString();
+}
+
+bool Session::usesCaFile() const
+{
+    return m_trust->usesCaFile();
+}
+
+SmtpCredentials Session::credentials() const
+{
+    return {m_username, m_password};
+}
+
+void Session::setState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged();
+}
+
+void Session::setErrorString(const QString &message)
+{
+    if (m_errorString == message)
+        return;
+    m_errorString = message;
+    Q_EMIT errorStringChanged();
+}
+
+void Session::reportError(const ClientError &error)
+{
+    noteTrustFailure(error);
+    setErrorString(error.message);
+}
+
+void Session::noteTrustFailure(const ClientError &error)
+{
+    const QString server = error.kind == ClientError::Kind::CertificateChanged ? error.server.toString() : QString();
+    const QString fingerprint = error.kind == ClientError::Kind::CertificateChanged ? error.presentedFingerprint : QString();
+    if (server == m_changedServer && fingerprint == m_changedFingerprint)
+        return;
+    m_changedServer = server;
+    m_changedFingerprint = fingerprint;
+    Q_EMIT changedCertificateChanged();
+}
+
+void Session::failLogin(const ClientError &error)
+{
+    m_password.clear();
+    m_username.clear();
+    noteTrustFailure(error);
+    setErrorString(error.message);
+    setState(State::LoggedOut);
+    Q_EMIT loginFailed(error.message);
+}
+
+void Session::login(const QString &username, const QString &password)
+{
+    if (m_state != State::LoggedOut)
+        return;
+    if (username.trimmed().isEmpty() || password.isEmpty()) {
+        failLogin(ClientError::invalid(u"Enter your user name and password."_s));
+        return;
+    }
+    setErrorString({});
+    setState(State::Busy);
+    ApiCall *call = m_api->logIn(username.trimmed(), password);
+    connect(call, &ApiCall::succeeded, this, [this, password](const QJsonValue &answer) {
+        const QJsonObject account = answer[u"account"].toObject();
+        const QByteArray token = answer[u"token"].toString().toLatin1();
+        if (token.isEmpty() || account.value(u"username").toString().isEmpty()) {
+            failLogin(ClientError::fromNetwork(QNetworkReply::ProtocolFailure, u"the login answer has no token"_s,
+                                               m_settings.web));
+            return;
+        }
+        m_api->setToken(token);
+        m_username = account.value(u"username").toString();
+        m_account = account.value(u"address").toString();
+        m_password = password;
+        noteTrustFailure({});
+        qCInfo(lcClient).noquote() << "logged in as" << m_account;
+        Q_EMIT accountChanged();
+        setState(State::LoggedIn);
+        Q_EMIT loggedIn();
+    });
+    connect(call, &ApiCall::failed, this, &Session::failLogin);
+}
+
+void Session::registerAccount(const QString &username, const QString &password)
+{
+    if (m_state != State::LoggedOut)
+        return;
+    const std::optional<QString> name = Username::normalize(username.trimmed());
+    if (!name) {
+        failLogin(ClientError::invalid(u"A user name is 1 to 64 of a-z, 0-9, dot, hyphen and underscore, starting "
+                                       u"and ending with a letter or digit."_s));
+        return;
+    }
+    if (password.size() < 8 || password.size() > 128) {
+        failLogin(ClientError::invalid(u"A password has 8 to 128 characters."_s));
+        return;
+    }
+    setErrorString({});
+    setState(State::Busy);
+    SmtpJob *job = m_smtp->registerAccount(*name, password);
+    connect(job, &SmtpJob::succeeded, this, [this, name = *name, password](const SmtpReply &reply) {
+        qCInfo(lcClient).noquote() << "registered:" << reply.text();
+        // "Account alice@project.com created"
+        const QStringList words = reply.text().split(u' ');
+        Q_EMIT registered(words.size() >= 2 ? words.at(1) : name);
+        setState(State::LoggedOut);
+        login(name, password);
+    });
+    connect(job, &SmtpJob::failed, this, &Session::failLogin);
+}
+
+void Session::endSession(const QString &reason)
+{
+    m_api->setToken({});
+    m_password.clear();
+    m_username.clear();
+    m_account.clear();
+    Q_EMIT accountChanged();
+    setErrorString(reason);
+    setState(State::LoggedOut);
+    Q_EMIT loggedOut();
+}
+
+void Session::logout()
+{
+    if (m_state != State::LoggedIn)
+        return;
+    // Ends the token on the server too; the client forgets it either way.
+    ApiCall *call = m_api->logOut();
+    connect(call, &ApiCall::failed, this, [](const ClientError &error) {
+        qCInfo(lcClient).noquote() << "logout on the server failed:" << error.toString();
+    });
+    endSession({});
+}
+
+void Session::changePassword(const QString &current, const QString &replacement)
+{
+    const auto refuse = [this](const QString &message) {
+        setErrorString(message);
+        Q_EMIT passwordChangeFailed(message);
+    };
+    if (m_state != State::LoggedIn || m_changingPassword)
+        return refuse(u"Log in first."_s);
+    // The password is in memory anyway; checking it here keeps a 401 from the
+    // server meaning one thing only: the session ended.
+    if (current != m_password)
+        return refuse(u"The current password is wrong."_s);
+    if (replacement.size() < 8 || replacement.size() > 128)
+        return refuse(u"A password has 8 to 128 characters."_s);
+    if (replacement == current)
+        return refuse(u"The new password is the same as the current one."_s);
+    m_changingPassword = true;
+    ApiCall *call = m_api->changePassword(current, replacement);
+    connect(call, &ApiCall::succeeded, this, [this, replacement] {
+        m_changingPassword = false;
+        m_password = replacement;
+        setErrorString({});
+        Q_EMIT passwordChanged();
+    });
+    connect(call, &ApiCall::failed, this, [this, refuse](const ClientError &error) {
+        m_changingPassword = false;
+        refuse(error.message);
+    });
+}
+
+void Session::trustChangedCertificate()
+{
+    if (m_changedServer.isEmpty())
+        return;
+    const std::optional<ServerEndpoint> server = ServerEndpoint::parse(m_changedServer);
+    if (server) {
+        qCInfo(lcClient).noquote() << "the user trusts the new certificate of" << m_changedServer << "SHA-256"
+                                   << m_changedFingerprint;
+        m_trust->pin(*server, m_changedFingerprint);
+    }
+    noteTrustFailure({});
+    setErrorString({});
+}

@@ -1,0 +1,97 @@
+#pragma once
+
+#include "clienterror.h"
+#include "serverendpoint.h"
+#include "smtpdialogue.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QStringList>
+#include <QTimer>
+
+class QSslSocket;
+class ServerTrust;
+
+// The account a submission logs in as (RFC 4954 AUTH PLAIN).
+struct SmtpCredentials
+{
+    QString username;
+    QString password;
+};
+
+// One SMTP conversation on its own connection: connect, the greeting, EHLO,
+// STARTTLS with the server trust's verdict, EHLO, AUTH, the operation's
+// commands, QUIT. Exactly one of succeeded() or failed() is emitted, then the
+// job deletes itself. The socket is driven by signals and one timer; nothing
+// waits.
+class SmtpJob : public QObject
+{
+    Q_OBJECT
+public:
+    [[nodiscard]] const ServerEndpoint &server() const { return m_server; }
+
+Q_SIGNALS:
+    // The operation's last reply, e.g. "250 2.0.0 OK: queued as 12".
+    void succeeded(const SmtpReply &reply);
+    void failed(const ClientError &error);
+
+private:
+    friend class SmtpClient;
+    SmtpJob(const ServerEndpoint &server, ServerTrust *trust, SmtpDialogue dialogue, const QString &heloName,
+            int timeoutMs, QObject *parent);
+    enum class Close { Gracefully, Abort };
+
+    void start();
+    void onReadyRead();
+    void onEncrypted();
+    void onSslErrors(const QList<QSslError> &errors);
+    void onSocketError();
+    void handle(const SmtpDialogue::Events &events);
+    void write(const QByteArray &bytes);
+    // Emits failed() for an error (once), then closes and deletes the job.
+    void finish(const std::optional<ClientError> &error, Close close);
+
+    ServerEndpoint m_server;
+    QString m_heloName;
+    QPointer<ServerTrust> m_trust;
+    SmtpDialogue m_dialogue;
+    QSslSocket *m_socket = nullptr;
+    QTimer m_timer;
+    std::optional<ClientError> m_trustRefusal;
+    bool m_done = false;    // succeeded() or failed() was emitted
+    bool m_closing = false;
+};
+
+// Makes SmtpJobs for one mailroom-smtpd: the seed's PING, REG and GETUSER,
+// and message submission. Jobs run independently, each on its own connection.
+class SmtpClient : public QObject
+{
+    Q_OBJECT
+public:
+    SmtpClient(const ServerEndpoint &server, ServerTrust *trust, QObject *parent = nullptr);
+
+    [[nodiscard]] const ServerEndpoint &server() const { return m_server; }
+    // The longest wait for a connection, a handshake or any one reply.
+    void setTimeout(int milliseconds) { m_timeoutMs = milliseconds; }
+    // EHLO's argument; by default the connection's local address as a literal.
+    void setHeloName(const QString &name) { m_heloName = name; }
+
+    [[nodiscard]] SmtpJob *ping();
+    // REG: creates the account (no login needed, but TLS is).
+    [[nodiscard]] SmtpJob *registerAccount(const QString &username, const QString &password);
+    // GETUSER: the reply's text is "<id> <user>@<domain>".
+    [[nodiscard]] SmtpJob *lookUpUser(const SmtpCredentials &credentials, const QString &name);
+    // MAIL FROM, RCPT TO for each recipient, DATA with `message` (any line
+    // ends; dot-stuffed here). A rejected recipient fails the whole job:
+    // nothing is sent to the others either.
+    [[nodiscard]] SmtpJob *send(const SmtpCredentials &credentials, const QString &sender,
+                                const QStringList &recipients, const QByteArray &message);
+
+private:
+    SmtpJob *start(const SmtpCredentials &credentials, QList<SmtpStep> steps, QByteArray message = {});
+
+    ServerEndpoint m_server;
+    QPointer<ServerTrust> m_trust;
+    QString m_heloName; // empty: our address as a literal
+    int m_timeoutMs = 60000;
+};
