@@ -85,6 +85,10 @@ void ApiClient::finished(ApiCall *call, QNetworkReply *reply, Auth auth)
         Q_EMIT call->failed(error);
         return;
     }
+    if (call->m_download && status == 200) {
+        Q_EMIT call->downloaded(bytes, reply->header(QNetworkRequest::ContentTypeHeader).toString());
+        return;
+    }
     QJsonParseError parseError;
     const QJsonDocument document = bytes.isEmpty() ? QJsonDocument() : QJsonDocument::fromJson(bytes, &parseError);
     if (status >= 200 && status < 300) {
@@ -144,6 +148,13 @@ ApiCall *ApiClient::setSeen(qint64 id, bool seen)
 ApiCall *ApiClient::deleteMessage(qint64 id)
 {
     return request("DELETE", u"/api/v1/messages/"_s + QString::number(id));
+}
+
+ApiCall *ApiClient::attachment(qint64 id, int index)
+{
+    ApiCall *call = request("GET", u"/api/v1/messages/%1/attachments/%2"_s.arg(id).arg(index));
+    call->m_download = true;
+    return call;
 }
 
 ApiCall *ApiClient::changePassword(const QString &current, const QString &replacement)

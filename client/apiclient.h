@@ -23,12 +23,15 @@ public:
 Q_SIGNALS:
     // The JSON answer (an object), or Null for 204 No Content.
     void succeeded(const QJsonValue &answer);
+    // Instead of succeeded() for a download (an attachment): the bytes as sent.
+    void downloaded(const QByteArray &bytes, const QString &contentType);
     void failed(const ClientError &error);
 
 private:
     friend class ApiClient;
     explicit ApiCall(QObject *parent) : QObject(parent) {}
     std::optional<ClientError> m_trustRefusal;
+    bool m_download = false;
 };
 
 // The HTTPS JSON API of SPEC over QNetworkAccessManager: every certificate
@@ -54,6 +57,8 @@ public:
     [[nodiscard]] ApiCall *message(qint64 id);
     [[nodiscard]] ApiCall *setSeen(qint64 id, bool seen);
     [[nodiscard]] ApiCall *deleteMessage(qint64 id);
+    // The attachment's decoded bytes: downloaded() instead of succeeded().
+    [[nodiscard]] ApiCall *attachment(qint64 id, int index);
     [[nodiscard]] ApiCall *changePassword(const QString &current, const QString &replacement);
 
 Q_SIGNALS:

@@ -6,6 +6,7 @@
 #include "session.h"
 
 #include <QJsonArray>
+#include <QLocale>
 
 using namespace Qt::StringLiterals;
 
@@ -88,6 +89,10 @@ QVariant InboxModel::data(const QModelIndex &index, int role) const
         return entry.seen;
     case SizeRole:
         return entry.size;
+    case DateTextRole:
+        return shortDate(entry.date);
+    case MessageIdRole:
+        return entry.id;
     default:
         return {};
     }
@@ -99,9 +104,22 @@ QHash<int, QByteArray> InboxModel::roleNames() const
         {IdRole, "id"},           {FromNameRole, "fromName"}, {FromAddressRole, "fromAddress"},
         {SenderRole, "sender"},   {ToRole, "to"},             {SubjectRole, "subject"},
         {DateRole, "date"},       {PreviewRole, "preview"},   {SeenRole, "seen"},
-        {SizeRole, "size"},
+        {SizeRole, "size"},       {DateTextRole, "dateText"}, {MessageIdRole, "messageId"},
     };
     return names;
+}
+
+QString InboxModel::shortDate(const QDateTime &date, const QDateTime &now)
+{
+    if (!date.isValid())
+        return {};
+    const QDateTime local = date.toLocalTime();
+    const QDate today = now.toLocalTime().date();
+    if (local.date() == today)
+        return local.toString(u"HH:mm"_s);
+    if (local.date().year() == today.year())
+        return QLocale().toString(local.date(), u"d MMM"_s);
+    return local.toString(u"yyyy-MM-dd"_s);
 }
 
 int InboxModel::rowOf(qint64 id) const

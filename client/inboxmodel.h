@@ -62,6 +62,8 @@ public:
         PreviewRole,
         SeenRole,
         SizeRole,
+        DateTextRole,  // "14:05" today, "3 Nov" this year, "2025-11-03" before, in local time
+        MessageIdRole, // the id again, as "messageId": QML delegates cannot name a property "id"
     };
     Q_ENUM(Role)
 
@@ -90,6 +92,8 @@ public:
     [[nodiscard]] int totalCount() const { return m_total; }
 
     [[nodiscard]] const MessageListEntry &entry(int row) const { return m_entries.at(row); }
+    // How a list shows a date: the time today, day and month this year, else the full date.
+    [[nodiscard]] static QString shortDate(const QDateTime &date, const QDateTime &now = QDateTime::currentDateTime());
     // The row showing entry `id`, or -1.
     [[nodiscard]] Q_INVOKABLE int rowOf(qint64 id) const;
     [[nodiscard]] Q_INVOKABLE qint64 idAt(int row) const;

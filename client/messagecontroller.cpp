@@ -6,6 +6,7 @@
 #include "session.h"
 
 #include <QJsonArray>
+#include <QSaveFile>
 
 using namespace Qt::StringLiterals;
 
@@ -113,5 +114,31 @@ void MessageController::load(qint64 id)
         if (m_session)
             m_session->reportError(error);
         Q_EMIT loadFailed(error.message);
+    });
+}
+
+void MessageController::saveAttachment(int index, const QUrl &file)
+{
+    const auto fail = [this](const QString &message) {
+        setErrorString(message);
+        Q_EMIT attachmentSaveFailed(message);
+    };
+    if (!m_session || !m_session->isLoggedIn() || m_id == 0)
+        return fail(u"Open a message first."_s);
+    if (!file.isLocalFile())
+        return fail(u"Choose a file on this computer to save to."_s);
+    const QString path = file.toLocalFile();
+    ApiCall *call = m_session->api()->attachment(m_id, index);
+    connect(call, &ApiCall::downloaded, this, [this, path, fail](const QByteArray &bytes) {
+        QSaveFile out(path);
+        if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() || !out.commit())
+            return fail(u"Cannot save to %1: %2"_s.arg(path, out.errorString()));
+        setErrorString({});
+        Q_EMIT attachmentSaved(path);
+    });
+    connect(call, &ApiCall::failed, this, [this, fail](const ClientError &error) {
+        if (m_session)
+            m_session->reportError(error);
+        fail(error.message);
     });
 }

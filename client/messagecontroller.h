@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QObject>
 #include <QPointer>
+#include <QUrl>
 #include <QVariantList>
 #include <QtQml/qqmlregistration.h>
 
@@ -60,6 +61,10 @@ public:
 public Q_SLOTS:
     void load(qint64 id);
     void clear();
+    // Downloads attachment `index` of the loaded message into `file` (a
+    // local file URL, as a FileDialog gives it); replaces the file whole or
+    // not at all.
+    void saveAttachment(int index, const QUrl &file);
 
 Q_SIGNALS:
     void sessionChanged();
@@ -68,6 +73,8 @@ Q_SIGNALS:
     void errorStringChanged();
     void loaded();
     void loadFailed(const QString &message);
+    void attachmentSaved(const QString &path);
+    void attachmentSaveFailed(const QString &message);
 
 private:
     void setLoading(bool loading);

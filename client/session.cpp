@@ -25,7 +25,11 @@ Session::Session(const ClientSettings &settings, QObject *parent)
         if (!m_trust->useCaFile(settings.caCertificateFile, &error))
             m_errorString = u"The CA certificate file cannot be used: "_s + error;
     }
-    connect(m_trust, &ServerTrust::pinned, this, &Session::certificatePinned);
+    connect(m_trust, &ServerTrust::pinned, this, [this](const QString &server, const QString &fingerprint) {
+        m_trustNotices.append(server + u": SHA-256 "_s + fingerprint);
+        Q_EMIT trustNoticesChanged();
+        Q_EMIT certificatePinned(server, fingerprint);
+    });
     connect(m_api, &ApiClient::sessionExpired, this, [this](const ClientError &error) {
         if (m_state == State::LoggedIn)
             endSession(error.message);
@@ -135,20 +139,33 @@ void Session::login(const QString &username, const QString &password)
     connect(call, &ApiCall::failed, this, &Session::failLogin);
 }
 
+QString Session::registrationProblem(const QString &username, const QString &password,
+                                     const QString &confirmation) const
+{
+    if (!Username::normalize(username.trimmed()))
+        return u"A user name is 1 to 64 of a-z, 0-9, dot, hyphen and underscore, starting and ending with a "
+               u"letter or digit."_s;
+    return newPasswordProblem(password, confirmation);
+}
+
+QString Session::newPasswordProblem(const QString &password, const QString &confirmation) const
+{
+    if (password.size() < 8 || password.size() > 128)
+        return u"A password has 8 to 128 characters."_s;
+    if (password != confirmation)
+        return u"The two passwords differ."_s;
+    return {};
+}
+
 void Session::registerAccount(const QString &username, const QString &password)
 {
     if (m_state != State::LoggedOut)
         return;
+    if (const QString problem = registrationProblem(username, password, password); !problem.isEmpty()) {
+        failLogin(ClientError::invalid(problem));
+        return;
+    }
     const std::optional<QString> name = Username::normalize(username.trimmed());
-    if (!name) {
-        failLogin(ClientError::invalid(u"A user name is 1 to 64 of a-z, 0-9, dot, hyphen and underscore, starting "
-                                       u"and ending with a letter or digit."_s));
-        return;
-    }
-    if (password.size() < 8 || password.size() > 128) {
-        failLogin(ClientError::invalid(u"A password has 8 to 128 characters."_s));
-        return;
-    }
     setErrorString({});
     setState(State::Busy);
     SmtpJob *job = m_smtp->registerAccount(*name, password);

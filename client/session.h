@@ -5,6 +5,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QtQml/qqmlregistration.h>
 
 class ApiClient;
@@ -45,6 +46,8 @@ class Session : public QObject
     // both fingerprints, until trustChangedCertificate() or the next success.
     Q_PROPERTY(QString changedCertificateServer READ changedCertificateServer NOTIFY changedCertificateChanged)
     Q_PROPERTY(QString changedCertificateFingerprint READ changedCertificateFingerprint NOTIFY changedCertificateChanged)
+    // "127.0.0.1:9999: SHA-256 AB:CD:…" for each server first trusted in this run.
+    Q_PROPERTY(QStringList trustNotices READ trustNotices NOTIFY trustNoticesChanged)
 
 public:
     enum class State { LoggedOut, Busy, LoggedIn };
@@ -66,6 +69,14 @@ public:
     [[nodiscard]] bool usesCaFile() const;
     [[nodiscard]] QString changedCertificateServer() const { return m_changedServer; }
     [[nodiscard]] QString changedCertificateFingerprint() const { return m_changedFingerprint; }
+    [[nodiscard]] QStringList trustNotices() const { return m_trustNotices; }
+
+    // Why these would not make an account ("" when they would): the user
+    // name rules, 8 to 128 characters, the confirmation matching.
+    [[nodiscard]] Q_INVOKABLE QString registrationProblem(const QString &username, const QString &password,
+                                                          const QString &confirmation) const;
+    // The same for a new password alone.
+    [[nodiscard]] Q_INVOKABLE QString newPasswordProblem(const QString &password, const QString &confirmation) const;
 
     [[nodiscard]] ApiClient *api() const { return m_api; }
     [[nodiscard]] SmtpClient *smtp() const { return m_smtp; }
@@ -90,6 +101,7 @@ Q_SIGNALS:
     void accountChanged();
     void errorStringChanged();
     void changedCertificateChanged();
+    void trustNoticesChanged();
     void loggedIn();
     void loginFailed(const QString &message);
     void registered(const QString &address);
@@ -117,5 +129,6 @@ private:
     QString m_errorString;
     QString m_changedServer;
     QString m_changedFingerprint;
+    QStringList m_trustNotices;
     bool m_changingPassword = false;
 };

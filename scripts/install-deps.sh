@@ -12,6 +12,8 @@ packages=(
     qml6-module-qtquick-layouts qml6-module-qtquick-dialogs qml6-module-qtquick-window
     qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
     qml6-module-qttest qml6-module-qt-labs-folderlistmodel
+    # the client's text, also when rendered headless (screenshots, UI tests)
+    fonts-dejavu-core
     # certificate creation, and what the tests drive
     openssl python3 curl sqlite3
     # swaks needs Net::SSLeay for TLS: a recommendation, which --no-install-recommends skips
