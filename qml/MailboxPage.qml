@@ -20,10 +20,16 @@ Pane {
 
     padding: 0
 
+    // Out of the login page's fields, onto the list.
+    onVisibleChanged: if (visible) list.focusList()
+
+    function focusList() { list.focusList() }
+
     function showFolder(name) {
         page.folder = name
         list.currentIndex = -1
         message.clear()
+        list.focusList()
     }
     function refresh() {
         inboxModel.refresh()

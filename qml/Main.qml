@@ -98,6 +98,7 @@ ApplicationWindow {
         objectName: "composeDialog"
         session: window.session
         onMessageSent: mailbox.messageSent()
+        onClosed: mailbox.focusList()
     }
 
     ChangePasswordDialog {

@@ -16,6 +16,9 @@ Pane {
     signal latestEdited(int value)
     signal opened(int row, var messageId)
 
+    // Keyboard focus on the list: arrows move, Delete deletes.
+    function focusList() { view.forceActiveFocus() }
+
     padding: 0
     background: Rectangle { color: root.palette.base }
 
@@ -116,7 +119,10 @@ Pane {
 
                 width: ListView.view.width
                 highlighted: ListView.isCurrentItem
-                onClicked: view.currentIndex = index
+                onClicked: {
+                    view.currentIndex = index
+                    view.forceActiveFocus()
+                }
 
                 contentItem: ColumnLayout {
                     spacing: 2
