@@ -1,5 +1,7 @@
 #include "clienterror.h"
 
+#include <cstring>
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -20,6 +22,13 @@ QString serverText(const SmtpReply &reply)
     if (!text.isEmpty() && !text.endsWith(u'.'))
         text += u'.';
     return text;
+}
+
+// "Prefix: what the server said." or, when it said nothing, "Prefix."
+QString withServerText(const QString &prefix, const SmtpReply &reply)
+{
+    const QString text = serverText(reply);
+    return text.isEmpty() ? QString(prefix + u'.') : QString(prefix + u": " + text);
 }
 
 } // namespace
@@ -58,6 +67,9 @@ ClientError ClientError::fromSmtp(const SmtpFailure &failure, const ServerEndpoi
                                         .arg(where, serverText(reply)).trimmed());
     }
     switch (failure.stage) {
+    case SmtpStage::StartTls:
+        return error(code >= 500 ? Kind::Protocol : Kind::Refused,
+                     u"The mail server at %1 could not start encryption, so nothing was sent."_s.arg(where));
     case SmtpStage::Auth:
         if (code == 535)
             return error(Kind::WrongCredentials, u"The user name or password is wrong."_s);
@@ -71,7 +83,7 @@ ClientError ClientError::fromSmtp(const SmtpFailure &failure, const ServerEndpoi
         if (code == 550 && enhanced == u"5.1.0")
             return error(Kind::Invalid, u"That user name is already taken."_s);
         if (code == 550 && enhanced == u"5.7.1")
-            return error(Kind::Refused, u"The server refused to create the account: %1"_s.arg(serverText(reply)));
+            return error(Kind::Refused, withServerText(u"The server refused to create the account"_s, reply));
         if (code == 450)
             return error(Kind::Throttled, u"Too many accounts were created from this computer; try again later."_s);
         break;
@@ -98,7 +110,7 @@ ClientError ClientError::fromSmtp(const SmtpFailure &failure, const ServerEndpoi
         if (code == 552)
             return error(Kind::Refused, u"The message is too big for the mail server."_s);
         if (code == 550 && enhanced == u"5.6.0")
-            return error(Kind::Refused, u"The mail server refused the message's format: %1"_s.arg(serverText(reply)));
+            return error(Kind::Refused, withServerText(u"The mail server refused the message's format"_s, reply));
         if (code == 550 && enhanced == u"5.7.1")
             return error(Kind::Refused, u"The message's From address is not this account's."_s);
         if (code == 452)
@@ -115,7 +127,7 @@ ClientError ClientError::fromSmtp(const SmtpFailure &failure, const ServerEndpoi
     if (code >= 400 && code < 500)
         return error(Kind::Refused, u"The mail server cannot do that right now; try again later. %1"_s
                                         .arg(serverText(reply)).trimmed());
-    return error(Kind::Refused, u"The mail server refused: %1"_s.arg(serverText(reply)));
+    return error(Kind::Refused, withServerText(u"The mail server refused the request"_s, reply));
 }
 
 ClientError ClientError::fromSocket(QAbstractSocket::SocketError socketError, const QString &systemText,
@@ -123,8 +135,9 @@ ClientError ClientError::fromSocket(QAbstractSocket::SocketError socketError, co
 {
     const QString where = server.toString();
     switch (socketError) {
-    case QAbstractSocket::ConnectionRefusedError:
     case QAbstractSocket::HostNotFoundError:
+        return make(Kind::Unreachable, u"Cannot find the server %1; check its name."_s.arg(where), systemText, server);
+    case QAbstractSocket::ConnectionRefusedError:
     case QAbstractSocket::NetworkError:
     case QAbstractSocket::SocketAccessError:
     case QAbstractSocket::UnsupportedSocketOperationError:
@@ -182,8 +195,9 @@ ClientError ClientError::fromNetwork(QNetworkReply::NetworkError networkError, c
 {
     const QString where = server.toString();
     switch (networkError) {
-    case QNetworkReply::ConnectionRefusedError:
     case QNetworkReply::HostNotFoundError:
+        return make(Kind::Unreachable, u"Cannot find the server %1; check its name."_s.arg(where), systemText, server);
+    case QNetworkReply::ConnectionRefusedError:
     case QNetworkReply::TemporaryNetworkFailureError:
     case QNetworkReply::NetworkSessionFailedError:
     case QNetworkReply::UnknownNetworkError:
@@ -231,4 +245,12 @@ ClientError ClientError::timeout(const ServerEndpoint &server)
 ClientError ClientError::invalid(const QString &message)
 {
     return make(Kind::Invalid, message, {}, {});
+}
+
+char *toString(const ClientError &error)
+{
+    const QByteArray text = (u"[kind %1] "_s.arg(int(error.kind)) + error.toString()).toUtf8();
+    char *out = new char[size_t(text.size()) + 1];
+    std::memcpy(out, text.constData(), size_t(text.size()) + 1);
+    return out;
 }

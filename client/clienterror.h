@@ -58,6 +58,10 @@ struct ClientError
                                                         const QString &presentedFingerprint);
     [[nodiscard]] static ClientError timeout(const ServerEndpoint &server);
     [[nodiscard]] static ClientError invalid(const QString &message);
+
+    friend bool operator==(const ClientError &, const ClientError &) = default;
 };
+
+char *toString(const ClientError &error); // for QCOMPARE
 
 Q_DECLARE_METATYPE(ClientError)

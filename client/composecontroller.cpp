@@ -57,6 +57,12 @@ void ComposeController::setSession(Session *session)
             Q_EMIT toChanged(); // bare user names complete with the account's domain
             updateCanSend();
         });
+        // Its jobs die with it, unanswered.
+        connect(m_session, &QObject::destroyed, this, [this] {
+            ++m_generation;
+            if (isBusy())
+                setState(State::Idle);
+        });
     }
     Q_EMIT sessionChanged();
     updateCanSend();
@@ -197,6 +203,8 @@ void ComposeController::send()
 
 void ComposeController::replyTo(qint64 messageId)
 {
+    if (m_state == State::Sending)
+        return; // the message being sent would be lost track of
     if (!m_session || !m_session->isLoggedIn()) {
         setErrorString(u"Log in first."_s);
         setState(State::Failed);
@@ -265,6 +273,8 @@ void ComposeController::replyTo(qint64 messageId)
 
 void ComposeController::clear()
 {
+    if (m_state == State::Sending)
+        return; // its outcome is still to be shown
     ++m_generation;
     setTo({});
     setSubject({});

@@ -62,8 +62,9 @@ public Q_SLOTS:
     // Loads message `messageId` and fills the fields for a reply: To the
     // sender (Reply-To when given; the original recipients when replying to
     // one's own message), "Re: " subject, the text quoted, In-Reply-To and
-    // References (RFC 5322 §3.6.4).
+    // References (RFC 5322 §3.6.4). Ignored while a message is being sent.
     void replyTo(qint64 messageId);
+    // Empties the form; ignored while a message is being sent.
     void clear();
 
 Q_SIGNALS:

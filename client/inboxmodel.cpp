@@ -1,6 +1,7 @@
 #include "inboxmodel.h"
 
 #include "apiclient.h"
+#include "clientlogging.h"
 #include "messagejson.h"
 #include "recipients.h"
 #include "session.h"
@@ -146,6 +147,8 @@ void InboxModel::setSession(Session *session)
     if (m_session) {
         connect(m_session, &Session::loggedIn, this, &InboxModel::reload);
         connect(m_session, &Session::loggedOut, this, &InboxModel::reload);
+        // Its requests die with it, unanswered: start over empty.
+        connect(m_session, &QObject::destroyed, this, &InboxModel::reload);
     }
     Q_EMIT sessionChanged();
     reload();
@@ -156,7 +159,7 @@ void InboxModel::setFolder(const QString &folder)
     if (m_folder == folder)
         return;
     if (folder != u"inbox" && folder != u"sent") {
-        qWarning("InboxModel: the folder is \"inbox\" or \"sent\", not \"%s\"", qUtf8Printable(folder));
+        qCWarning(lcClient, "InboxModel: the folder is \"inbox\" or \"sent\", not \"%s\"", qUtf8Printable(folder));
         return;
     }
     m_folder = folder;
@@ -208,6 +211,7 @@ void InboxModel::clear()
 void InboxModel::reload()
 {
     ++m_generation;
+    m_localChanges.clear();
     const bool wasLoading = isLoading();
     m_pending = 0;
     m_refreshing = m_refreshAgain = m_fetchingMore = false;
@@ -265,14 +269,17 @@ void InboxModel::refresh()
     }
     m_refreshing = true;
     const quint64 generation = m_generation;
+    const quint64 changesBefore = m_changeSequence;
     beginRequest();
     ApiCall *list = m_session->api()->listMessages(m_folder, m_limit);
-    connect(list, &ApiCall::succeeded, this, [this, generation](const QJsonValue &answer) {
+    connect(list, &ApiCall::succeeded, this, [this, generation, changesBefore](const QJsonValue &answer) {
         if (generation != m_generation)
             return;
-        const QList<MessageListEntry> page = pageFromJson(answer);
+        const QList<MessageListEntry> page = withLocalChanges(pageFromJson(answer), changesBefore);
         setErrorString({});
         merge(page, idFromJson(answer[u"nextBefore"]));
+        // This listing was asked for after these changes: it shows them itself.
+        m_localChanges.removeIf([changesBefore](const LocalChange &change) { return change.sequence <= changesBefore; });
         m_refreshing = false;
         endRequest();
         if (std::exchange(m_refreshAgain, false))
@@ -285,20 +292,52 @@ void InboxModel::refresh()
         endRequest();
         fail(error);
     });
+    refreshCounts();
+}
 
+void InboxModel::refreshCounts()
+{
+    if (!canRequest())
+        return;
+    const quint64 generation = m_generation;
+    const quint64 changesBefore = m_changeSequence;
     beginRequest();
     ApiCall *account = m_session->api()->account();
-    connect(account, &ApiCall::succeeded, this, [this, generation](const QJsonValue &answer) {
+    connect(account, &ApiCall::succeeded, this, [this, generation, changesBefore](const QJsonValue &answer) {
         if (generation != m_generation)
             return;
-        const QJsonObject counts = answer[u"folders"][m_folder].toObject();
-        setCounts(counts.value(u"unseen").toInt(), counts.value(u"total").toInt());
+        // Counted before a change of ours that answered since: the local
+        // arithmetic is newer (another count follows that change).
+        if (changesBefore == m_changeSequence) {
+            const QJsonObject counts = answer[u"folders"][m_folder].toObject();
+            setCounts(counts.value(u"unseen").toInt(), counts.value(u"total").toInt());
+        }
         endRequest();
     });
     connect(account, &ApiCall::failed, this, [this, generation] {
         if (generation == m_generation)
-            endRequest(); // the listing reports the failure
+            endRequest(); // the listing, or the change, reports the failure
     });
+}
+
+QList<MessageListEntry> InboxModel::withLocalChanges(QList<MessageListEntry> page, quint64 changesBefore) const
+{
+    // A listing and a PATCH or DELETE travel on different connections, so a
+    // listing computed before a change may arrive after it: replay the change.
+    for (const LocalChange &change : m_localChanges) {
+        if (change.sequence <= changesBefore)
+            continue;
+        for (qsizetype i = 0; i < page.size(); ++i) {
+            if (page.at(i).id != change.id)
+                continue;
+            if (change.removed)
+                page.removeAt(i);
+            else
+                page[i].seen = change.seen;
+            break;
+        }
+    }
+    return page;
 }
 
 void InboxModel::merge(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore)
@@ -319,6 +358,7 @@ void InboxModel::merge(const QList<MessageListEntry> &page, std::optional<qint64
     // More new messages than a page holds: the page does not reach what is
     // shown, so what lies between is unknown. Start over from this page.
     if (!complete && oldestInPage > top) {
+        ++m_pagingGeneration; // a fetchMore on its way pages below the old rows
         beginResetModel();
         m_entries = page;
         setNextBefore(nextBefore);
@@ -348,7 +388,9 @@ void InboxModel::merge(const QList<MessageListEntry> &page, std::optional<qint64
         const MessageListEntry &fresh = page.at(*found);
         if (fresh == m_entries.at(row))
             continue;
-        const bool onlySeen = fresh.seen != m_entries.at(row).seen;
+        MessageListEntry seenAside = fresh;
+        seenAside.seen = m_entries.at(row).seen;
+        const bool onlySeen = seenAside == m_entries.at(row);
         m_entries[row] = fresh;
         const QModelIndex changed = index(int(row));
         Q_EMIT dataChanged(changed, changed, onlySeen ? QList<int>{SeenRole} : QList<int>{});
@@ -358,8 +400,10 @@ void InboxModel::merge(const QList<MessageListEntry> &page, std::optional<qint64
     while (fresh < page.size() && page.at(fresh).id > top)
         ++fresh;
     // Otherwise what lies below the page is as fetched before, and so is nextBefore.
-    if (complete)
+    if (complete) {
+        ++m_pagingGeneration; // nothing older exists: no fetchMore answer applies
         setNextBefore(std::nullopt);
+    }
     if (fresh > 0) {
         beginInsertRows({}, 0, int(fresh - 1));
         m_entries = page.first(fresh) + m_entries;
@@ -379,22 +423,25 @@ void InboxModel::fetchMore(const QModelIndex &parent)
         return;
     m_fetchingMore = true;
     const quint64 generation = m_generation;
+    const quint64 paging = m_pagingGeneration;
+    const quint64 changesBefore = m_changeSequence;
     beginRequest();
     ApiCall *call = m_session->api()->listMessages(m_folder, m_limit, *m_nextBefore);
-    connect(call, &ApiCall::succeeded, this, [this, generation](const QJsonValue &answer) {
+    connect(call, &ApiCall::succeeded, this, [this, generation, paging, changesBefore](const QJsonValue &answer) {
         if (generation != m_generation)
             return;
-        const QList<MessageListEntry> page = pageFromJson(answer);
         m_fetchingMore = false;
-        append(page, idFromJson(answer[u"nextBefore"]));
+        if (paging == m_pagingGeneration)
+            append(withLocalChanges(pageFromJson(answer), changesBefore), idFromJson(answer[u"nextBefore"]));
         endRequest();
     });
-    connect(call, &ApiCall::failed, this, [this, generation](const ClientError &error) {
+    connect(call, &ApiCall::failed, this, [this, generation, paging](const ClientError &error) {
         if (generation != m_generation)
             return;
         m_fetchingMore = false;
         endRequest();
-        fail(error);
+        if (paging == m_pagingGeneration)
+            fail(error);
     });
 }
 
@@ -428,12 +475,14 @@ void InboxModel::setSeen(int row, bool seen)
     connect(call, &ApiCall::succeeded, this, [this, generation, id, seen] {
         if (generation != m_generation)
             return;
+        m_localChanges.append({id, false, seen, ++m_changeSequence});
         const int now = rowOf(id);
-        if (now < 0 || m_entries.at(now).seen == seen)
-            return;
-        m_entries[now].seen = seen;
-        Q_EMIT dataChanged(index(now), index(now), {SeenRole});
-        setCounts(m_unseen + (seen ? -1 : 1), m_total);
+        if (now >= 0 && m_entries.at(now).seen != seen) {
+            m_entries[now].seen = seen;
+            Q_EMIT dataChanged(index(now), index(now), {SeenRole});
+            setCounts(m_unseen + (seen ? -1 : 1), m_total); // at once; the server's count follows
+        }
+        refreshCounts();
     });
     connect(call, &ApiCall::failed, this, [this, generation](const ClientError &error) {
         if (generation == m_generation)
@@ -448,26 +497,29 @@ void InboxModel::remove(int row)
     const qint64 id = m_entries.at(row).id;
     const quint64 generation = m_generation;
     ApiCall *call = m_session->api()->deleteMessage(id);
-    const auto removeRow = [this, id] {
+    const auto removeRow = [this, id](bool adjustCounts) {
+        m_localChanges.append({id, true, false, ++m_changeSequence});
         const int now = rowOf(id);
-        if (now < 0)
-            return;
-        const bool wasSeen = m_entries.at(now).seen;
-        beginRemoveRows({}, now, now);
-        m_entries.removeAt(now);
-        endRemoveRows();
-        Q_EMIT countChanged();
-        setCounts(m_unseen - (wasSeen ? 0 : 1), m_total - 1);
+        if (now >= 0) {
+            const bool wasSeen = m_entries.at(now).seen;
+            beginRemoveRows({}, now, now);
+            m_entries.removeAt(now);
+            endRemoveRows();
+            Q_EMIT countChanged();
+            if (adjustCounts)
+                setCounts(m_unseen - (wasSeen ? 0 : 1), m_total - 1); // at once; the server's count follows
+        }
+        refreshCounts();
     };
     connect(call, &ApiCall::succeeded, this, [generation, removeRow, this] {
         if (generation == m_generation)
-            removeRow();
+            removeRow(true);
     });
     connect(call, &ApiCall::failed, this, [this, generation, removeRow](const ClientError &error) {
         if (generation != m_generation)
             return;
         if (error.kind == ClientError::Kind::NotFound) {
-            removeRow(); // already gone: what the user wanted
+            removeRow(false); // already gone, and already not counted: what the user wanted
             return;
         }
         fail(error);

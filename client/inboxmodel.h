@@ -121,6 +121,7 @@ private:
     // The entries of a listing answer; ones without a valid id are skipped.
     [[nodiscard]] static QList<MessageListEntry> pageFromJson(const QJsonValue &answer);
     void reload();
+    void refreshCounts();
     void clear();
     void merge(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore);
     void append(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore);
@@ -131,6 +132,17 @@ private:
     void beginRequest();
     void endRequest();
     [[nodiscard]] bool canRequest() const;
+    // `page` with the seen flags set and the deletions done here since
+    // change number `changesBefore`, which it may predate.
+    [[nodiscard]] QList<MessageListEntry> withLocalChanges(QList<MessageListEntry> page, quint64 changesBefore) const;
+
+    struct LocalChange
+    {
+        qint64 id = 0;
+        bool removed = false;
+        bool seen = false;
+        quint64 sequence = 0;
+    };
 
     QPointer<Session> m_session;
     QString m_folder = QStringLiteral("inbox");
@@ -142,6 +154,9 @@ private:
     int m_total = 0;
     int m_pending = 0;        // requests in flight of this generation
     quint64 m_generation = 0; // bumped when folder, limit or session change: older answers are dropped
+    quint64 m_pagingGeneration = 0; // bumped when the rows below the top are replaced or complete
+    quint64 m_changeSequence = 0;   // numbers the seen changes and deletions that succeeded
+    QList<LocalChange> m_localChanges; // those a listing in flight may not show yet
     bool m_refreshing = false;
     bool m_refreshAgain = false;
     bool m_fetchingMore = false;

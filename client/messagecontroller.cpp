@@ -22,8 +22,10 @@ void MessageController::setSession(Session *session)
     if (m_session)
         disconnect(m_session, nullptr, this, nullptr);
     m_session = session;
-    if (m_session)
+    if (m_session) {
         connect(m_session, &Session::loggedOut, this, &MessageController::clear);
+        connect(m_session, &QObject::destroyed, this, &MessageController::clear);
+    }
     Q_EMIT sessionChanged();
     clear();
 }

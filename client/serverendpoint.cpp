@@ -26,6 +26,9 @@ std::optional<ServerEndpoint> ServerEndpoint::parse(QStringView text)
                 return std::nullopt;
         }
     }
+    // Digits only: toUInt would also take "+25" and " 25".
+    if (port.isEmpty() || !std::all_of(port.begin(), port.end(), [](QChar c) { return c.isDigit() && c.unicode() < 0x80; }))
+        return std::nullopt;
     bool ok = false;
     const uint number = port.toUInt(&ok);
     if (!ok || number == 0 || number > 65535 || host.isEmpty())

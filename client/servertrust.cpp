@@ -4,6 +4,7 @@
 
 #include <QCryptographicHash>
 #include <QFileInfo>
+#include <QHostAddress>
 #include <QSettings>
 #include <QUrl>
 
@@ -52,14 +53,17 @@ ServerTrust::~ServerTrust() = default;
 bool ServerTrust::useCaFile(const QString &path, QString *error)
 {
     const QList<QSslCertificate> certificates = QSslCertificate::fromPath(path, QSsl::Pem, QSslCertificate::PatternSyntax::FixedString);
-    if (certificates.isEmpty()) {
-        *error = QFileInfo::exists(path)
-            ? u"%1 holds no PEM certificate (give the server's tls/cert.pem or the CA that signed it)"_s.arg(path)
-            : u"%1 does not exist (give the server's tls/cert.pem or the CA that signed it)"_s.arg(path);
-        return false;
-    }
+    // Asked for, it is used, usable or not: a bad file refuses every server,
+    // it never falls back to trust on first use.
     m_caFile = path;
     m_caCertificates = certificates;
+    if (certificates.isEmpty()) {
+        m_caFileError = QFileInfo::exists(path)
+            ? u"%1 holds no PEM certificate (give the server's tls/cert.pem or the CA that signed it)"_s.arg(path)
+            : u"%1 does not exist (give the server's tls/cert.pem or the CA that signed it)"_s.arg(path);
+        *error = m_caFileError;
+        return false;
+    }
     return true;
 }
 
@@ -81,9 +85,14 @@ QString ServerTrust::fingerprint(const QSslCertificate &certificate)
 
 QString ServerTrust::pinKey(const ServerEndpoint &server) const
 {
+    // One server, one pin: host names are case-insensitive, and an address
+    // has one canonical spelling ("::1", never "0::1").
+    ServerEndpoint canonical = server;
+    const QHostAddress address(server.host);
+    canonical.host = address.isNull() ? server.host.toLower() : address.toString();
     // QSettings keys treat '/' and '\' specially; an endpoint has neither, but
     // an IPv6 address has ':' and brackets, which INI keys escape themselves.
-    return u"pins/"_s + QString::fromLatin1(QUrl::toPercentEncoding(server.toString()));
+    return u"pins/"_s + QString::fromLatin1(QUrl::toPercentEncoding(canonical.toString()));
 }
 
 QString ServerTrust::pinnedFingerprint(const ServerEndpoint &server) const
@@ -126,6 +135,8 @@ ServerTrust::Verdict ServerTrust::judgeAgainstPin(const ServerEndpoint &server, 
 ServerTrust::Verdict ServerTrust::judgeErrors(const ServerEndpoint &server, const QSslCertificate &presented,
                                               const QList<QSslError> &errors)
 {
+    if (!m_caFileError.isEmpty())
+        return {false, ClientError::untrusted(server, m_caFileError)};
     if (usesCaFile())
         return {false, ClientError::untrusted(server, describe(errors) + u" (verified against "_s + m_caFile + u')')};
     for (const QSslError &error : errors) {
@@ -140,6 +151,8 @@ ServerTrust::Verdict ServerTrust::judgeErrors(const ServerEndpoint &server, cons
 
 ServerTrust::Verdict ServerTrust::judgeEstablished(const ServerEndpoint &server, const QSslCertificate &presented)
 {
+    if (!m_caFileError.isEmpty())
+        return {false, ClientError::untrusted(server, m_caFileError)};
     if (usesCaFile())
         return {true, std::nullopt}; // QSslSocket verified it against the CA file
     return judgeAgainstPin(server, presented);

@@ -30,9 +30,12 @@ public:
     explicit ServerTrust(const QString &pinFile = {}, QObject *parent = nullptr);
     ~ServerTrust() override;
 
-    // Verify against the certificates in this PEM file only.
+    // Verify against the certificates in this PEM file only. When the file
+    // is unusable every server is refused (caFileError() says why); trust on
+    // first use never takes over.
     [[nodiscard]] bool useCaFile(const QString &path, QString *error);
     [[nodiscard]] bool usesCaFile() const { return !m_caFile.isEmpty(); }
+    [[nodiscard]] QString caFileError() const { return m_caFileError; }
 
     // What every connection starts with: TLS 1.2 or later, peer verification,
     // the CA file's certificates when one is used.
@@ -67,5 +70,6 @@ private:
 
     std::unique_ptr<QSettings> m_pins;
     QString m_caFile;
+    QString m_caFileError;
     QList<QSslCertificate> m_caCertificates;
 };

@@ -23,7 +23,7 @@ Session::Session(const ClientSettings &settings, QObject *parent)
     if (!settings.caCertificateFile.isEmpty()) {
         QString error;
         if (!m_trust->useCaFile(settings.caCertificateFile, &error))
-            m_errorString = u"The CA certificate file cannot be used: "_s + error;
+            m_errorString = u"The CA certificate file cannot be used: "_s + error; // and every server is refused
     }
     connect(m_trust, &ServerTrust::pinned, this, [this](const QString &server, const QString &fingerprint) {
         m_trustNotices.append(server + u": SHA-256 "_s + fingerprint);
@@ -88,8 +88,15 @@ void Session::reportError(const ClientError &error)
 
 void Session::noteTrustFailure(const ClientError &error)
 {
-    const QString server = error.kind == ClientError::Kind::CertificateChanged ? error.server.toString() : QString();
-    const QString fingerprint = error.kind == ClientError::Kind::CertificateChanged ? error.presentedFingerprint : QString();
+    // Another failure meanwhile leaves a changed certificate waiting for the
+    // user's decision; only a success or that decision clears it.
+    if (error.kind != ClientError::Kind::CertificateChanged)
+        return;
+    setChangedCertificate(error.server.toString(), error.presentedFingerprint);
+}
+
+void Session::setChangedCertificate(const QString &server, const QString &fingerprint)
+{
     if (server == m_changedServer && fingerprint == m_changedFingerprint)
         return;
     m_changedServer = server;
@@ -107,9 +114,18 @@ void Session::failLogin(const ClientError &error)
     Q_EMIT loginFailed(error.message);
 }
 
+bool Session::refuseWithoutTrust()
+{
+    const QString caFileError = m_trust->caFileError();
+    if (caFileError.isEmpty())
+        return false;
+    failLogin(ClientError::untrusted(m_settings.web, u"the CA certificate file cannot be used: "_s + caFileError));
+    return true;
+}
+
 void Session::login(const QString &username, const QString &password)
 {
-    if (m_state != State::LoggedOut)
+    if (m_state != State::LoggedOut || refuseWithoutTrust())
         return;
     if (username.trimmed().isEmpty() || password.isEmpty()) {
         failLogin(ClientError::invalid(u"Enter your user name and password."_s));
@@ -130,7 +146,7 @@ void Session::login(const QString &username, const QString &password)
         m_username = account.value(u"username").toString();
         m_account = account.value(u"address").toString();
         m_password = password;
-        noteTrustFailure({});
+        setChangedCertificate({}, {});
         qCInfo(lcClient).noquote() << "logged in as" << m_account;
         Q_EMIT accountChanged();
         setState(State::LoggedIn);
@@ -159,7 +175,7 @@ QString Session::newPasswordProblem(const QString &password, const QString &conf
 
 void Session::registerAccount(const QString &username, const QString &password)
 {
-    if (m_state != State::LoggedOut)
+    if (m_state != State::LoggedOut || refuseWithoutTrust())
         return;
     if (const QString problem = registrationProblem(username, password, password); !problem.isEmpty()) {
         failLogin(ClientError::invalid(problem));
@@ -182,6 +198,8 @@ void Session::registerAccount(const QString &username, const QString &password)
 
 void Session::endSession(const QString &reason)
 {
+    ++m_generation; // answers to this session's requests no longer apply
+    m_changingPassword = false;
     m_api->setToken({});
     m_password.clear();
     m_username.clear();
@@ -210,8 +228,10 @@ void Session::changePassword(const QString &current, const QString &replacement)
         setErrorString(message);
         Q_EMIT passwordChangeFailed(message);
     };
-    if (m_state != State::LoggedIn || m_changingPassword)
+    if (m_state != State::LoggedIn)
         return refuse(u"Log in first."_s);
+    if (m_changingPassword)
+        return refuse(u"The password is being changed already."_s);
     // The password is in memory anyway; checking it here keeps a 401 from the
     // server meaning one thing only: the session ended.
     if (current != m_password)
@@ -221,29 +241,34 @@ void Session::changePassword(const QString &current, const QString &replacement)
     if (replacement == current)
         return refuse(u"The new password is the same as the current one."_s);
     m_changingPassword = true;
+    const quint64 generation = m_generation;
     ApiCall *call = m_api->changePassword(current, replacement);
-    connect(call, &ApiCall::succeeded, this, [this, replacement] {
+    connect(call, &ApiCall::succeeded, this, [this, replacement, generation] {
+        if (generation != m_generation)
+            return;
         m_changingPassword = false;
         m_password = replacement;
         setErrorString({});
         Q_EMIT passwordChanged();
     });
-    connect(call, &ApiCall::failed, this, [this, refuse](const ClientError &error) {
+    connect(call, &ApiCall::failed, this, [this, refuse, generation](const ClientError &error) {
+        if (generation != m_generation)
+            return;
         m_changingPassword = false;
         refuse(error.message);
     });
 }
 
-void Session::trustChangedCertificate()
+void Session::trustChangedCertificate(const QString &server, const QString &fingerprint)
 {
-    if (m_changedServer.isEmpty())
+    // Exactly what the user was shown and compared, nothing that came since.
+    if (m_changedServer.isEmpty() || server != m_changedServer || fingerprint != m_changedFingerprint)
         return;
-    const std::optional<ServerEndpoint> server = ServerEndpoint::parse(m_changedServer);
-    if (server) {
+    if (const std::optional<ServerEndpoint> endpoint = ServerEndpoint::parse(m_changedServer)) {
         qCInfo(lcClient).noquote() << "the user trusts the new certificate of" << m_changedServer << "SHA-256"
                                    << m_changedFingerprint;
-        m_trust->pin(*server, m_changedFingerprint);
+        m_trust->pin(*endpoint, m_changedFingerprint);
     }
-    noteTrustFailure({});
+    setChangedCertificate({}, {});
     setErrorString({});
 }

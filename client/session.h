@@ -53,7 +53,8 @@ public:
     enum class State { LoggedOut, Busy, LoggedIn };
     Q_ENUM(State)
 
-    // Fails (errorString set, state LoggedOut for good) when the CA file is unusable.
+    // With an unusable CA file: errorString says so, and login and register
+    // are refused (never a fallback to trust on first use).
     explicit Session(const ClientSettings &settings, QObject *parent = nullptr);
     ~Session() override;
 
@@ -93,8 +94,9 @@ public Q_SLOTS:
     void registerAccount(const QString &username, const QString &password);
     void logout();
     void changePassword(const QString &current, const QString &replacement);
-    // The user compared the changed certificate's fingerprint and accepts it.
-    void trustChangedCertificate();
+    // The user compared the changed certificate's fingerprint and accepts it:
+    // the server and fingerprint shown, which must still be the pending ones.
+    void trustChangedCertificate(const QString &server, const QString &fingerprint);
 
 Q_SIGNALS:
     void stateChanged();
@@ -117,6 +119,8 @@ private:
     void failLogin(const ClientError &error);
     void endSession(const QString &reason);
     void noteTrustFailure(const ClientError &error);
+    void setChangedCertificate(const QString &server, const QString &fingerprint);
+    [[nodiscard]] bool refuseWithoutTrust();
 
     ClientSettings m_settings;
     ServerTrust *m_trust = nullptr;
@@ -131,4 +135,5 @@ private:
     QString m_changedFingerprint;
     QStringList m_trustNotices;
     bool m_changingPassword = false;
+    quint64 m_generation = 0; // bumped when a session ends
 };

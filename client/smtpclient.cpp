@@ -19,8 +19,11 @@ QString addressLiteral(const QHostAddress &address)
     const quint32 v4 = address.toIPv4Address(&isV4);
     if (isV4)
         return u'[' + QHostAddress(v4).toString() + u']';
-    if (address.protocol() == QAbstractSocket::IPv6Protocol)
-        return u"[IPv6:"_s + address.toString() + u']';
+    if (address.protocol() == QAbstractSocket::IPv6Protocol) {
+        QHostAddress withoutScope = address;
+        withoutScope.setScopeId({}); // "%eth0" is not part of an RFC 5321 address literal
+        return u"[IPv6:"_s + withoutScope.toString() + u']';
+    }
     return u"[127.0.0.1]"_s;
 }
 
@@ -45,6 +48,10 @@ SmtpJob::SmtpJob(const ServerEndpoint &server, ServerTrust *trust, SmtpDialogue 
 void SmtpJob::start()
 {
     m_socket = new QSslSocket(this);
+    if (m_refusal) { // refused before any connection
+        finish(m_refusal, Close::Abort);
+        return;
+    }
     if (m_trust)
         m_socket->setSslConfiguration(m_trust->configuration());
     m_socket->setPeerVerifyName(m_server.host);
@@ -52,6 +59,11 @@ void SmtpJob::start()
         m_dialogue.setHeloName(m_heloName.isEmpty() ? addressLiteral(m_socket->localAddress()) : m_heloName);
     });
     connect(m_socket, &QSslSocket::readyRead, this, &SmtpJob::onReadyRead);
+    // A long upload is progress too, not a silent server.
+    connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
+        if (!m_done)
+            m_timer.start();
+    });
     connect(m_socket, &QSslSocket::encrypted, this, &SmtpJob::onEncrypted);
     connect(m_socket, &QSslSocket::sslErrors, this, &SmtpJob::onSslErrors);
     connect(m_socket, &QSslSocket::errorOccurred, this, &SmtpJob::onSocketError);
@@ -126,8 +138,10 @@ void SmtpJob::onSocketError()
 
 void SmtpJob::handle(const SmtpDialogue::Events &events)
 {
+    for (const QByteArray &line : events.log)
+        qCDebug(lcClientWire).noquote() << "C:" << QString::fromUtf8(line);
     if (!events.send.isEmpty())
-        write(events.send);
+        m_socket->write(events.send);
     if (events.failure) {
         finish(ClientError::fromSmtp(*events.failure, m_server), Close::Gracefully);
         return;
@@ -149,20 +163,6 @@ void SmtpJob::handle(const SmtpDialogue::Events &events)
     }
     if (events.close)
         finish(std::nullopt, Close::Gracefully);
-}
-
-void SmtpJob::write(const QByteArray &bytes)
-{
-    if (lcClientWire().isDebugEnabled()) {
-        const SmtpStep *step = m_dialogue.currentStep();
-        if (step && step->stage == SmtpStage::Message)
-            qCDebug(lcClientWire).noquote() << "C: <message," << bytes.size() << "bytes>";
-        else if (step && step->secret)
-            qCDebug(lcClientWire).noquote() << "C:" << QString::fromUtf8(m_dialogue.loggableCommand(*step));
-        else
-            qCDebug(lcClientWire).noquote() << "C:" << QString::fromUtf8(bytes.trimmed());
-    }
-    m_socket->write(bytes);
 }
 
 void SmtpJob::finish(const std::optional<ClientError> &error, Close close)
@@ -219,7 +219,14 @@ SmtpJob *SmtpClient::registerAccount(const QString &username, const QString &pas
 
 SmtpJob *SmtpClient::lookUpUser(const SmtpCredentials &credentials, const QString &name)
 {
-    return start(credentials, {{SmtpStage::LookUp, "GETUSER " + name.toUtf8(), 250, name, false}});
+    // One word, so nothing can be smuggled after it as another command.
+    const bool oneWord = !name.isEmpty() && std::none_of(name.cbegin(), name.cend(), [](QChar c) {
+        return c.unicode() <= 0x20 || c.unicode() == 0x7f;
+    });
+    SmtpJob *job = start(credentials, {{SmtpStage::LookUp, "GETUSER " + name.toUtf8(), 250, name, false}});
+    if (!oneWord)
+        job->m_refusal = ClientError::invalid(u"“%1” is not a user name or address."_s.arg(name));
+    return job;
 }
 
 SmtpJob *SmtpClient::send(const SmtpCredentials &credentials, const QString &sender, const QStringList &recipients,
@@ -227,8 +234,15 @@ SmtpJob *SmtpClient::send(const SmtpCredentials &credentials, const QString &sen
 {
     QList<SmtpStep> steps;
     const QByteArray payload = SmtpDialogue::dataPayload(message);
-    // SIZE (RFC 1870) lets the server refuse an oversized message before it is sent.
-    steps.append({SmtpStage::MailFrom, "MAIL FROM:<" + sender.toUtf8() + "> SIZE=" + QByteArray::number(payload.size()), 250, sender, false});
+    // SIZE (RFC 1870 §6: the message as CRLF lines, without the dots added by
+    // stuffing or the final ".CRLF") lets the server refuse an oversized
+    // message before it is sent; the dialogue drops it where not announced.
+    qsizetype stuffed = payload.startsWith("..") ? 1 : 0;
+    for (qsizetype at = payload.indexOf("\r\n.."); at >= 0; at = payload.indexOf("\r\n..", at + 4))
+        ++stuffed;
+    const qsizetype size = payload.size() - 3 - stuffed;
+    steps.append({SmtpStage::MailFrom, "MAIL FROM:<" + sender.toUtf8() + "> SIZE=" + QByteArray::number(size), 250,
+                  sender, false});
     for (const QString &recipient : recipients)
         steps.append({SmtpStage::RcptTo, "RCPT TO:<" + recipient.toUtf8() + '>', 250, recipient, false});
     steps.append({SmtpStage::Data, "DATA"_ba, 354, {}, false});

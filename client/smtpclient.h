@@ -47,7 +47,6 @@ private:
     void onSslErrors(const QList<QSslError> &errors);
     void onSocketError();
     void handle(const SmtpDialogue::Events &events);
-    void write(const QByteArray &bytes);
     // Emits failed() for an error (once), then closes and deletes the job.
     void finish(const std::optional<ClientError> &error, Close close);
 
@@ -58,6 +57,7 @@ private:
     QSslSocket *m_socket = nullptr;
     QTimer m_timer;
     std::optional<ClientError> m_trustRefusal;
+    std::optional<ClientError> m_refusal; // a request refused before connecting
     bool m_done = false;    // succeeded() or failed() was emitted
     bool m_closing = false;
 };
@@ -73,8 +73,15 @@ public:
     [[nodiscard]] const ServerEndpoint &server() const { return m_server; }
     // The longest wait for a connection, a handshake or any one reply.
     void setTimeout(int milliseconds) { m_timeoutMs = milliseconds; }
-    // EHLO's argument; by default the connection's local address as a literal.
-    void setHeloName(const QString &name) { m_heloName = name; }
+    // EHLO's argument (one word; anything from the first space or control
+    // character on is dropped); by default the local address as a literal.
+    void setHeloName(const QString &name)
+    {
+        qsizetype end = 0;
+        while (end < name.size() && name.at(end).unicode() > 0x20 && name.at(end).unicode() != 0x7f)
+            ++end;
+        m_heloName = name.left(end);
+    }
 
     [[nodiscard]] SmtpJob *ping();
     // REG: creates the account (no login needed, but TLS is).

@@ -1,5 +1,7 @@
 #include "smtpdialogue.h"
 
+#include <QSet>
+
 using namespace Qt::StringLiterals;
 
 SmtpDialogue::SmtpDialogue(const QString &heloName, const QString &username, const QString &password,
@@ -49,67 +51,65 @@ QByteArray SmtpDialogue::loggableCommand(const SmtpStep &step) const
 
 SmtpDialogue::Events SmtpDialogue::received(QByteArrayView bytes)
 {
-    Events events;
-    if (m_failed || m_current >= m_steps.size())
-        return events;
-    m_parser.append(bytes);
-    while (!m_failed && m_current < m_steps.size()) {
-        std::optional<SmtpReply> reply = m_parser.next();
-        if (!reply) {
-            if (m_parser.hasError()) {
-                Events failure = fail({stage(), currentStep()->argument, std::nullopt, m_parser.errorString()});
-                failure.send.prepend(events.send);
-                return failure;
-            }
-            return events;
-        }
-        if (m_waitingForTls) {
-            return fail({SmtpStage::StartTls, {}, reply, u"the server replied again before the TLS handshake"_s});
-        }
-        const SmtpStep &step = m_steps.at(m_current);
-        if (step.stage == SmtpStage::Quit) {
-            events.close = true;
-            ++m_current;
-            return events;
-        }
-        const bool accepted = reply->code == step.expect || (step.stage == SmtpStage::RcptTo && reply->code == 251);
-        if (!accepted) {
-            Events failure = fail({step.stage, step.argument, reply, {}});
-            failure.send.prepend(events.send);
-            return failure;
-        }
-        // RFC 3207 §4: never send a password where STARTTLS was not offered
-        if (step.stage == SmtpStage::Hello && m_current == 1) {
-            const bool offersTls = std::any_of(reply->lines.cbegin(), reply->lines.cend(), [](const QString &line) {
-                return line.trimmed().compare(u"STARTTLS"_s, Qt::CaseInsensitive) == 0;
-            });
-            if (!offersTls)
-                return fail({SmtpStage::StartTls, {}, reply, u"the server does not offer STARTTLS"_s});
-        }
-        if (step.stage == SmtpStage::StartTls && m_parser.bufferedBytes() > 0) {
-            // What came with the 220 would be read as if it had come over TLS
-            // (the STARTTLS injection of CVE-2011-0411, server to client).
-            return fail({SmtpStage::StartTls, {}, reply, u"the server sent data after its STARTTLS reply"_s});
-        }
-        m_result = *reply;
-        ++m_current;
-        if (step.stage == SmtpStage::StartTls) {
-            m_waitingForTls = true;
-            events.startTls = true;
-            return events;
-        }
-        const Events next = advance();
-        events.send += next.send;
-        events.finished = events.finished || next.finished;
+    if (m_state == State::Failed || m_state == State::Closed)
+        return {};
+    if (m_state == State::WaitingForTls) {
+        // Nothing may come between the 220 and the handshake: it would be
+        // taken for TLS-protected (the STARTTLS injection of CVE-2011-0411,
+        // server to client), complete replies and fragments alike.
+        return fail({SmtpStage::StartTls, {}, std::nullopt, u"the server sent data before the TLS handshake"_s});
     }
-    return events;
+    m_parser.append(bytes);
+    std::optional<SmtpReply> reply = m_parser.next();
+    if (!reply) {
+        if (m_parser.hasError())
+            return fail({stage(), currentStep()->argument, std::nullopt, m_parser.errorString()});
+        return {};
+    }
+    const SmtpStep &step = m_steps.at(m_current);
+    // Commands go one at a time: a second reply, or the start of one, before
+    // the next command is even written answers nothing we asked.
+    const bool more = m_parser.bufferedBytes() > 0;
+    if (step.stage == SmtpStage::Quit) {
+        m_state = State::Closed;
+        ++m_current;
+        Events events;
+        events.close = true;
+        return events;
+    }
+    const bool accepted = reply->code == step.expect || (step.stage == SmtpStage::RcptTo && reply->code == 251);
+    if (!accepted)
+        return fail({step.stage, step.argument, reply, {}});
+    if (more) {
+        return fail({step.stage, step.argument, reply,
+                     step.stage == SmtpStage::StartTls ? u"the server sent data after its STARTTLS reply"_s
+                                                       : u"the server sent a reply to a command not yet sent"_s});
+    }
+    if (step.stage == SmtpStage::Hello) {
+        QSet<QString> extensions;
+        for (qsizetype i = 1; i < reply->lines.size(); ++i) // line 0 is the greeting name
+            extensions.insert(reply->lines.at(i).section(u' ', 0, 0).toUpper());
+        // RFC 3207 §4: never send a password where STARTTLS was not offered.
+        if (m_current == 1 && !extensions.contains(u"STARTTLS"_s))
+            return fail({SmtpStage::StartTls, {}, reply, u"the server does not offer STARTTLS"_s});
+        m_extensions = extensions;
+    }
+    m_result = *reply;
+    ++m_current;
+    if (step.stage == SmtpStage::StartTls) {
+        m_state = State::WaitingForTls;
+        Events events;
+        events.startTls = true;
+        return events;
+    }
+    return advance();
 }
 
 SmtpDialogue::Events SmtpDialogue::encrypted()
 {
-    if (!m_waitingForTls || m_failed)
+    if (m_state != State::WaitingForTls)
         return {};
-    m_waitingForTls = false;
+    m_state = State::AwaitingReply;
     return advance();
 }
 
@@ -117,25 +117,36 @@ SmtpDialogue::Events SmtpDialogue::advance()
 {
     Events events;
     const SmtpStep &step = m_steps.at(m_current);
-    if (step.stage == SmtpStage::Quit) {
-        m_finished = true;
+    if (step.stage == SmtpStage::Quit)
         events.finished = true;
-    }
-    if (step.stage == SmtpStage::Message)
+    if (step.stage == SmtpStage::Message) {
         events.send = m_message;
-    else
-        events.send = step.command + "\r\n";
+        events.log.append("<message, " + QByteArray::number(m_message.size()) + " bytes>");
+        return events;
+    }
+    QByteArray command = step.command;
+    // RFC 1870: SIZE only where the server announced it.
+    if (step.stage == SmtpStage::MailFrom && !m_extensions.contains(u"SIZE"_s)) {
+        const qsizetype size = command.indexOf(" SIZE=");
+        if (size > 0)
+            command.truncate(size);
+    }
+    events.send = command + "\r\n";
+    events.log.append(step.secret ? loggableCommand(step) : command);
     return events;
 }
 
 SmtpDialogue::Events SmtpDialogue::fail(SmtpFailure failure)
 {
-    m_failed = true;
-    Events events;
-    // A polite QUIT where the server still listens; 421 means it is closing.
+    // A polite QUIT where the server still listens and is still trusted;
+    // 421 means it is closing, a protocol error that it cannot be trusted.
     const bool serverClosing = failure.reply && failure.reply->code == 421;
-    if (failure.protocolError.isEmpty() && !serverClosing && !m_waitingForTls)
+    Events events;
+    if (failure.protocolError.isEmpty() && !serverClosing && m_state == State::AwaitingReply) {
         events.send = "QUIT\r\n"_ba;
+        events.log.append("QUIT"_ba);
+    }
+    m_state = State::Failed;
     events.close = true;
     events.failure = std::move(failure);
     m_current = m_steps.size();

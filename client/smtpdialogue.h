@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QList>
+#include <QSet>
 #include <QString>
 
 #include <optional>
@@ -63,6 +64,7 @@ public:
         bool finished = false; // every step up to QUIT worked: the result is final
         bool close = false;    // close the connection after writing `send`
         std::optional<SmtpFailure> failure;
+        QList<QByteArray> log; // what was sent, as the wire log may show it (credentials redacted)
     };
 
     // The greeting, EHLO, STARTTLS, EHLO again, AUTH PLAIN when credentials
@@ -79,7 +81,11 @@ public:
     [[nodiscard]] Events encrypted();
 
     [[nodiscard]] SmtpStage stage() const;
-    [[nodiscard]] bool isFinished() const { return m_finished; }
+    // Every step up to QUIT worked (QUIT itself may still be unanswered).
+    [[nodiscard]] bool isFinished() const
+    {
+        return m_state != State::Failed && m_current >= m_steps.size() - 1;
+    }
     // The reply to the last step before QUIT (e.g. "250 2.0.0 OK: queued as 7").
     [[nodiscard]] const SmtpReply &result() const { return m_result; }
     // The command line of the current step as the wire log may show it.
@@ -95,12 +101,18 @@ private:
     Events advance();
     Events fail(SmtpFailure failure);
 
+    enum class State {
+        AwaitingReply, // one command (or the greeting) is unanswered
+        WaitingForTls, // STARTTLS was accepted; nothing may arrive until the handshake
+        Closed,        // QUIT answered
+        Failed,
+    };
+
     QList<SmtpStep> m_steps;
     qsizetype m_current = 0;
     QByteArray m_message;
     SmtpReplyParser m_parser;
     SmtpReply m_result;
-    bool m_waitingForTls = false;
-    bool m_finished = false;
-    bool m_failed = false;
+    QSet<QString> m_extensions; // the EHLO keywords, upper case
+    State m_state = State::AwaitingReply;
 };

@@ -110,7 +110,8 @@ Pane {
                 Button {
                     objectName: "trustChanged"
                     text: qsTr("Trust the new certificate")
-                    onClicked: page.session.trustChangedCertificate()
+                    onClicked: page.session.trustChangedCertificate(page.session.changedCertificateServer,
+                                                                    page.session.changedCertificateFingerprint)
                 }
             }
         }

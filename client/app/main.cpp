@@ -1,4 +1,5 @@
 #include "serverendpoint.h"
+#include "servertrust.h"
 #include "session.h"
 
 #include "mainwindow.h"
@@ -61,7 +62,7 @@ int main(int argc, char *argv[])
     settings.pinFile = parser.value(pinOption);
 
     Session session(settings);
-    if (!settings.caCertificateFile.isEmpty() && !session.usesCaFile())
+    if (!session.trust()->caFileError().isEmpty())
         return fail(session.errorString() + u" (check --ca-cert)"_s);
 
     MainWindow::applyStyle();

@@ -50,6 +50,9 @@ private Q_SLOTS:
     void sessionExpiresWhenTokenEnds();
     void changePassword();
     void composeValidation();
+    void unusableCaFileRefusesEverything();
+    void pagingRacingARefreshLeavesNoGap();
+    void sessionDestroyedMidRequest();
 
 private:
     std::unique_ptr<Session> makeSession();
@@ -357,8 +360,13 @@ void TestClientFlow::certificateChangedAfterPinning()
     QVERIFY(failed.wait(WaitMs));
     QCOMPARE(session->state(), Session::State::LoggedOut);
 
+    // Accepting anything but what was shown does nothing.
+    session->trustChangedCertificate(m_servers->web().toString(), u"AA:BB"_s);
+    QCOMPARE(session->changedCertificateFingerprint(), newFingerprint);
+    QVERIFY(session->trust()->pinnedFingerprint(m_servers->web()) != newFingerprint);
+
     // The user compared the fingerprint and accepts it.
-    session->trustChangedCertificate();
+    session->trustChangedCertificate(m_servers->web().toString(), newFingerprint);
     QVERIFY(session->changedCertificateServer().isEmpty());
     QCOMPARE(session->trust()->pinnedFingerprint(m_servers->web()), newFingerprint);
     QVERIFY(logIn(*session, u"bob"_s, BobPassword));
@@ -689,6 +697,94 @@ void TestClientFlow::composeValidation()
     QVERIFY(failed.wait(WaitMs));
     QVERIFY2(failed.last().first().toString().contains(u"outside this mail system"_s),
              qPrintable(failed.last().first().toString()));
+}
+
+void TestClientFlow::unusableCaFileRefusesEverything()
+{
+    ClientSettings settings;
+    settings.smtp = m_servers->smtp();
+    settings.web = m_servers->web();
+    settings.pinFile = m_servers->path(u"pins.ini"_s);
+    settings.caCertificateFile = m_servers->path(u"no-such-ca.pem"_s); // a typo
+    Session session(settings);
+    QVERIFY(session.usesCaFile());
+    QVERIFY(session.errorString().contains(u"no-such-ca.pem"_s));
+    QSignalSpy failed(&session, &Session::loginFailed);
+    QSignalSpy pinned(&session, &Session::certificatePinned);
+    session.login(u"bob"_s, BobPassword);
+    QCOMPARE(failed.size(), 1); // at once: no connection is even tried
+    QVERIFY(failed.first().first().toString().contains(u"not trusted"_s));
+    session.registerAccount(u"carol"_s, u"carol-secret-1"_s);
+    QCOMPARE(failed.size(), 2);
+    QCOMPARE(session.state(), Session::State::LoggedOut);
+    QCOMPARE(pinned.size(), 0);
+    QVERIFY(QSettings(settings.pinFile, QSettings::IniFormat).allKeys().isEmpty());
+
+    // The jobs themselves refuse too (ServerTrust never falls back to pinning).
+    SmtpJob *job = session.smtp()->ping();
+    QSignalSpy jobFailed(job, &SmtpJob::failed);
+    QSignalSpy jobSucceeded(job, &SmtpJob::succeeded);
+    QVERIFY(jobFailed.wait(WaitMs));
+    QCOMPARE(jobFailed.first().first().value<ClientError>().kind, ClientError::Kind::Untrusted);
+    QCOMPARE(jobSucceeded.size(), 0);
+    QVERIFY(QSettings(settings.pinFile, QSettings::IniFormat).allKeys().isEmpty());
+}
+
+// A fetchMore() and a refresh() that replaces the rows may answer in either
+// order; the list must stay the newest messages without a hole.
+void TestClientFlow::pagingRacingARefreshLeavesNoGap()
+{
+    auto bob = makeSession();
+    QVERIFY(logIn(*bob, u"bob"_s, BobPassword));
+    for (int i = 1; i <= 5; ++i)
+        QVERIFY(send(*bob, u"bob"_s, u"Old %1"_s.arg(i), u"Body"_s));
+    auto inbox = makeModel(*bob, u"inbox"_s, 2, Tester::None);
+    QVERIFY(settle(*inbox));
+    QCOMPARE(inbox->rowCount(), 2);
+    for (int i = 1; i <= 3; ++i)
+        QVERIFY(send(*bob, u"bob"_s, u"New %1"_s.arg(i), u"Body"_s));
+
+    for (int round = 0; round < 2; ++round) {
+        if (round == 0) {
+            inbox->fetchMore();
+            inbox->refresh();
+        } else {
+            inbox->refresh();
+            inbox->fetchMore();
+        }
+        QVERIFY(settle(*inbox));
+        while (inbox->hasMore()) {
+            inbox->fetchMore();
+            QVERIFY(settle(*inbox));
+        }
+        QCOMPARE(inbox->rowCount(), 8);
+        for (int row = 1; row < inbox->rowCount(); ++row)
+            QVERIFY(inbox->idAt(row) < inbox->idAt(row - 1));
+        QCOMPARE(inbox->index(0).data(InboxModel::SubjectRole).toString(), u"New 3"_s);
+        QCOMPARE(inbox->index(7).data(InboxModel::SubjectRole).toString(), u"Old 1"_s);
+        inbox->setLimit(round == 0 ? 3 : 2); // start over for the other order
+        QVERIFY(settle(*inbox));
+    }
+}
+
+void TestClientFlow::sessionDestroyedMidRequest()
+{
+    auto bob = makeSession();
+    QVERIFY(logIn(*bob, u"bob"_s, BobPassword));
+    auto inbox = makeModel(*bob, u"inbox"_s);
+    QVERIFY(settle(*inbox));
+    ComposeController compose;
+    compose.setSession(bob.get());
+    compose.setTo(u"bob"_s);
+    inbox->refresh();
+    compose.send();
+    QVERIFY(inbox->isLoading());
+    QCOMPARE(compose.state(), ComposeController::State::Sending);
+    bob.reset();
+    QVERIFY(!inbox->isLoading());
+    QVERIFY(!compose.isBusy());
+    QCOMPARE(inbox->rowCount(), 0);
+    QVERIFY(!compose.canSend());
 }
 
 QTEST_GUILESS_MAIN(TestClientFlow)
