@@ -74,7 +74,8 @@ void ApiClient::finished(ApiCall *call, QNetworkReply *reply, Auth auth)
     reply->deleteLater();
     call->deleteLater();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QByteArray bytes = reply->readAll();
+    // An aborted reply (the transfer timeout, a refused pin) is closed already.
+    const QByteArray bytes = reply->isOpen() ? reply->readAll() : QByteArray();
     if (call->m_trustRefusal) {
         Q_EMIT call->failed(*call->m_trustRefusal);
         return;

@@ -100,10 +100,11 @@ QString ServerTrust::pinnedFingerprint(const ServerEndpoint &server) const
     return m_pins->value(pinKey(server)).toString();
 }
 
-void ServerTrust::pin(const ServerEndpoint &server, const QString &fingerprint)
+bool ServerTrust::pin(const ServerEndpoint &server, const QString &fingerprint)
 {
     m_pins->setValue(pinKey(server), fingerprint);
     m_pins->sync();
+    return m_pins->status() == QSettings::NoError;
 }
 
 void ServerTrust::forget(const ServerEndpoint &server)
@@ -119,7 +120,13 @@ ServerTrust::Verdict ServerTrust::judgeAgainstPin(const ServerEndpoint &server, 
     const QString presentedFingerprint = fingerprint(presented);
     const QString pinnedPrint = pinnedFingerprint(server);
     if (pinnedPrint.isEmpty()) {
-        pin(server, presentedFingerprint);
+        // A pin that is not kept would make every start a first contact,
+        // accepting any certificate: without storage, no trust.
+        if (!pin(server, presentedFingerprint)) {
+            m_pins->remove(pinKey(server));
+            return {false, ClientError::untrusted(server, u"the certificate's fingerprint cannot be stored in %1"_s
+                                                               .arg(m_pins->fileName()))};
+        }
         qCInfo(lcClient).noquote() << "trusting" << server.toString() << "on first use: SHA-256" << presentedFingerprint;
         Q_EMIT pinned(server.toString(), presentedFingerprint);
         return {true, std::nullopt};

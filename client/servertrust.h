@@ -57,7 +57,8 @@ public:
     [[nodiscard]] static QString fingerprint(const QSslCertificate &certificate);
     [[nodiscard]] QString pinnedFingerprint(const ServerEndpoint &server) const;
     // Replaces the pin: for a certificate the user has checked and accepted.
-    void pin(const ServerEndpoint &server, const QString &fingerprint);
+    // False when it could not be stored.
+    bool pin(const ServerEndpoint &server, const QString &fingerprint);
     void forget(const ServerEndpoint &server);
 
 Q_SIGNALS:

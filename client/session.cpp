@@ -267,7 +267,12 @@ void Session::trustChangedCertificate(const QString &server, const QString &fing
     if (const std::optional<ServerEndpoint> endpoint = ServerEndpoint::parse(m_changedServer)) {
         qCInfo(lcClient).noquote() << "the user trusts the new certificate of" << m_changedServer << "SHA-256"
                                    << m_changedFingerprint;
-        m_trust->pin(*endpoint, m_changedFingerprint);
+        if (!m_trust->pin(*endpoint, m_changedFingerprint)) {
+            // Still held in memory for this run; say that it will not last.
+            setErrorString(u"The new certificate is trusted for now, but it could not be stored."_s);
+            setChangedCertificate({}, {});
+            return;
+        }
     }
     setChangedCertificate({}, {});
     setErrorString({});

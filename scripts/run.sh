@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's run command: install what is missing, build, prepare a data
-# directory (database and certificate) and start Mailroom's servers.
+# directory (database and certificate), start Mailroom's servers and then
+# the desktop client pointed at them. Without a display it runs the servers
+# only and says how to connect. Ctrl-C (or closing the client) stops all.
 #   MAILROOM_DATA_DIR  data directory (default ./mailroom-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,18 +10,63 @@ scripts/install-deps.sh
 scripts/build.sh
 data_dir=${MAILROOM_DATA_DIR:-./mailroom-data}
 build/bin/mailroomctl --data-dir "$data_dir" init
-echo
-echo "Data directory $data_dir is ready. Add an account (in another terminal) with:"
-echo "  build/bin/mailroomctl --data-dir $data_dir add-user NAME"
-echo "Starting mailroom-smtpd (submission: STARTTLS on 127.0.0.1:8025, implicit TLS on 127.0.0.1:8465)"
-echo "and mailroom-webd (HTTPS API on 127.0.0.1:9999). The POP3 server and the desktop client are not"
-echo "written yet (issues 7 and 8). Ctrl-C stops both."
+cert="$data_dir/tls/cert.pem"
+
 build/bin/mailroom-smtpd --data-dir "$data_dir" --listen 127.0.0.1:8025 --listen-tls 127.0.0.1:8465 &
 smtpd=$!
 build/bin/mailroom-webd --data-dir "$data_dir" --listen 127.0.0.1:9999 &
 webd=$!
-trap 'kill -TERM $smtpd $webd 2>/dev/null' INT TERM
-# When either ends (Ctrl-C, or a start-up error such as a port in use), stop the other.
-wait -n || true
-kill -TERM $smtpd $webd 2>/dev/null || true
-wait
+pids=("$smtpd" "$webd")
+stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap 'stop; exit 130' INT TERM
+
+# Both listening, or one of them gave up (a port in use, a bad data dir).
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 100); do
+    listening 8025 && listening 9999 && break
+    if ! kill -0 "$smtpd" 2>/dev/null || ! kill -0 "$webd" 2>/dev/null; then
+        echo "run: a server did not start (see its message above)" >&2
+        stop
+        exit 1
+    fi
+    sleep 0.1
+done
+
+cat <<TEXT
+
+Mailroom is running:
+  mailroom-smtpd  127.0.0.1:8025 (STARTTLS) and 127.0.0.1:8465 (implicit TLS)
+  mailroom-webd   https://127.0.0.1:9999
+  data            $data_dir (certificate $cert)
+TEXT
+
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "${QT_QPA_PLATFORM:-}" = offscreen ]; then
+    cat <<TEXT
+
+Starting the desktop client. First time here? Click "Create an account…",
+choose a user name and a password, and you are logged in; press Ctrl+N,
+write to your own name, Ctrl+Return sends, F5 shows it in your inbox.
+Closing the client (or Ctrl-C here) stops the servers too.
+TEXT
+    build/bin/mailroom --smtp 127.0.0.1:8025 --web 127.0.0.1:9999 --ca-cert "$cert" &
+    client=$!
+    pids+=("$client")
+    # When any of the three ends, the others stop.
+    wait -n || true
+    stop
+else
+    cat <<TEXT
+
+No display here, so no desktop client. To connect:
+  - from a machine with a display (the certificate verifies 127.0.0.1):
+      build/bin/mailroom --smtp 127.0.0.1:8025 --web 127.0.0.1:9999 --ca-cert $cert
+  - add an account:   build/bin/mailroomctl --data-dir $data_dir add-user NAME
+  - send with swaks:  swaks --server 127.0.0.1:8025 -tls --tls-ca-path $cert --auth PLAIN \\
+                        --auth-user NAME --auth-password PASSWORD --from NAME@project.com --to NAME@project.com
+  - read with curl:   curl --cacert $cert https://127.0.0.1:9999/api/v1/session \\
+                        -H 'Content-Type: application/json' -d '{"username":"NAME","password":"PASSWORD"}'
+Ctrl-C stops both servers.
+TEXT
+    wait -n || true
+    stop
+fi
