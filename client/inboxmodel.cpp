@@ -196,8 +196,8 @@ void InboxModel::endRequest()
 
 void InboxModel::clear()
 {
-    // nextBefore first: a view (or the model tester) asks canFetchMore as
-    // soon as the reset ends, and must not page on from the old rows.
+    // nextBefore first: whoever reacts to the reset by asking for more must
+    // not page on from the old rows.
     setNextBefore(std::nullopt);
     if (!m_entries.isEmpty()) {
         beginResetModel();
@@ -412,14 +412,23 @@ void InboxModel::merge(const QList<MessageListEntry> &page, std::optional<qint64
     Q_EMIT countChanged();
 }
 
-bool InboxModel::canFetchMore(const QModelIndex &parent) const
+// Views (ListView, the model tester) call fetchMore() by themselves whenever
+// the last row is in sight, which would load past the latest `limit` the
+// user chose. More comes when the user asks for it (scrolling to the end
+// calls the fetchMore() slot), so views are told there is nothing to fetch;
+// hasMore says whether there is.
+bool InboxModel::canFetchMore(const QModelIndex &) const
 {
-    return !parent.isValid() && m_nextBefore.has_value() && !m_fetchingMore && canRequest();
+    return false;
 }
 
-void InboxModel::fetchMore(const QModelIndex &parent)
+void InboxModel::fetchMore(const QModelIndex &)
 {
-    if (!canFetchMore(parent))
+}
+
+void InboxModel::fetchMore()
+{
+    if (!m_nextBefore || m_fetchingMore || !canRequest())
         return;
     m_fetchingMore = true;
     const quint64 generation = m_generation;

@@ -31,7 +31,8 @@ struct MessageListEntry
 };
 
 // A folder of the logged-in account, newest first: the latest `limit`
-// messages (the seed's "how many latest emails"), more on fetchMore().
+// messages (the seed's "how many latest emails"), the next `limit` older
+// ones on each fetchMore() (never by a view on its own: see canFetchMore()).
 // refresh() fetches the newest page again and merges it by id: new messages
 // are inserted at the top, changed flags updated, messages deleted elsewhere
 // removed, so a view keeps its place. The protocol is ApiClient's; this is
@@ -100,7 +101,8 @@ public:
 
 public Q_SLOTS:
     void refresh();
-    void fetchMore() { fetchMore({}); }
+    // The next `limit` older messages, when hasMore.
+    void fetchMore();
     void markSeen(int row) { setSeen(row, true); }
     void setSeen(int row, bool seen);
     void remove(int row);

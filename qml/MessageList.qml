@@ -156,13 +156,22 @@ Pane {
                 }
             }
 
+            // More on scroll; and a button, for when the list does not fill the view.
             footer: Item {
                 width: ListView.view.width
-                height: root.model.loading ? 48 : 0
+                height: root.model.loading || root.model.hasMore ? 48 : 0
                 BusyIndicator {
                     anchors.centerIn: parent
                     running: root.model.loading
                     visible: running
+                }
+                Button {
+                    objectName: "loadMore"
+                    anchors.centerIn: parent
+                    visible: root.model.hasMore && !root.model.loading
+                    flat: true
+                    text: qsTr("Show %1 older").arg(root.model.limit)
+                    onClicked: root.model.fetchMore()
                 }
             }
         }
