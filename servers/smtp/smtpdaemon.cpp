@@ -3,7 +3,8 @@
 #include "datadir.h"
 #include "smtpbackend.h"
 #include "smtplogging.h"
-#include "smtpserver.h"
+#include "connectionlistener.h"
+#include "smtpconnection.h"
 #include "tlsmaterial.h"
 
 #include <QFileInfo>
@@ -62,17 +63,25 @@ void SmtpDaemon::listen()
     options.idleTimeoutMs = m_config.limits.idleTimeoutSeconds * 1000;
     options.handshakeTimeoutMs = m_config.limits.handshakeTimeoutSeconds * 1000;
 
-    const auto makeServer = [&](const ListenAddress &address, bool implicitTls) -> SmtpServer * {
+    const auto makeServer = [&](const ListenAddress &address, bool implicitTls) -> ConnectionListener * {
         SmtpConnection::Options serverOptions = options;
         serverOptions.session.implicitTls = implicitTls;
-        auto *server = new SmtpServer(serverOptions, m_tls, m_backend, m_limiter.get(), m_config.limits.maxConnections, this);
+        const auto factory = [this, serverOptions](QSslSocket *socket, QObject *parent) -> ServerConnection * {
+            return new SmtpConnection(socket, m_tls, serverOptions, m_backend, parent);
+        };
+        // With implicit TLS a refusal cannot be said in plain text.
+        const ConnectionListener::Refusals refusals = implicitTls
+            ? ConnectionListener::Refusals{}
+            : ConnectionListener::Refusals{"421 4.7.0 Too many connections\r\n", "421 4.3.2 Service shutting down\r\n"};
+        auto *server = new ConnectionListener(factory, refusals, m_limiter.get(), m_config.limits.maxConnections,
+                                              lcSmtp(), this);
         if (!server->listen(address.host, address.port)) {
             Q_EMIT failed(QStringLiteral("cannot listen on %1: %2 (choose another address with --listen%3)")
                               .arg(address.toString(), server->errorString(),
                                    implicitTls ? QStringLiteral("-tls") : QString()));
             return nullptr;
         }
-        connect(server, &SmtpServer::allConnectionsClosed, this, &SmtpDaemon::checkStopped);
+        connect(server, &ConnectionListener::allConnectionsClosed, this, &SmtpDaemon::checkStopped);
         qCInfo(lcSmtp).noquote() << "listening on" << ListenAddress{server->serverAddress(), server->serverPort()}.toString()
                                  << (implicitTls ? "(implicit TLS)" : "(STARTTLS)");
         return server;

@@ -9,8 +9,8 @@
 
 class CertificateGenerator;
 class ConnectionLimiter;
+class ConnectionListener;
 class SmtpBackend;
-class SmtpServer;
 
 // mailroom-smtpd's start-up and shutdown: the data directory, the store,
 // the TLS material (made on first start), the listeners. On shutDown(): no
@@ -43,8 +43,8 @@ private:
     Config m_config;
     QSslConfiguration m_tls;
     SmtpBackend *m_backend = nullptr;
-    SmtpServer *m_server = nullptr;
-    SmtpServer *m_tlsServer = nullptr;
+    ConnectionListener *m_server = nullptr;
+    ConnectionListener *m_tlsServer = nullptr;
     CertificateGenerator *m_generator = nullptr;
     std::unique_ptr<ConnectionLimiter> m_limiter; // shared by both listeners
     bool m_stopping = false;

@@ -1,7 +1,6 @@
-#include "smtpserver.h"
+#include "connectionlistener.h"
 
 #include "clientaddress.h"
-#include "smtplogging.h"
 
 #include <QSslSocket>
 
@@ -28,13 +27,13 @@ void ConnectionLimiter::release(const QString &address)
         m_byAddress.erase(it);
 }
 
-SmtpServer::SmtpServer(const SmtpConnection::Options &options, const QSslConfiguration &tls, SmtpBackend *backend,
-                       ConnectionLimiter *limiter, int maxConnections, QObject *parent)
+ConnectionListener::ConnectionListener(Factory factory, Refusals refusals, ConnectionLimiter *limiter,
+                                       int maxConnections, const QLoggingCategory &category, QObject *parent)
     : QTcpServer(parent)
-    , m_options(options)
-    , m_tls(tls)
-    , m_backend(backend)
+    , m_factory(std::move(factory))
+    , m_refusals(std::move(refusals))
     , m_limiter(limiter)
+    , m_category(category)
 {
     setMaxPendingConnections(maxConnections);
     // The kernel's accept queue must hold a burst of new clients; with the
@@ -42,7 +41,7 @@ SmtpServer::SmtpServer(const SmtpConnection::Options &options, const QSslConfigu
     setListenBacklogSize(std::max(maxConnections, 128));
 }
 
-void SmtpServer::incomingConnection(qintptr socketDescriptor)
+void ConnectionListener::incomingConnection(qintptr socketDescriptor)
 {
     auto *socket = new QSslSocket;
     if (!socket->setSocketDescriptor(socketDescriptor)) {
@@ -51,17 +50,15 @@ void SmtpServer::incomingConnection(qintptr socketDescriptor)
     }
     const QString address = clientAddressText(socket->peerAddress());
     if (m_shuttingDown || !m_limiter->tryAcquire(address)) {
-        qCInfo(lcSmtp).noquote() << address << "refused: too many connections";
-        // With implicit TLS there is no way to say it in plain text.
-        if (!m_options.session.implicitTls)
-            socket->write(m_shuttingDown ? "421 4.3.2 Service shutting down\r\n" : "421 4.7.0 Too many connections\r\n");
+        qCInfo(m_category).noquote() << address << "refused:" << (m_shuttingDown ? "shutting down" : "too many connections");
+        socket->write(m_shuttingDown ? m_refusals.shuttingDown : m_refusals.tooManyConnections);
         socket->disconnectFromHost();
         connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
         return;
     }
-    auto *connection = new SmtpConnection(socket, m_tls, m_options, m_backend, this);
+    ServerConnection *connection = m_factory(socket, this);
     m_connections.insert(connection);
-    connect(connection, &SmtpConnection::finished, this, [this, connection, address] {
+    connect(connection, &ServerConnection::finished, this, [this, connection, address] {
         m_connections.remove(connection);
         m_limiter->release(address);
         if (m_connections.isEmpty())
@@ -70,11 +67,11 @@ void SmtpServer::incomingConnection(qintptr socketDescriptor)
     connection->start();
 }
 
-void SmtpServer::shutDown()
+void ConnectionListener::shutDown()
 {
     m_shuttingDown = true;
     close();
-    for (SmtpConnection *connection : std::as_const(m_connections))
+    for (ServerConnection *connection : std::as_const(m_connections))
         connection->shutDown();
     if (m_connections.isEmpty())
         Q_EMIT allConnectionsClosed();

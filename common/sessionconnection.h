@@ -1,0 +1,227 @@
+#pragma once
+
+#include "clientaddress.h"
+#include "connectionlistener.h"
+
+#include <QLoggingCategory>
+#include <QSslConfiguration>
+#include <QSslSocket>
+#include <QTimer>
+
+// One client of a line protocol whose dialogue is a byte-level Session
+// (SmtpSession, Pop3Session): owns the socket and the session, feeds what it
+// reads to the session, writes its output, hands its requests to
+// serveRequest(), and upgrades to TLS (STARTTLS/STLS, or implicit TLS at
+// once) or closes when the session says so. The Session offers start(),
+// receive(), resume(), isHoldingInput(), State::Waiting, startTlsRequested(),
+// closeRequested(), takeOutput(), tlsEstablished(), timedOut(),
+// shuttingDown() and stopTakingCommands().
+template<typename Session>
+class SessionConnection : public ServerConnection
+{
+public:
+    struct Timeouts
+    {
+        int idleMs = 300000;
+        int handshakeMs = 10000;
+    };
+
+    void start() override
+    {
+        qCInfo(m_category).noquote() << m_peerAddress << "connected" << (m_implicitTls ? "(TLS)" : "");
+        m_idleTimer.start();
+        if (m_implicitTls) {
+            m_handshakeTimer.start();
+            m_socket->startServerEncryption();
+            return;
+        }
+        m_session.start();
+        afterSession();
+    }
+
+    // Stop serving: finish what is in flight, then say so and close.
+    void shutDown() override
+    {
+        m_shutdownRequested = true;
+        m_session.stopTakingCommands();
+        if (m_session.state() != Session::State::Waiting)
+            afterSession();
+    }
+
+    [[nodiscard]] QString peerAddress() const { return m_peerAddress; }
+
+protected:
+    SessionConnection(QSslSocket *socket, const QSslConfiguration &tls, bool implicitTls, Timeouts timeouts,
+                      Session session, const QLoggingCategory &category, QObject *parent)
+        : ServerConnection(parent)
+        , m_session(std::move(session))
+        , m_socket(socket)
+        , m_implicitTls(implicitTls)
+        , m_peerAddress(clientAddressText(socket->peerAddress()))
+        , m_category(category)
+    {
+        m_socket->setParent(this);
+        m_socket->setReadBufferSize(ReadBufferLimit);
+        m_socket->setSslConfiguration(tls);
+        m_idleTimer.setSingleShot(true);
+        m_idleTimer.setInterval(timeouts.idleMs);
+        QObject::connect(&m_idleTimer, &QTimer::timeout, this, [this] {
+            qCInfo(m_category).noquote() << m_peerAddress << "timed out";
+            m_session.timedOut();
+            afterSession();
+        });
+        m_handshakeTimer.setSingleShot(true);
+        m_handshakeTimer.setInterval(timeouts.handshakeMs);
+        QObject::connect(&m_handshakeTimer, &QTimer::timeout, this, [this] {
+            qCInfo(m_category).noquote() << m_peerAddress << "TLS handshake timed out";
+            m_socket->abort();
+        });
+        QObject::connect(m_socket, &QSslSocket::readyRead, this, [this] { readAvailable(); });
+        QObject::connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
+            if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
+                readAvailable();
+        });
+        QObject::connect(m_socket, &QSslSocket::encrypted, this, [this] {
+            m_handshakeTimer.stop();
+            if (m_implicitTls)
+                m_session.start(); // the greeting goes over TLS
+            else
+                m_session.tlsEstablished();
+            afterSession();
+        });
+        QObject::connect(m_socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            qCInfo(m_category).noquote() << m_peerAddress << "TLS errors" << errors;
+        });
+        QObject::connect(m_socket, &QSslSocket::disconnected, this, [this] {
+            if (!m_closing)
+                qCInfo(m_category).noquote() << m_peerAddress << "disconnected";
+            m_closing = true;
+            m_idleTimer.stop();
+            Q_EMIT finished();
+            deleteLater();
+        });
+    }
+
+    // The session is waiting for its request (takeRequest()) to be served;
+    // call requestAnswered() once the answer was given to the session.
+    virtual void serveRequest() = 0;
+
+    void requestAnswered()
+    {
+        m_idleTimer.start();
+        afterSession();
+        readAvailable();
+    }
+
+    // Our turn, not the client's: the idle timeout does not run.
+    void requestStarted() { m_idleTimer.stop(); }
+
+    Session m_session;
+
+private:
+    // What is read from the socket at once; together with QSslSocket's read
+    // buffer limit, this bounds the memory a connection can make us hold.
+    static constexpr qint64 ReadChunk = 64 * 1024;
+    static constexpr qint64 ReadBufferLimit = 256 * 1024;
+    // A client that sends commands but never reads the replies is not read
+    // from until its replies have drained.
+    static constexpr qint64 WriteBacklogLimit = 256 * 1024;
+    static constexpr int CloseGraceMs = 5000;
+
+    [[nodiscard]] bool waiting() const { return m_session.state() == Session::State::Waiting; }
+
+    void readAvailable()
+    {
+        if (m_closing || waiting() || m_session.startTlsRequested())
+            return;
+        if (m_implicitTls && !m_socket->isEncrypted())
+            return;
+        // Commands held back while replies piled up go first; until they are
+        // answered nothing more is read, so memory stays bounded however much
+        // a client that does not read sends.
+        if (m_session.isHoldingInput()) {
+            if (m_socket->bytesToWrite() >= WriteBacklogLimit)
+                return;
+            m_session.resume();
+            afterSession();
+            if (m_closing || waiting() || m_session.startTlsRequested() || m_session.isHoldingInput())
+                return;
+        }
+        while (m_socket->bytesAvailable() > 0 && !m_session.isHoldingInput() && !waiting()
+               && !m_session.closeRequested() && !m_session.startTlsRequested()
+               && m_socket->bytesToWrite() < WriteBacklogLimit) {
+            m_idleTimer.start(); // per command and per data chunk
+            m_session.receive(m_socket->read(ReadChunk));
+            afterSession();
+        }
+    }
+
+    void afterSession()
+    {
+        const QByteArray output = m_session.takeOutput();
+        if (!output.isEmpty())
+            m_socket->write(output);
+        if (m_session.closeRequested()) {
+            closeSoon();
+            return;
+        }
+        if (m_session.startTlsRequested()) {
+            beginTls();
+            return;
+        }
+        if (waiting()) {
+            if (m_shutdownRequested) {
+                // Work pipelined behind what was in flight at shutdown:
+                // refused, not started.
+                m_session.shuttingDown();
+                afterSession();
+                return;
+            }
+            serveRequest();
+            return;
+        }
+        if (m_shutdownRequested) {
+            m_session.shuttingDown();
+            afterSession();
+        }
+    }
+
+    void beginTls()
+    {
+        // RFC 3207 §4 and RFC 2595 §4: plaintext the client sent after the
+        // command (already in the socket's buffer) must never be read as if
+        // it came over TLS.
+        if (m_socket->bytesAvailable() > 0) {
+            qCInfo(m_category).noquote() << m_peerAddress << "dropped" << m_socket->bytesAvailable()
+                                         << "bytes pipelined before TLS";
+            m_socket->skip(m_socket->bytesAvailable());
+        }
+        m_handshakeTimer.start();
+        m_socket->startServerEncryption();
+    }
+
+    void closeSoon()
+    {
+        if (m_closing)
+            return;
+        m_closing = true;
+        m_idleTimer.stop();
+        qCInfo(m_category).noquote() << m_peerAddress << "closing";
+        m_socket->disconnectFromHost(); // after the last reply is written
+        // A client that never reads would keep that write, and the
+        // connection, forever: it gets a few seconds, then it is cut.
+        QTimer::singleShot(CloseGraceMs, m_socket, [socket = m_socket] {
+            if (socket->state() != QAbstractSocket::UnconnectedState)
+                socket->abort();
+        });
+    }
+
+    QSslSocket *m_socket = nullptr;
+    bool m_implicitTls = false;
+    QString m_peerAddress;
+    const QLoggingCategory &m_category;
+    QTimer m_idleTimer;
+    QTimer m_handshakeTimer;
+    bool m_closing = false;
+    bool m_shutdownRequested = false;
+};
