@@ -19,15 +19,11 @@ qint64 nowMs()
 SmtpBackend::SmtpBackend(const Config &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
-    , m_throttle(config.limits.loginWindowSeconds, config.limits.failedLoginsPerAddress,
-                 config.limits.failedLoginsPerUsername)
     , m_registrations(3600 * 1000)
 {
     m_hasher = new PasswordHasher(this, config.pbkdf2Iterations);
-    connect(m_hasher, &PasswordHasher::verified, this, &SmtpBackend::onVerified);
     connect(m_hasher, &PasswordHasher::hashed, this, &SmtpBackend::onHashed);
-    // Same cost as a real account's hash, so an unknown name is not faster.
-    m_dummyHash = Passwords::unknownAccountHash(config.pbkdf2Iterations);
+    m_authenticator = new Authenticator(config, &m_store, this);
 }
 
 SmtpBackend::~SmtpBackend()
@@ -69,37 +65,7 @@ std::optional<qint64> SmtpBackend::accountId(const QString &username)
 void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAddress, QObject *context,
                         std::function<void(LoginOutcome, qint64)> done)
 {
-    if (m_throttle.addressBlocked(clientAddress, nowMs())) {
-        qCInfo(lcSmtp).noquote() << clientAddress << "login refused: too many failures from this address";
-        QTimer::singleShot(0, context, [done] { done(LoginOutcome::Throttled, 0); });
-        return;
-    }
-    std::optional<Account> account = m_store.findAccount(request.username);
-    const QString stored = account ? account->passwordHash : m_dummyHash;
-    m_throttle.attemptStarted(clientAddress);
-    const quint64 ticket = m_hasher->verifyAsync(request.password, stored);
-    m_logins.insert(ticket, PendingLogin{clientAddress, request.username, std::move(account), context, std::move(done)});
-}
-
-void SmtpBackend::onVerified(quint64 ticket, bool matches)
-{
-    PendingLogin pending = m_logins.take(ticket);
-    if (!pending.done)
-        return;
-    m_throttle.attemptFinished(pending.clientAddress);
-    if (matches && pending.account) {
-        if (pending.context)
-            pending.done(LoginOutcome::Accepted, pending.account->id);
-        return;
-    }
-    const qint64 now = nowMs();
-    const bool slowed = m_throttle.usernameSlowed(pending.username, now);
-    m_throttle.recordFailure(pending.clientAddress, pending.username, now);
-    // Many failures for one name, from anywhere: answer slowly, never refuse.
-    QTimer::singleShot(slowed ? 1000 : 0, this, [pending] {
-        if (pending.context)
-            pending.done(LoginOutcome::Rejected, 0);
-    });
+    m_authenticator->login(request.username, request.password, clientAddress, context, std::move(done));
 }
 
 void SmtpBackend::registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress, QObject *context,

@@ -45,14 +45,6 @@ Q_SIGNALS:
     void deliveriesIdle();
 
 private:
-    struct PendingLogin
-    {
-        QString clientAddress;
-        QString username;
-        std::optional<Account> account;
-        QPointer<QObject> context;
-        std::function<void(LoginOutcome, qint64)> done;
-    };
     struct PendingRegistration
     {
         QString clientAddress;
@@ -66,17 +58,14 @@ private:
         std::function<void(DeliveryOutcome)> done;
     };
 
-    void onVerified(quint64 ticket, bool matches);
     void onHashed(quint64 ticket, const QString &stored);
     void onDelivered(quint64 job, DeliveryOutcome outcome);
 
     Config m_config;
     Store m_store;
-    PasswordHasher *m_hasher = nullptr;
-    QString m_dummyHash; // verified against for unknown names, so they take as long
-    LoginThrottle m_throttle;
+    PasswordHasher *m_hasher = nullptr; // for REG
+    Authenticator *m_authenticator = nullptr;
     SlidingWindowCounter m_registrations;
-    QHash<quint64, PendingLogin> m_logins;
     QHash<quint64, PendingRegistration> m_registrationsPending;
     QHash<QString, int> m_registrationsInFlight;
     QHash<quint64, PendingDelivery> m_deliveries;

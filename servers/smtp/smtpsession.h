@@ -1,5 +1,6 @@
 #pragma once
 
+#include "authenticator.h"
 #include "config.h"
 
 #include <QByteArray>
@@ -59,7 +60,6 @@ struct SmtpDeliveryRequest
 
 using SmtpRequest = std::variant<SmtpLoginRequest, SmtpRegisterRequest, SmtpDeliveryRequest>;
 
-enum class LoginOutcome { Accepted, Rejected, Throttled };
 enum class RegisterOutcome { Created, Taken, RateLimited, Failed };
 enum class DeliveryOutcome { Stored, RecipientGone, DiskFull, Failed };
 

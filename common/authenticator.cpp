@@ -1,0 +1,55 @@
+#include "authenticator.h"
+
+#include "logging.h"
+#include "passwords.h"
+#include "store.h"
+
+#include <QDateTime>
+#include <QTimer>
+
+Authenticator::Authenticator(const Config &config, Store *store, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_throttle(config.limits.loginWindowSeconds, config.limits.failedLoginsPerAddress,
+                 config.limits.failedLoginsPerUsername)
+{
+    m_hasher = new PasswordHasher(this, config.pbkdf2Iterations);
+    connect(m_hasher, &PasswordHasher::verified, this, &Authenticator::onVerified);
+    // Same cost as a real account's hash, so an unknown name is not faster.
+    m_dummyHash = Passwords::unknownAccountHash(config.pbkdf2Iterations);
+}
+
+void Authenticator::login(const QString &username, const QString &password, const QString &clientAddress,
+                          QObject *context, std::function<void(LoginOutcome, qint64)> done)
+{
+    if (m_throttle.addressBlocked(clientAddress, QDateTime::currentMSecsSinceEpoch())) {
+        qCInfo(lcAuth).noquote() << clientAddress << "login refused: too many failures from this address";
+        QTimer::singleShot(0, context, [done] { done(LoginOutcome::Throttled, 0); });
+        return;
+    }
+    const std::optional<Account> account = username.isEmpty() ? std::nullopt : m_store->findAccount(username);
+    m_throttle.attemptStarted(clientAddress);
+    const quint64 ticket = m_hasher->verifyAsync(password, account ? account->passwordHash : m_dummyHash);
+    m_pending.insert(ticket, Pending{clientAddress, username, account ? account->id : 0, context, std::move(done)});
+}
+
+void Authenticator::onVerified(quint64 ticket, bool matches)
+{
+    Pending pending = m_pending.take(ticket);
+    if (!pending.done)
+        return;
+    m_throttle.attemptFinished(pending.clientAddress);
+    if (matches && pending.accountId != 0) {
+        if (pending.context)
+            pending.done(LoginOutcome::Accepted, pending.accountId);
+        return;
+    }
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const bool slowed = m_throttle.usernameSlowed(pending.username, now);
+    m_throttle.recordFailure(pending.clientAddress, pending.username, now);
+    // Many failures for one name, from anywhere: answer slowly, never refuse.
+    QTimer::singleShot(slowed ? 1000 : 0, this, [pending] {
+        if (pending.context)
+            pending.done(LoginOutcome::Rejected, 0);
+    });
+}

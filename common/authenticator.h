@@ -1,0 +1,50 @@
+#pragma once
+
+#include "config.h"
+#include "throttle.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class PasswordHasher;
+class Store;
+
+enum class LoginOutcome { Accepted, Rejected, Throttled };
+
+// Checks logins the way SPEC's throttling asks, for any of the servers:
+// from the 10th failure in the window an address is refused without a
+// password check; from the 20th failure for one name, answers come after a
+// second (never a lock-out); an unknown name costs a full hash like a known
+// one. Hashing runs on the thread pool (PasswordHasher); the account lookup
+// is one indexed query on the caller's store, on this thread.
+class Authenticator : public QObject
+{
+    Q_OBJECT
+public:
+    Authenticator(const Config &config, Store *store, QObject *parent = nullptr);
+
+    // `username` already normalized (Username::fromLogin). The answer comes
+    // later, on the event loop, and only while `context` lives.
+    void login(const QString &username, const QString &password, const QString &clientAddress, QObject *context,
+               std::function<void(LoginOutcome, qint64 accountId)> done);
+
+private:
+    struct Pending
+    {
+        QString clientAddress;
+        QString username;
+        qint64 accountId = 0; // 0: no such account
+        QPointer<QObject> context;
+        std::function<void(LoginOutcome, qint64)> done;
+    };
+    void onVerified(quint64 ticket, bool matches);
+
+    Store *m_store;
+    PasswordHasher *m_hasher = nullptr;
+    QString m_dummyHash;
+    LoginThrottle m_throttle;
+    QHash<quint64, Pending> m_pending;
+};
