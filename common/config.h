@@ -90,6 +90,7 @@ public:
         SmtpLimits = 0x10,  // message size, recipients, connections, idle timeout
         WebLimits = 0x20,   // head/body sizes, keep-alive, handshake, token lifetime, connections
         Throttling = 0x40,  // failed-login window and thresholds
+        ConnectionLimits = 0x80, // connections (in all, per address), idle and handshake timeouts (POP3)
     };
     Q_DECLARE_FLAGS(Groups, Group)
 

@@ -622,6 +622,55 @@ bool Store::deleteEntry(qint64 ownerId, qint64 entryId)
     return true;
 }
 
+bool Store::deleteEntries(qint64 ownerId, const QList<qint64> &entryIds)
+{
+    clearError();
+    SqlWriteTransaction transaction(database());
+    if (!transaction.isActive())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("cannot start deleting entries: %1").arg(transaction.lastError().text()));
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM mailbox_entries WHERE id = ? AND owner_id = ?"));
+    for (const qint64 entryId : entryIds) {
+        query.addBindValue(entryId);
+        query.addBindValue(ownerId);
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("deleting entry %1").arg(entryId));
+    }
+    if (!transaction.commit())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("committing the deletions: %1").arg(transaction.lastError().text()));
+    return true;
+}
+
+std::optional<QList<MailboxEntry>> Store::inbox(qint64 ownerId)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT e.id, e.seen, e.message_id, m.received_at, m.size FROM mailbox_entries e"
+                                 " JOIN messages m ON m.id = e.message_id"
+                                 " WHERE e.owner_id = ? AND e.folder = 'inbox' ORDER BY e.id"));
+    query.addBindValue(ownerId);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("listing the inbox of account %1").arg(ownerId));
+        return std::nullopt;
+    }
+    QList<MailboxEntry> entries;
+    while (query.next()) {
+        MailboxEntry entry;
+        entry.id = query.value(0).toLongLong();
+        entry.ownerId = ownerId;
+        entry.folder = Folder::Inbox;
+        entry.seen = query.value(1).toBool();
+        entry.messageId = query.value(2).toLongLong();
+        entry.receivedAt = fromMs(query.value(3));
+        entry.size = query.value(4).toLongLong();
+        entries.append(entry);
+    }
+    return entries;
+}
+
 std::optional<AccountCounts> Store::counts(qint64 ownerId)
 {
     clearError();

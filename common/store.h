@@ -137,6 +137,12 @@ public:
     std::optional<QByteArray> rawMessage(qint64 ownerId, qint64 entryId);
     bool setSeen(qint64 ownerId, qint64 entryId, bool seen);
     bool deleteEntry(qint64 ownerId, qint64 entryId);
+    // Deletes the owner's entries among these in one transaction (a POP3
+    // QUIT); ids that are gone already are no error.
+    bool deleteEntries(qint64 ownerId, const QList<qint64> &entryIds);
+    // Every inbox entry of the owner, oldest first, with its message's size
+    // (a POP3 maildrop).
+    std::optional<QList<MailboxEntry>> inbox(qint64 ownerId);
     std::optional<AccountCounts> counts(qint64 ownerId);
 
     // Login tokens, stored as hashes only.

@@ -1,0 +1,174 @@
+#include "pop3backend.h"
+
+#include "pop3logging.h"
+#include "username.h"
+
+Pop3Backend::Pop3Backend(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+{
+    m_authenticator = new Authenticator(config, &m_store, this);
+}
+
+Pop3Backend::~Pop3Backend()
+{
+    m_thread.quit();
+    m_thread.wait(); // lets a commit in progress finish: all deletions or none
+}
+
+bool Pop3Backend::open(QString *error)
+{
+    if (!m_store.open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing)) {
+        *error = m_store.lastErrorText();
+        return false;
+    }
+    m_worker = new Pop3Worker(m_config.database.sqlitePath);
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.setObjectName(QStringLiteral("pop3-store"));
+    m_thread.start();
+    bool opened = false;
+    QString workerError;
+    // Start-up only: wait for the worker's connection before serving.
+    QMetaObject::invokeMethod(
+        m_worker, [this, &opened, &workerError] { opened = m_worker->open(&workerError); },
+        Qt::BlockingQueuedConnection);
+    if (!opened)
+        *error = workerError;
+    return opened;
+}
+
+template<typename Result>
+void Pop3Backend::onWorker(std::function<Result(Pop3Worker *)> work, QObject *context,
+                           std::function<void(Result)> answer)
+{
+    Pop3Worker *worker = m_worker;
+    QPointer<QObject> guard(context);
+    QMetaObject::invokeMethod(worker, [this, worker, work, guard, answer] {
+        Result result = work(worker);
+        QMetaObject::invokeMethod(this, [guard, answer, result = std::move(result)] {
+            if (guard)
+                answer(result);
+        });
+    });
+}
+
+void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAddress, QObject *context,
+                        std::function<void(Pop3LoginOutcome, qint64, QList<Pop3Message>)> done)
+{
+    // The name or the full address in our domain; anything else is a failed
+    // login like a wrong password (counted under what was typed).
+    const QString username =
+        Username::fromLogin(request.username, m_config.domain).value_or(request.username.toLower());
+    QPointer<QObject> guard(context);
+    m_authenticator->login(username, request.password, clientAddress, context,
+                           [this, guard, done, clientAddress, username](LoginOutcome outcome, qint64 accountId) {
+        if (outcome != LoginOutcome::Accepted) {
+            qCInfo(lcPop3).noquote() << clientAddress << "login failed for" << username
+                                     << (outcome == LoginOutcome::Throttled ? "(throttled)" : "");
+            done(outcome == LoginOutcome::Throttled ? Pop3LoginOutcome::Throttled : Pop3LoginOutcome::Rejected, 0, {});
+            return;
+        }
+        // SPEC: the maildrop is the inbox as it was at login.
+        onWorker<std::optional<QList<Pop3Message>>>(
+            [accountId](Pop3Worker *worker) { return worker->maildrop(accountId); }, guard,
+            [done, accountId, clientAddress, username](const std::optional<QList<Pop3Message>> &maildrop) {
+                if (!maildrop) {
+                    done(Pop3LoginOutcome::Failed, 0, {});
+                    return;
+                }
+                qCInfo(lcPop3).noquote() << clientAddress << "authenticated as" << username << "with"
+                                         << maildrop->size() << "messages";
+                done(Pop3LoginOutcome::Accepted, accountId, *maildrop);
+            });
+    });
+}
+
+void Pop3Backend::fetch(qint64 accountId, const Pop3FetchRequest &request, QObject *context,
+                        std::function<void(std::optional<QByteArray>)> done)
+{
+    onWorker<std::optional<QByteArray>>(
+        [accountId, request](Pop3Worker *worker) { return worker->fetch(accountId, request); }, context, done);
+}
+
+void Pop3Backend::commit(const Pop3CommitRequest &request, QObject *context, std::function<void(bool)> done)
+{
+    ++m_commitsInFlight;
+    // Answered (and counted) even when the client is gone meanwhile: the
+    // commit itself always runs to its end.
+    onWorker<bool>([request](Pop3Worker *worker) { return worker->commit(request); }, this,
+                   [this, done, guard = QPointer<QObject>(context), request](bool committed) {
+        qCInfo(lcPop3).noquote() << "account" << request.accountId << (committed ? "deleted" : "could not delete")
+                                 << request.deletedEntryIds.size() << "messages";
+        if (guard)
+            done(committed);
+        if (--m_commitsInFlight == 0)
+            Q_EMIT commitsIdle();
+    });
+}
+
+void Pop3Backend::markSeen(qint64 accountId, const QList<qint64> &entryIds)
+{
+    if (entryIds.isEmpty())
+        return;
+    Pop3Worker *worker = m_worker;
+    QMetaObject::invokeMethod(worker, [worker, accountId, entryIds] { worker->markSeen(accountId, entryIds); });
+}
+
+Pop3Worker::Pop3Worker(QString databasePath)
+    : m_databasePath(std::move(databasePath))
+{
+}
+
+bool Pop3Worker::open(QString *error)
+{
+    m_store = std::make_unique<Store>();
+    if (!m_store->open(m_databasePath, Store::OpenMode::MustExist)) {
+        *error = m_store->lastErrorText();
+        return false;
+    }
+    return true;
+}
+
+std::optional<QList<Pop3Message>> Pop3Worker::maildrop(qint64 accountId)
+{
+    const auto entries = m_store->inbox(accountId);
+    if (!entries) {
+        qCWarning(lcPop3).noquote() << "reading the maildrop failed:" << m_store->lastErrorText();
+        return std::nullopt;
+    }
+    QList<Pop3Message> maildrop;
+    maildrop.reserve(entries->size());
+    for (const MailboxEntry &entry : *entries)
+        maildrop.append({entry.id, entry.size});
+    return maildrop;
+}
+
+std::optional<QByteArray> Pop3Worker::fetch(qint64 accountId, const Pop3FetchRequest &request)
+{
+    std::optional<QByteArray> raw = m_store->rawMessage(accountId, request.entryId);
+    if (!raw) {
+        if (m_store->lastError() != Store::Error::NotFound)
+            qCWarning(lcPop3).noquote() << "reading a message failed:" << m_store->lastErrorText();
+        return std::nullopt;
+    }
+    if (request.bodyLines)
+        return Pop3Session::topOf(*raw, *request.bodyLines);
+    return raw;
+}
+
+bool Pop3Worker::commit(const Pop3CommitRequest &request)
+{
+    if (m_store->deleteEntries(request.accountId, request.deletedEntryIds))
+        return true;
+    qCWarning(lcPop3).noquote() << "committing deletions failed:" << m_store->lastErrorText();
+    return false;
+}
+
+void Pop3Worker::markSeen(qint64 accountId, const QList<qint64> &entryIds)
+{
+    for (const qint64 entryId : entryIds) {
+        if (!m_store->setSeen(accountId, entryId, true) && m_store->lastError() != Store::Error::NotFound)
+            qCWarning(lcPop3).noquote() << "marking a message seen failed:" << m_store->lastErrorText();
+    }
+}

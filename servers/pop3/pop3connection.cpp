@@ -1,0 +1,43 @@
+#include "pop3connection.h"
+
+#include "pop3backend.h"
+#include "pop3logging.h"
+
+Pop3Connection::Pop3Connection(QSslSocket *socket, const QSslConfiguration &tls, const Options &options,
+                               Pop3Backend *backend, QObject *parent)
+    : SessionConnection(socket, tls, options.session.implicitTls, {options.idleTimeoutMs, options.handshakeTimeoutMs},
+                        Pop3Session(options.session, clientAddressText(socket->peerAddress())), lcPop3(), parent)
+    , m_backend(backend)
+{
+}
+
+void Pop3Connection::serveRequest()
+{
+    std::optional<Pop3Request> request = m_session.takeRequest();
+    if (!request)
+        return;
+    requestStarted();
+    if (const auto *login = std::get_if<Pop3LoginRequest>(&*request)) {
+        m_backend->login(*login, peerAddress(), this,
+                         [this](Pop3LoginOutcome outcome, qint64 accountId, const QList<Pop3Message> &maildrop) {
+                             m_session.loginFinished(outcome, accountId, maildrop);
+                             requestAnswered();
+                         });
+    } else if (const auto *fetch = std::get_if<Pop3FetchRequest>(&*request)) {
+        m_backend->fetch(m_session.accountId(), *fetch, this, [this](const std::optional<QByteArray> &message) {
+            m_session.fetchFinished(message);
+            markRetrievedSeen();
+            requestAnswered();
+        });
+    } else if (const auto *commit = std::get_if<Pop3CommitRequest>(&*request)) {
+        m_backend->commit(*commit, this, [this](bool committed) {
+            m_session.commitFinished(committed);
+            requestAnswered();
+        });
+    }
+}
+
+void Pop3Connection::markRetrievedSeen()
+{
+    m_backend->markSeen(m_session.accountId(), m_session.takeRetrieved());
+}

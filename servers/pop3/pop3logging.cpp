@@ -1,0 +1,3 @@
+#include "pop3logging.h"
+
+Q_LOGGING_CATEGORY(lcPop3, "mailroom.pop3", QtInfoMsg)
