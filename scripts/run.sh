@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's run command: install what is missing, build, prepare a data
-# directory (database and certificate), start Mailroom's servers and then
-# the desktop client pointed at them. Without a display it runs the servers
+# directory (database and certificate), start Mailroom's servers (SMTP,
+# HTTPS, POP3) and then the desktop client pointed at them. Without a display it runs the servers
 # only and says how to connect. Ctrl-C (or closing the client) stops all.
 #   MAILROOM_DATA_DIR  data directory (default ./mailroom-data)
 set -euo pipefail
@@ -16,15 +16,17 @@ build/bin/mailroom-smtpd --data-dir "$data_dir" --listen 127.0.0.1:8025 --listen
 smtpd=$!
 build/bin/mailroom-webd --data-dir "$data_dir" --listen 127.0.0.1:9999 &
 webd=$!
-pids=("$smtpd" "$webd")
+build/bin/mailroom-pop3d --data-dir "$data_dir" --listen 127.0.0.1:8110 --listen-tls 127.0.0.1:8995 &
+pop3d=$!
+pids=("$smtpd" "$webd" "$pop3d")
 stop() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap 'stop; exit 130' INT TERM
 
 # Both listening, or one of them gave up (a port in use, a bad data dir).
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 100); do
-    listening 8025 && listening 9999 && break
-    if ! kill -0 "$smtpd" 2>/dev/null || ! kill -0 "$webd" 2>/dev/null; then
+    listening 8025 && listening 9999 && listening 8110 && break
+    if ! kill -0 "$smtpd" 2>/dev/null || ! kill -0 "$webd" 2>/dev/null || ! kill -0 "$pop3d" 2>/dev/null; then
         echo "run: a server did not start (see its message above)" >&2
         stop
         exit 1
@@ -37,6 +39,7 @@ cat <<TEXT
 Mailroom is running:
   mailroom-smtpd  127.0.0.1:8025 (STARTTLS) and 127.0.0.1:8465 (implicit TLS)
   mailroom-webd   https://127.0.0.1:9999
+  mailroom-pop3d  127.0.0.1:8110 (STLS) and 127.0.0.1:8995 (implicit TLS)
   data            $data_dir (certificate $cert)
 TEXT
 
@@ -65,7 +68,9 @@ No display here, so no desktop client. To connect:
                         --auth-user NAME --auth-password PASSWORD --from NAME@project.com --to NAME@project.com
   - read with curl:   curl --cacert $cert https://127.0.0.1:9999/api/v1/session \\
                         -H 'Content-Type: application/json' -d '{"username":"NAME","password":"PASSWORD"}'
-Ctrl-C stops both servers.
+                      curl --ssl-reqd --cacert $cert pop3://127.0.0.1:8110/1 -u NAME:PASSWORD
+  - Thunderbird: see "Thunderbird" in README.md (POP3 127.0.0.1:8995 SSL/TLS, SMTP 127.0.0.1:8465 SSL/TLS)
+Ctrl-C stops the servers.
 TEXT
     wait -n || true
     stop
