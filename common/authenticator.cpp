@@ -24,7 +24,10 @@ void Authenticator::login(const QString &username, const QString &password, cons
 {
     if (m_throttle.addressBlocked(clientAddress, QDateTime::currentMSecsSinceEpoch())) {
         qCInfo(lcAuth).noquote() << clientAddress << "login refused: too many failures from this address";
-        QTimer::singleShot(0, context, [done] { done(LoginOutcome::Throttled, 0); });
+        QTimer::singleShot(0, this, [context = QPointer<QObject>(context), done] {
+            if (context)
+                done(LoginOutcome::Throttled, 0);
+        });
         return;
     }
     const std::optional<Account> account = username.isEmpty() ? std::nullopt : m_store->findAccount(username);
@@ -52,4 +55,9 @@ void Authenticator::onVerified(quint64 ticket, bool matches)
         if (pending.context)
             pending.done(LoginOutcome::Rejected, 0);
     });
+}
+
+void Authenticator::recordFailure(const QString &clientAddress, const QString &username)
+{
+    m_throttle.recordFailure(clientAddress, username, QDateTime::currentMSecsSinceEpoch());
 }

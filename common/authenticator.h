@@ -30,6 +30,9 @@ public:
     // later, on the event loop, and only while `context` lives.
     void login(const QString &username, const QString &password, const QString &clientAddress, QObject *context,
                std::function<void(LoginOutcome, qint64 accountId)> done);
+    // A password check that failed elsewhere (e.g. the current password of
+    // a password change) counts like a failed login.
+    void recordFailure(const QString &clientAddress, const QString &username);
 
 private:
     struct Pending

@@ -122,9 +122,8 @@ bool isSafeMediaType(const QString &type)
 WebApi::WebApi(const Config &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
-    , m_throttle(config.limits.loginWindowSeconds, config.limits.failedLoginsPerAddress,
-                 config.limits.failedLoginsPerUsername)
 {
+    m_authenticator = new Authenticator(config, &m_store, this);
     m_hasher = new PasswordHasher(this, config.pbkdf2Iterations);
     connect(m_hasher, &PasswordHasher::verified, this, [this](quint64 ticket, bool matches) {
         if (auto done = m_verifications.take(ticket))
@@ -134,8 +133,6 @@ WebApi::WebApi(const Config &config, QObject *parent)
         if (auto done = m_hashes.take(ticket))
             done(stored);
     });
-    // Verified against for unknown names, so they take as long as real ones.
-    m_dummyHash = Passwords::unknownAccountHash(config.pbkdf2Iterations);
 }
 
 WebApi::~WebApi() = default;
@@ -295,27 +292,22 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
     const QJsonValue passwordValue = body->value(u"password");
     if (!usernameValue.isString() || !passwordValue.isString())
         return answer(errorResponse(400, "bad_request", QStringLiteral("Send {\"username\": ..., \"password\": ...}.")));
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    if (m_throttle.addressBlocked(clientAddress, now)) {
-        qCInfo(lcWeb).noquote() << clientAddress << "login refused: too many failures from this address";
-        HttpResponse response = errorResponse(429, "too_many_requests", QStringLiteral("Too many failed logins, try later."));
-        response.headers.append({QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.limits.loginWindowSeconds)});
-        return answer(response);
-    }
     const QString loginName = usernameValue.toString();
-    const std::optional<QString> username = Username::fromLogin(loginName, m_config.domain);
-    const std::optional<Account> account = username ? m_store.findAccount(*username) : std::nullopt;
-    const QString throttleName = username.value_or(loginName.toLower().left(200));
-    m_throttle.attemptStarted(clientAddress);
-    const quint64 ticket = m_hasher->verifyAsync(passwordValue.toString(), account ? account->passwordHash : m_dummyHash);
-    m_verifications.insert(ticket, [this, account, throttleName, clientAddress, answer](bool matches) {
-        m_throttle.attemptFinished(clientAddress);
-        if (!matches || !account) {
-            const qint64 at = QDateTime::currentMSecsSinceEpoch();
-            const bool slowed = m_throttle.usernameSlowed(throttleName, at);
-            m_throttle.recordFailure(clientAddress, throttleName, at);
-            qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << throttleName;
-            return answer(unauthorized(QStringLiteral("Wrong username or password."), false), slowed ? 1000 : 0);
+    const QString username =
+        Username::fromLogin(loginName, m_config.domain).value_or(loginName.toLower().left(200));
+    m_authenticator->login(username, passwordValue.toString(), clientAddress, context,
+                           [this, username, clientAddress, answer](LoginOutcome outcome, qint64 accountId) {
+        if (outcome == LoginOutcome::Throttled) {
+            HttpResponse response =
+                errorResponse(429, "too_many_requests", QStringLiteral("Too many failed logins, try later."));
+            response.headers.append({QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.limits.loginWindowSeconds)});
+            return answer(response);
+        }
+        const std::optional<Account> account =
+            outcome == LoginOutcome::Accepted ? m_store.findAccount(accountId) : std::nullopt;
+        if (!account) {
+            qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << username;
+            return answer(unauthorized(QStringLiteral("Wrong username or password."), false));
         }
         QByteArray token(TokenBytes, Qt::Uninitialized);
         QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(token.data()), TokenBytes / sizeof(quint32));
@@ -354,7 +346,7 @@ void WebApi::changePassword(const HttpRequest &request, const Caller &caller, co
     const quint64 ticket = m_hasher->verifyAsync(current.toString(), caller.account.passwordHash);
     m_verifications.insert(ticket, [this, caller, clientAddress, newPassword = next.toString(), answer](bool matches) {
         if (!matches) {
-            m_throttle.recordFailure(clientAddress, caller.account.username, QDateTime::currentMSecsSinceEpoch());
+            m_authenticator->recordFailure(clientAddress, caller.account.username);
             return answer(unauthorized(QStringLiteral("The current password is wrong."), false));
         }
         const quint64 hashTicket = m_hasher->hashAsync(newPassword);

@@ -1,9 +1,9 @@
 #pragma once
 
+#include "authenticator.h"
 #include "config.h"
 #include "httpmessage.h"
 #include "store.h"
-#include "throttle.h"
 
 #include <QHash>
 #include <QObject>
@@ -55,8 +55,7 @@ private:
     Config m_config;
     Store m_store;
     PasswordHasher *m_hasher = nullptr;
-    QString m_dummyHash;
-    LoginThrottle m_throttle;
+    Authenticator *m_authenticator = nullptr;
     QHash<quint64, std::function<void(bool)>> m_verifications;
     QHash<quint64, std::function<void(const QString &)>> m_hashes;
 };
