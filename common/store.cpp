@@ -449,78 +449,120 @@ bool Store::deleteAccount(qint64 accountId)
 
 std::optional<Delivery> Store::deliver(const NewMessage &message)
 {
-    clearError();
-    SqlWriteTransaction transaction(database());
-    if (!transaction.isActive()) {
-        fail(Error::Busy, QStringLiteral("cannot start the delivery: %1").arg(transaction.lastError().text()));
-        return std::nullopt;
-    }
-    Delivery delivery;
-    {
-        const MessageSummary &summary = message.summary;
-        QSqlQuery insert(database());
-        insert.prepare(QStringLiteral(
-            "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
-            " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        insert.addBindValue(toMs(message.receivedAt));
-        insert.addBindValue(qint64(message.raw.size()));
-        insert.addBindValue(text(summary.from.name));
-        insert.addBindValue(text(summary.from.address));
-        insert.addBindValue(compactJson(MessageJson::addresses(summary.to)));
-        insert.addBindValue(compactJson(MessageJson::addresses(summary.cc)));
-        insert.addBindValue(text(summary.subject));
-        insert.addBindValue(summary.date.isValid() ? QVariant(toMs(summary.date)) : QVariant(QMetaType::fromType<qint64>()));
-        insert.addBindValue(text(summary.messageId));
-        insert.addBindValue(text(summary.inReplyTo));
-        insert.addBindValue(text(summary.preview));
-        insert.addBindValue(compactJson(MessageJson::attachments(summary.attachments)));
-        insert.addBindValue(message.raw);
-        if (!insert.exec()) {
-            failQuery(insert, QStringLiteral("storing a message"));
-            return std::nullopt;
-        }
-        delivery.messageId = insert.lastInsertId().toLongLong();
+    QList<DeliveryError> errors;
+    const QList<std::optional<Delivery>> deliveries = deliverAll({message}, &errors);
+    if (!deliveries.value(0))
+        fail(errors.value(0).error, errors.value(0).text);
+    return deliveries.value(0);
+}
 
-        QSqlQuery addEntry(database());
-        addEntry.prepare(QStringLiteral(
-            "INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?)"));
-        const auto add = [&](qint64 ownerId, Folder folder) -> std::optional<qint64> {
-            addEntry.bindValue(0, ownerId);
-            addEntry.bindValue(1, folderName(folder));
-            addEntry.bindValue(2, delivery.messageId);
-            addEntry.bindValue(3, folder == Folder::Sent);
-            if (!addEntry.exec()) {
-                failQuery(addEntry, QStringLiteral("adding the message to %1 of account %2")
-                                        .arg(folderName(folder))
-                                        .arg(ownerId));
-                return std::nullopt;
-            }
-            return addEntry.lastInsertId().toLongLong();
+QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messages, QList<DeliveryError> *errors)
+{
+    clearError();
+    QList<std::optional<Delivery>> deliveries(messages.size());
+    QList<DeliveryError> failures(messages.size());
+    const auto failAll = [&](Error error, const QString &text) {
+        fail(error, text);
+        for (qsizetype i = 0; i < messages.size(); ++i) {
+            deliveries[i].reset();
+            if (failures[i].error == Error::None)
+                failures[i] = {error, text};
+        }
+        if (errors)
+            *errors = failures;
+        return deliveries;
+    };
+    SqlWriteTransaction transaction(database());
+    if (!transaction.isActive())
+        return failAll(Error::Busy, QStringLiteral("cannot start the delivery: %1").arg(transaction.lastError().text()));
+
+    // Prepared once for the whole group.
+    QSqlQuery insert(database());
+    insert.prepare(QStringLiteral(
+        "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
+        " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    QSqlQuery addEntry(database());
+    addEntry.prepare(QStringLiteral("INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?)"));
+    QSqlQuery savepoint(database());
+
+    for (qsizetype i = 0; i < messages.size(); ++i) {
+        const NewMessage &message = messages.at(i);
+        const MessageSummary &summary = message.summary;
+        if (!savepoint.exec(QStringLiteral("SAVEPOINT delivery")))
+            return failAll(classify(savepoint.lastError()), savepoint.lastError().text());
+        Delivery delivery;
+        QString failure;
+        Error failureKind = Error::None;
+        const auto failed = [&](const QSqlQuery &query, const QString &what) {
+            failureKind = classify(query.lastError());
+            failure = what + QStringLiteral(": ") + query.lastError().text();
+            return false;
         };
-        QList<qint64> recipients;
-        for (qint64 recipient : message.recipientIds) {
-            if (!recipients.contains(recipient))
-                recipients.append(recipient);
+        const auto store = [&]() -> bool {
+            insert.bindValue(0, toMs(message.receivedAt));
+            insert.bindValue(1, qint64(message.raw.size()));
+            insert.bindValue(2, text(summary.from.name));
+            insert.bindValue(3, text(summary.from.address));
+            insert.bindValue(4, compactJson(MessageJson::addresses(summary.to)));
+            insert.bindValue(5, compactJson(MessageJson::addresses(summary.cc)));
+            insert.bindValue(6, text(summary.subject));
+            insert.bindValue(7, summary.date.isValid() ? QVariant(toMs(summary.date)) : QVariant(QMetaType::fromType<qint64>()));
+            insert.bindValue(8, text(summary.messageId));
+            insert.bindValue(9, text(summary.inReplyTo));
+            insert.bindValue(10, text(summary.preview));
+            insert.bindValue(11, compactJson(MessageJson::attachments(summary.attachments)));
+            insert.bindValue(12, message.raw);
+            if (!insert.exec())
+                return failed(insert, QStringLiteral("storing a message"));
+            delivery.messageId = insert.lastInsertId().toLongLong();
+            const auto add = [&](qint64 ownerId, Folder folder) -> std::optional<qint64> {
+                addEntry.bindValue(0, ownerId);
+                addEntry.bindValue(1, folderName(folder));
+                addEntry.bindValue(2, delivery.messageId);
+                addEntry.bindValue(3, folder == Folder::Sent);
+                if (!addEntry.exec()) {
+                    failed(addEntry, QStringLiteral("adding the message to %1 of account %2").arg(folderName(folder)).arg(ownerId));
+                    return std::nullopt;
+                }
+                return addEntry.lastInsertId().toLongLong();
+            };
+            QList<qint64> recipients;
+            for (qint64 recipient : message.recipientIds) {
+                if (!recipients.contains(recipient))
+                    recipients.append(recipient);
+            }
+            for (qint64 recipient : recipients) {
+                const auto id = add(recipient, Folder::Inbox);
+                if (!id)
+                    return false;
+                delivery.inboxEntryIds.append(*id);
+            }
+            if (message.senderId) {
+                const auto id = add(message.senderId, Folder::Sent);
+                if (!id)
+                    return false;
+                delivery.sentEntryId = *id;
+            }
+            return true;
+        };
+        if (store()) {
+            deliveries[i] = delivery;
+        } else {
+            failures[i] = {failureKind, failure};
+            // This message only: the others of the group stay.
+            if (!savepoint.exec(QStringLiteral("ROLLBACK TO delivery")))
+                return failAll(classify(savepoint.lastError()), savepoint.lastError().text());
         }
-        for (qint64 recipient : recipients) {
-            const auto id = add(recipient, Folder::Inbox);
-            if (!id)
-                return std::nullopt;
-            delivery.inboxEntryIds.append(*id);
-        }
-        if (message.senderId) {
-            const auto id = add(message.senderId, Folder::Sent);
-            if (!id)
-                return std::nullopt;
-            delivery.sentEntryId = *id;
-        }
+        if (!savepoint.exec(QStringLiteral("RELEASE delivery")))
+            return failAll(classify(savepoint.lastError()), savepoint.lastError().text());
     }
     if (!transaction.commit()) {
         const QSqlError error = transaction.lastError();
-        fail(classify(error), QStringLiteral("committing a delivery: %1").arg(error.text()));
-        return std::nullopt;
+        return failAll(classify(error), QStringLiteral("committing a delivery: %1").arg(error.text()));
     }
-    return delivery;
+    if (errors)
+        *errors = failures;
+    return deliveries;
 }
 
 std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int limit, std::optional<qint64> before)

@@ -128,6 +128,16 @@ public:
 
     // All of it or nothing, in one transaction.
     std::optional<Delivery> deliver(const NewMessage &message);
+    // Group commit: the messages in one transaction (one disk flush for all),
+    // each all or nothing on its own (a savepoint each), in order. A message
+    // that fails has no Delivery and its error in `errors`; when the commit
+    // itself fails none is stored and every entry is unset.
+    struct DeliveryError
+    {
+        Error error = Error::None;
+        QString text;
+    };
+    QList<std::optional<Delivery>> deliverAll(const QList<NewMessage> &messages, QList<DeliveryError> *errors = nullptr);
 
     // Newest first, entries with id < before (keyset paging); limit >= 1.
     std::optional<FolderPage> listFolder(qint64 ownerId, Folder folder, int limit,

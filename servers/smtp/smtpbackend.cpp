@@ -5,6 +5,7 @@
 #include "smtplogging.h"
 
 #include <QDateTime>
+#include <QMutexLocker>
 #include <QTimer>
 
 namespace {
@@ -115,14 +116,24 @@ void SmtpBackend::deliver(const SmtpDeliveryRequest &request, QObject *context, 
 {
     const quint64 job = m_nextJob++;
     m_deliveries.insert(job, PendingDelivery{context, std::move(done)});
-    DeliveryWorker *worker = m_worker;
-    QMetaObject::invokeMethod(
-        worker,
-        [this, worker, job, request] {
-            const DeliveryOutcome outcome = worker->deliver(request);
-            QMetaObject::invokeMethod(this, [this, job, outcome] { onDelivered(job, outcome); }, Qt::QueuedConnection);
-        },
-        Qt::QueuedConnection);
+    // Group commit: what queues up while the worker is busy with one commit
+    // goes into the next one, a single transaction and disk flush for all.
+    if (m_worker->enqueue(job, request)) {
+        DeliveryWorker *worker = m_worker;
+        QMetaObject::invokeMethod(
+            worker,
+            [this, worker] {
+                const QList<QPair<quint64, DeliveryOutcome>> outcomes = worker->deliverQueued();
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, outcomes] {
+                        for (const auto &[done, outcome] : outcomes)
+                            onDelivered(done, outcome);
+                    },
+                    Qt::QueuedConnection);
+            },
+            Qt::QueuedConnection);
+    }
 }
 
 void SmtpBackend::onDelivered(quint64 job, DeliveryOutcome outcome)
@@ -159,23 +170,47 @@ RegisterOutcome DeliveryWorker::createAccount(const QString &username, const QSt
     return RegisterOutcome::Failed;
 }
 
-DeliveryOutcome DeliveryWorker::deliver(const SmtpDeliveryRequest &request)
+bool DeliveryWorker::enqueue(quint64 job, const SmtpDeliveryRequest &request)
 {
-    NewMessage message;
-    message.raw = request.message;
-    message.summary = MimeMessage::parse(request.message).summary();
-    message.receivedAt = QDateTime::currentDateTimeUtc();
-    message.senderId = request.senderId;
-    message.recipientIds = request.recipientIds;
-    if (m_store->deliver(message))
-        return DeliveryOutcome::Stored;
-    qCWarning(lcSmtp).noquote() << "delivery of" << request.queueId << "failed:" << m_store->lastErrorText();
-    switch (m_store->lastError()) {
-    case Store::Error::DiskFull:
-        return DeliveryOutcome::DiskFull;
-    case Store::Error::NotFound:
-        return DeliveryOutcome::RecipientGone;
-    default:
-        return DeliveryOutcome::Failed;
+    QMutexLocker lock(&m_queueMutex);
+    m_queue.append({job, request});
+    return !std::exchange(m_drainScheduled, true);
+}
+
+QList<QPair<quint64, DeliveryOutcome>> DeliveryWorker::deliverQueued()
+{
+    QList<QPair<quint64, SmtpDeliveryRequest>> jobs;
+    {
+        QMutexLocker lock(&m_queueMutex);
+        jobs.swap(m_queue);
+        m_drainScheduled = false; // what comes from now on is scheduled anew
     }
+    QList<NewMessage> messages;
+    messages.reserve(jobs.size());
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (const auto &[job, request] : std::as_const(jobs)) {
+        NewMessage message;
+        message.raw = request.message;
+        message.summary = MimeMessage::parse(request.message).summary();
+        message.receivedAt = now;
+        message.senderId = request.senderId;
+        message.recipientIds = request.recipientIds;
+        messages.append(std::move(message));
+    }
+    QList<Store::DeliveryError> errors;
+    const QList<std::optional<Delivery>> deliveries = m_store->deliverAll(messages, &errors);
+    QList<QPair<quint64, DeliveryOutcome>> outcomes;
+    outcomes.reserve(jobs.size());
+    for (qsizetype i = 0; i < jobs.size(); ++i) {
+        DeliveryOutcome outcome = DeliveryOutcome::Stored;
+        if (!deliveries.value(i)) {
+            const Store::DeliveryError error = errors.value(i);
+            qCWarning(lcSmtp).noquote() << "delivery of" << jobs.at(i).second.queueId << "failed:" << error.text;
+            outcome = error.error == Store::Error::DiskFull ? DeliveryOutcome::DiskFull
+                : error.error == Store::Error::NotFound    ? DeliveryOutcome::RecipientGone
+                                                           : DeliveryOutcome::Failed;
+        }
+        outcomes.append({jobs.at(i).first, outcome});
+    }
+    return outcomes;
 }

@@ -6,6 +6,7 @@
 #include "throttle.h"
 
 #include <QHash>
+#include <QMutex>
 #include <QObject>
 #include <QPointer>
 #include <QThread>
@@ -75,8 +76,9 @@ private:
 };
 
 // Lives in the delivery thread with a store connection of its own: parses
-// each message for its summary and commits it, and inserts new accounts:
-// every write of the SMTP server happens here, off the event loop.
+// each message for its summary and commits the messages that queued up
+// meanwhile in one transaction, and inserts new accounts: every write of
+// the SMTP server happens here, off the event loop.
 class DeliveryWorker : public QObject
 {
     Q_OBJECT
@@ -84,10 +86,18 @@ public:
     explicit DeliveryWorker(QString databasePath);
     // Runs in the worker's thread.
     bool open(QString *error);
-    DeliveryOutcome deliver(const SmtpDeliveryRequest &request);
+    // Any thread: queues a delivery; true when a deliverQueued() must be
+    // scheduled (none is pending that will take this one).
+    bool enqueue(quint64 job, const SmtpDeliveryRequest &request);
+    // The worker's thread: parses and commits everything queued in one
+    // transaction (group commit); an outcome per job, in order.
+    QList<QPair<quint64, DeliveryOutcome>> deliverQueued();
     RegisterOutcome createAccount(const QString &username, const QString &passwordHash);
 
 private:
     QString m_databasePath;
     std::unique_ptr<Store> m_store;
+    QMutex m_queueMutex;
+    QList<QPair<quint64, SmtpDeliveryRequest>> m_queue;
+    bool m_drainScheduled = false;
 };

@@ -88,6 +88,8 @@ private Q_SLOTS:
     void deliveryRoundTrip();
     void deliveryIsAllOrNothing_data();
     void deliveryIsAllOrNothing();
+    void groupCommitKeepsEachMessageWhole();
+    void inboxAndDeleteEntries();
     void entriesBelongToTheirOwner();
     void seenAndDelete();
     void deletingAnAccount();
@@ -409,6 +411,67 @@ void TestStore::deliveryIsAllOrNothing()
     raw.exec(QStringLiteral("DROP TRIGGER IF EXISTS inject"));
     QVERIFY2(m_store->deliver(makeMessage(alice, {bob, carol}, QStringLiteral("after"))), qPrintable(m_store->lastErrorText()));
     QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 2);
+}
+
+// deliverAll: one transaction for the group, each message all or nothing
+// on its own; the one that fails takes nothing of the others with it.
+void TestStore::groupCommitKeepsEachMessageWhole()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const QList<NewMessage> group{makeMessage(alice, {bob}, QStringLiteral("first")),
+                                  makeMessage(alice, {bob, 999}, QStringLiteral("doomed")),
+                                  makeMessage(alice, {bob}, QStringLiteral("third"))};
+    QList<Store::DeliveryError> errors;
+    const QList<std::optional<Delivery>> deliveries = m_store->deliverAll(group, &errors);
+    QCOMPARE(deliveries.size(), 3);
+    QCOMPARE(errors.size(), 3);
+    QVERIFY(deliveries.at(0) && deliveries.at(2));
+    QVERIFY(!deliveries.at(1));
+    QCOMPARE(errors.at(1).error, Store::Error::NotFound);
+    QVERIFY(!errors.at(1).text.isEmpty());
+    QCOMPARE(errors.at(0).error, Store::Error::None);
+    QVERIFY(deliveries.at(2)->messageId > deliveries.at(0)->messageId);
+
+    RawConnection raw(dbPath());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT group_concat(subject, ',') FROM messages ORDER BY id")).toString(),
+             QStringLiteral("first,third"));
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM mailbox_entries")).toInt(), 4); // 2 inbox + 2 sent
+    QCOMPARE(m_store->counts(bob)->inbox.total, 2);
+
+    // A statement failing inside a later message rolls back that message only.
+    QVERIFY(raw.exec(QStringLiteral("CREATE TRIGGER inject BEFORE INSERT ON messages WHEN NEW.subject = 'late'"
+                                    " BEGIN SELECT RAISE(FAIL, 'injected failure'); END")));
+    const auto none = m_store->deliverAll({makeMessage(alice, {bob}, QStringLiteral("ok")),
+                                          makeMessage(alice, {bob}, QStringLiteral("late"))}, &errors);
+    QVERIFY(none.at(0).has_value()); // RAISE(FAIL) ends only its statement: the savepoint keeps the first
+    QVERIFY(!none.at(1).has_value());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages WHERE subject = 'late'")).toInt(), 0);
+}
+
+// The POP3 maildrop: the owner's inbox oldest first with sizes; a QUIT's
+// deletions in one transaction, entries already gone being no error.
+void TestStore::inboxAndDeleteEntries()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto first = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("one")));
+    const auto second = m_store->deliver(makeMessage(alice, {bob, alice}, QStringLiteral("two")));
+    QVERIFY(first && second);
+    const auto inbox = m_store->inbox(bob);
+    QVERIFY(inbox);
+    QCOMPARE(inbox->size(), 2);
+    QCOMPARE(inbox->at(0).id, first->inboxEntryIds.at(0));
+    QCOMPARE(inbox->at(1).id, second->inboxEntryIds.at(0));
+    QVERIFY(inbox->at(0).size > 0);
+    QCOMPARE(inbox->at(0).folder, Folder::Inbox);
+    QCOMPARE(m_store->inbox(alice)->size(), 1); // her copy of "two"; sent entries are not in it
+
+    // Another owner's entry is not deleted; a gone one is no error.
+    QVERIFY(m_store->deleteEntries(bob, {first->inboxEntryIds.at(0), second->inboxEntryIds.at(1), 999999}));
+    QCOMPARE(m_store->inbox(bob)->size(), 1);
+    QCOMPARE(m_store->inbox(alice)->size(), 1);
+    QCOMPARE(m_store->counts(alice)->sent.total, 2); // the sender's copies stay
 }
 
 void TestStore::entriesBelongToTheirOwner()
