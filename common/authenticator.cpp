@@ -5,6 +5,8 @@
 #include "store.h"
 
 #include <QDateTime>
+#include <QMessageAuthenticationCode>
+#include <QRandomGenerator>
 #include <QTimer>
 
 Authenticator::Authenticator(const Config &config, Store *store, QObject *parent)
@@ -17,6 +19,14 @@ Authenticator::Authenticator(const Config &config, Store *store, QObject *parent
     connect(m_hasher, &PasswordHasher::verified, this, &Authenticator::onVerified);
     // Same cost as a real account's hash, so an unknown name is not faster.
     m_dummyHash = Passwords::unknownAccountHash(config.pbkdf2Iterations);
+    m_rememberSecret.resize(32);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(m_rememberSecret.data()), 8);
+}
+
+QByteArray Authenticator::rememberKey(const QString &password, const QString &storedHash) const
+{
+    return QMessageAuthenticationCode::hash(storedHash.toUtf8() + '\0' + password.toUtf8(), m_rememberSecret,
+                                            QCryptographicHash::Sha256);
 }
 
 void Authenticator::login(const QString &username, const QString &password, const QString &clientAddress,
@@ -31,9 +41,22 @@ void Authenticator::login(const QString &username, const QString &password, cons
         return;
     }
     const std::optional<Account> account = username.isEmpty() ? std::nullopt : m_store->findAccount(username);
+    const QByteArray key = account ? rememberKey(password, account->passwordHash) : QByteArray();
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (account) {
+        const auto remembered = m_remembered.constFind(key);
+        if (remembered != m_remembered.constEnd() && *remembered > now) {
+            QTimer::singleShot(0, this, [context = QPointer<QObject>(context), done, id = account->id] {
+                if (context)
+                    done(LoginOutcome::Accepted, id);
+            });
+            return;
+        }
+    }
     m_throttle.attemptStarted(clientAddress);
+    ++m_passwordChecks;
     const quint64 ticket = m_hasher->verifyAsync(password, account ? account->passwordHash : m_dummyHash);
-    m_pending.insert(ticket, Pending{clientAddress, username, account ? account->id : 0, context, std::move(done)});
+    m_pending.insert(ticket, Pending{clientAddress, username, account ? account->id : 0, key, context, std::move(done)});
 }
 
 void Authenticator::onVerified(quint64 ticket, bool matches)
@@ -43,6 +66,11 @@ void Authenticator::onVerified(quint64 ticket, bool matches)
         return;
     m_throttle.attemptFinished(pending.clientAddress);
     if (matches && pending.accountId != 0) {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        if (m_remembered.size() >= MaxRemembered)
+            m_remembered.removeIf([now](const auto &entry) { return entry.value() <= now; });
+        if (m_remembered.size() < MaxRemembered)
+            m_remembered.insert(pending.rememberKey, now + RememberSeconds * 1000);
         if (pending.context)
             pending.done(LoginOutcome::Accepted, pending.accountId);
         return;

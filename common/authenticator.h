@@ -20,6 +20,13 @@ enum class LoginOutcome { Accepted, Rejected, Throttled };
 // second (never a lock-out); an unknown name costs a full hash like a known
 // one. Hashing runs on the thread pool (PasswordHasher); the account lookup
 // is one indexed query on the caller's store, on this thread.
+//
+// A client that logs in again and again (a connection per message) does
+// not pay PBKDF2 each time: a verified login is remembered for a few minutes
+// as a keyed SHA-256 of the password and the stored hash, under a key made
+// fresh for each process. It never holds a password; a password change
+// (here or by another process, mailroomctl passwd) changes the stored hash
+// and so misses; failures are never remembered.
 class Authenticator : public QObject
 {
     Q_OBJECT
@@ -30,9 +37,14 @@ public:
     // later, on the event loop, and only while `context` lives.
     void login(const QString &username, const QString &password, const QString &clientAddress, QObject *context,
                std::function<void(LoginOutcome, qint64 accountId)> done);
+    static constexpr int RememberSeconds = 300;
+    static constexpr int MaxRemembered = 10000;
+
     // A password check that failed elsewhere (e.g. the current password of
     // a password change) counts like a failed login.
     void recordFailure(const QString &clientAddress, const QString &username);
+    // How many PBKDF2 checks were started (a remembered login starts none).
+    [[nodiscard]] quint64 passwordChecks() const { return m_passwordChecks; }
 
 private:
     struct Pending
@@ -40,14 +52,19 @@ private:
         QString clientAddress;
         QString username;
         qint64 accountId = 0; // 0: no such account
+        QByteArray rememberKey; // set when the account exists
         QPointer<QObject> context;
         std::function<void(LoginOutcome, qint64)> done;
     };
     void onVerified(quint64 ticket, bool matches);
+    [[nodiscard]] QByteArray rememberKey(const QString &password, const QString &storedHash) const;
 
     Store *m_store;
     PasswordHasher *m_hasher = nullptr;
     QString m_dummyHash;
     LoginThrottle m_throttle;
     QHash<quint64, Pending> m_pending;
+    QByteArray m_rememberSecret;              // random, this process only
+    QHash<QByteArray, qint64> m_remembered;   // key -> expiry (ms since epoch)
+    quint64 m_passwordChecks = 0;
 };

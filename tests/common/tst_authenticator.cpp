@@ -1,0 +1,152 @@
+// The login check all three servers share: the right password, a wrong one,
+// an unknown name; SPEC's throttling; and the memory of verified logins,
+// which must never outlive a password change or remember a failure.
+
+#include "authenticator.h"
+#include "passwords.h"
+#include "store.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Answer
+{
+    bool given = false;
+    LoginOutcome outcome = LoginOutcome::Rejected;
+    qint64 accountId = 0;
+};
+
+} // namespace
+
+class TestAuthenticator : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void rightWrongAndUnknown_data();
+    void rightWrongAndUnknown();
+    void remembersVerifiedLogins();
+    void forgetsOnPasswordChange();
+    void neverRemembersFailures();
+    void throttledAddressIsRefusedEvenWhenRemembered();
+
+private:
+    Answer login(const QString &username, const QString &password, const QString &address = u"192.0.2.1"_s);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<Authenticator> m_authenticator;
+    Config m_config;
+    qint64 m_alice = 0;
+};
+
+void TestAuthenticator::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_store = std::make_unique<Store>();
+    QVERIFY(m_store->open(m_dir->filePath(u"mailroom.db"_s), Store::OpenMode::CreateIfMissing));
+    const auto alice = m_store->createAccount(u"alice"_s, Passwords::hash(u"alice-secret-1"_s, Passwords::MinIterations));
+    QVERIFY(alice);
+    m_alice = alice->id;
+    m_config = Config{};
+    m_config.pbkdf2Iterations = Passwords::MinIterations;
+    m_authenticator = std::make_unique<Authenticator>(m_config, m_store.get());
+}
+
+void TestAuthenticator::cleanup()
+{
+    m_authenticator.reset();
+    m_store.reset();
+    m_dir.reset();
+}
+
+Answer TestAuthenticator::login(const QString &username, const QString &password, const QString &address)
+{
+    Answer answer;
+    QObject context;
+    m_authenticator->login(username, password, address, &context, [&answer](LoginOutcome outcome, qint64 id) {
+        answer = {true, outcome, id};
+    });
+    // A rejected login may be answered after a second (the per-name slowdown).
+    if (!QTest::qWaitFor([&] { return answer.given; }, 10000))
+        qWarning("no answer");
+    return answer;
+}
+
+void TestAuthenticator::rightWrongAndUnknown_data()
+{
+    QTest::addColumn<QString>("username");
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("right") << u"alice"_s << u"alice-secret-1"_s << true;
+    QTest::newRow("wrong") << u"alice"_s << u"alice-secret-2"_s << false;
+    QTest::newRow("unknown") << u"bob"_s << u"alice-secret-1"_s << false;
+    QTest::newRow("empty name") << QString() << u"alice-secret-1"_s << false;
+}
+
+void TestAuthenticator::rightWrongAndUnknown()
+{
+    QFETCH(QString, username);
+    QFETCH(QString, password);
+    QFETCH(bool, accepted);
+    const Answer answer = login(username, password);
+    QVERIFY(answer.given);
+    QCOMPARE(answer.outcome, accepted ? LoginOutcome::Accepted : LoginOutcome::Rejected);
+    QCOMPARE(answer.accountId, accepted ? m_alice : 0);
+    QCOMPARE(m_authenticator->passwordChecks(), quint64(1)); // an unknown name costs a check too
+}
+
+void TestAuthenticator::remembersVerifiedLogins()
+{
+    QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s).outcome, LoginOutcome::Accepted);
+    QCOMPARE(m_authenticator->passwordChecks(), quint64(1));
+    for (int i = 0; i < 5; ++i) {
+        const Answer again = login(u"alice"_s, u"alice-secret-1"_s);
+        QCOMPARE(again.outcome, LoginOutcome::Accepted);
+        QCOMPARE(again.accountId, m_alice);
+    }
+    QCOMPARE(m_authenticator->passwordChecks(), quint64(1)); // no PBKDF2 for the remembered login
+    // A different password for the same account is checked, and refused.
+    QCOMPARE(login(u"alice"_s, u"alice-secret-2"_s).outcome, LoginOutcome::Rejected);
+    QCOMPARE(m_authenticator->passwordChecks(), quint64(2));
+}
+
+void TestAuthenticator::forgetsOnPasswordChange()
+{
+    QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s).outcome, LoginOutcome::Accepted);
+    // Another process (mailroomctl passwd) changes the password in the file.
+    Store other;
+    QVERIFY(other.open(m_dir->filePath(u"mailroom.db"_s), Store::OpenMode::MustExist));
+    QVERIFY(other.setPasswordHash(m_alice, Passwords::hash(u"alice-secret-9"_s, Passwords::MinIterations)));
+    QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s).outcome, LoginOutcome::Rejected);
+    QCOMPARE(login(u"alice"_s, u"alice-secret-9"_s).outcome, LoginOutcome::Accepted);
+    QCOMPARE(m_authenticator->passwordChecks(), quint64(3));
+}
+
+void TestAuthenticator::neverRemembersFailures()
+{
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(login(u"alice"_s, u"wrong-password"_s).outcome, LoginOutcome::Rejected);
+    QCOMPARE(m_authenticator->passwordChecks(), quint64(3));
+}
+
+void TestAuthenticator::throttledAddressIsRefusedEvenWhenRemembered()
+{
+    QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s, u"192.0.2.9"_s).outcome, LoginOutcome::Accepted);
+    for (int i = 0; i < m_config.limits.failedLoginsPerAddress; ++i)
+        login(u"alice"_s, u"wrong-password"_s, u"192.0.2.9"_s);
+    QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s, u"192.0.2.9"_s).outcome, LoginOutcome::Throttled);
+    // Another address is not affected.
+    QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s, u"192.0.2.10"_s).outcome, LoginOutcome::Accepted);
+}
+
+QTEST_GUILESS_MAIN(TestAuthenticator)
+#include "tst_authenticator.moc"
