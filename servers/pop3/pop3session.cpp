@@ -494,8 +494,9 @@ QByteArray Pop3Session::dotStuffed(QByteArrayView message)
 
 QByteArray Pop3Session::topOf(QByteArrayView message, int lines)
 {
-    const qsizetype headerEnd = message.indexOf("\r\n\r\n");
-    if (headerEnd < 0)
+    // RFC 5322 §3.5: no header fields at all is a message starting with the empty line.
+    const qsizetype headerEnd = message.startsWith("\r\n") ? -2 : message.indexOf("\r\n\r\n");
+    if (headerEnd == -1)
         return message.toByteArray(); // all header: nothing to cut
     qsizetype end = headerEnd + 4;
     for (int line = 0; line < lines && end < message.size(); ++line) {
