@@ -32,31 +32,56 @@ QByteArray Authenticator::rememberKey(const QString &password, const QString &st
 void Authenticator::login(const QString &username, const QString &password, const QString &clientAddress,
                           QObject *context, std::function<void(LoginOutcome, qint64)> done)
 {
-    if (m_throttle.addressBlocked(clientAddress, QDateTime::currentMSecsSinceEpoch())) {
-        qCInfo(lcAuth).noquote() << clientAddress << "login refused: too many failures from this address";
-        QTimer::singleShot(0, this, [context = QPointer<QObject>(context), done] {
+    handle(Request{username, password, clientAddress, context, std::move(done)});
+}
+
+void Authenticator::handle(Request request)
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (m_throttle.addressBlocked(request.clientAddress, now)) {
+        qCInfo(lcAuth).noquote() << request.clientAddress << "login refused: too many failures from this address";
+        QTimer::singleShot(0, this, [context = request.context, done = request.done] {
             if (context)
                 done(LoginOutcome::Throttled, 0);
         });
         return;
     }
-    const std::optional<Account> account = username.isEmpty() ? std::nullopt : m_store->findAccount(username);
-    const QByteArray key = account ? rememberKey(password, account->passwordHash) : QByteArray();
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const std::optional<Account> account =
+        request.username.isEmpty() ? std::nullopt : m_store->findAccount(request.username);
+    const QByteArray key = account ? rememberKey(request.password, account->passwordHash) : QByteArray();
     if (account) {
         const auto remembered = m_remembered.constFind(key);
         if (remembered != m_remembered.constEnd() && *remembered > now) {
-            QTimer::singleShot(0, this, [context = QPointer<QObject>(context), done, id = account->id] {
+            QTimer::singleShot(0, this, [context = request.context, done = request.done, id = account->id] {
                 if (context)
                     done(LoginOutcome::Accepted, id);
             });
             return;
         }
     }
-    m_throttle.attemptStarted(clientAddress);
+    if (!m_throttle.mayStartAttempt(request.clientAddress, now)) {
+        m_waiting[request.clientAddress].append(std::move(request)); // its turn comes when a check ends
+        return;
+    }
+    m_throttle.attemptStarted(request.clientAddress);
     ++m_passwordChecks;
-    const quint64 ticket = m_hasher->verifyAsync(password, account ? account->passwordHash : m_dummyHash);
-    m_pending.insert(ticket, Pending{clientAddress, username, account ? account->id : 0, key, context, std::move(done)});
+    const quint64 ticket = m_hasher->verifyAsync(request.password, account ? account->passwordHash : m_dummyHash);
+    m_pending.insert(ticket, Pending{request.clientAddress, request.username, account ? account->id : 0, key,
+                                     request.context, std::move(request.done)});
+}
+
+void Authenticator::startNextWaiting(const QString &clientAddress)
+{
+    auto waiting = m_waiting.find(clientAddress);
+    if (waiting == m_waiting.end())
+        return;
+    // Each waiting request is looked at again: refused now, remembered, started, or waiting on.
+    QList<Request> requests = std::exchange(*waiting, {});
+    m_waiting.erase(waiting);
+    for (Request &request : requests) {
+        if (request.context)
+            handle(std::move(request));
+    }
 }
 
 void Authenticator::onVerified(quint64 ticket, bool matches)
@@ -65,6 +90,8 @@ void Authenticator::onVerified(quint64 ticket, bool matches)
     if (!pending.done)
         return;
     m_throttle.attemptFinished(pending.clientAddress);
+    // After this one's outcome is counted, below.
+    QTimer::singleShot(0, this, [this, address = pending.clientAddress] { startNextWaiting(address); });
     if (matches && pending.accountId != 0) {
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         if (m_remembered.size() >= MaxRemembered)

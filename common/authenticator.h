@@ -47,6 +47,17 @@ public:
     [[nodiscard]] quint64 passwordChecks() const { return m_passwordChecks; }
 
 private:
+    struct Request
+    {
+        QString username;
+        QString password;
+        QString clientAddress;
+        QPointer<QObject> context;
+        std::function<void(LoginOutcome, qint64)> done;
+    };
+    void handle(Request request);
+    void startNextWaiting(const QString &clientAddress);
+
     struct Pending
     {
         QString clientAddress;
@@ -64,6 +75,7 @@ private:
     QString m_dummyHash;
     LoginThrottle m_throttle;
     QHash<quint64, Pending> m_pending;
+    QHash<QString, QList<Request>> m_waiting; // by address: checks that wait for a free slot
     QByteArray m_rememberSecret;              // random, this process only
     QHash<QByteArray, qint64> m_remembered;   // key -> expiry (ms since epoch)
     quint64 m_passwordChecks = 0;

@@ -73,7 +73,13 @@ LoginThrottle::LoginThrottle(int windowSeconds, int failuresPerAddress, int fail
 bool LoginThrottle::addressBlocked(const QString &address, qint64 nowMs)
 {
     // "From the 10th on": nine failures are allowed, the tenth attempt is refused unchecked.
-    return m_byAddress.count(address, nowMs) + m_inFlight.value(address) >= m_failuresPerAddress - 1;
+    return m_byAddress.count(address, nowMs) >= m_failuresPerAddress - 1;
+}
+
+bool LoginThrottle::mayStartAttempt(const QString &address, qint64 nowMs)
+{
+    // Checks under way may all still fail: never more of them than failures remain allowed.
+    return m_byAddress.count(address, nowMs) + m_inFlight.value(address) < m_failuresPerAddress - 1;
 }
 
 void LoginThrottle::attemptStarted(const QString &address)

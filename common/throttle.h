@@ -35,10 +35,13 @@ class LoginThrottle
 public:
     LoginThrottle(int windowSeconds, int failuresPerAddress, int failuresPerUsername);
 
+    // Refused without a check: enough failures in the window.
+    [[nodiscard]] bool addressBlocked(const QString &address, qint64 nowMs);
     // Attempts still being checked count too: otherwise many connections
     // sending a password at the same moment would all be checked before the
-    // first failure is known.
-    [[nodiscard]] bool addressBlocked(const QString &address, qint64 nowMs);
+    // first failure is known. One that may not start yet waits its turn
+    // (it is not refused: they may all be right).
+    [[nodiscard]] bool mayStartAttempt(const QString &address, qint64 nowMs);
     [[nodiscard]] bool usernameSlowed(const QString &username, qint64 nowMs);
     void attemptStarted(const QString &address);
     void attemptFinished(const QString &address);

@@ -36,6 +36,8 @@ private Q_SLOTS:
     void forgetsOnPasswordChange();
     void neverRemembersFailures();
     void throttledAddressIsRefusedEvenWhenRemembered();
+    void manyRightLoginsAtOnceAreAllAccepted();
+    void manyWrongLoginsAtOnceGetNoMoreChecksThanAllowed();
 
 private:
     Answer login(const QString &username, const QString &password, const QString &address = u"192.0.2.1"_s);
@@ -146,6 +148,39 @@ void TestAuthenticator::throttledAddressIsRefusedEvenWhenRemembered()
     QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s, u"192.0.2.9"_s).outcome, LoginOutcome::Throttled);
     // Another address is not affected.
     QCOMPARE(login(u"alice"_s, u"alice-secret-1"_s, u"192.0.2.10"_s).outcome, LoginOutcome::Accepted);
+}
+
+// An office behind one address, or a client opening many connections: 30
+// logins with the right password at the same moment are all accepted (they
+// wait for their turn, never refused as if they had failed).
+void TestAuthenticator::manyRightLoginsAtOnceAreAllAccepted()
+{
+    QObject context;
+    QList<LoginOutcome> outcomes;
+    for (int i = 0; i < 30; ++i) {
+        m_authenticator->login(u"alice"_s, u"alice-secret-1"_s, u"192.0.2.20"_s, &context,
+                               [&outcomes](LoginOutcome outcome, qint64) { outcomes.append(outcome); });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.size(), 30, 10000);
+    QCOMPARE(outcomes.count(LoginOutcome::Accepted), 30);
+}
+
+// ...while 30 wrong ones at the same moment get at most as many checks as
+// SPEC allows failures before the address is refused; the rest are refused
+// unchecked.
+void TestAuthenticator::manyWrongLoginsAtOnceGetNoMoreChecksThanAllowed()
+{
+    QObject context;
+    QList<LoginOutcome> outcomes;
+    for (int i = 0; i < 30; ++i) {
+        m_authenticator->login(u"alice"_s, u"wrong-%1"_s.arg(i), u"192.0.2.21"_s, &context,
+                               [&outcomes](LoginOutcome outcome, qint64) { outcomes.append(outcome); });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.size(), 30, 20000);
+    const int allowed = m_config.limits.failedLoginsPerAddress - 1;
+    QCOMPARE(m_authenticator->passwordChecks(), quint64(allowed));
+    QCOMPARE(outcomes.count(LoginOutcome::Rejected), allowed);
+    QCOMPARE(outcomes.count(LoginOutcome::Throttled), 30 - allowed);
 }
 
 QTEST_GUILESS_MAIN(TestAuthenticator)
