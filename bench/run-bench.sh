@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Mailroom's load matrix: starts mailroom-smtpd and mailroom-webd on port 0
+# over a fresh data directory, drives them with mailroom-load (bench/), and
+# prints a markdown table of the medians followed by the JSON lines. Not part
+# of the normal test run (ctest's bench_smoke runs it with --quick).
+#
+#   bench/run-bench.sh [--quick] [--runs N] [--build-dir DIR | --bin-dir DIR]
+#                      [--no-build] [--max-wait S] [--out FILE] [--keep]
+#
+#   --quick       a smoke run of every scenario with small counts, one run each
+#   --runs N      runs per scenario (default 3; the table shows the medians)
+#   --build-dir   build tree to use (default build/; built if needed)
+#   --bin-dir     take the four executables from DIR; nothing is built
+#   --no-build    don't build; the executables must exist
+#   --max-wait S  before each run, wait up to S seconds (default 120; 0 with
+#                 --quick) for the machine to be idle: other work on a small
+#                 machine skews the figures (the "other CPU" column shows it)
+#   --out FILE    also write the JSON lines to FILE
+#   --keep        keep the temporary data directory and server logs
+#
+# Progress goes to stderr; the table and the JSON lines to stdout. The exit
+# status is 1 when any run reported errors.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=$root/build
+bin_dir=
+quick=0
+runs=
+build=1
+out=
+keep=0
+max_wait=
+
+usage() { sed -n '7,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+die() { echo "run-bench.sh: $*" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) quick=1 ;;
+        --runs) [ $# -ge 2 ] || die "--runs needs a number"; runs=$2; shift ;;
+        --build-dir) [ $# -ge 2 ] || die "--build-dir needs a directory"; build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
+        --bin-dir) [ $# -ge 2 ] || die "--bin-dir needs a directory"; bin_dir=$2; build=0; shift ;;
+        --no-build) build=0 ;;
+        --out) [ $# -ge 2 ] || die "--out needs a file"; out=$2; shift ;;
+        --keep) keep=1 ;;
+        --max-wait) [ $# -ge 2 ] || die "--max-wait needs seconds"; max_wait=$2; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option '$1'" ;;
+    esac
+    shift
+done
+[ -n "$runs" ] || runs=$([ $quick = 1 ] && echo 1 || echo 3)
+case $runs in '' | *[!0-9]* | 0) die "--runs needs a positive number" ;; esac
+[ -n "$max_wait" ] || max_wait=$([ $quick = 1 ] && echo 0 || echo 120)
+case $max_wait in '' | *[!0-9]*) die "--max-wait needs a number of seconds" ;; esac
+[ -n "$bin_dir" ] || bin_dir=$build_dir/bin
+
+# ------------------------------------------------------------------ build
+targets=(mailroom-load mailroom-smtpd mailroom-webd mailroomctl)
+have_binaries() {
+    local t
+    for t in "${targets[@]}"; do [ -x "$bin_dir/$t" ] || return 1; done
+}
+if [ $build = 1 ]; then
+    if [ "$build_dir" = "$root/build" ] && ! have_binaries; then
+        echo "building with scripts/build.sh" >&2
+        "$root/scripts/build.sh" >&2
+    else
+        if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+            cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILROOM_WERROR=ON >&2
+        fi
+        # Only the four targets: cheap when up to date.
+        cmake --build "$build_dir" --target "${targets[@]}" >&2
+    fi
+fi
+have_binaries || die "missing executables in $bin_dir (build first, or pass --build-dir / --bin-dir)"
+load=$bin_dir/mailroom-load
+
+# ------------------------------------------------------------------ scenario sizes
+if [ $quick = 1 ]; then
+    small_conns=10 small_msgs=20
+    big_conns=5 big_msgs=4
+    onepc_conns=5 onepc_total=20
+    idle_conns=50 idle_hold=1
+    web_conns=5 web_list_requests=200 web_mixed_requests=200
+    timeout=60
+else
+    small_conns=50 small_msgs=100
+    big_conns=50 big_msgs=20
+    onepc_conns=50 onepc_total=2000
+    idle_conns=1000 idle_hold=10
+    web_conns=10 web_list_requests=30000 web_mixed_requests=20000
+    timeout=600
+fi
+
+# Every connection needs a descriptor in the generator and one in the server.
+want_fds=$((idle_conns + 256))
+hard_fds=$(ulimit -Hn)
+if [ "$hard_fds" != unlimited ] && [ "$hard_fds" -lt "$want_fds" ]; then
+    echo "warning: the hard descriptor limit is $hard_fds; idle connections lowered to fit" >&2
+    idle_conns=$((hard_fds - 256))
+    want_fds=$hard_fds
+fi
+[ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt "$want_fds" ] && ulimit -Sn "$want_fds"
+
+# ------------------------------------------------------------------ data dir and servers
+work=$(mktemp -d "${TMPDIR:-/tmp}/mailroom-bench.XXXXXX")
+data=$work/data
+results=$work/results.jsonl
+: >"$results"
+smtpd_pid= webd_pid=
+
+stop_server() { # PID
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() {
+    stop_server "$smtpd_pid"
+    stop_server "$webd_pid"
+    if [ $keep = 1 ]; then
+        echo "kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+password=bench-load-password
+"$bin_dir/mailroomctl" --data-dir "$data" init >/dev/null
+echo "$password" | "$bin_dir/mailroomctl" --data-dir "$data" add-user bench >/dev/null
+# The same account type with the cheapest hash the servers allow, to show
+# what one-message connections cost without the PBKDF2 of every AUTH.
+echo "$password" | "$bin_dir/mailroomctl" --data-dir "$data" --pbkdf2-iterations 1000 add-user benchfast >/dev/null
+ca=$data/tls/cert.pem
+
+# Waits for "listening on 127.0.0.1:PORT" in LOG and prints PORT.
+wait_port() { # LOG PID
+    local i port
+    for i in $(seq 1 400); do
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
+        if [ -n "$port" ]; then
+            echo "$port"
+            return 0
+        fi
+        kill -0 "$2" 2>/dev/null || { echo "server exited:" >&2; cat "$1" >&2; return 1; }
+        sleep 0.05
+    done
+    echo "no 'listening on' line in $1 after 20 s" >&2
+    return 1
+}
+
+# One address sends everything here, so the per-address limits (connections,
+# and failed logins, which count logins still being checked) are lifted.
+smtpd_count=0
+start_smtpd() {
+    smtpd_count=$((smtpd_count + 1))
+    smtpd_log=$work/smtpd.$smtpd_count.log
+    "$bin_dir/mailroom-smtpd" --data-dir "$data" --listen 127.0.0.1:0 \
+        --max-connections $((idle_conns + 100)) --max-connections-per-address $((idle_conns + 100)) \
+        --max-failed-logins-per-address 100000 2>"$smtpd_log" &
+    smtpd_pid=$!
+    smtpd_port=$(wait_port "$smtpd_log" "$smtpd_pid")
+}
+start_webd() {
+    webd_log=$work/webd.log
+    "$bin_dir/mailroom-webd" --data-dir "$data" --listen 127.0.0.1:0 \
+        --max-failed-logins-per-address 100000 2>"$webd_log" &
+    webd_pid=$!
+    webd_port=$(wait_port "$webd_log" "$webd_pid")
+}
+
+# ------------------------------------------------------------------ runs
+# Busy CPU ticks of the whole machine (user nice system irq softirq steal).
+busy_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+ticks_per_second=$(getconf CLK_TCK)
+
+# Waits (up to --max-wait seconds) until the machine did less than 0.15 CPUs
+# of work over one second: the servers settled, nobody else compiling.
+wait_quiet() {
+    [ "$max_wait" -gt 0 ] || return 0
+    local waited=0 before after busy
+    while :; do
+        before=$(busy_ticks)
+        sleep 1
+        after=$(busy_ticks)
+        busy=$((after - before))
+        [ $((busy * 100)) -lt $((15 * ticks_per_second)) ] && return 0
+        waited=$((waited + 1))
+        if [ $waited = 1 ]; then
+            printf '(machine busy: %s CPU ticks/s, waiting) ' "$busy" >&2
+        fi
+        if [ $waited -ge "$max_wait" ]; then
+            printf '(still busy after %s s, running anyway) ' "$max_wait" >&2
+            return 0
+        fi
+    done
+}
+
+failures=0
+step=0
+run() { # LABEL NOTE MODE ARGS...
+    local label=$1 note=$2 line rc=0
+    shift 2
+    step=$((step + 1))
+    wait_quiet
+    printf '[%d] %s ... ' "$step" "$label" >&2
+    line=$("$load" "$@" --label "$label" --note "$note" --ca-cert "$ca" --timeout "$timeout") || rc=$?
+    if [ -z "$line" ]; then
+        line="{\"scenario\":\"$label\",\"errors\":1,\"first_error\":\"mailroom-load exited with $rc and no result\"}"
+    fi
+    echo "$line" >>"$results"
+    printf '%s %s, p99 %s ms, errors %s\n' \
+        "$(sed -n 's/.*"rate":\([0-9.]*\).*/\1/p' <<<"$line")" "$(sed -n 's/.*"unit":"\([^"]*\)".*/\1/p' <<<"$line")" \
+        "$(sed -n 's/.*"p99_ms":\([0-9.]*\).*/\1/p' <<<"$line")" "$(sed -n 's/.*"errors":\([0-9]*\).*/\1/p' <<<"$line")" >&2
+    if [ $rc != 0 ]; then
+        failures=$((failures + 1))
+        echo "    $(sed -n 's/.*"first_error":\("[^"]*"\).*/\1/p' <<<"$line")" >&2
+    fi
+}
+repeat() { # LABEL NOTE MODE ARGS... (runs times)
+    local i
+    for i in $(seq 1 "$runs"); do run "$@"; done
+}
+
+start_smtpd
+start_webd
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+smtp=(smtp --port "$smtpd_port" --server-pid "$smtpd_pid" --starttls)
+
+repeat "smtp 1 KB, $small_conns conns x $small_msgs" "≥ 10,500 msg/s, p99 ≤ 20 ms" "${smtp[@]}" --auth "bench:$password" \
+    --connections $small_conns --messages $small_msgs --size 1024
+repeat "smtp 1 KB, $small_conns conns x $small_msgs, PIPELINING" "(MAIL, RCPT, DATA sent together)" \
+    "${smtp[@]}" --auth "bench:$password" --pipelining --connections $small_conns --messages $small_msgs --size 1024
+repeat "smtp 64 KB, $big_conns conns x $big_msgs" "≥ 4,000 msg/s" "${smtp[@]}" --auth "bench:$password" \
+    --connections $big_conns --messages $big_msgs --size 65536
+repeat "smtp 1 KB, 1 per conn, $onepc_conns at a time, $onepc_total" "≥ 1,000 msg/s" "${smtp[@]}" --auth "bench:$password" \
+    --one-per-connection --connections $onepc_conns --total $onepc_total --size 1024
+repeat "same, AUTH hash 1,000 iterations" "(not a target: PBKDF2 left out)" "${smtp[@]}" \
+    --auth "benchfast:$password" --to "bench@project.com" \
+    --one-per-connection --connections $onepc_conns --total $onepc_total --size 1024
+
+# The smtp runs above filled bench's inbox (thousands of messages in the full
+# matrix); listings read its newest 50.
+stored=$("$bin_dir/mailroomctl" --data-dir "$data" stats 2>/dev/null | sed -n 's/^messages: *//p' || true)
+echo "the store holds ${stored:-?} messages (bench's inbox and sent folder share them)" >&2
+web=(web --port "$webd_port" --server-pid "$webd_pid" --user bench --password "$password" --connections $web_conns)
+repeat "web newest 50, $web_conns keep-alive conns" "≥ 3,000 listings/s" "${web[@]}" --list-only --requests $web_list_requests
+repeat "web newest 50 + one message, in turn" "" "${web[@]}" --requests $web_mixed_requests
+
+# Idle connections against a fresh server each time, so that its RSS before
+# is not a heap already grown by the runs above.
+for i in $(seq 1 "$runs"); do
+    stop_server "$smtpd_pid"
+    start_smtpd
+    run "idle TLS, $idle_conns conns held ${idle_hold} s" "≤ 64 KiB/conn" idle --port "$smtpd_port" \
+        --server-pid "$smtpd_pid" --connections "$idle_conns" --hold "$idle_hold"
+done
+
+# ------------------------------------------------------------------ report
+# Server log lines other than the routine ones: errors, warnings, stalls.
+# Numbers become N so that alike lines count together.
+unusual=$(cat "$work"/smtpd.*.log "$work/webd.log" | grep -v -E \
+    -e 'listening on|connected|disconnected|closing|authenticated as|delivered to|shutting down|logged in' \
+    -e ' (GET|POST|PUT|PATCH|DELETE) [^ ]+ 2[0-9][0-9] ' \
+    | sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -n 10 || true)
+if [ -n "$unusual" ]; then
+    echo "server log lines other than connection and delivery events (count, line):" >&2
+    echo "$unusual" >&2
+fi
+
+# The sources the executables were built from, when their build tree says.
+src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$bin_dir/../CMakeCache.txt" 2>/dev/null || true)
+[ -n "$src" ] || src=$root
+if commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null); then
+    dirty=$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null | grep -vc ' bench/' || true)
+    [ "${dirty:-0}" -gt 0 ] && commit="$commit + $dirty modified files"
+else
+    commit="? ($src is not a git checkout)"
+fi
+echo "### Mailroom load matrix ($([ $quick = 1 ] && echo quick || echo full), $runs run(s) each, medians)"
+echo
+echo "$started; sources $src (now at commit $commit); executables in $bin_dir; $(nproc) CPUs, Linux $(uname -r)"
+echo
+"$load" table "$results"
+echo
+cat "$results"
+[ -z "$out" ] || cp "$results" "$out"
+
+[ $failures = 0 ] || { echo "run-bench.sh: $failures run(s) reported errors" >&2; exit 1; }
