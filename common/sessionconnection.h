@@ -28,7 +28,7 @@ public:
 
     void start() override
     {
-        qCInfo(m_category).noquote() << m_peerAddress << "connected" << (m_implicitTls ? "(TLS)" : "");
+        qCInfo(m_category).noquote() << m_peerAddress << (m_implicitTls ? "connected (TLS)" : "connected");
         m_idleTimer.start();
         if (m_implicitTls) {
             m_handshakeTimer.start();
