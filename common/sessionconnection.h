@@ -70,6 +70,12 @@ protected:
             m_session.timedOut();
             afterSession();
         });
+        m_closeTimer.setSingleShot(true);
+        m_closeTimer.setInterval(CloseGraceMs);
+        QObject::connect(&m_closeTimer, &QTimer::timeout, this, [this] {
+            if (m_socket->state() != QAbstractSocket::UnconnectedState)
+                m_socket->abort();
+        });
         m_handshakeTimer.setSingleShot(true);
         m_handshakeTimer.setInterval(timeouts.handshakeMs);
         QObject::connect(&m_handshakeTimer, &QTimer::timeout, this, [this] {
@@ -77,8 +83,22 @@ protected:
             m_socket->abort();
         });
         QObject::connect(m_socket, &QSslSocket::readyRead, this, [this] { readAvailable(); });
-        QObject::connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
-            if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
+        // A client reading a long answer (a 25 MiB RETR on a slow link) is
+        // active, though it sends nothing until the end: what leaves the
+        // socket, encrypted or not, restarts the timers.
+        const auto progress = [this] {
+            if (m_closing) {
+                if (m_closeTimer.isActive())
+                    m_closeTimer.start();
+                return;
+            }
+            if (m_idleTimer.isActive())
+                m_idleTimer.start();
+        };
+        QObject::connect(m_socket, &QSslSocket::encryptedBytesWritten, this, progress);
+        QObject::connect(m_socket, &QSslSocket::bytesWritten, this, [this, progress] {
+            progress();
+            if (!m_closing && m_socket->bytesToWrite() < WriteBacklogLimit / 2)
                 readAvailable();
         });
         QObject::connect(m_socket, &QSslSocket::encrypted, this, [this] {
@@ -209,11 +229,8 @@ private:
         qCInfo(m_category).noquote() << m_peerAddress << "closing";
         m_socket->disconnectFromHost(); // after the last reply is written
         // A client that never reads would keep that write, and the
-        // connection, forever: it gets a few seconds, then it is cut.
-        QTimer::singleShot(CloseGraceMs, m_socket, [socket = m_socket] {
-            if (socket->state() != QAbstractSocket::UnconnectedState)
-                socket->abort();
-        });
+        // connection, forever: a few seconds without progress, then it is cut.
+        m_closeTimer.start();
     }
 
     QSslSocket *m_socket = nullptr;
@@ -222,6 +239,7 @@ private:
     const QLoggingCategory &m_category;
     QTimer m_idleTimer;
     QTimer m_handshakeTimer;
+    QTimer m_closeTimer;
     bool m_closing = false;
     bool m_shutdownRequested = false;
 };

@@ -1,5 +1,6 @@
 #include "pop3backend.h"
 
+#include "logging.h"
 #include "pop3logging.h"
 #include "username.h"
 
@@ -64,7 +65,7 @@ void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAd
     m_authenticator->login(username, request.password, clientAddress, context,
                            [this, guard, done, clientAddress, username](LoginOutcome outcome, qint64 accountId) {
         if (outcome != LoginOutcome::Accepted) {
-            qCInfo(lcPop3).noquote() << clientAddress << "login failed for" << username
+            qCInfo(lcPop3).noquote() << clientAddress << "login failed for" << Logging::printable(username)
                                      << (outcome == LoginOutcome::Throttled ? "(throttled)" : "");
             done(outcome == LoginOutcome::Throttled ? Pop3LoginOutcome::Throttled : Pop3LoginOutcome::Rejected, 0, {});
             return;
@@ -77,7 +78,7 @@ void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAd
                     done(Pop3LoginOutcome::Failed, 0, {});
                     return;
                 }
-                qCInfo(lcPop3).noquote() << clientAddress << "authenticated as" << username << "with"
+                qCInfo(lcPop3).noquote() << clientAddress << "authenticated as" << Logging::printable(username) << "with"
                                          << maildrop->size() << "messages";
                 done(Pop3LoginOutcome::Accepted, accountId, *maildrop);
             });

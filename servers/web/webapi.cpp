@@ -1,5 +1,7 @@
 #include "webapi.h"
 
+#include "logging.h"
+
 #include "messagejson.h"
 #include "mimemessage.h"
 #include "passwords.h"
@@ -306,7 +308,7 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
         const std::optional<Account> account =
             outcome == LoginOutcome::Accepted ? m_store.findAccount(accountId) : std::nullopt;
         if (!account) {
-            qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << username;
+            qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << Logging::printable(username);
             return answer(unauthorized(QStringLiteral("Wrong username or password."), false));
         }
         QByteArray token(TokenBytes, Qt::Uninitialized);

@@ -988,6 +988,46 @@ class IdleTimeoutTests(Pop3TestCase):
         self.assertEqual(len(self.fx.inbox(name)), 1, "expected nothing deleted by a session that timed out")
 
 
+    def test_a_slow_reader_gets_a_large_message_whole(self):
+        # The client sends nothing while it reads a long RETR; reading is
+        # activity all the same: the idle timeout (2 s here) and the close
+        # grace (5 s) must not cut a download that takes longer than both.
+        line = b"x" * 75 + b"\r\n"
+        body = line * (12 * 1024 * 1024 // len(line))  # well beyond what loopback buffers hold
+        name, password, _ = self.account_with(1, body=body)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        sock.settimeout(30)
+        sock.connect(("127.0.0.1", self.idle_server.tls_port))
+        client = RawPop3.__new__(RawPop3)
+        client.sock = self.fx.context().wrap_socket(sock, server_hostname="127.0.0.1")
+        client.buffer = b""
+        try:
+            self.assertEqual(client.line(), WELCOME + b"\r\n")
+            self.assertTrue(client.command(f"USER {name}").startswith(b"+OK"))
+            self.assertTrue(client.command(f"PASS {password}").startswith(b"+OK"))
+            status = client.command("RETR 1")
+            self.assertTrue(status.startswith(b"+OK"), f"RETR: {status!r}")
+            octets = int(status.split()[1])
+            received = bytearray(client.buffer)
+            client.buffer = b""
+            started = time.monotonic()
+            while not received.endswith(b"\r\n.\r\n"):
+                chunk = client.sock.recv(16384)
+                if not chunk:
+                    break
+                received += chunk
+                time.sleep(0.02)  # about 0.8 MB/s: 12 MB take far longer than timeout plus grace
+            elapsed = time.monotonic() - started
+            self.assertGreater(elapsed, 7.5, "the download was too fast to show anything")
+            self.assertTrue(received.endswith(b"\r\n.\r\n"),
+                            f"the message was cut after {len(received)} of about {octets} bytes ({elapsed:.1f} s)")
+            self.assertNotIn(b"-ERR", bytes(received[-200:]))
+            self.assertEqual(len(received) - 3, octets, "expected the octets the +OK line announced")
+        finally:
+            client.close()
+
+
 class ThrottleTests(Pop3TestCase):
     """Failed logins per client address (SPEC "Throttling", shared with SMTP), on a pop3d of its own."""
 
