@@ -1,5 +1,7 @@
 #include "pop3session.h"
 
+#include "username.h"
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -234,8 +236,15 @@ void Pop3Session::processAuthResponse(const QByteArray &line)
     // authcid would be acting for someone else.
     const auto decoded = QByteArray::fromBase64Encoding(line.trimmed(), QByteArray::AbortOnBase64DecodingErrors);
     const QList<QByteArray> parts = decoded.decoded.split('\0');
+    // The same account however it is written ("Alice", "alice@project.com").
+    const auto sameAccount = [this](const QByteArray &authzid, const QByteArray &authcid) {
+        if (authzid == authcid)
+            return true;
+        const auto a = Username::fromLogin(QString::fromUtf8(authzid), m_settings.domain);
+        return a && a == Username::fromLogin(QString::fromUtf8(authcid), m_settings.domain);
+    };
     if (!decoded || parts.size() != 3 || parts.at(1).isEmpty()
-        || (!parts.at(0).isEmpty() && parts.at(0) != parts.at(1))) {
+        || (!parts.at(0).isEmpty() && !sameAccount(parts.at(0), parts.at(1)))) {
         err(u"[AUTH] Invalid credentials"_s);
         ++m_authFailures;
         if (m_authFailures >= m_settings.maxAuthFailures) {

@@ -840,6 +840,13 @@ void TestPop3Session::userPass_data()
     addScript("mixed-case verbs", Stage::Tls,
               {"C: User alice"_ba, Ok, "C: pAsS alice-password"_ba, accepted, Ok, "=: Transaction"_ba});
     // RFC 1939 §7: the rest of the line is the password.
+    addScript("authzid the authcid's full address", Stage::Tls,
+              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "alice@project.com"_ba), accepted, Ok});
+    addScript("authzid the authcid in upper case", Stage::Tls,
+              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "ALICE"_ba), accepted, Ok});
+    addScript("authzid another account's address", Stage::Tls,
+              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "bob@project.com"_ba), Err,
+               "=: Authorization"_ba, "A: 0"_ba});
     addScript("password with spaces", Stage::Tls,
               {user, Ok, "C: PASS correct horse battery staple"_ba,
                "L: alice correct horse battery staple -> Accepted"_ba, Ok});
