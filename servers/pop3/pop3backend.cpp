@@ -24,19 +24,7 @@ bool Pop3Backend::open(QString *error)
         return false;
     }
     m_worker = new Pop3Worker(m_config.database.sqlitePath);
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread.setObjectName(QStringLiteral("pop3-store"));
-    m_thread.start();
-    bool opened = false;
-    QString workerError;
-    // Start-up only: wait for the worker's connection before serving.
-    QMetaObject::invokeMethod(
-        m_worker, [this, &opened, &workerError] { opened = m_worker->open(&workerError); },
-        Qt::BlockingQueuedConnection);
-    if (!opened)
-        *error = workerError;
-    return opened;
+    return m_worker->startIn(m_thread, QStringLiteral("pop3-store"), error);
 }
 
 template<typename Result>
@@ -116,26 +104,11 @@ void Pop3Backend::markSeen(qint64 accountId, const QList<qint64> &entryIds)
     QMetaObject::invokeMethod(worker, [worker, accountId, entryIds] { worker->markSeen(accountId, entryIds); });
 }
 
-Pop3Worker::Pop3Worker(QString databasePath)
-    : m_databasePath(std::move(databasePath))
-{
-}
-
-bool Pop3Worker::open(QString *error)
-{
-    m_store = std::make_unique<Store>();
-    if (!m_store->open(m_databasePath, Store::OpenMode::MustExist)) {
-        *error = m_store->lastErrorText();
-        return false;
-    }
-    return true;
-}
-
 std::optional<QList<Pop3Message>> Pop3Worker::maildrop(qint64 accountId)
 {
-    const auto entries = m_store->inbox(accountId);
+    const auto entries = store()->inbox(accountId);
     if (!entries) {
-        qCWarning(lcPop3).noquote() << "reading the maildrop failed:" << m_store->lastErrorText();
+        qCWarning(lcPop3).noquote() << "reading the maildrop failed:" << store()->lastErrorText();
         return std::nullopt;
     }
     QList<Pop3Message> maildrop;
@@ -147,10 +120,10 @@ std::optional<QList<Pop3Message>> Pop3Worker::maildrop(qint64 accountId)
 
 std::optional<QByteArray> Pop3Worker::fetch(qint64 accountId, const Pop3FetchRequest &request)
 {
-    std::optional<QByteArray> raw = m_store->rawMessage(accountId, request.entryId);
+    std::optional<QByteArray> raw = store()->rawMessage(accountId, request.entryId);
     if (!raw) {
-        if (m_store->lastError() != Store::Error::NotFound)
-            qCWarning(lcPop3).noquote() << "reading a message failed:" << m_store->lastErrorText();
+        if (store()->lastError() != Store::Error::NotFound)
+            qCWarning(lcPop3).noquote() << "reading a message failed:" << store()->lastErrorText();
         return std::nullopt;
     }
     if (request.bodyLines)
@@ -160,16 +133,16 @@ std::optional<QByteArray> Pop3Worker::fetch(qint64 accountId, const Pop3FetchReq
 
 bool Pop3Worker::commit(const Pop3CommitRequest &request)
 {
-    if (m_store->deleteEntries(request.accountId, request.deletedEntryIds))
+    if (store()->deleteEntries(request.accountId, request.deletedEntryIds))
         return true;
-    qCWarning(lcPop3).noquote() << "committing deletions failed:" << m_store->lastErrorText();
+    qCWarning(lcPop3).noquote() << "committing deletions failed:" << store()->lastErrorText();
     return false;
 }
 
 void Pop3Worker::markSeen(qint64 accountId, const QList<qint64> &entryIds)
 {
     for (const qint64 entryId : entryIds) {
-        if (!m_store->setSeen(accountId, entryId, true) && m_store->lastError() != Store::Error::NotFound)
-            qCWarning(lcPop3).noquote() << "marking a message seen failed:" << m_store->lastErrorText();
+        if (!store()->setSeen(accountId, entryId, true) && store()->lastError() != Store::Error::NotFound)
+            qCWarning(lcPop3).noquote() << "marking a message seen failed:" << store()->lastErrorText();
     }
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "pop3session.h"
 #include "store.h"
+#include "storeworker.h"
 
 #include <QObject>
 #include <QPointer>
@@ -57,18 +58,13 @@ private:
 };
 
 // Lives in the backend's thread with a store connection of its own.
-class Pop3Worker : public QObject
+class Pop3Worker : public StoreWorker
 {
     Q_OBJECT
 public:
-    explicit Pop3Worker(QString databasePath);
-    bool open(QString *error);
+    using StoreWorker::StoreWorker;
     std::optional<QList<Pop3Message>> maildrop(qint64 accountId);
     std::optional<QByteArray> fetch(qint64 accountId, const Pop3FetchRequest &request);
     bool commit(const Pop3CommitRequest &request);
     void markSeen(qint64 accountId, const QList<qint64> &entryIds);
-
-private:
-    QString m_databasePath;
-    std::unique_ptr<Store> m_store;
 };

@@ -40,19 +40,7 @@ bool SmtpBackend::open(QString *error)
         return false;
     }
     m_worker = new DeliveryWorker(m_config.database.sqlitePath);
-    m_worker->moveToThread(&m_deliveryThread);
-    connect(&m_deliveryThread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_deliveryThread.setObjectName(QStringLiteral("delivery"));
-    m_deliveryThread.start();
-    bool opened = false;
-    QString workerError;
-    // Start-up only: wait for the worker's connection before serving.
-    QMetaObject::invokeMethod(
-        m_worker, [this, &opened, &workerError] { opened = m_worker->open(&workerError); },
-        Qt::BlockingQueuedConnection);
-    if (!opened)
-        *error = workerError;
-    return opened;
+    return m_worker->startIn(m_deliveryThread, QStringLiteral("delivery"), error);
 }
 
 std::optional<qint64> SmtpBackend::accountId(const QString &username)
@@ -145,28 +133,13 @@ void SmtpBackend::onDelivered(quint64 job, DeliveryOutcome outcome)
         Q_EMIT deliveriesIdle();
 }
 
-DeliveryWorker::DeliveryWorker(QString databasePath)
-    : m_databasePath(std::move(databasePath))
-{
-}
-
-bool DeliveryWorker::open(QString *error)
-{
-    m_store = std::make_unique<Store>();
-    if (!m_store->open(m_databasePath, Store::OpenMode::MustExist)) {
-        *error = m_store->lastErrorText();
-        return false;
-    }
-    return true;
-}
-
 RegisterOutcome DeliveryWorker::createAccount(const QString &username, const QString &passwordHash)
 {
-    if (m_store->createAccount(username, passwordHash))
+    if (store()->createAccount(username, passwordHash))
         return RegisterOutcome::Created;
-    if (m_store->lastError() == Store::Error::AlreadyExists)
+    if (store()->lastError() == Store::Error::AlreadyExists)
         return RegisterOutcome::Taken; // registered by someone else meanwhile
-    qCWarning(lcSmtp).noquote() << "registration failed:" << m_store->lastErrorText();
+    qCWarning(lcSmtp).noquote() << "registration failed:" << store()->lastErrorText();
     return RegisterOutcome::Failed;
 }
 
@@ -198,7 +171,7 @@ QList<QPair<quint64, DeliveryOutcome>> DeliveryWorker::deliverQueued()
         messages.append(std::move(message));
     }
     QList<Store::DeliveryError> errors;
-    const QList<std::optional<Delivery>> deliveries = m_store->deliverAll(messages, &errors);
+    const QList<std::optional<Delivery>> deliveries = store()->deliverAll(messages, &errors);
     QList<QPair<quint64, DeliveryOutcome>> outcomes;
     outcomes.reserve(jobs.size());
     for (qsizetype i = 0; i < jobs.size(); ++i) {

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "smtpsession.h"
 #include "store.h"
+#include "storeworker.h"
 #include "throttle.h"
 
 #include <QHash>
@@ -79,13 +80,11 @@ private:
 // each message for its summary and commits the messages that queued up
 // meanwhile in one transaction, and inserts new accounts: every write of
 // the SMTP server happens here, off the event loop.
-class DeliveryWorker : public QObject
+class DeliveryWorker : public StoreWorker
 {
     Q_OBJECT
 public:
-    explicit DeliveryWorker(QString databasePath);
-    // Runs in the worker's thread.
-    bool open(QString *error);
+    using StoreWorker::StoreWorker;
     // Any thread: queues a delivery; true when a deliverQueued() must be
     // scheduled (none is pending that will take this one).
     bool enqueue(quint64 job, const SmtpDeliveryRequest &request);
@@ -95,8 +94,6 @@ public:
     RegisterOutcome createAccount(const QString &username, const QString &passwordHash);
 
 private:
-    QString m_databasePath;
-    std::unique_ptr<Store> m_store;
     QMutex m_queueMutex;
     QList<QPair<quint64, SmtpDeliveryRequest>> m_queue;
     bool m_drainScheduled = false;
