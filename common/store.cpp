@@ -95,6 +95,24 @@ MailboxEntry entryFromQuery(const QSqlQuery &query)
     return entry;
 }
 
+// A cached statement is reset when its user is done with it: a SELECT left
+// open would hold its read snapshot (and block WAL checkpoints) until the
+// statement's next use.
+class FinishedOnExit
+{
+public:
+    explicit FinishedOnExit(QSqlQuery *query) : m_query(query) {}
+    ~FinishedOnExit()
+    {
+        if (m_query)
+            m_query->finish();
+    }
+    FinishedOnExit(const FinishedOnExit &) = delete;
+    FinishedOnExit &operator=(const FinishedOnExit &) = delete;
+
+private:
+    QSqlQuery *m_query;
+};
 } // namespace
 
 QString folderName(Folder folder)
@@ -138,6 +156,7 @@ bool Store::isOpen() const
 
 void Store::close()
 {
+    m_statements.clear(); // they hold the connection
     if (!QSqlDatabase::contains(m_connectionName))
         return;
     {
@@ -180,6 +199,20 @@ bool Store::failQuery(const QSqlQuery &query, const QString &what)
     const Error error = classify(sqlError);
     qCWarning(lcStore) << what << "failed:" << sqlError.text();
     return fail(error, what + QStringLiteral(": ") + sqlError.text());
+}
+
+QSqlQuery *Store::cachedStatement(const QString &sql, const QString &what)
+{
+    auto it = m_statements.find(sql);
+    if (it != m_statements.end())
+        return &it->second;
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!query.prepare(sql)) {
+        failQuery(query, what);
+        return nullptr;
+    }
+    return &m_statements.emplace(sql, std::move(query)).first->second;
 }
 
 void Store::clearError()
@@ -343,35 +376,43 @@ std::optional<Account> Store::createAccount(const QString &username, const QStri
 std::optional<Account> Store::findAccount(const QString &username)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"));
-    query.addBindValue(username);
-    if (!query.exec()) {
-        failQuery(query, QStringLiteral("looking up account %1").arg(username));
+    QSqlQuery *query = cachedStatement(
+        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"),
+        QStringLiteral("looking up an account"));
+    if (!query)
+        return std::nullopt;
+    const FinishedOnExit finished(query);
+    query->bindValue(0, username);
+    if (!query->exec()) {
+        failQuery(*query, QStringLiteral("looking up account %1").arg(username));
         return std::nullopt;
     }
-    if (!query.next()) {
+    if (!query->next()) {
         fail(Error::NotFound, QStringLiteral("no account %1").arg(username));
         return std::nullopt;
     }
-    return accountFromQuery(query);
+    return accountFromQuery(*query);
 }
 
 std::optional<Account> Store::findAccount(qint64 id)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE id = ?"));
-    query.addBindValue(id);
-    if (!query.exec()) {
-        failQuery(query, QStringLiteral("looking up account %1").arg(id));
+    QSqlQuery *query = cachedStatement(
+        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE id = ?"),
+        QStringLiteral("looking up an account"));
+    if (!query)
+        return std::nullopt;
+    const FinishedOnExit finished(query);
+    query->bindValue(0, id);
+    if (!query->exec()) {
+        failQuery(*query, QStringLiteral("looking up account %1").arg(id));
         return std::nullopt;
     }
-    if (!query.next()) {
+    if (!query->next()) {
         fail(Error::NotFound, QStringLiteral("no account with id %1").arg(id));
         return std::nullopt;
     }
-    return accountFromQuery(query);
+    return accountFromQuery(*query);
 }
 
 std::optional<QList<Account>> Store::listAccounts()
@@ -476,20 +517,30 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
     if (!transaction.isActive())
         return failAll(Error::Busy, QStringLiteral("cannot start the delivery: %1").arg(transaction.lastError().text()));
 
-    // Prepared once for the whole group.
-    QSqlQuery insert(database());
-    insert.prepare(QStringLiteral(
-        "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
-        " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    QSqlQuery addEntry(database());
-    addEntry.prepare(QStringLiteral("INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?)"));
-    QSqlQuery savepoint(database());
+    const QString preparing = QStringLiteral("preparing a delivery");
+    QSqlQuery *insertStatement = cachedStatement(
+        QStringLiteral(
+            "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
+            " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        preparing);
+    QSqlQuery *addEntryStatement = cachedStatement(
+        QStringLiteral("INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?)"),
+        preparing);
+    QSqlQuery *savepointStatement = cachedStatement(QStringLiteral("SAVEPOINT delivery"), preparing);
+    QSqlQuery *rollbackStatement = cachedStatement(QStringLiteral("ROLLBACK TO delivery"), preparing);
+    QSqlQuery *releaseStatement = cachedStatement(QStringLiteral("RELEASE delivery"), preparing);
+    if (!insertStatement || !addEntryStatement || !savepointStatement || !rollbackStatement || !releaseStatement)
+        return failAll(m_error, m_errorText);
+    const FinishedOnExit insertFinished(insertStatement), addEntryFinished(addEntryStatement),
+        savepointFinished(savepointStatement), rollbackFinished(rollbackStatement), releaseFinished(releaseStatement);
+    QSqlQuery &insert = *insertStatement;
+    QSqlQuery &addEntry = *addEntryStatement;
 
     for (qsizetype i = 0; i < messages.size(); ++i) {
         const NewMessage &message = messages.at(i);
         const MessageSummary &summary = message.summary;
-        if (!savepoint.exec(QStringLiteral("SAVEPOINT delivery")))
-            return failAll(classify(savepoint.lastError()), savepoint.lastError().text());
+        if (!savepointStatement->exec())
+            return failAll(classify(savepointStatement->lastError()), savepointStatement->lastError().text());
         Delivery delivery;
         QString failure;
         Error failureKind = Error::None;
@@ -550,11 +601,11 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
         } else {
             failures[i] = {failureKind, failure};
             // This message only: the others of the group stay.
-            if (!savepoint.exec(QStringLiteral("ROLLBACK TO delivery")))
-                return failAll(classify(savepoint.lastError()), savepoint.lastError().text());
+            if (!rollbackStatement->exec())
+                return failAll(classify(rollbackStatement->lastError()), rollbackStatement->lastError().text());
         }
-        if (!savepoint.exec(QStringLiteral("RELEASE delivery")))
-            return failAll(classify(savepoint.lastError()), savepoint.lastError().text());
+        if (!releaseStatement->exec())
+            return failAll(classify(releaseStatement->lastError()), releaseStatement->lastError().text());
     }
     if (!transaction.commit()) {
         const QSqlError error = transaction.lastError();
@@ -572,9 +623,11 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
         fail(Error::Failed, QStringLiteral("a folder page needs a limit of at least 1"));
         return std::nullopt;
     }
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
-    query.prepare(StoreSchema::folderPageSql());
+    QSqlQuery *statement = cachedStatement(StoreSchema::folderPageSql(), QStringLiteral("listing a folder"));
+    if (!statement)
+        return std::nullopt;
+    const FinishedOnExit finished(statement);
+    QSqlQuery &query = *statement;
     query.bindValue(QStringLiteral(":owner"), ownerId);
     query.bindValue(QStringLiteral(":folder"), folderName(folder));
     query.bindValue(QStringLiteral(":before"), before.value_or(std::numeric_limits<qint64>::max()));
@@ -598,13 +651,16 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
 std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral(
+    QSqlQuery *statement = cachedStatement(QStringLiteral(
         "SELECT e.id, e.owner_id, e.folder, e.seen, m.id, m.received_at, m.size, m.from_name, m.from_address,"
         " m.to_list, m.cc_list, m.subject, m.date, m.message_id, m.in_reply_to, m.preview, m.attachments"
-        " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id WHERE e.id = ? AND e.owner_id = ?"));
-    query.addBindValue(entryId);
-    query.addBindValue(ownerId);
+        " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id WHERE e.id = ? AND e.owner_id = ?"), QStringLiteral("preparing a query"));
+    if (!statement)
+        return {};
+    const FinishedOnExit finished(statement);
+    QSqlQuery &query = *statement;
+    query.bindValue(0, entryId);
+    query.bindValue(1, ownerId);
     if (!query.exec()) {
         failQuery(query, QStringLiteral("reading entry %1").arg(entryId));
         return std::nullopt;
@@ -619,11 +675,14 @@ std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
 std::optional<QByteArray> Store::rawMessage(qint64 ownerId, qint64 entryId)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("SELECT m.raw FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
-                                 " WHERE e.id = ? AND e.owner_id = ?"));
-    query.addBindValue(entryId);
-    query.addBindValue(ownerId);
+    QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT m.raw FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+                                 " WHERE e.id = ? AND e.owner_id = ?"), QStringLiteral("preparing a query"));
+    if (!statement)
+        return {};
+    const FinishedOnExit finished(statement);
+    QSqlQuery &query = *statement;
+    query.bindValue(0, entryId);
+    query.bindValue(1, ownerId);
     if (!query.exec()) {
         failQuery(query, QStringLiteral("reading message of entry %1").arg(entryId));
         return std::nullopt;
@@ -638,11 +697,14 @@ std::optional<QByteArray> Store::rawMessage(qint64 ownerId, qint64 entryId)
 bool Store::setSeen(qint64 ownerId, qint64 entryId, bool seen)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("UPDATE mailbox_entries SET seen = ? WHERE id = ? AND owner_id = ?"));
-    query.addBindValue(seen);
-    query.addBindValue(entryId);
-    query.addBindValue(ownerId);
+    QSqlQuery *statement = cachedStatement(QStringLiteral("UPDATE mailbox_entries SET seen = ? WHERE id = ? AND owner_id = ?"), QStringLiteral("preparing a query"));
+    if (!statement)
+        return {};
+    const FinishedOnExit finished(statement);
+    QSqlQuery &query = *statement;
+    query.bindValue(0, seen);
+    query.bindValue(1, entryId);
+    query.bindValue(2, ownerId);
     if (!query.exec())
         return failQuery(query, QStringLiteral("marking entry %1").arg(entryId));
     if (query.numRowsAffected() == 0)
@@ -716,10 +778,13 @@ std::optional<QList<MailboxEntry>> Store::inbox(qint64 ownerId)
 std::optional<AccountCounts> Store::counts(qint64 ownerId)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("SELECT folder, count(*), total(seen = 0) FROM mailbox_entries"
-                                 " WHERE owner_id = ? GROUP BY folder"));
-    query.addBindValue(ownerId);
+    QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT folder, count(*), total(seen = 0) FROM mailbox_entries"
+                                 " WHERE owner_id = ? GROUP BY folder"), QStringLiteral("preparing a query"));
+    if (!statement)
+        return {};
+    const FinishedOnExit finished(statement);
+    QSqlQuery &query = *statement;
+    query.bindValue(0, ownerId);
     if (!query.exec()) {
         failQuery(query, QStringLiteral("counting the mail of account %1").arg(ownerId));
         return std::nullopt;
@@ -751,10 +816,13 @@ bool Store::addToken(const QByteArray &tokenHash, qint64 accountId, const QDateT
 std::optional<qint64> Store::tokenAccount(const QByteArray &tokenHash, const QDateTime &now)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("SELECT account_id FROM api_tokens WHERE token_hash = ? AND expires_at > ?"));
-    query.addBindValue(tokenHash);
-    query.addBindValue(toMs(now));
+    QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT account_id FROM api_tokens WHERE token_hash = ? AND expires_at > ?"), QStringLiteral("preparing a query"));
+    if (!statement)
+        return {};
+    const FinishedOnExit finished(statement);
+    QSqlQuery &query = *statement;
+    query.bindValue(0, tokenHash);
+    query.bindValue(1, toMs(now));
     if (!query.exec()) {
         failQuery(query, QStringLiteral("looking up a token"));
         return std::nullopt;

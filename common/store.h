@@ -7,8 +7,10 @@
 #include <QList>
 #include <QSqlDatabase>
 #include <QSqlError>
+#include <QSqlQuery>
 #include <QString>
 
+#include <map>
 #include <optional>
 
 // Mail folders of an account (SPEC "Storage": inbox and sent).
@@ -185,11 +187,18 @@ private:
     bool checkIdentity(OpenMode mode, int *version);
     bool migrate(int from, int to);
     bool fail(Error error, const QString &text);
-    bool failQuery(const class QSqlQuery &query, const QString &what);
+    bool failQuery(const QSqlQuery &query, const QString &what);
     static Error classify(const QSqlError &error);
     void clearError();
+    // The statement for sql, prepared on first use and kept for the life of
+    // the connection (preparing is a good part of a short query's cost);
+    // nullptr, with the error recorded, when it does not prepare. Callers
+    // bind by position or name and hold a FinishedOnExit while they use it.
+    QSqlQuery *cachedStatement(const QString &sql, const QString &what);
 
     QString m_connectionName;
+    // Node-based, so a pointer handed out stays valid as others are added.
+    std::map<QString, QSqlQuery> m_statements;
     QString m_path;
     Error m_error = Error::None;
     QString m_errorText;
