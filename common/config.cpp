@@ -64,6 +64,9 @@ const QList<NumericOption> &numericOptions()
         {G::Throttling, QStringLiteral("max-failed-logins-per-user"), QStringLiteral("N"),
          QStringLiteral("Failed logins for one name before answers are delayed (default 20)."),
          &Limits::failedLoginsPerUsername, 1, 100000, false},
+        {G::NetworkThreads, QStringLiteral("threads"), QStringLiteral("N"),
+         QStringLiteral("Event-loop threads serving connections (default: one per CPU core, at most 8)."),
+         &Limits::networkThreads, 1, 64, false},
     };
     return options;
 }

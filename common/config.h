@@ -56,6 +56,9 @@ struct Limits
     int loginWindowSeconds = 300;
     int failedLoginsPerAddress = 10;
     int failedLoginsPerUsername = 20;
+    // Event-loop threads the connections are spread over; 0: one per CPU
+    // core (at most 8).
+    int networkThreads = 0;
 };
 
 // The options every executable shares (SPEC "Data directory and configuration").
@@ -91,6 +94,7 @@ public:
         WebLimits = 0x20,   // head/body sizes, keep-alive, handshake, token lifetime, connections
         Throttling = 0x40,  // failed-login window and thresholds
         ConnectionLimits = 0x80, // connections (in all, per address), idle and handshake timeouts (POP3)
+        NetworkThreads = 0x100,  // --threads
     };
     Q_DECLARE_FLAGS(Groups, Group)
 

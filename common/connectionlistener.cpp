@@ -2,7 +2,10 @@
 
 #include "clientaddress.h"
 
+#include <QMutexLocker>
 #include <QSslSocket>
+
+#include <algorithm>
 
 ConnectionLimiter::ConnectionLimiter(int total, int perAddress)
     : m_total(total)
@@ -12,6 +15,7 @@ ConnectionLimiter::ConnectionLimiter(int total, int perAddress)
 
 bool ConnectionLimiter::tryAcquire(const QString &address)
 {
+    QMutexLocker lock(&m_mutex);
     if (m_open >= m_total || m_byAddress.value(address) >= m_perAddress)
         return false;
     ++m_open;
@@ -21,31 +25,125 @@ bool ConnectionLimiter::tryAcquire(const QString &address)
 
 void ConnectionLimiter::release(const QString &address)
 {
+    QMutexLocker lock(&m_mutex);
     --m_open;
     auto it = m_byAddress.find(address);
     if (it != m_byAddress.end() && --*it <= 0)
         m_byAddress.erase(it);
 }
 
+NetworkThreads::NetworkThreads(int count)
+{
+    if (count <= 1) {
+        m_threads.append(QThread::currentThread());
+        return;
+    }
+    for (int i = 0; i < count; ++i) {
+        auto thread = std::make_unique<QThread>();
+        thread->setObjectName(QStringLiteral("network-%1").arg(i + 1));
+        thread->start();
+        m_threads.append(thread.get());
+        m_owned.push_back(std::move(thread));
+    }
+}
+
+NetworkThreads::~NetworkThreads()
+{
+    for (const auto &thread : m_owned)
+        thread->quit();
+    for (const auto &thread : m_owned)
+        thread->wait();
+}
+
+int NetworkThreads::resolveCount(int requested)
+{
+    if (requested > 0)
+        return requested;
+    return std::clamp(QThread::idealThreadCount(), 1, 8);
+}
+
 ConnectionListener::ConnectionListener(Factory factory, Refusals refusals, ConnectionLimiter *limiter,
-                                       int maxConnections, const QLoggingCategory &category, QObject *parent)
+                                       int maxConnections, const NetworkThreads &threads,
+                                       const QLoggingCategory &category, QObject *parent)
     : QTcpServer(parent)
-    , m_factory(std::move(factory))
-    , m_refusals(std::move(refusals))
-    , m_limiter(limiter)
-    , m_category(category)
 {
     setMaxPendingConnections(maxConnections);
     // The kernel's accept queue must hold a burst of new clients; with the
     // default of 50 the rest of a burst waits out SYN retransmits (1 s, 3 s, ...).
     setListenBacklogSize(std::max(maxConnections, 128));
+    const QList<QThread *> list = threads.threads();
+    for (int i = 0; i < list.size(); ++i) {
+        auto *host = new ConnectionHost(factory, refusals, limiter, category);
+        if (list.at(i) == thread()) {
+            host->setParent(this);
+        } else {
+            host->moveToThread(list.at(i));
+            // Its connections are deleted with it, on their own thread, when
+            // the thread stops.
+            connect(list.at(i), &QThread::finished, host, &QObject::deleteLater, Qt::DirectConnection);
+        }
+        connect(host, &ConnectionHost::released, this, [this, i] { released(i); });
+        m_hosts.push_back(Host{host, 0});
+    }
+}
+
+ConnectionListener::~ConnectionListener()
+{
+    // A host on a thread still running (a listener destroyed before its
+    // NetworkThreads) goes with its thread's event loop.
+    for (const Host &entry : m_hosts) {
+        if (entry.host && entry.host->thread() != thread())
+            QMetaObject::invokeMethod(entry.host, [host = entry.host] { delete host; });
+    }
 }
 
 void ConnectionListener::incomingConnection(qintptr socketDescriptor)
 {
+    const auto least = std::min_element(m_hosts.begin(), m_hosts.end(),
+                                        [](const Host &a, const Host &b) { return a.open < b.open; });
+    ++least->open;
+    ++m_open;
+    QMetaObject::invokeMethod(least->host, [host = least->host, socketDescriptor] {
+        if (host)
+            host->accept(socketDescriptor);
+    });
+}
+
+void ConnectionListener::released(int hostIndex)
+{
+    --m_hosts[hostIndex].open;
+    if (--m_open == 0)
+        Q_EMIT allConnectionsClosed();
+}
+
+void ConnectionListener::shutDown()
+{
+    close();
+    for (const Host &entry : m_hosts) {
+        QMetaObject::invokeMethod(entry.host, [host = entry.host] {
+            if (host)
+                host->shutDown();
+        });
+    }
+    if (m_open == 0)
+        Q_EMIT allConnectionsClosed();
+}
+
+ConnectionHost::ConnectionHost(ConnectionListener::Factory factory, ConnectionListener::Refusals refusals,
+                               ConnectionLimiter *limiter, const QLoggingCategory &category)
+    : m_factory(std::move(factory))
+    , m_refusals(std::move(refusals))
+    , m_limiter(limiter)
+    , m_category(category)
+{
+}
+
+void ConnectionHost::accept(qintptr socketDescriptor)
+{
     auto *socket = new QSslSocket;
     if (!socket->setSocketDescriptor(socketDescriptor)) {
         delete socket;
+        Q_EMIT released();
         return;
     }
     const QString address = clientAddressText(socket->peerAddress());
@@ -54,6 +152,7 @@ void ConnectionListener::incomingConnection(qintptr socketDescriptor)
         socket->write(m_shuttingDown ? m_refusals.shuttingDown : m_refusals.tooManyConnections);
         socket->disconnectFromHost();
         connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+        Q_EMIT released();
         return;
     }
     ServerConnection *connection = m_factory(socket, this);
@@ -61,18 +160,16 @@ void ConnectionListener::incomingConnection(qintptr socketDescriptor)
     connect(connection, &ServerConnection::finished, this, [this, connection, address] {
         m_connections.remove(connection);
         m_limiter->release(address);
-        if (m_connections.isEmpty())
-            Q_EMIT allConnectionsClosed();
+        Q_EMIT released();
     });
     connection->start();
 }
 
-void ConnectionListener::shutDown()
+void ConnectionHost::shutDown()
 {
     m_shuttingDown = true;
-    close();
-    for (ServerConnection *connection : std::as_const(m_connections))
+    // A copy: a connection may finish, and leave the set, as it is told.
+    const QSet<ServerConnection *> connections = m_connections;
+    for (ServerConnection *connection : connections)
         connection->shutDown();
-    if (m_connections.isEmpty())
-        Q_EMIT allConnectionsClosed();
 }

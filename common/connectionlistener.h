@@ -2,16 +2,22 @@
 
 #include <QHash>
 #include <QLoggingCategory>
+#include <QMutex>
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QTcpServer>
+#include <QThread>
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 class QSslSocket;
 
 // Open connections in all and per client address, shared by every listener
-// of one server (SPEC: 1024 in all, 64 per address).
+// and network thread of one server (SPEC: 1024 in all, 64 per address).
+// Thread-safe.
 class ConnectionLimiter
 {
 public:
@@ -20,6 +26,7 @@ public:
     void release(const QString &address);
 
 private:
+    QMutex m_mutex;
     int m_total;
     int m_perAddress;
     int m_open = 0;
@@ -27,7 +34,8 @@ private:
 };
 
 // One client of a line-protocol server (SMTP, POP3): it owns its socket and
-// says finished() once, when it is done.
+// says finished() once, when it is done. Its parent is the ConnectionHost of
+// its thread.
 class ServerConnection : public QObject
 {
     Q_OBJECT
@@ -39,17 +47,62 @@ public:
 
 Q_SIGNALS:
     void finished();
+
+protected:
+    // Wraps `done` so that any thread may call the result: `done` then runs
+    // on this connection's thread, and only if the connection still exists.
+    // Call it on the connection's thread.
+    template<typename... Args, typename Callback>
+    std::function<void(Args...)> answerHere(Callback done)
+    {
+        // The host lives as long as the thread serves connections: posting
+        // to it is safe where posting to a connection that may be deleted
+        // meanwhile would not be.
+        return [host = QPointer<QObject>(parent()), self = QPointer<ServerConnection>(this),
+                done = std::move(done)](Args... args) {
+            if (!host)
+                return;
+            QMetaObject::invokeMethod(host, [self, done, args...] {
+                if (self)
+                    done(args...);
+            });
+        };
+    }
 };
 
-// Accepts clients of a STARTTLS or implicit-TLS line protocol: a QSslSocket
-// per connection (the connection upgrades it later, or handshakes at once),
-// within the shared connection limits. Beyond them, or while shutting down,
-// a client gets the protocol's refusal line (in plain text only: with
-// implicit TLS there is no way to say it) and is closed.
+// The event-loop threads a server spreads its connections over. With one,
+// connections are served on the thread that made it and no thread is
+// started. Destroying it stops the threads, after what they were serving.
+class NetworkThreads
+{
+public:
+    explicit NetworkThreads(int count);
+    ~NetworkThreads();
+    NetworkThreads(const NetworkThreads &) = delete;
+    NetworkThreads &operator=(const NetworkThreads &) = delete;
+
+    [[nodiscard]] QList<QThread *> threads() const { return m_threads; }
+    // 0 asks for one per CPU core, at most 8.
+    [[nodiscard]] static int resolveCount(int requested);
+
+private:
+    std::vector<std::unique_ptr<QThread>> m_owned;
+    QList<QThread *> m_threads;
+};
+
+class ConnectionHost;
+
+// Accepts clients of a STARTTLS or implicit-TLS line protocol and hands each
+// to the least busy network thread, where a QSslSocket is made for it (the
+// connection upgrades it later, or handshakes at once) within the shared
+// connection limits. Beyond them, or while shutting down, a client gets the
+// protocol's refusal line (in plain text only: with implicit TLS there is no
+// way to say it) and is closed.
 class ConnectionListener : public QTcpServer
 {
     Q_OBJECT
 public:
+    // Called on the network thread; `parent` is that thread's host.
     using Factory = std::function<ServerConnection *(QSslSocket *socket, QObject *parent)>;
     struct Refusals
     {
@@ -58,10 +111,12 @@ public:
     };
 
     ConnectionListener(Factory factory, Refusals refusals, ConnectionLimiter *limiter, int maxConnections,
-                       const QLoggingCategory &category, QObject *parent = nullptr);
+                       const NetworkThreads &threads, const QLoggingCategory &category, QObject *parent = nullptr);
+    ~ConnectionListener() override;
 
     void shutDown();
-    [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
+    // Clients handed to the threads and not done with yet.
+    [[nodiscard]] int connectionCount() const { return m_open; }
 
 Q_SIGNALS:
     void allConnectionsClosed();
@@ -70,8 +125,36 @@ protected:
     void incomingConnection(qintptr socketDescriptor) override;
 
 private:
-    Factory m_factory;
-    Refusals m_refusals;
+    struct Host
+    {
+        QPointer<ConnectionHost> host;
+        int open = 0;
+    };
+    void released(int hostIndex);
+
+    std::vector<Host> m_hosts;
+    int m_open = 0;
+};
+
+// The connections of one listener on one network thread.
+class ConnectionHost : public QObject
+{
+    Q_OBJECT
+public:
+    ConnectionHost(ConnectionListener::Factory factory, ConnectionListener::Refusals refusals,
+                   ConnectionLimiter *limiter, const QLoggingCategory &category);
+
+    // On the host's thread.
+    void accept(qintptr socketDescriptor);
+    void shutDown();
+
+Q_SIGNALS:
+    // A client handed over is done with: refused, or its connection finished.
+    void released();
+
+private:
+    ConnectionListener::Factory m_factory;
+    ConnectionListener::Refusals m_refusals;
     ConnectionLimiter *m_limiter;
     const QLoggingCategory &m_category;
     QSet<ServerConnection *> m_connections;

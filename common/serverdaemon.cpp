@@ -14,7 +14,12 @@ ServerDaemon::ServerDaemon(const Config &config, const QLoggingCategory &categor
 {
 }
 
-ServerDaemon::~ServerDaemon() = default;
+ServerDaemon::~ServerDaemon()
+{
+    // The connections on other threads go first, while the backend they
+    // call (a child, deleted after this) still exists.
+    m_threads.reset();
+}
 
 void ServerDaemon::start()
 {
@@ -49,6 +54,7 @@ void ServerDaemon::listen()
     }
     m_tls = *tls;
     m_limiter = std::make_unique<ConnectionLimiter>(m_config.limits.maxConnections, m_config.limits.maxConnectionsPerAddress);
+    m_threads = std::make_unique<NetworkThreads>(networkThreadCount());
     const auto makeServer = [&](const ListenAddress &address, bool implicitTls) -> ConnectionListener * {
         const auto factory = [this, implicitTls](QSslSocket *socket, QObject *parent) {
             return makeConnection(socket, implicitTls, parent);
@@ -58,7 +64,7 @@ void ServerDaemon::listen()
             ? ConnectionListener::Refusals{}
             : ConnectionListener::Refusals{tooManyConnectionsLine(), shuttingDownLine()};
         auto *server = new ConnectionListener(factory, refusals, m_limiter.get(), m_config.limits.maxConnections,
-                                              m_category, this);
+                                              *m_threads, m_category, this);
         if (!server->listen(address.host, address.port)) {
             Q_EMIT failed(QStringLiteral("cannot listen on %1: %2 (choose another address with --listen%3)")
                               .arg(address.toString(), server->errorString(),

@@ -11,6 +11,7 @@
 class CertificateGenerator;
 class ConnectionLimiter;
 class ConnectionListener;
+class NetworkThreads;
 class QSslSocket;
 class ServerConnection;
 
@@ -49,6 +50,9 @@ protected:
     [[nodiscard]] virtual QByteArray shuttingDownLine() const = 0;
     // Work that must finish before stopping (a commit under way).
     [[nodiscard]] virtual bool backendBusy() const = 0;
+    // How many event-loop threads serve the connections (1: this one).
+    // makeConnection() is then called on those threads.
+    [[nodiscard]] virtual int networkThreadCount() const { return 1; }
     // Subclasses call it when backendBusy() may have become false.
     void checkStopped();
 
@@ -66,6 +70,7 @@ private:
     ConnectionListener *m_tlsServer = nullptr;
     CertificateGenerator *m_generator = nullptr;
     std::unique_ptr<ConnectionLimiter> m_limiter; // shared by both listeners
+    std::unique_ptr<NetworkThreads> m_threads;    // shared by both listeners
     bool m_stopping = false;
     bool m_stopped = false;
 };

@@ -43,6 +43,11 @@ std::optional<QSslConfiguration> loadServerConfiguration(const QString &certific
     configuration.setLocalCertificateChain(chain);
     configuration.setPrivateKey(key);
     configuration.setPeerVerifyMode(QSslSocket::VerifyNone); // clients authenticate with passwords, not certificates
+    // Nothing is verified against a CA here. An explicit empty list also
+    // turns off Qt's loading of the system CA directories into every new
+    // connection's SSL context: ~0.4 ms of file lookups and parsing per
+    // handshake.
+    configuration.setCaCertificates({});
     configuration.setProtocol(QSsl::TlsV1_2OrLater);
     return configuration;
 }

@@ -18,7 +18,8 @@ int main(int argc, char *argv[])
     const std::optional<Config> config = ServerCommandLine::parse(
         QStringLiteral("Mailroom's ESMTP server: submission with STARTTLS and AUTH."),
         ConfigOptions(ConfigOptions::Storage | ConfigOptions::Listen | ConfigOptions::ListenTls
-                          | ConfigOptions::RegistrationMode | ConfigOptions::SmtpLimits | ConfigOptions::Throttling,
+                          | ConfigOptions::RegistrationMode | ConfigOptions::SmtpLimits | ConfigOptions::Throttling
+                          | ConfigOptions::NetworkThreads,
                       QStringLiteral("127.0.0.1:8025")));
     if (!config)
         return 2;

@@ -43,33 +43,62 @@ bool SmtpBackend::open(QString *error)
     return m_worker->startIn(m_deliveryThread, QStringLiteral("delivery"), error);
 }
 
+Store *SmtpBackend::storeOfThisThread()
+{
+    if (QThread::currentThread() == thread())
+        return &m_store;
+    // A network thread: a connection of its own, so that the RCPT lookups of
+    // its clients neither wait for nor serialise with the other threads.
+    if (!m_networkThreadStores.hasLocalData()) {
+        auto *store = new Store;
+        if (!store->open(m_config.database.sqlitePath, Store::OpenMode::MustExist))
+            qCWarning(lcSmtp).noquote() << "cannot open the store on" << QThread::currentThread()->objectName() << ":"
+                                        << store->lastErrorText();
+        m_networkThreadStores.setLocalData(store); // deleted as the thread ends
+    }
+    return m_networkThreadStores.localData();
+}
+
 std::optional<qint64> SmtpBackend::accountId(const QString &username)
 {
-    const auto account = m_store.findAccount(username);
-    if (!account && m_store.lastError() != Store::Error::NotFound)
-        qCWarning(lcSmtp).noquote() << "account lookup failed:" << m_store.lastErrorText();
+    Store *store = storeOfThisThread();
+    const auto account = store->findAccount(username);
+    if (!account && store->lastError() != Store::Error::NotFound)
+        qCWarning(lcSmtp).noquote() << "account lookup failed:" << store->lastErrorText();
     return account ? std::optional<qint64>(account->id) : std::nullopt;
 }
 
-void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAddress, QObject *context,
+void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAddress,
                         std::function<void(LoginOutcome, qint64)> done)
 {
-    m_authenticator->login(request.username, request.password, clientAddress, context, std::move(done));
+    // Throttling and remembered logins are one state for all threads: the
+    // check runs on the backend's thread.
+    QMetaObject::invokeMethod(this, [this, request, clientAddress, done = std::move(done)] {
+        m_authenticator->login(request.username, request.password, clientAddress, this, done);
+    });
 }
 
-void SmtpBackend::registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress, QObject *context,
+void SmtpBackend::registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress,
                                   std::function<void(RegisterOutcome)> done)
+{
+    QMetaObject::invokeMethod(this, [this, request, clientAddress, done = std::move(done)] {
+        startRegistration(request, clientAddress, done);
+    });
+}
+
+void SmtpBackend::startRegistration(const SmtpRegisterRequest &request, const QString &clientAddress,
+                                    std::function<void(RegisterOutcome)> done)
 {
     // Registrations still being hashed count too, so parallel connections
     // cannot all pass the limit at once.
     if (m_registrations.count(clientAddress, nowMs()) + m_registrationsInFlight.value(clientAddress) >= RegistrationsPerHour) {
         qCInfo(lcSmtp).noquote() << clientAddress << "registration refused: rate limit";
-        QTimer::singleShot(0, context, [done] { done(RegisterOutcome::RateLimited); });
+        QTimer::singleShot(0, this, [done] { done(RegisterOutcome::RateLimited); });
         return;
     }
     ++m_registrationsInFlight[clientAddress];
     const quint64 ticket = m_hasher->hashAsync(request.password);
-    m_registrationsPending.insert(ticket, PendingRegistration{clientAddress, request.username, context, std::move(done)});
+    m_registrationsPending.insert(ticket, PendingRegistration{clientAddress, request.username, std::move(done)});
 }
 
 void SmtpBackend::onHashed(quint64 ticket, const QString &stored)
@@ -92,45 +121,31 @@ void SmtpBackend::onHashed(quint64 ticket, const QString &stored)
                         m_registrationsInFlight.erase(it);
                     if (outcome == RegisterOutcome::Created)
                         m_registrations.add(pending.clientAddress, nowMs());
-                    if (pending.context)
-                        pending.done(outcome);
+                    pending.done(outcome);
                 },
                 Qt::QueuedConnection);
         },
         Qt::QueuedConnection);
 }
 
-void SmtpBackend::deliver(const SmtpDeliveryRequest &request, QObject *context, std::function<void(DeliveryOutcome)> done)
+void SmtpBackend::deliver(const SmtpDeliveryRequest &request, std::function<void(DeliveryOutcome)> done)
 {
-    const quint64 job = m_nextJob++;
-    m_deliveries.insert(job, PendingDelivery{context, std::move(done)});
+    m_deliveriesInFlight.ref();
     // Group commit: what queues up while the worker is busy with one commit
     // goes into the next one, a single transaction and disk flush for all.
-    if (m_worker->enqueue(job, request)) {
+    // The answers go from the delivery thread straight to the connections'
+    // threads.
+    if (m_worker->enqueue(request, std::move(done))) {
         DeliveryWorker *worker = m_worker;
         QMetaObject::invokeMethod(
             worker,
             [this, worker] {
-                const QList<QPair<quint64, DeliveryOutcome>> outcomes = worker->deliverQueued();
-                QMetaObject::invokeMethod(
-                    this,
-                    [this, outcomes] {
-                        for (const auto &[done, outcome] : outcomes)
-                            onDelivered(done, outcome);
-                    },
-                    Qt::QueuedConnection);
+                const int answered = worker->deliverQueued();
+                if (m_deliveriesInFlight.fetchAndSubOrdered(answered) == answered)
+                    Q_EMIT deliveriesIdle();
             },
             Qt::QueuedConnection);
     }
-}
-
-void SmtpBackend::onDelivered(quint64 job, DeliveryOutcome outcome)
-{
-    PendingDelivery pending = m_deliveries.take(job);
-    if (pending.context && pending.done)
-        pending.done(outcome);
-    if (m_deliveries.isEmpty())
-        Q_EMIT deliveriesIdle();
 }
 
 RegisterOutcome DeliveryWorker::createAccount(const QString &username, const QString &passwordHash)
@@ -143,16 +158,16 @@ RegisterOutcome DeliveryWorker::createAccount(const QString &username, const QSt
     return RegisterOutcome::Failed;
 }
 
-bool DeliveryWorker::enqueue(quint64 job, const SmtpDeliveryRequest &request)
+bool DeliveryWorker::enqueue(const SmtpDeliveryRequest &request, Answer done)
 {
     QMutexLocker lock(&m_queueMutex);
-    m_queue.append({job, request});
+    m_queue.append({request, std::move(done)});
     return !std::exchange(m_drainScheduled, true);
 }
 
-QList<QPair<quint64, DeliveryOutcome>> DeliveryWorker::deliverQueued()
+int DeliveryWorker::deliverQueued()
 {
-    QList<QPair<quint64, SmtpDeliveryRequest>> jobs;
+    QList<QPair<SmtpDeliveryRequest, Answer>> jobs;
     {
         QMutexLocker lock(&m_queueMutex);
         jobs.swap(m_queue);
@@ -161,7 +176,7 @@ QList<QPair<quint64, DeliveryOutcome>> DeliveryWorker::deliverQueued()
     QList<NewMessage> messages;
     messages.reserve(jobs.size());
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    for (const auto &[job, request] : std::as_const(jobs)) {
+    for (const auto &[request, done] : std::as_const(jobs)) {
         NewMessage message;
         message.raw = request.message;
         message.summary = MimeMessage::parse(request.message).summary();
@@ -172,18 +187,17 @@ QList<QPair<quint64, DeliveryOutcome>> DeliveryWorker::deliverQueued()
     }
     QList<Store::DeliveryError> errors;
     const QList<std::optional<Delivery>> deliveries = store()->deliverAll(messages, &errors);
-    QList<QPair<quint64, DeliveryOutcome>> outcomes;
-    outcomes.reserve(jobs.size());
+    messages.clear(); // the message data is not held while the answers go out
     for (qsizetype i = 0; i < jobs.size(); ++i) {
         DeliveryOutcome outcome = DeliveryOutcome::Stored;
         if (!deliveries.value(i)) {
             const Store::DeliveryError error = errors.value(i);
-            qCWarning(lcSmtp).noquote() << "delivery of" << jobs.at(i).second.queueId << "failed:" << error.text;
+            qCWarning(lcSmtp).noquote() << "delivery of" << jobs.at(i).first.queueId << "failed:" << error.text;
             outcome = error.error == Store::Error::DiskFull ? DeliveryOutcome::DiskFull
                 : error.error == Store::Error::NotFound    ? DeliveryOutcome::RecipientGone
                                                            : DeliveryOutcome::Failed;
         }
-        outcomes.append({jobs.at(i).first, outcome});
+        jobs.at(i).second(outcome);
     }
-    return outcomes;
+    return int(jobs.size());
 }

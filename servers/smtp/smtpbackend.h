@@ -11,6 +11,8 @@
 #include <QObject>
 #include <QPointer>
 #include <QThread>
+#include <QThreadStorage>
+#include <QAtomicInt>
 
 #include <functional>
 
@@ -34,16 +36,19 @@ public:
 
     std::optional<qint64> accountId(const QString &username) override;
 
-    // Each answer comes later, on the event loop, and only while context lives.
-    void login(const SmtpLoginRequest &request, const QString &clientAddress, QObject *context,
+    // Any thread (a connection's). Each answer comes later, through `done`,
+    // which may be called on another thread: connections pass one made with
+    // answerHere(), which brings it back to them.
+    void login(const SmtpLoginRequest &request, const QString &clientAddress,
                std::function<void(LoginOutcome, qint64)> done);
-    void registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress, QObject *context,
+    void registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress,
                          std::function<void(RegisterOutcome)> done);
-    void deliver(const SmtpDeliveryRequest &request, QObject *context, std::function<void(DeliveryOutcome)> done);
+    void deliver(const SmtpDeliveryRequest &request, std::function<void(DeliveryOutcome)> done);
 
-    [[nodiscard]] int deliveriesInFlight() const { return int(m_deliveries.size()); }
+    [[nodiscard]] int deliveriesInFlight() const { return m_deliveriesInFlight.loadAcquire(); }
 
 Q_SIGNALS:
+    // Emitted on the delivery thread.
     void deliveriesIdle();
 
 private:
@@ -51,27 +56,24 @@ private:
     {
         QString clientAddress;
         QString username;
-        QPointer<QObject> context;
         std::function<void(RegisterOutcome)> done;
     };
-    struct PendingDelivery
-    {
-        QPointer<QObject> context;
-        std::function<void(DeliveryOutcome)> done;
-    };
 
+    void startRegistration(const SmtpRegisterRequest &request, const QString &clientAddress,
+                           std::function<void(RegisterOutcome)> done);
     void onHashed(quint64 ticket, const QString &stored);
-    void onDelivered(quint64 job, DeliveryOutcome outcome);
+    // This thread's own store (the event loop's, or a network thread's).
+    Store *storeOfThisThread();
 
     Config m_config;
     Store m_store;
+    QThreadStorage<Store *> m_networkThreadStores;
     PasswordHasher *m_hasher = nullptr; // for REG
     Authenticator *m_authenticator = nullptr;
     SlidingWindowCounter m_registrations;
     QHash<quint64, PendingRegistration> m_registrationsPending;
     QHash<QString, int> m_registrationsInFlight;
-    QHash<quint64, PendingDelivery> m_deliveries;
-    quint64 m_nextJob = 1;
+    QAtomicInt m_deliveriesInFlight = 0;
     QThread m_deliveryThread;
     DeliveryWorker *m_worker = nullptr;
 };
@@ -85,16 +87,18 @@ class DeliveryWorker : public StoreWorker
     Q_OBJECT
 public:
     using StoreWorker::StoreWorker;
+    using Answer = std::function<void(DeliveryOutcome)>;
     // Any thread: queues a delivery; true when a deliverQueued() must be
     // scheduled (none is pending that will take this one).
-    bool enqueue(quint64 job, const SmtpDeliveryRequest &request);
+    bool enqueue(const SmtpDeliveryRequest &request, Answer done);
     // The worker's thread: parses and commits everything queued in one
-    // transaction (group commit); an outcome per job, in order.
-    QList<QPair<quint64, DeliveryOutcome>> deliverQueued();
+    // transaction (group commit), then answers each, in order; returns how
+    // many were answered.
+    int deliverQueued();
     RegisterOutcome createAccount(const QString &username, const QString &passwordHash);
 
 private:
     QMutex m_queueMutex;
-    QList<QPair<quint64, SmtpDeliveryRequest>> m_queue;
+    QList<QPair<SmtpDeliveryRequest, Answer>> m_queue;
     bool m_drainScheduled = false;
 };

@@ -19,19 +19,19 @@ void SmtpConnection::serveRequest()
         return;
     requestStarted();
     if (const auto *login = std::get_if<SmtpLoginRequest>(&*request)) {
-        m_backend->login(*login, peerAddress(), this, [this](LoginOutcome outcome, qint64 id) {
+        m_backend->login(*login, peerAddress(), answerHere<LoginOutcome, qint64>([this](LoginOutcome outcome, qint64 id) {
             m_session.loginFinished(outcome, id);
             requestAnswered();
-        });
+        }));
     } else if (const auto *registration = std::get_if<SmtpRegisterRequest>(&*request)) {
-        m_backend->registerAccount(*registration, peerAddress(), this, [this](RegisterOutcome outcome) {
+        m_backend->registerAccount(*registration, peerAddress(), answerHere<RegisterOutcome>([this](RegisterOutcome outcome) {
             m_session.registrationFinished(outcome);
             requestAnswered();
-        });
+        }));
     } else if (const auto *delivery = std::get_if<SmtpDeliveryRequest>(&*request)) {
-        m_backend->deliver(*delivery, this, [this](DeliveryOutcome outcome) {
+        m_backend->deliver(*delivery, answerHere<DeliveryOutcome>([this](DeliveryOutcome outcome) {
             m_session.deliveryFinished(outcome);
             requestAnswered();
-        });
+        }));
     }
 }

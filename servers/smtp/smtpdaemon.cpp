@@ -1,5 +1,6 @@
 #include "smtpdaemon.h"
 
+#include "connectionlistener.h"
 #include "smtpbackend.h"
 #include "smtpconnection.h"
 #include "smtplogging.h"
@@ -44,4 +45,9 @@ QByteArray SmtpDaemon::shuttingDownLine() const
 bool SmtpDaemon::backendBusy() const
 {
     return m_backend && m_backend->deliveriesInFlight() > 0;
+}
+
+int SmtpDaemon::networkThreadCount() const
+{
+    return NetworkThreads::resolveCount(config().limits.networkThreads);
 }

@@ -20,6 +20,7 @@ private:
     [[nodiscard]] QByteArray tooManyConnectionsLine() const override;
     [[nodiscard]] QByteArray shuttingDownLine() const override;
     [[nodiscard]] bool backendBusy() const override;
+    [[nodiscard]] int networkThreadCount() const override;
 
     SmtpBackend *m_backend = nullptr;
 };
