@@ -115,6 +115,8 @@ private Q_SLOTS:
     void connectionBurst();
     void deliveryFailure();
     void shutDownWithIdleClient();
+    void concurrentDeliveriesOnThreads_data();
+    void concurrentDeliveriesOnThreads();
 
 private:
     bool startDaemon();
@@ -917,6 +919,84 @@ void TestSmtpServer::shutDownWithIdleClient()
     late.connectToHost(QHostAddress(QHostAddress::LocalHost), port);
     QTRY_COMPARE_WITH_TIMEOUT(late.state(), QAbstractSocket::UnconnectedState, ReplyTimeoutMs);
     QCOMPARE(late.error(), QAbstractSocket::ConnectionRefusedError);
+}
+
+void TestSmtpServer::concurrentDeliveriesOnThreads_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("the event loop only") << 1;
+    QTest::newRow("2 network threads") << 2;
+    QTest::newRow("4 network threads") << 4;
+}
+
+// Issue 9's pool of network threads: clients spread over the threads deliver
+// at the same moment, so group commits mix messages of several threads and
+// each answer must find its way back to its own connection. Every message is
+// stored once, whole, in the recipient's inbox and the sender's sent folder;
+// then a shutdown reaches the clients of every thread.
+void TestSmtpServer::concurrentDeliveriesOnThreads()
+{
+    QFETCH(int, threads);
+    m_config.limits.networkThreads = threads;
+    QVERIFY(startDaemon());
+    constexpr int Clients = 12;
+    constexpr int Rounds = 5;
+    std::vector<std::unique_ptr<SmtpClient>> clients;
+    for (int i = 0; i < Clients; ++i) {
+        clients.push_back(std::make_unique<SmtpClient>(m_ca));
+        QVERIFY(openSession(*clients.back(), i % 2 ? QByteArrayLiteral("alice") : QByteArrayLiteral("carol"),
+                            i % 2 ? AlicePassword : CarolPassword));
+    }
+    const auto marker = [](int client, int round) -> QByteArray {
+        return "client " + QByteArray::number(client) + " round " + QByteArray::number(round);
+    };
+    for (int round = 0; round < Rounds; ++round) {
+        // PIPELINING: the envelope in one write; then every message's data
+        // before any final reply is read.
+        for (int i = 0; i < Clients; ++i) {
+            const QByteArray from = i % 2 ? "alice@project.com" : "carol@project.com";
+            clients[i]->send("MAIL FROM:<" + from + ">\r\nRCPT TO:<bob@project.com>\r\nDATA\r\n");
+        }
+        for (int i = 0; i < Clients; ++i) {
+            QCOMPARE(clients[i]->readReply().code, 250);
+            QCOMPARE(clients[i]->readReply().code, 250);
+            QCOMPARE(clients[i]->readReply().code, 354);
+        }
+        for (int i = 0; i < Clients; ++i)
+            clients[i]->send("Subject: " + marker(i, round) + "\r\n\r\n" + marker(i, round) + "\r\n.\r\n");
+        for (int i = 0; i < Clients; ++i) {
+            const SmtpReply reply = clients[i]->readReply();
+            QVERIFY2(reply.status().startsWith("250 2.0.0"), reply.all().constData());
+        }
+    }
+
+    QCOMPARE(storedMessages(), qint64(Clients * Rounds));
+    QSet<QByteArray> subjects;
+    for (const MailboxEntry &entry : folder(m_bob, Folder::Inbox))
+        subjects.insert(entry.summary.subject.toUtf8());
+    QCOMPARE(subjects.size(), Clients * Rounds);
+    for (int i = 0; i < Clients; ++i) {
+        for (int round = 0; round < Rounds; ++round)
+            QVERIFY2(subjects.contains(marker(i, round)), marker(i, round).constData());
+    }
+    QCOMPARE(folder(m_alice, Folder::Sent).size(), Clients / 2 * Rounds);
+    QCOMPARE(folder(m_carol, Folder::Sent).size(), Clients / 2 * Rounds);
+    for (const QByteArray &raw : allStoredMessages()) {
+        const qsizetype at = raw.indexOf("Subject: ");
+        QVERIFY(at >= 0);
+        const QByteArray subject = raw.mid(at + 9, raw.indexOf("\r\n", at) - at - 9);
+        // Its own text, not another message's: the body repeats the subject.
+        QVERIFY2(raw.endsWith(QByteArray("\r\n\r\n" + subject + "\r\n")), raw.constData());
+    }
+
+    // Every client, whichever thread serves it, is told and closed.
+    QVERIFY(stopDaemon());
+    for (const auto &client : clients) {
+        QVERIFY(client->waitClosed());
+        const QList<SmtpReply> replies = client->takeReplies();
+        QVERIFY(!replies.isEmpty());
+        QCOMPARE(replies.last().status(), QByteArrayLiteral("421 4.3.2 Service shutting down"));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSmtpServer)
