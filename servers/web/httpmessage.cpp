@@ -291,10 +291,15 @@ std::optional<QJsonObject> jsonBody(const HttpRequest &request, HttpError *error
 
 HttpResponse HttpResponse::json(int status, const QJsonObject &object)
 {
+    return json(status, QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+HttpResponse HttpResponse::json(int status, QByteArray body)
+{
     HttpResponse response;
     response.status = status;
     response.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json; charset=utf-8")});
-    response.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    response.body = std::move(body);
     return response;
 }
 

@@ -41,6 +41,8 @@ struct HttpResponse
     QByteArray body;
 
     [[nodiscard]] static HttpResponse json(int status, const QJsonObject &object);
+    // A body already in JSON (JsonWriter).
+    [[nodiscard]] static HttpResponse json(int status, QByteArray body);
     [[nodiscard]] static HttpResponse error(const HttpError &error);
     [[nodiscard]] static HttpResponse noContent();
     // Status line, headers (Content-Length, Date, Connection added) and body.

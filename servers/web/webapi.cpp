@@ -2,6 +2,7 @@
 
 #include "logging.h"
 
+#include "jsonwriter.h"
 #include "messagejson.h"
 #include "mimemessage.h"
 #include "passwords.h"
@@ -23,22 +24,39 @@ QString isoUtc(const QDateTime &time)
     return time.toUTC().toString(Qt::ISODate);
 }
 
-// SPEC's summary fields of a listing entry.
-QJsonObject summaryJson(const MailboxEntry &entry)
+void writeAddress(JsonWriter &json, const MailAddress &address)
 {
+    json.beginObject().key(QLatin1StringView("name")).value(address.name);
+    json.key(QLatin1StringView("address")).value(address.address).endObject();
+}
+
+void writeAddresses(JsonWriter &json, const QList<MailAddress> &addresses)
+{
+    json.beginArray();
+    for (const MailAddress &address : addresses)
+        writeAddress(json, address);
+    json.endArray();
+}
+
+// SPEC's summary fields of a listing entry, as members of the object being
+// written (a message adds its own after them).
+void writeSummaryMembers(JsonWriter &json, const MailboxEntry &entry)
+{
+    using L = QLatin1StringView;
     const MessageSummary &summary = entry.summary;
-    return {
-        {QStringLiteral("id"), entry.id},
-        {QStringLiteral("from"), MessageJson::address(summary.from)},
-        {QStringLiteral("to"), MessageJson::addresses(summary.to)},
-        {QStringLiteral("cc"), MessageJson::addresses(summary.cc)},
-        {QStringLiteral("subject"), summary.subject},
-        {QStringLiteral("date"), isoUtc(summary.date.isValid() ? summary.date : entry.receivedAt)},
-        {QStringLiteral("receivedAt"), isoUtc(entry.receivedAt)},
-        {QStringLiteral("size"), entry.size},
-        {QStringLiteral("seen"), entry.seen},
-        {QStringLiteral("preview"), summary.preview},
-    };
+    json.key(L("id")).value(entry.id);
+    json.key(L("from"));
+    writeAddress(json, summary.from);
+    json.key(L("to"));
+    writeAddresses(json, summary.to);
+    json.key(L("cc"));
+    writeAddresses(json, summary.cc);
+    json.key(L("subject")).value(summary.subject);
+    json.key(L("date")).isoUtc(summary.date.isValid() ? summary.date : entry.receivedAt);
+    json.key(L("receivedAt")).isoUtc(entry.receivedAt);
+    json.key(L("size")).value(entry.size);
+    json.key(L("seen")).value(entry.seen);
+    json.key(L("preview")).value(summary.preview);
 }
 
 // Hands a response to done() later, on the event loop, and only while the
@@ -395,12 +413,20 @@ HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller
     const auto page = m_store.listFolder(caller.account.id, folder, limit, before);
     if (!page)
         return storeFailure();
-    QJsonArray messages;
-    for (const MailboxEntry &entry : page->entries)
-        messages.append(summaryJson(entry));
-    return HttpResponse::json(200, {{QStringLiteral("messages"), messages},
-                                    {QStringLiteral("nextBefore"),
-                                     page->nextBefore ? QJsonValue(*page->nextBefore) : QJsonValue(QJsonValue::Null)}});
+    JsonWriter json;
+    json.beginObject().key(QLatin1StringView("messages")).beginArray();
+    for (const MailboxEntry &entry : page->entries) {
+        json.beginObject();
+        writeSummaryMembers(json, entry);
+        json.endObject();
+    }
+    json.endArray().key(QLatin1StringView("nextBefore"));
+    if (page->nextBefore)
+        json.value(*page->nextBefore);
+    else
+        json.null();
+    json.endObject();
+    return HttpResponse::json(200, json.take());
 }
 
 HttpResponse WebApi::message(const Caller &caller, qint64 entryId)
@@ -410,14 +436,17 @@ HttpResponse WebApi::message(const Caller &caller, qint64 entryId)
     if (!entry || !raw)
         return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
     const MimeMessage parsed = MimeMessage::parse(*raw);
-    QJsonObject object = summaryJson(*entry);
-    object.insert(QStringLiteral("text"), parsed.readableText());
-    QJsonArray headers;
+    JsonWriter json;
+    json.beginObject();
+    writeSummaryMembers(json, *entry);
+    json.key(QLatin1StringView("text")).value(parsed.readableText());
+    json.key(QLatin1StringView("headers")).beginArray();
     for (const auto &[name, value] : parsed.decodedHeaders())
-        headers.append(QJsonArray{name, value});
-    object.insert(QStringLiteral("headers"), headers);
-    object.insert(QStringLiteral("attachments"), MessageJson::attachments(entry->summary.attachments));
-    return HttpResponse::json(200, object);
+        json.beginArray().value(name).value(value).endArray();
+    json.endArray();
+    json.key(QLatin1StringView("attachments")).value(QJsonValue(MessageJson::attachments(entry->summary.attachments)));
+    json.endObject();
+    return HttpResponse::json(200, json.take());
 }
 
 HttpResponse WebApi::rawMessage(const Caller &caller, qint64 entryId)
@@ -464,7 +493,11 @@ HttpResponse WebApi::patchMessage(const HttpRequest &request, const Caller &call
     const auto entry = m_store.entry(caller.account.id, entryId);
     if (!entry)
         return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
-    return HttpResponse::json(200, summaryJson(*entry));
+    JsonWriter json;
+    json.beginObject();
+    writeSummaryMembers(json, *entry);
+    json.endObject();
+    return HttpResponse::json(200, json.take());
 }
 
 HttpResponse WebApi::deleteMessage(const Caller &caller, qint64 entryId)
