@@ -10,14 +10,17 @@ void appendEscaped(QByteArray &out, QStringView text)
 {
     static constexpr char Hex[] = "0123456789abcdef";
     const QByteArray utf8 = text.toUtf8();
-    out.reserve(out.size() + utf8.size() + 2);
     out.append('"');
-    for (const char c : utf8) {
+    // Runs of bytes that need no escape are copied whole.
+    const char *run = utf8.constData();
+    const char *const end = run + utf8.size();
+    for (const char *at = run; at < end; ++at) {
+        const char c = *at;
         const auto byte = static_cast<unsigned char>(c);
-        if (byte >= 0x20 && c != '"' && c != '\\') {
-            out.append(c);
+        if (byte >= 0x20 && c != '"' && c != '\\')
             continue;
-        }
+        out.append(run, at - run);
+        run = at + 1;
         out.append('\\');
         switch (c) {
         case '"': out.append('"'); break;
@@ -33,6 +36,7 @@ void appendEscaped(QByteArray &out, QStringView text)
             out.append(Hex[byte & 0xf]);
         }
     }
+    out.append(run, end - run);
     out.append('"');
 }
 

@@ -14,6 +14,9 @@
 class JsonWriter
 {
 public:
+    // Room for about this many bytes, to spare regrowing a long answer.
+    void reserve(qsizetype bytes) { m_out.reserve(bytes); }
+
     JsonWriter &beginObject();
     JsonWriter &endObject();
     JsonWriter &beginArray();

@@ -414,6 +414,7 @@ HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller
     if (!page)
         return storeFailure();
     JsonWriter json;
+    json.reserve(512 * (page->entries.size() + 1));
     json.beginObject().key(QLatin1StringView("messages")).beginArray();
     for (const MailboxEntry &entry : page->entries) {
         json.beginObject();
