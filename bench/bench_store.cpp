@@ -1,11 +1,18 @@
 // Store figures: delivery commits per second (one transaction each,
 // synchronous=FULL), and listing pages of a mailbox of N messages.
-// Usage: bench_store [MESSAGES] [DELIVERIES]   (default 1000000 and 2000)
+// Usage: bench_store [MESSAGES] [DELIVERIES] [DATA_DIR]   (default 1000000 and 2000)
+// With DATA_DIR (which must not exist yet) the database is kept there as
+// DATA_DIR/mailroom.db, and bob's password is "bench-load-password", so that
+// mailroom-webd can be measured on a mailbox of MESSAGES:
+//   mailroom-webd --data-dir DATA_DIR --listen 127.0.0.1:0
+//   mailroom-load web --user bob --password bench-load-password --connections 1 --list-only ...
 
+#include "passwords.h"
 #include "sqltransaction.h"
 #include "store.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -19,13 +26,21 @@ int main(int argc, char *argv[])
     const int deliveries = argc > 2 ? QByteArray(argv[2]).toInt() : 2000;
     QTextStream out(stdout);
     QTemporaryDir dir;
+    const QString keptDir = argc > 3 ? QString::fromLocal8Bit(argv[3]) : QString();
+    if (!keptDir.isEmpty() && (QFileInfo::exists(keptDir) || !QDir().mkpath(keptDir))) {
+        out << keptDir << " exists already or cannot be made" << Qt::endl;
+        return 1;
+    }
+    const QString path = keptDir.isEmpty() ? dir.filePath(QStringLiteral("bench.db"))
+                                           : QDir(keptDir).filePath(QStringLiteral("mailroom.db"));
     Store store;
-    if (!dir.isValid() || !store.open(dir.filePath(QStringLiteral("bench.db")), Store::OpenMode::CreateIfMissing)) {
+    if (!dir.isValid() || !store.open(path, Store::OpenMode::CreateIfMissing)) {
         out << "cannot open a store: " << store.lastErrorText() << Qt::endl;
         return 1;
     }
-    const auto alice = store.createAccount(QStringLiteral("alice"), QStringLiteral("x"));
-    const auto bob = store.createAccount(QStringLiteral("bob"), QStringLiteral("x"));
+    const QString passwordHash = Passwords::hash(QStringLiteral("bench-load-password"), Passwords::MinIterations);
+    const auto alice = store.createAccount(QStringLiteral("alice"), passwordHash);
+    const auto bob = store.createAccount(QStringLiteral("bob"), passwordHash);
 
     NewMessage message;
     message.raw = QByteArray("Subject: benchmark\r\n\r\n") + QByteArray(1000, 'x') + "\r\n";

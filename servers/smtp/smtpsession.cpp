@@ -630,11 +630,18 @@ void SmtpSession::processDataBytes()
         // losing it would move the end of the data.
         const char lastByte = lf > pos ? m_input.at(lf - 1) : m_partialLastByte;
         const bool crlf = lastByte == '\r';
-        QByteArray line = m_partialLine;
-        const qsizetype room = SmtpSessionSettings::MaxDataLine + 1 - line.size();
+        const qsizetype room = SmtpSessionSettings::MaxDataLine + 1 - m_partialLine.size();
         if (lf - pos > room)
             m_lineTooLong = true;
-        line.append(QByteArrayView(m_input).sliced(pos, std::min(room, lf - pos)));
+        const QByteArrayView rest = QByteArrayView(m_input).sliced(pos, std::min(room, lf - pos));
+        // A line that came whole in this read (nearly all of them) is looked
+        // at where it lies: no allocation per line of a large message.
+        QByteArray joined;
+        QByteArrayView line = rest;
+        if (!m_partialLine.isEmpty()) {
+            joined = m_partialLine + rest;
+            line = joined;
+        }
         m_partialLine.clear();
         m_partialLastByte = 0;
         pos = lf + 1;
@@ -653,7 +660,7 @@ void SmtpSession::processDataBytes()
         if (line.size() + 2 > SmtpSessionSettings::MaxDataLine)
             m_lineTooLong = true;
         if (startsAfterCrlf && line.size() > 1 && line.startsWith('.'))
-            line.remove(0, 1);
+            line = line.sliced(1);
         if (m_tooBig)
             continue;
         if (m_message.size() + line.size() + 2 > m_settings.maxMessageBytes) {
@@ -661,8 +668,7 @@ void SmtpSession::processDataBytes()
             m_message = QByteArray(); // read on to the end, keep nothing
             continue;
         }
-        m_message += line;
-        m_message += "\r\n";
+        m_message.append(line).append("\r\n", 2);
     }
     m_input.remove(0, pos);
 }
