@@ -278,6 +278,53 @@ void printLine(const QByteArray &line)
     std::fflush(stdout);
 }
 
+// The CPU shares of a measured window, as every mode reports them.
+void addCpu(JsonLine &json, const Window &window)
+{
+    json.add(u"generator_cpu"_s, rounded(window.generatorCpu(), 3));
+    if (const auto server = window.serverCpu())
+        json.add(u"server_cpu"_s, rounded(*server, 3));
+    if (const auto thread = window.serverBusiestThread())
+        json.add(u"server_busiest_thread"_s, rounded(*thread, 3));
+    if (const auto other = window.otherCpu())
+        json.add(u"other_cpu"_s, rounded(*other, 3));
+}
+
+// How a run ended: its errors (the first one kept for the report) and
+// whether it ran out of time.
+struct RunOutcome
+{
+    qint64 errors = 0;
+    QString firstError;
+    bool timedOut = false;
+
+    void fail(const QString &error)
+    {
+        ++errors;
+        if (firstError.isEmpty())
+            firstError = error;
+    }
+    void timeOut(int seconds)
+    {
+        timedOut = true;
+        if (firstError.isEmpty())
+            firstError = u"timed out after %1 s"_s.arg(seconds);
+    }
+    [[nodiscard]] int exitCode() const { return errors == 0 && !timedOut ? 0 : 1; }
+};
+
+// Ends a mode's result line (how it ended), prints it, and leaves the event
+// loop with the run's exit code once the caller has returned.
+void finishRun(JsonLine &json, const RunOutcome &outcome)
+{
+    if (outcome.timedOut)
+        json.add(u"timed_out"_s, true);
+    if (!outcome.firstError.isEmpty())
+        json.add(u"first_error"_s, outcome.firstError);
+    printLine(json.toJson());
+    QTimer::singleShot(0, qApp, [exitCode = outcome.exitCode()] { QCoreApplication::exit(exitCode); });
+}
+
 QTextStream &err()
 {
     static QTextStream stream(stderr);
@@ -841,7 +888,6 @@ public:
         finishIfDone();
     }
 
-    [[nodiscard]] int exitCode() const { return m_errors == 0 && !m_timedOut ? 0 : 1; }
 
 private:
     void launch()
@@ -885,9 +931,7 @@ private:
     {
         --m_open;
         if (!error.isEmpty()) {
-            ++m_errors;
-            if (m_firstError.isEmpty())
-                m_firstError = error;
+            m_outcome.fail(error);
             m_resolved += client->undelivered();
             if (!client->reachedReady() && !m_onePerConnection) {
                 ++m_failedBeforeReady;
@@ -897,7 +941,7 @@ private:
                 m_window.stop();
         }
         client->deleteLater();
-        if (m_onePerConnection && m_launched < m_expected && !m_timedOut)
+        if (m_onePerConnection && m_launched < m_expected && !m_outcome.timedOut)
             launch();
         finishIfDone();
     }
@@ -906,9 +950,7 @@ private:
     {
         if (m_reported)
             return;
-        m_timedOut = true;
-        if (m_firstError.isEmpty())
-            m_firstError = u"timed out after %1 s"_s.arg(m_common.timeoutSeconds);
+        m_outcome.timeOut(m_common.timeoutSeconds);
         const QList<SmtpClient *> clients = findChildren<SmtpClient *>(Qt::FindDirectChildrenOnly);
         for (SmtpClient *client : clients)
             client->abort(u"timed out"_s);
@@ -917,7 +959,7 @@ private:
 
     void finishIfDone()
     {
-        if (m_reported || m_open > 0 || (m_onePerConnection && m_launched < m_expected && !m_timedOut))
+        if (m_reported || m_open > 0 || (m_onePerConnection && m_launched < m_expected && !m_outcome.timedOut))
             return;
         m_reported = true;
         if (!m_window.started())
@@ -945,21 +987,10 @@ private:
             .add(u"max_ms"_s, rounded(percentileMs(m_latencies, 100), 3))
             .add(u"setup_p50_ms"_s, rounded(percentileMs(m_setup, 50), 3))
             .add(u"setup_p99_ms"_s, rounded(percentileMs(m_setup, 99), 3))
-            .add(u"errors"_s, m_errors)
-            .add(u"generator_cpu"_s, rounded(m_window.generatorCpu(), 3));
-        if (const auto server = m_window.serverCpu())
-            json.add(u"server_cpu"_s, rounded(*server, 3));
-        if (const auto thread = m_window.serverBusiestThread())
-            json.add(u"server_busiest_thread"_s, rounded(*thread, 3));
-        if (const auto other = m_window.otherCpu())
-            json.add(u"other_cpu"_s, rounded(*other, 3));
+            .add(u"errors"_s, m_outcome.errors);
+        addCpu(json, m_window);
         json.add(u"phase_p50_ms"_s, m_phases.percentiles(50)).add(u"phase_p99_ms"_s, m_phases.percentiles(99));
-        if (m_timedOut)
-            json.add(u"timed_out"_s, true);
-        if (!m_firstError.isEmpty())
-            json.add(u"first_error"_s, m_firstError);
-        printLine(json.toJson());
-        QTimer::singleShot(0, qApp, [this] { QCoreApplication::exit(exitCode()); });
+        finishRun(json, m_outcome);
     }
 
     Common m_common;
@@ -975,9 +1006,7 @@ private:
     int m_failedBeforeReady = 0;
     qint64 m_delivered = 0;
     qint64 m_resolved = 0;
-    qint64 m_errors = 0;
-    QString m_firstError;
-    bool m_timedOut = false;
+    RunOutcome m_outcome;
     bool m_reported = false;
     std::vector<qint64> m_latencies;
     std::vector<qint64> m_setup;
@@ -1011,7 +1040,6 @@ public:
         checkAllUp();
     }
 
-    [[nodiscard]] int exitCode() const { return m_errors == 0 && !m_timedOut ? 0 : 1; }
 
 private:
     void fill()
@@ -1039,9 +1067,7 @@ private:
     {
         --m_open;
         if (!error.isEmpty()) {
-            ++m_errors;
-            if (m_firstError.isEmpty())
-                m_firstError = error;
+            m_outcome.fail(error);
             if (!client->reachedReady())
                 --m_opening;
             else if (!m_closing)
@@ -1101,9 +1127,7 @@ private:
     {
         if (m_reported)
             return;
-        m_timedOut = true;
-        if (m_firstError.isEmpty())
-            m_firstError = u"timed out after %1 s"_s.arg(m_common.timeoutSeconds);
+        m_outcome.timeOut(m_common.timeoutSeconds);
         m_window.stop();
         const QList<SmtpClient *> clients = findChildren<SmtpClient *>(Qt::FindDirectChildrenOnly);
         m_closing = true;
@@ -1127,15 +1151,9 @@ private:
             .add(u"unit"_s, u"conn/s"_s)
             .add(u"p50_ms"_s, rounded(percentileMs(m_setup, 50), 3))
             .add(u"p99_ms"_s, rounded(percentileMs(m_setup, 99), 3))
-            .add(u"errors"_s, m_errors)
-            .add(u"dropped_while_held"_s, m_lostWhileHeld)
-            .add(u"generator_cpu"_s, rounded(m_window.generatorCpu(), 3));
-        if (const auto server = m_window.serverCpu())
-            json.add(u"server_cpu"_s, rounded(*server, 3));
-        if (const auto thread = m_window.serverBusiestThread())
-            json.add(u"server_busiest_thread"_s, rounded(*thread, 3));
-        if (const auto other = m_window.otherCpu())
-            json.add(u"other_cpu"_s, rounded(*other, 3));
+            .add(u"errors"_s, m_outcome.errors)
+            .add(u"dropped_while_held"_s, m_lostWhileHeld);
+        addCpu(json, m_window);
         json.add(u"phase_p50_ms"_s, m_phases.percentiles(50)).add(u"phase_p99_ms"_s, m_phases.percentiles(99));
         const auto kb = [](const std::optional<qint64> &value) { return value ? QJsonValue(*value) : QJsonValue(); };
         if (m_rssBefore) {
@@ -1146,12 +1164,7 @@ private:
             if (m_rssHeld && m_stillOpen > 0)
                 json.add(u"rss_per_conn_kb"_s, rounded(double(*m_rssHeld - *m_rssBefore) / m_stillOpen, 1));
         }
-        if (m_timedOut)
-            json.add(u"timed_out"_s, true);
-        if (!m_firstError.isEmpty())
-            json.add(u"first_error"_s, m_firstError);
-        printLine(json.toJson());
-        QTimer::singleShot(0, qApp, [this] { QCoreApplication::exit(exitCode()); });
+        finishRun(json, m_outcome);
     }
 
     Common m_common;
@@ -1167,12 +1180,10 @@ private:
     int m_established = 0;
     int m_stillOpen = 0;
     int m_lostWhileHeld = 0;
-    qint64 m_errors = 0;
-    QString m_firstError;
+    RunOutcome m_outcome;
     bool m_holding = false;
     bool m_closing = false;
     bool m_reported = false;
-    bool m_timedOut = false;
     std::optional<qint64> m_rssBefore, m_rssUp, m_rssHeld, m_rssClosed;
     std::vector<qint64> m_setup;
     PhaseLog m_phases;
@@ -1487,7 +1498,6 @@ public:
         finishIfDone();
     }
 
-    [[nodiscard]] int exitCode() const { return m_errors == 0 && !m_timedOut ? 0 : 1; }
 
 private:
     void sessionReady(WebClient *) override
@@ -1508,7 +1518,7 @@ private:
 
     bool takeRequest() override
     {
-        if (m_budget <= 0 || m_timedOut)
+        if (m_budget <= 0 || m_outcome.timedOut)
             return false;
         --m_budget;
         return true;
@@ -1533,9 +1543,7 @@ private:
             m_ids.append(message.toObject().value(u"id"_s).toInteger());
         m_listingSize = listing.size();
         if (m_ids.isEmpty() && !m_options.listOnly) {
-            ++m_errors;
-            if (m_firstError.isEmpty())
-                m_firstError = u"the mailbox is empty: nothing to fetch (fill it first)"_s;
+            m_outcome.fail(u"the mailbox is empty: nothing to fetch (fill it first)"_s);
         }
     }
 
@@ -1543,9 +1551,7 @@ private:
     {
         --m_open;
         if (!error.isEmpty()) {
-            ++m_errors;
-            if (m_firstError.isEmpty())
-                m_firstError = error;
+            m_outcome.fail(error);
             if (!client->everReady()) {
                 ++m_failedBeforeReady;
                 maybeGo();
@@ -1559,9 +1565,7 @@ private:
     {
         if (m_reported)
             return;
-        m_timedOut = true;
-        if (m_firstError.isEmpty())
-            m_firstError = u"timed out after %1 s"_s.arg(m_common.timeoutSeconds);
+        m_outcome.timeOut(m_common.timeoutSeconds);
         const QList<WebClient *> clients = findChildren<WebClient *>(Qt::FindDirectChildrenOnly);
         for (WebClient *client : clients)
             client->abort(u"timed out"_s);
@@ -1603,19 +1607,9 @@ private:
             json.add(u"fetch_p50_ms"_s, rounded(percentileMs(m_fetch, 50), 3))
                 .add(u"fetch_p99_ms"_s, rounded(percentileMs(m_fetch, 99), 3));
         }
-        json.add(u"errors"_s, m_errors).add(u"generator_cpu"_s, rounded(m_window.generatorCpu(), 3));
-        if (const auto server = m_window.serverCpu())
-            json.add(u"server_cpu"_s, rounded(*server, 3));
-        if (const auto thread = m_window.serverBusiestThread())
-            json.add(u"server_busiest_thread"_s, rounded(*thread, 3));
-        if (const auto other = m_window.otherCpu())
-            json.add(u"other_cpu"_s, rounded(*other, 3));
-        if (m_timedOut)
-            json.add(u"timed_out"_s, true);
-        if (!m_firstError.isEmpty())
-            json.add(u"first_error"_s, m_firstError);
-        printLine(json.toJson());
-        QTimer::singleShot(0, qApp, [this] { QCoreApplication::exit(exitCode()); });
+        json.add(u"errors"_s, m_outcome.errors);
+        addCpu(json, m_window);
+        finishRun(json, m_outcome);
     }
 
     Common m_common;
@@ -1627,10 +1621,8 @@ private:
     int m_open = 0;
     int m_ready = 0;
     int m_failedBeforeReady = 0;
-    qint64 m_errors = 0;
+    RunOutcome m_outcome;
     qint64 m_listingSize = 0;
-    QString m_firstError;
-    bool m_timedOut = false;
     bool m_reported = false;
     QList<qint64> m_ids;
     bool m_idsLearnt = false;
