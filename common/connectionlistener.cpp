@@ -87,16 +87,6 @@ ConnectionListener::ConnectionListener(Factory factory, Refusals refusals, Conne
     }
 }
 
-ConnectionListener::~ConnectionListener()
-{
-    // A host on a thread still running (a listener destroyed before its
-    // NetworkThreads) goes with its thread's event loop.
-    for (const Host &entry : m_hosts) {
-        if (entry.host && entry.host->thread() != thread())
-            QMetaObject::invokeMethod(entry.host, [host = entry.host] { delete host; });
-    }
-}
-
 void ConnectionListener::incomingConnection(qintptr socketDescriptor)
 {
     const auto least = std::min_element(m_hosts.begin(), m_hosts.end(),

@@ -112,7 +112,6 @@ public:
 
     ConnectionListener(Factory factory, Refusals refusals, ConnectionLimiter *limiter, int maxConnections,
                        const NetworkThreads &threads, const QLoggingCategory &category, QObject *parent = nullptr);
-    ~ConnectionListener() override;
 
     void shutDown();
     // Clients handed to the threads and not done with yet.

@@ -193,7 +193,7 @@ JsonWriter &JsonWriter::value(const QJsonValue &json)
     case QJsonValue::String:
         return value(QStringView(json.toString()));
     case QJsonValue::Double:
-        if (json.isDouble() && json.toDouble() == double(json.toInteger()))
+        if (json.toDouble() == double(json.toInteger()))
             return value(json.toInteger());
         break;
     case QJsonValue::Array:

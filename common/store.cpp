@@ -215,6 +215,28 @@ QSqlQuery *Store::cachedStatement(const QString &sql, const QString &what)
     return &m_statements.emplace(sql, std::move(query)).first->second;
 }
 
+QSqlQuery *Store::selectRow(const QString &sql, const QVariantList &keys, const QString &what,
+                            const QString &missing)
+{
+    clearError();
+    QSqlQuery *query = cachedStatement(sql, what);
+    if (!query)
+        return nullptr;
+    for (qsizetype i = 0; i < keys.size(); ++i)
+        query->bindValue(int(i), keys.at(i));
+    if (!query->exec()) {
+        failQuery(*query, what);
+        query->finish();
+        return nullptr;
+    }
+    if (!query->next()) {
+        fail(Error::NotFound, missing);
+        query->finish();
+        return nullptr;
+    }
+    return query;
+}
+
 void Store::clearError()
 {
     m_error = Error::None;
@@ -375,44 +397,20 @@ std::optional<Account> Store::createAccount(const QString &username, const QStri
 
 std::optional<Account> Store::findAccount(const QString &username)
 {
-    clearError();
-    QSqlQuery *query = cachedStatement(
-        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"),
-        QStringLiteral("looking up an account"));
-    if (!query)
-        return std::nullopt;
-    const FinishedOnExit finished(query);
-    query->bindValue(0, username);
-    if (!query->exec()) {
-        failQuery(*query, QStringLiteral("looking up account %1").arg(username));
-        return std::nullopt;
-    }
-    if (!query->next()) {
-        fail(Error::NotFound, QStringLiteral("no account %1").arg(username));
-        return std::nullopt;
-    }
-    return accountFromQuery(*query);
+    QSqlQuery *row = selectRow(
+        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"), {username},
+        QStringLiteral("looking up account %1").arg(username), QStringLiteral("no account %1").arg(username));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<Account>(accountFromQuery(*row)) : std::nullopt;
 }
 
 std::optional<Account> Store::findAccount(qint64 id)
 {
-    clearError();
-    QSqlQuery *query = cachedStatement(
-        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE id = ?"),
-        QStringLiteral("looking up an account"));
-    if (!query)
-        return std::nullopt;
-    const FinishedOnExit finished(query);
-    query->bindValue(0, id);
-    if (!query->exec()) {
-        failQuery(*query, QStringLiteral("looking up account %1").arg(id));
-        return std::nullopt;
-    }
-    if (!query->next()) {
-        fail(Error::NotFound, QStringLiteral("no account with id %1").arg(id));
-        return std::nullopt;
-    }
-    return accountFromQuery(*query);
+    QSqlQuery *row = selectRow(
+        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE id = ?"), {id},
+        QStringLiteral("looking up account %1").arg(id), QStringLiteral("no account with id %1").arg(id));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<Account>(accountFromQuery(*row)) : std::nullopt;
 }
 
 std::optional<QList<Account>> Store::listAccounts()
@@ -650,56 +648,35 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
 
 std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
 {
-    clearError();
-    QSqlQuery *statement = cachedStatement(QStringLiteral(
-        "SELECT e.id, e.owner_id, e.folder, e.seen, m.id, m.received_at, m.size, m.from_name, m.from_address,"
-        " m.to_list, m.cc_list, m.subject, m.date, m.message_id, m.in_reply_to, m.preview, m.attachments"
-        " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id WHERE e.id = ? AND e.owner_id = ?"), QStringLiteral("preparing a query"));
-    if (!statement)
-        return {};
-    const FinishedOnExit finished(statement);
-    QSqlQuery &query = *statement;
-    query.bindValue(0, entryId);
-    query.bindValue(1, ownerId);
-    if (!query.exec()) {
-        failQuery(query, QStringLiteral("reading entry %1").arg(entryId));
-        return std::nullopt;
-    }
-    if (!query.next()) {
-        fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
-        return std::nullopt;
-    }
-    return entryFromQuery(query);
+    QSqlQuery *row = selectRow(
+        QStringLiteral(
+            "SELECT e.id, e.owner_id, e.folder, e.seen, m.id, m.received_at, m.size, m.from_name, m.from_address,"
+            " m.to_list, m.cc_list, m.subject, m.date, m.message_id, m.in_reply_to, m.preview, m.attachments"
+            " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id WHERE e.id = ? AND e.owner_id = ?"),
+        {entryId, ownerId}, QStringLiteral("reading entry %1").arg(entryId),
+        QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<MailboxEntry>(entryFromQuery(*row)) : std::nullopt;
 }
 
 std::optional<QByteArray> Store::rawMessage(qint64 ownerId, qint64 entryId)
 {
-    clearError();
-    QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT m.raw FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
-                                 " WHERE e.id = ? AND e.owner_id = ?"), QStringLiteral("preparing a query"));
-    if (!statement)
-        return {};
-    const FinishedOnExit finished(statement);
-    QSqlQuery &query = *statement;
-    query.bindValue(0, entryId);
-    query.bindValue(1, ownerId);
-    if (!query.exec()) {
-        failQuery(query, QStringLiteral("reading message of entry %1").arg(entryId));
-        return std::nullopt;
-    }
-    if (!query.next()) {
-        fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
-        return std::nullopt;
-    }
-    return query.value(0).toByteArray();
+    QSqlQuery *row = selectRow(QStringLiteral("SELECT m.raw FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+                                              " WHERE e.id = ? AND e.owner_id = ?"),
+                               {entryId, ownerId}, QStringLiteral("reading message of entry %1").arg(entryId),
+                               QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<QByteArray>(row->value(0).toByteArray()) : std::nullopt;
 }
 
 bool Store::setSeen(qint64 ownerId, qint64 entryId, bool seen)
 {
     clearError();
-    QSqlQuery *statement = cachedStatement(QStringLiteral("UPDATE mailbox_entries SET seen = ? WHERE id = ? AND owner_id = ?"), QStringLiteral("preparing a query"));
+    QSqlQuery *statement = cachedStatement(
+        QStringLiteral("UPDATE mailbox_entries SET seen = ? WHERE id = ? AND owner_id = ?"),
+        QStringLiteral("marking entry %1").arg(entryId));
     if (!statement)
-        return {};
+        return false;
     const FinishedOnExit finished(statement);
     QSqlQuery &query = *statement;
     query.bindValue(0, seen);
@@ -778,10 +755,11 @@ std::optional<QList<MailboxEntry>> Store::inbox(qint64 ownerId)
 std::optional<AccountCounts> Store::counts(qint64 ownerId)
 {
     clearError();
-    QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT folder, count(*), total(seen = 0) FROM mailbox_entries"
-                                 " WHERE owner_id = ? GROUP BY folder"), QStringLiteral("preparing a query"));
+    QSqlQuery *statement = cachedStatement(
+        QStringLiteral("SELECT folder, count(*), total(seen = 0) FROM mailbox_entries WHERE owner_id = ? GROUP BY folder"),
+        QStringLiteral("counting the mail of account %1").arg(ownerId));
     if (!statement)
-        return {};
+        return std::nullopt;
     const FinishedOnExit finished(statement);
     QSqlQuery &query = *statement;
     query.bindValue(0, ownerId);
@@ -815,23 +793,11 @@ bool Store::addToken(const QByteArray &tokenHash, qint64 accountId, const QDateT
 
 std::optional<qint64> Store::tokenAccount(const QByteArray &tokenHash, const QDateTime &now)
 {
-    clearError();
-    QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT account_id FROM api_tokens WHERE token_hash = ? AND expires_at > ?"), QStringLiteral("preparing a query"));
-    if (!statement)
-        return {};
-    const FinishedOnExit finished(statement);
-    QSqlQuery &query = *statement;
-    query.bindValue(0, tokenHash);
-    query.bindValue(1, toMs(now));
-    if (!query.exec()) {
-        failQuery(query, QStringLiteral("looking up a token"));
-        return std::nullopt;
-    }
-    if (!query.next()) {
-        fail(Error::NotFound, QStringLiteral("no such token"));
-        return std::nullopt;
-    }
-    return query.value(0).toLongLong();
+    QSqlQuery *row = selectRow(QStringLiteral("SELECT account_id FROM api_tokens WHERE token_hash = ? AND expires_at > ?"),
+                               {tokenHash, toMs(now)}, QStringLiteral("looking up a token"),
+                               QStringLiteral("no such token"));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<qint64>(row->value(0).toLongLong()) : std::nullopt;
 }
 
 bool Store::deleteToken(const QByteArray &tokenHash)

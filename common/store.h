@@ -195,6 +195,10 @@ private:
     // nullptr, with the error recorded, when it does not prepare. Callers
     // bind by position or name and hold a FinishedOnExit while they use it.
     QSqlQuery *cachedStatement(const QString &sql, const QString &what);
+    // A cached SELECT of one row with `keys` bound in order: the statement on
+    // its row (the caller holds a FinishedOnExit), or nullptr with the error
+    // recorded, NotFound (`missing`) when there is no such row.
+    QSqlQuery *selectRow(const QString &sql, const QVariantList &keys, const QString &what, const QString &missing);
 
     QString m_connectionName;
     // Node-based, so a pointer handed out stays valid as others are added.
