@@ -2,10 +2,14 @@
 
 #include "clientaddress.h"
 
+#include <QHostAddress>
 #include <QMutexLocker>
 #include <QSslSocket>
 
 #include <algorithm>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 ConnectionLimiter::ConnectionLimiter(int total, int perAddress)
     : m_total(total)
@@ -66,6 +70,9 @@ ConnectionListener::ConnectionListener(Factory factory, Refusals refusals, Conne
                                        int maxConnections, const NetworkThreads &threads,
                                        const QLoggingCategory &category, QObject *parent)
     : QTcpServer(parent)
+    , m_refusals(std::move(refusals))
+    , m_limiter(limiter)
+    , m_category(category)
 {
     setMaxPendingConnections(maxConnections);
     // The kernel's accept queue must hold a burst of new clients; with the
@@ -73,7 +80,7 @@ ConnectionListener::ConnectionListener(Factory factory, Refusals refusals, Conne
     setListenBacklogSize(std::max(maxConnections, 128));
     const QList<QThread *> list = threads.threads();
     for (int i = 0; i < list.size(); ++i) {
-        auto *host = new ConnectionHost(factory, refusals, limiter, category);
+        auto *host = new ConnectionHost(factory, limiter);
         if (list.at(i) == thread()) {
             host->setParent(this);
         } else {
@@ -89,13 +96,35 @@ ConnectionListener::ConnectionListener(Factory factory, Refusals refusals, Conne
 
 void ConnectionListener::incomingConnection(qintptr socketDescriptor)
 {
+    // Admission happens here, in the order clients arrive; the threads only
+    // serve who was let in (deciding there, a later client on an idle thread
+    // could take the last slot of an earlier one).
+    sockaddr_storage peer{};
+    socklen_t peerLength = sizeof peer;
+    if (::getpeername(int(socketDescriptor), reinterpret_cast<sockaddr *>(&peer), &peerLength) != 0) {
+        ::close(int(socketDescriptor)); // gone already
+        return;
+    }
+    const QString address = clientAddressText(QHostAddress(reinterpret_cast<const sockaddr *>(&peer)));
+    if (m_shuttingDown || !m_limiter->tryAcquire(address)) {
+        qCInfo(m_category).noquote() << address << "refused:" << (m_shuttingDown ? "shutting down" : "too many connections");
+        auto *socket = new QSslSocket(this);
+        if (!socket->setSocketDescriptor(socketDescriptor)) {
+            delete socket;
+            return;
+        }
+        socket->write(m_shuttingDown ? m_refusals.shuttingDown : m_refusals.tooManyConnections);
+        socket->disconnectFromHost();
+        connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+        return;
+    }
     const auto least = std::min_element(m_hosts.begin(), m_hosts.end(),
                                         [](const Host &a, const Host &b) { return a.open < b.open; });
     ++least->open;
     ++m_open;
-    QMetaObject::invokeMethod(least->host, [host = least->host, socketDescriptor] {
+    QMetaObject::invokeMethod(least->host, [host = least->host, socketDescriptor, address] {
         if (host)
-            host->accept(socketDescriptor);
+            host->accept(socketDescriptor, address);
     });
 }
 
@@ -108,6 +137,7 @@ void ConnectionListener::released(int hostIndex)
 
 void ConnectionListener::shutDown()
 {
+    m_shuttingDown = true;
     close();
     for (const Host &entry : m_hosts) {
         QMetaObject::invokeMethod(entry.host, [host = entry.host] {
@@ -119,29 +149,18 @@ void ConnectionListener::shutDown()
         Q_EMIT allConnectionsClosed();
 }
 
-ConnectionHost::ConnectionHost(ConnectionListener::Factory factory, ConnectionListener::Refusals refusals,
-                               ConnectionLimiter *limiter, const QLoggingCategory &category)
+ConnectionHost::ConnectionHost(ConnectionListener::Factory factory, ConnectionLimiter *limiter)
     : m_factory(std::move(factory))
-    , m_refusals(std::move(refusals))
     , m_limiter(limiter)
-    , m_category(category)
 {
 }
 
-void ConnectionHost::accept(qintptr socketDescriptor)
+void ConnectionHost::accept(qintptr socketDescriptor, const QString &address)
 {
     auto *socket = new QSslSocket;
     if (!socket->setSocketDescriptor(socketDescriptor)) {
         delete socket;
-        Q_EMIT released();
-        return;
-    }
-    const QString address = clientAddressText(socket->peerAddress());
-    if (m_shuttingDown || !m_limiter->tryAcquire(address)) {
-        qCInfo(m_category).noquote() << address << "refused:" << (m_shuttingDown ? "shutting down" : "too many connections");
-        socket->write(m_shuttingDown ? m_refusals.shuttingDown : m_refusals.tooManyConnections);
-        socket->disconnectFromHost();
-        connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+        m_limiter->release(address);
         Q_EMIT released();
         return;
     }
@@ -157,7 +176,6 @@ void ConnectionHost::accept(qintptr socketDescriptor)
 
 void ConnectionHost::shutDown()
 {
-    m_shuttingDown = true;
     // A copy: a connection may finish, and leave the set, as it is told.
     const QSet<ServerConnection *> connections = m_connections;
     for (ServerConnection *connection : connections)

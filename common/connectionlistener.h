@@ -92,10 +92,10 @@ private:
 
 class ConnectionHost;
 
-// Accepts clients of a STARTTLS or implicit-TLS line protocol and hands each
-// to the least busy network thread, where a QSslSocket is made for it (the
-// connection upgrades it later, or handshakes at once) within the shared
-// connection limits. Beyond them, or while shutting down, a client gets the
+// Accepts clients of a STARTTLS or implicit-TLS line protocol within the
+// shared connection limits, and hands each to the least busy network thread,
+// where a QSslSocket is made for it (the connection upgrades it later, or
+// handshakes at once). Beyond the limits, or while shutting down, a client gets the
 // protocol's refusal line (in plain text only: with implicit TLS there is no
 // way to say it) and is closed.
 class ConnectionListener : public QTcpServer
@@ -131,8 +131,12 @@ private:
     };
     void released(int hostIndex);
 
+    Refusals m_refusals;
+    ConnectionLimiter *m_limiter;
+    const QLoggingCategory &m_category;
     std::vector<Host> m_hosts;
     int m_open = 0;
+    bool m_shuttingDown = false;
 };
 
 // The connections of one listener on one network thread.
@@ -140,22 +144,19 @@ class ConnectionHost : public QObject
 {
     Q_OBJECT
 public:
-    ConnectionHost(ConnectionListener::Factory factory, ConnectionListener::Refusals refusals,
-                   ConnectionLimiter *limiter, const QLoggingCategory &category);
+    ConnectionHost(ConnectionListener::Factory factory, ConnectionLimiter *limiter);
 
-    // On the host's thread.
-    void accept(qintptr socketDescriptor);
+    // On the host's thread. The client at `address` holds a slot of the
+    // limiter already; it is given back when the connection finishes.
+    void accept(qintptr socketDescriptor, const QString &address);
     void shutDown();
 
 Q_SIGNALS:
-    // A client handed over is done with: refused, or its connection finished.
+    // A client handed over is done with (its connection finished).
     void released();
 
 private:
     ConnectionListener::Factory m_factory;
-    ConnectionListener::Refusals m_refusals;
     ConnectionLimiter *m_limiter;
-    const QLoggingCategory &m_category;
     QSet<ServerConnection *> m_connections;
-    bool m_shuttingDown = false;
 };
