@@ -66,40 +66,27 @@ void Pop3Session::receive(QByteArrayView bytes)
 
 void Pop3Session::process()
 {
-    qsizetype pos = 0;
     // A client that pipelines but does not read: stop taking commands until
     // the connection has written the replies out.
     while (m_state != State::Closed && m_state != State::Waiting && !m_startTlsRequested
            && m_output.size() < MaxPendingOutput && !m_stopping) {
-        const qsizetype lf = m_input.indexOf('\n', pos);
-        if (lf < 0) {
-            // A line longer than the limit is dropped as it arrives: memory stays bounded.
-            if (m_input.size() - pos > Pop3SessionSettings::MaxCommandLine) {
-                m_discardingLongLine = true;
-                pos = m_input.size();
-            }
+        const std::optional<CommandLineBuffer::Line> line = m_input.takeLine();
+        if (!line)
             break;
-        }
-        QByteArray line = m_input.mid(pos, lf - pos);
-        pos = lf + 1;
-        if (std::exchange(m_discardingLongLine, false) || line.size() + 1 > Pop3SessionSettings::MaxCommandLine) {
+        if (line->tooLong) {
             if (m_state == State::AuthResponse)
                 m_state = State::Authorization; // an overlong AUTH response ends the exchange
             err(u"Line too long"_s);
             continue;
         }
-        if (line.endsWith('\r'))
-            line.chop(1);
         if (m_state == State::AuthResponse)
-            processAuthResponse(line);
+            processAuthResponse(line->text);
         else
-            processCommandLine(line);
+            processCommandLine(line->text);
     }
     if (m_startTlsRequested || m_state == State::Closed)
         m_input.clear(); // whatever was pipelined after STLS is dropped, never executed
-    else
-        m_input.remove(0, pos);
-    m_holdingInput = m_output.size() >= MaxPendingOutput && m_input.contains('\n');
+    m_holdingInput = m_output.size() >= MaxPendingOutput && m_input.hasWholeLine();
 }
 
 void Pop3Session::processCommandLine(const QByteArray &line)

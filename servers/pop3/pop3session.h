@@ -1,5 +1,7 @@
 #pragma once
 
+#include "commandlinebuffer.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QString>
@@ -147,13 +149,12 @@ private:
     QString m_clientAddress;
     State m_state = State::Authorization;
     State m_resumeState = State::Authorization; // where Waiting returns to
-    QByteArray m_input;
+    CommandLineBuffer m_input{Pop3SessionSettings::MaxCommandLine};
     QByteArray m_output;
     std::optional<Pop3Request> m_request;
     QList<qint64> m_retrieved;
     bool m_startTlsRequested = false;
     bool m_encrypted = false;
-    bool m_discardingLongLine = false;
     bool m_holdingInput = false;
     bool m_stopping = false;
     int m_errors = 0;

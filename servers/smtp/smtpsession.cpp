@@ -154,49 +154,33 @@ void SmtpSession::receive(QByteArrayView bytes)
 
 void SmtpSession::process()
 {
-    qsizetype pos = 0;
     // A client that pipelines commands but does not read the replies: stop
     // taking commands until the connection has written these out.
     while (m_state != State::Closed && m_state != State::Waiting && !m_startTlsRequested
            && m_output.size() < MaxPendingOutput && !(m_stopping && m_state == State::Command)) {
         if (m_state == State::Data) {
-            m_input.remove(0, pos);
-            pos = 0;
             processDataBytes();
             if (m_state == State::Data)
                 return; // everything read, the end not yet seen
             continue;
         }
-        const qsizetype lf = m_input.indexOf('\n', pos);
-        if (lf < 0) {
-            // No line end yet. A command line longer than the limit is
-            // dropped as it arrives, so memory stays bounded.
-            if (m_input.size() - pos > SmtpSessionSettings::MaxCommandLine) {
-                m_discardingLongLine = true;
-                pos = m_input.size();
-            }
+        const std::optional<CommandLineBuffer::Line> line = m_input.takeLine();
+        if (!line)
             break;
-        }
-        QByteArray line = m_input.mid(pos, lf - pos);
-        pos = lf + 1;
-        if (std::exchange(m_discardingLongLine, false) || line.size() + 1 > SmtpSessionSettings::MaxCommandLine) {
+        if (line->tooLong) {
             if (m_state != State::Command)
                 m_state = State::Command; // an overlong AUTH response ends the exchange
             error(500, "5.5.2", QStringLiteral("Line too long"));
             continue;
         }
-        if (line.endsWith('\r'))
-            line.chop(1);
         if (m_state == State::Command)
-            processCommandLine(line);
+            processCommandLine(line->text);
         else
-            processAuthResponse(line);
+            processAuthResponse(line->text);
     }
     if (m_startTlsRequested || m_state == State::Closed)
         m_input.clear(); // whatever was pipelined after STARTTLS is dropped, never executed
-    else
-        m_input.remove(0, pos);
-    m_holdingInput = m_output.size() >= MaxPendingOutput && m_input.contains('\n');
+    m_holdingInput = m_output.size() >= MaxPendingOutput && m_input.hasWholeLine();
 }
 
 bool SmtpSession::processCommandLine(QByteArray line)
@@ -611,29 +595,30 @@ void SmtpSession::data(const QByteArray &argument)
 // stored as CRLF; a bare CR or a NUL anywhere gets the message refused.
 void SmtpSession::processDataBytes()
 {
+    QByteArray &input = m_input.unread();
     qsizetype pos = 0;
     while (m_state == State::Data) {
-        const qsizetype lf = m_input.indexOf('\n', pos);
+        const qsizetype lf = input.indexOf('\n', pos);
         if (lf < 0) {
             // Keep at most one line's worth; a longer line is refused anyway.
             const qsizetype room = SmtpSessionSettings::MaxDataLine + 1 - m_partialLine.size();
-            if (m_input.size() - pos > room)
+            if (input.size() - pos > room)
                 m_lineTooLong = true;
-            m_partialLine.append(QByteArrayView(m_input).sliced(pos, std::min(room, m_input.size() - pos)));
-            if (m_input.size() > pos)
-                m_partialLastByte = m_input.back();
-            pos = m_input.size();
+            m_partialLine.append(QByteArrayView(input).sliced(pos, std::min(room, input.size() - pos)));
+            if (input.size() > pos)
+                m_partialLastByte = input.back();
+            pos = input.size();
             break;
         }
         // Whether the line ended in CRLF is read from the bytes as they came,
         // not from the kept part: an overlong line's CR lies beyond it, and
         // losing it would move the end of the data.
-        const char lastByte = lf > pos ? m_input.at(lf - 1) : m_partialLastByte;
+        const char lastByte = lf > pos ? input.at(lf - 1) : m_partialLastByte;
         const bool crlf = lastByte == '\r';
         const qsizetype room = SmtpSessionSettings::MaxDataLine + 1 - m_partialLine.size();
         if (lf - pos > room)
             m_lineTooLong = true;
-        const QByteArrayView rest = QByteArrayView(m_input).sliced(pos, std::min(room, lf - pos));
+        const QByteArrayView rest = QByteArrayView(input).sliced(pos, std::min(room, lf - pos));
         // A line that came whole in this read (nearly all of them) is looked
         // at where it lies: no allocation per line of a large message.
         QByteArray joined;
@@ -670,7 +655,7 @@ void SmtpSession::processDataBytes()
         }
         m_message.append(line).append("\r\n", 2);
     }
-    m_input.remove(0, pos);
+    input.remove(0, pos);
 }
 
 void SmtpSession::finishData()

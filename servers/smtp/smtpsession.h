@@ -1,6 +1,7 @@
 #pragma once
 
 #include "authenticator.h"
+#include "commandlinebuffer.h"
 #include "config.h"
 
 #include <QByteArray>
@@ -147,12 +148,11 @@ private:
     SmtpDirectory *m_directory = nullptr;
     QString m_clientAddress;
     State m_state = State::Command;
-    QByteArray m_input;
+    CommandLineBuffer m_input{SmtpSessionSettings::MaxCommandLine};
     QByteArray m_output;
     std::optional<SmtpRequest> m_request;
     bool m_startTlsRequested = false;
     bool m_encrypted = false;
-    bool m_discardingLongLine = false;
     bool m_holdingInput = false;
     bool m_stopping = false;
     int m_errors = 0;
