@@ -35,12 +35,15 @@
 // byte by byte, and with each C step in turn split in two at every boundary.
 
 #include "pop3session.h"
+#include "testbytes.h"
 
 #include <QHash>
 #include <QTest>
 
 #include <algorithm>
 
+using TestBytes::printable;
+using TestBytes::plainCredentials;
 using namespace Qt::StringLiterals;
 
 // How far the session is brought before a row's script starts.
@@ -176,32 +179,6 @@ QByteArray b64(const QByteArray &bytes)
     return bytes.toBase64();
 }
 
-// RFC 4616: [authzid] NUL authcid NUL passwd
-QByteArray plain(const QByteArray &user, const QByteArray &password, const QByteArray &authzid = {})
-{
-    return b64(authzid + '\0' + user + '\0' + password);
-}
-
-QString printable(QByteArrayView bytes, qsizetype max = 240)
-{
-    QString out;
-    for (const char c : bytes.first(std::min(bytes.size(), max))) {
-        const auto u = static_cast<uchar>(c);
-        if (c == '\r')
-            out += u"\\r"_s;
-        else if (c == '\n')
-            out += u"\\n"_s;
-        else if (c == '\0')
-            out += u"\\0"_s;
-        else if (u < 0x20 || u >= 0x7f)
-            out += u"\\x"_s + QString::number(u, 16).rightJustified(2, u'0');
-        else
-            out += QLatin1Char(c);
-    }
-    if (bytes.size() > max)
-        out += u"... (%1 bytes)"_s.arg(bytes.size());
-    return out;
-}
 
 QString describe(const Pop3Request &request)
 {
@@ -800,7 +777,7 @@ void TestPop3Session::stlsInjection_data()
               {"C< STLS\r\nUSER alice\r\nPASS alice-password\r\n"_ba, Ok, "T: tls"_ba, "=: Authorization"_ba,
                "C: PASS alice-password"_ba, Err});
     addScript("AUTH PLAIN after STLS in one read", Stage::Greeted,
-              {"C< STLS\r\nAUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba) + "\r\n"_ba, Ok, "T: tls"_ba,
+              {"C< STLS\r\nAUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba) + "\r\n"_ba, Ok, "T: tls"_ba,
                "A: 0"_ba, "=: Authorization"_ba});
     addScript("QUIT after STLS in one read", Stage::Greeted,
               {"C< STLS\r\nQUIT\r\n"_ba, Ok, "T: tls"_ba, "=: Authorization"_ba, "C: USER alice"_ba, Ok});
@@ -841,11 +818,11 @@ void TestPop3Session::userPass_data()
               {"C: User alice"_ba, Ok, "C: pAsS alice-password"_ba, accepted, Ok, "=: Transaction"_ba});
     // RFC 1939 §7: the rest of the line is the password.
     addScript("authzid the authcid's full address", Stage::Tls,
-              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "alice@project.com"_ba), accepted, Ok});
+              {"C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba, "alice@project.com"_ba), accepted, Ok});
     addScript("authzid the authcid in upper case", Stage::Tls,
-              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "ALICE"_ba), accepted, Ok});
+              {"C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba, "ALICE"_ba), accepted, Ok});
     addScript("authzid another account's address", Stage::Tls,
-              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "bob@project.com"_ba), Err,
+              {"C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba, "bob@project.com"_ba), Err,
                "=: Authorization"_ba, "A: 0"_ba});
     addScript("password with spaces", Stage::Tls,
               {user, Ok, "C: PASS correct horse battery staple"_ba,
@@ -888,7 +865,7 @@ void TestPop3Session::userPass_data()
 void TestPop3Session::authPlain_data()
 {
     scriptColumns();
-    const QByteArray alice = plain("alice"_ba, "alice-password"_ba);
+    const QByteArray alice = plainCredentials("alice"_ba, "alice-password"_ba);
     const QByteArray accepted = "L: alice alice-password -> Accepted"_ba;
     const QByteArray go = "S: + "_ba;
 
@@ -905,15 +882,15 @@ void TestPop3Session::authPlain_data()
               implicitTls());
     addScript("lower case", Stage::Tls, {"C: auth plain "_ba + alice, accepted, Ok, "=: Transaction"_ba});
     addScript("authzid the same as authcid", Stage::Tls,
-              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "alice"_ba), accepted, Ok});
+              {"C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba, "alice"_ba), accepted, Ok});
     addScript("password with spaces", Stage::Tls,
-              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "correct horse battery"_ba),
+              {"C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "correct horse battery"_ba),
                "L: alice correct horse battery -> Accepted"_ba, Ok});
     addScript("rejected", Stage::Tls,
-              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "wrong-password"_ba), "L: alice wrong-password -> Rejected"_ba,
+              {"C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "wrong-password"_ba), "L: alice wrong-password -> Rejected"_ba,
                InvalidCredentials, "=: Authorization"_ba, "A: 0"_ba});
     addScript("rejected after the continuation", Stage::Tls,
-              {"C: AUTH PLAIN"_ba, go, "C: "_ba + plain("alice"_ba, "wrong-password"_ba),
+              {"C: AUTH PLAIN"_ba, go, "C: "_ba + plainCredentials("alice"_ba, "wrong-password"_ba),
                "L: alice wrong-password -> Rejected"_ba, InvalidCredentials, "=: Authorization"_ba});
     addScript("throttled", Stage::Tls,
               {"C: AUTH PLAIN "_ba + alice, "L: alice alice-password -> Throttled"_ba, TooManyFailedLogins}, true);
@@ -934,15 +911,15 @@ void TestPop3Session::authPlain_data()
     addScript("three NULs", Stage::Tls, {"C: AUTH PLAIN "_ba + b64("\0alice\0alice-password\0"_ba), Err});
     addScript("empty authcid", Stage::Tls, {"C: AUTH PLAIN "_ba + b64("\0\0alice-password"_ba), Err});
     addScript("authzid another account", Stage::Tls,
-              {"C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba, "bob"_ba), Err, "=: Authorization"_ba,
+              {"C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba, "bob"_ba), Err, "=: Authorization"_ba,
                "A: 0"_ba});
     addScript("authzid another account after the continuation", Stage::Tls,
-              {"C: AUTH PLAIN"_ba, go, "C: "_ba + plain("alice"_ba, "alice-password"_ba, "bob"_ba), Err,
+              {"C: AUTH PLAIN"_ba, go, "C: "_ba + plainCredentials("alice"_ba, "alice-password"_ba, "bob"_ba), Err,
                "=: Authorization"_ba});
     addScript("unknown mechanism", Stage::Tls, {"C: AUTH CRAM-MD5"_ba, Err, "=: Authorization"_ba});
     addScript("LOGIN is not offered", Stage::Tls, {"C: AUTH LOGIN"_ba, Err, "=: Authorization"_ba});
     addScript("AUTH in Transaction", Stage::Transaction,
-              {"C: AUTH PLAIN "_ba + plain("bob"_ba, "bob-password"_ba), Err, "=: Transaction"_ba, "A: 7"_ba});
+              {"C: AUTH PLAIN "_ba + plainCredentials("bob"_ba, "bob-password"_ba), Err, "=: Transaction"_ba, "A: 7"_ba});
 }
 
 // ---- STAT, LIST, UIDL ------------------------------------------------------------
@@ -1248,7 +1225,7 @@ void TestPop3Session::errorLimits_data()
     const QByteArray user = "C: USER alice"_ba;
     const QByteArray wrong = "C: PASS wrong-password"_ba;
     const QByteArray rejected = "L: alice wrong-password -> Rejected"_ba;
-    const QByteArray wrongPlain = "C: AUTH PLAIN "_ba + plain("alice"_ba, "wrong-password"_ba);
+    const QByteArray wrongPlain = "C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "wrong-password"_ba);
     addScript("three rejected logins", Stage::Tls,
               {user, Ok, wrong, rejected, InvalidCredentials, user, Ok, wrong, rejected, InvalidCredentials, user, Ok,
                wrong, rejected, InvalidCredentials, tooMany, "C: USER alice"_ba},
@@ -1267,7 +1244,7 @@ void TestPop3Session::errorLimits_data()
     addScript("cancelled AUTH is no failed login", Stage::Tls,
               {user, Ok, wrong, rejected, InvalidCredentials, wrongPlain, rejected, InvalidCredentials,
                "C: AUTH PLAIN"_ba, "S: + "_ba, "C: *"_ba, Err, "C: AUTH PLAIN"_ba, "S: + "_ba, "C: *"_ba, Err,
-               "C: AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba), "L: alice alice-password -> Accepted"_ba,
+               "C: AUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba), "L: alice alice-password -> Accepted"_ba,
                Ok});
 }
 
@@ -1342,13 +1319,13 @@ void TestPop3Session::pipelining_data()
                                    "R: 1001"_ba},
               true);
     addScript("AUTH PLAIN to QUIT, implicit TLS", Stage::Greeted,
-              QByteArrayList{"C< AUTH PLAIN "_ba + plain("alice"_ba, "alice-password"_ba)
+              QByteArrayList{"C< AUTH PLAIN "_ba + plainCredentials("alice"_ba, "alice-password"_ba)
                                  + "\r\nUIDL\r\nDELE 1\r\nDELE 3\r\nQUIT\r\n"_ba,
                              "L: alice alice-password -> Accepted"_ba, Ok}
                   + fullUidlSteps() + QByteArrayList{Ok, Ok, "K: 1001,1005 -> true"_ba, Ok},
               true, implicitTls());
     addScript("AUTH PLAIN continuation pipelined", Stage::Tls,
-              {"C< AUTH PLAIN\r\n"_ba + plain("alice"_ba, "alice-password"_ba) + "\r\nSTAT\r\n"_ba, "S: + "_ba,
+              {"C< AUTH PLAIN\r\n"_ba + plainCredentials("alice"_ba, "alice-password"_ba) + "\r\nSTAT\r\n"_ba, "S: + "_ba,
                "L: alice alice-password -> Accepted"_ba, Ok, "S: +OK 3 "_ba + allOctets()});
     addScript("a rejected login in the pipeline", Stage::Tls,
               {"C< USER alice\r\nPASS wrong-password\r\nSTAT\r\nUSER alice\r\nPASS alice-password\r\nSTAT\r\n"_ba, Ok,

@@ -3,6 +3,8 @@
 // The scripted TLS client of the socket-level SMTP tests (tst_smtpserver,
 // tst_smtpspec).
 
+#include "testbytes.h"
+
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QSslCertificate>
@@ -37,13 +39,7 @@ struct SmtpReply
     [[nodiscard]] QByteArray all() const { return lines.join("\\r\\n"); }
 };
 
-// AUTH PLAIN's initial response (RFC 4616).
-inline QByteArray plainCredentials(const QByteArray &user, const QByteArray &password)
-{
-    QByteArray response;
-    response.append('\0').append(user).append('\0').append(password);
-    return response.toBase64();
-}
+using TestBytes::plainCredentials;
 
 // A scripted SMTP client over one QSslSocket: trusts only the server's
 // generated certificate, verifies it as "localhost", and waits only by

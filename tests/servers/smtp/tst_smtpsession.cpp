@@ -26,6 +26,7 @@
 // time the same replies and the same delivery request.
 
 #include "smtpsession.h"
+#include "testbytes.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -36,6 +37,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+using TestBytes::printable;
 using namespace Qt::StringLiterals;
 
 // How far the session is brought before a row's script starts.
@@ -98,10 +100,9 @@ QByteArray b64(const QByteArray &bytes)
     return bytes.toBase64();
 }
 
-// RFC 4616: [authzid] NUL authcid NUL passwd
 QByteArray plain(const QByteArray &user, const QByteArray &password)
 {
-    return b64('\0' + user + '\0' + password);
+    return TestBytes::plainCredentials(user, password);
 }
 
 QByteArray alicePlain()
@@ -113,29 +114,6 @@ QByteArray alicePlain()
 QByteArray regArgument(const QByteArray &user, const QByteArray &password)
 {
     return b64(user + '\0' + password);
-}
-
-QString printable(QByteArrayView bytes, qsizetype max = 240)
-{
-    QString out;
-    for (const char c : bytes.first(std::min(bytes.size(), max))) {
-        const auto u = static_cast<uchar>(c);
-        if (c == '\r')
-            out += u"\\r"_s;
-        else if (c == '\n')
-            out += u"\\n"_s;
-        else if (c == '\t')
-            out += u"\\t"_s;
-        else if (c == '\0')
-            out += u"\\0"_s;
-        else if (u < 0x20 || u >= 0x7f)
-            out += u"\\x"_s + QString::number(u, 16).rightJustified(2, u'0');
-        else
-            out += QLatin1Char(c);
-    }
-    if (bytes.size() > max)
-        out += u"... (%1 bytes)"_s.arg(bytes.size());
-    return out;
 }
 
 bool isEnhancedCode(const QByteArray &token)
