@@ -8,12 +8,14 @@
 #include <QSslSocket>
 #include <QTimer>
 
+#include <sys/socket.h>
+
 // One client of a line protocol whose dialogue is a byte-level Session
 // (SmtpSession, Pop3Session): owns the socket and the session, feeds what it
 // reads to the session, writes its output, hands its requests to
 // serveRequest(), and upgrades to TLS (STARTTLS/STLS, or implicit TLS at
 // once) or closes when the session says so. The Session offers start(),
-// receive(), resume(), isHoldingInput(), State::Waiting, startTlsRequested(),
+// receive(), resume(), isHoldingInput(), hasPendingInput(), State::Waiting, startTlsRequested(),
 // closeRequested(), takeOutput(), tlsEstablished(), timedOut(),
 // shuttingDown() and stopTakingCommands().
 template<typename Session>
@@ -73,8 +75,20 @@ protected:
         m_closeTimer.setSingleShot(true);
         m_closeTimer.setInterval(CloseGraceMs);
         QObject::connect(&m_closeTimer, &QTimer::timeout, this, [this] {
-            if (m_socket->state() != QAbstractSocket::UnconnectedState)
-                m_socket->abort();
+            if (m_socket->state() == QAbstractSocket::UnconnectedState)
+                return;
+            // Given up on: a reset, not a close, or the kernel would go on
+            // trying to deliver what the client does not read.
+            const linger resetOnClose{1, 0};
+            ::setsockopt(int(m_socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &resetOnClose,
+                         sizeof resetOnClose);
+            m_socket->abort();
+        });
+        m_lingerQuietTimer.setSingleShot(true);
+        m_lingerQuietTimer.setInterval(LingerQuietMs);
+        QObject::connect(&m_lingerQuietTimer, &QTimer::timeout, this, [this] {
+            m_lingering = false;
+            m_socket->disconnectFromHost();
         });
         m_handshakeTimer.setSingleShot(true);
         m_handshakeTimer.setInterval(timeouts.handshakeMs);
@@ -112,6 +126,20 @@ protected:
         QObject::connect(m_socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
             qCInfo(m_category).noquote() << m_peerAddress << "TLS errors" << errors;
         });
+        // A record that fails to decrypt, or garbage where a handshake
+        // belongs, leaves a TLS session that can never carry anything again:
+        // QSslSocket reports it and keeps the connection open, which would
+        // hold its slot until the idle timeout. RFC 8446 §5.2: terminate.
+        QObject::connect(m_socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+            if (error != QAbstractSocket::SslInternalError && error != QAbstractSocket::SslHandshakeFailedError
+                && error != QAbstractSocket::SslInvalidUserDataError)
+                return;
+            qCInfo(m_category).noquote() << m_peerAddress << "TLS failed:" << m_socket->errorString();
+            m_closing = true;
+            m_idleTimer.stop();
+            m_handshakeTimer.stop();
+            m_socket->abort();
+        });
         QObject::connect(m_socket, &QSslSocket::disconnected, this, [this] {
             if (!m_closing)
                 qCInfo(m_category).noquote() << m_peerAddress << "disconnected";
@@ -147,11 +175,17 @@ private:
     // from until its replies have drained.
     static constexpr qint64 WriteBacklogLimit = 256 * 1024;
     static constexpr int CloseGraceMs = 5000;
+    static constexpr int LingerQuietMs = 1000;
 
     [[nodiscard]] bool waiting() const { return m_session.state() == Session::State::Waiting; }
 
     void readAvailable()
     {
+        if (m_lingering) {
+            m_socket->skip(m_socket->bytesAvailable());
+            m_lingerQuietTimer.start();
+            return;
+        }
         if (m_closing || waiting() || m_session.startTlsRequested())
             return;
         if (m_implicitTls && !m_socket->isEncrypted())
@@ -170,8 +204,14 @@ private:
         while (m_socket->bytesAvailable() > 0 && !m_session.isHoldingInput() && !waiting()
                && !m_session.closeRequested() && !m_session.startTlsRequested()
                && m_socket->bytesToWrite() < WriteBacklogLimit) {
-            m_idleTimer.start(); // per command and per data chunk
             m_session.receive(m_socket->read(ReadChunk));
+            // The idle timeout is per command and per data chunk (SPEC): a
+            // read that completes a command, or brings message data, restarts
+            // it. Bytes of a command still unfinished do not, or a client
+            // dribbling a byte a second (slowloris) would be kept forever.
+            // Before afterSession(), which stops it for a request it starts.
+            if (!m_session.hasPendingInput())
+                m_idleTimer.start();
             afterSession();
         }
     }
@@ -227,10 +267,21 @@ private:
         m_closing = true;
         m_idleTimer.stop();
         qCInfo(m_category).noquote() << m_peerAddress << "closing";
-        m_socket->disconnectFromHost(); // after the last reply is written
-        // A client that never reads would keep that write, and the
+        // A client that never reads would keep the last write, and the
         // connection, forever: a few seconds without progress, then it is cut.
         m_closeTimer.start();
+        if (m_session.quitReceived()) {
+            m_socket->disconnectFromHost(); // after the last reply is written
+            return;
+        }
+        // Closing on our own (timeout, errors, shutdown), the client may still
+        // be sending, e.g. the rest of a message. A socket closed with unread
+        // input is reset by the kernel, and the reset can destroy our last
+        // reply before the client reads it; so what still comes is read and
+        // dropped until the client closes or has been quiet for a moment.
+        m_lingering = true;
+        m_lingerQuietTimer.start();
+        readAvailable();
     }
 
     QSslSocket *m_socket = nullptr;
@@ -240,6 +291,8 @@ private:
     QTimer m_idleTimer;
     QTimer m_handshakeTimer;
     QTimer m_closeTimer;
+    QTimer m_lingerQuietTimer;
     bool m_closing = false;
+    bool m_lingering = false;
     bool m_shutdownRequested = false;
 };

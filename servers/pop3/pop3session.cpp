@@ -392,6 +392,7 @@ void Pop3Session::rset()
 
 void Pop3Session::quit()
 {
+    m_quitReceived = true;
     if (m_state != State::Transaction) {
         ok(u"Bye"_s);
         close();

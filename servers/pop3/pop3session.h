@@ -107,6 +107,8 @@ public:
     // that was not yet read (STLS injection), and start TLS.
     [[nodiscard]] bool startTlsRequested() const { return m_startTlsRequested; }
     [[nodiscard]] bool closeRequested() const { return m_state == State::Closed; }
+    // The close was the client's own QUIT, so it sends nothing more.
+    [[nodiscard]] bool quitReceived() const { return m_quitReceived; }
 
     [[nodiscard]] State state() const { return m_state; }
     [[nodiscard]] bool isEncrypted() const { return m_encrypted; }
@@ -157,6 +159,7 @@ private:
     bool m_encrypted = false;
     bool m_holdingInput = false;
     bool m_stopping = false;
+    bool m_quitReceived = false;
     int m_errors = 0;
     int m_authFailures = 0;
 

@@ -217,6 +217,7 @@ bool SmtpSession::processCommandLine(QByteArray line)
     else if (verb == "HELP")
         reply(214, "2.0.0", QStringLiteral("Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY HELP QUIT PING REG GETUSER"));
     else if (verb == "QUIT") {
+        m_quitReceived = true;
         reply(221, "2.0.0", QStringLiteral("Bye"));
         close();
     } else

@@ -415,6 +415,31 @@ class OutputBacklogBounded(ServerTestCase):
                 sock.close()
 
 
+class LastReplyIsNotReset(ServerTestCase):
+    # Defect: the server closed with the client's input unread, so the kernel
+    # answered with a reset instead of an orderly close; a client still
+    # writing got "connection reset" and never read the 421 (10 of 10
+    # connections). Fixed: the server reads and drops what still comes until
+    # the client closes or is quiet for a second, then closes.
+    def test_client_flooding_errors_reads_the_421(self):
+        flood = b"BOGUS\r\n" * 300000  # 2.1 MB: far more than the server reads before it gives up
+        for attempt in range(5):
+            client = Client(self.server)
+            try:
+                self.assertEqual(client.reply()[0], 220)
+                client.sock.sendall(flood)
+                time.sleep(0.3)  # the server has given up by now; its close must not be a reset
+                replies = []
+                while True:
+                    code, reply = client.reply()
+                    if code is None:
+                        break
+                    replies.append(code)
+            finally:
+                client.close()
+            self.assertEqual(replies, [500] * 10 + [421], f"attempt {attempt + 1}")
+
+
 class ShutdownWithPipelinedTransactions(unittest.TestCase):
     # Defect: after SIGTERM, transactions pipelined behind the one in flight
     # were still read and delivered (3 messages stored, three 250s). Fixed:
