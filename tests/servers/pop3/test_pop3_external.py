@@ -25,7 +25,6 @@ import poplib
 import re
 import select
 import shutil
-import signal
 import smtplib
 import socket
 import sqlite3
@@ -33,10 +32,12 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from mailroom_harness import Daemon  # noqa: E402
 
 POP3D = SMTPD = CTL = None
 ITERATIONS = "1000"
@@ -89,99 +90,6 @@ def joined(lines):
     return b"".join(line + b"\r\n" for line in lines)
 
 
-class ServerProcess:
-    """One server process whose stderr is read by a thread, with the ports it logs."""
-
-    LISTENING = re.compile(r"listening on (\S+):(\d+) \((STARTTLS|implicit TLS)\)")
-
-    def __init__(self, name, argv, listeners):
-        self.name = name
-        self.argv = argv
-        self.listeners = listeners  # how many "listening on" lines to wait for
-        self.lines = []
-        self.ports = {}
-        self.changed = threading.Condition()
-        env = dict(os.environ)
-        env["QT_LOGGING_RULES"] = "mailroom.*.info=true"  # the "listening on" lines are info
-        env.pop("QT_MESSAGE_PATTERN", None)
-        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, env=env)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        deadline = time.monotonic() + TIMEOUT
-        with self.changed:
-            while len(self.ports) < listeners:
-                if self.process.poll() is not None:
-                    self.changed.wait(1)
-                    raise AssertionError(f"{name} exited with {self.process.returncode} before listening; "
-                                         f"log:\n{self.log_text()}")
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise AssertionError(f"{name} did not log {listeners} 'listening on' line(s) within "
-                                         f"{TIMEOUT} s; log:\n{self.log_text()}")
-                self.changed.wait(0.1)
-        self.port = self.ports.get("STARTTLS")
-        self.tls_port = self.ports.get("implicit TLS")
-
-    def _read(self):
-        for raw in self.process.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            with self.changed:
-                self.lines.append(line)
-                match = self.LISTENING.search(line)
-                if match:
-                    self.ports[match.group(3)] = int(match.group(2))
-                self.changed.notify_all()
-        with self.changed:
-            self.changed.notify_all()
-
-    def log_text(self, last=40):
-        with self.changed:
-            return "\n".join(self.lines[-last:])
-
-    def full_log(self):
-        with self.changed:
-            return "\n".join(self.lines)
-
-    def wait_for_log(self, pattern, timeout=5.0, start=0):
-        """Waits until a log line (from index start on) matches pattern; True if one did."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                if any(regex.search(line) for line in self.lines[start:]):
-                    return True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self.changed.wait(remaining)
-
-    def log_size(self):
-        with self.changed:
-            return len(self.lines)
-
-    def stop(self, timeout=20):
-        """SIGTERM; returns the exit code (None if it had to be killed)."""
-        if self.process.poll() is not None:
-            return self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-        self.reader.join(5)
-        return code
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.reader.join(5)
-        if self.process.stderr:
-            self.process.stderr.close()
-
-
 class Fixture:
     """The data directory with alice and bob, one smtpd, one pop3d and any extra pop3d processes."""
 
@@ -224,11 +132,11 @@ class Fixture:
         return name, password
 
     def start_smtpd(self):
-        self.smtpd = ServerProcess("mailroom-smtpd", [SMTPD, *self.common_args(), "--listen", "127.0.0.1:0"], 1)
+        self.smtpd = Daemon("mailroom-smtpd", [SMTPD, *self.common_args(), "--listen", "127.0.0.1:0"], 1)
         self.servers.append(self.smtpd)
 
     def start_pop3d(self, *extra, listeners=2, name="mailroom-pop3d"):
-        server = ServerProcess(name, [POP3D, *self.common_args(), "--listen", "127.0.0.1:0",
+        server = Daemon(name, [POP3D, *self.common_args(), "--listen", "127.0.0.1:0",
                                       "--listen-tls", "127.0.0.1:0", *extra], listeners)
         self.servers.append(server)
         return server
@@ -312,7 +220,7 @@ def tearDownModule():
     codes = FIXTURE.stop_all()
     problems = [f"{name} after SIGTERM: expected exit code 0, got {code}" for name, code in codes if code != 0]
     for server in FIXTURE.servers:
-        log = server.full_log()
+        log = server.log_text()
         for secret in FIXTURE.secrets:
             if secret in log:
                 problems.append(f"a password ({secret[:6]}...) appears in the log of {server.name}")

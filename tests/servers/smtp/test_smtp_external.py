@@ -17,7 +17,6 @@ import os
 import pathlib
 import re
 import shutil
-import signal
 import smtplib
 import socket
 import sqlite3
@@ -25,9 +24,10 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from mailroom_harness import Daemon  # noqa: E402
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -109,81 +109,38 @@ def make_data_dir(directory):
 class Server:
     """One mailroom-smtpd process with its own data directory."""
 
-    LISTENING = re.compile(r"listening on (\S+):(\d+) \((STARTTLS|implicit TLS)\)")
-
     def __init__(self, extra_args=()):
         self.directory = tempfile.mkdtemp(prefix="mailroom-smtp-external-")
         self.extra_args = list(extra_args)
         self.data = str(pathlib.Path(self.directory) / "data")
         self.cert = str(pathlib.Path(self.data) / "tls" / "cert.pem")
         self.database = str(pathlib.Path(self.data) / "mailroom.db")
-        self.process = None
-        self.log = []
-        self.ports = {}
-        self.changed = threading.Condition()
+        self.daemon = None
         self._foreign_cert = None
 
     def start(self):
         make_data_dir(self.directory)
-        env = dict(os.environ)
-        env["QT_LOGGING_RULES"] = "mailroom.smtp.info=true"  # the "listening on" lines are info
-        env.pop("QT_MESSAGE_PATTERN", None)
-        self.process = subprocess.Popen(
-            [SMTPD, "--data-dir", self.data, "--hostname", HOSTNAME, "--pbkdf2-iterations", ITERATIONS,
-             "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0"] + self.extra_args,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        self.reader = threading.Thread(target=self._read_log, daemon=True)
-        self.reader.start()
-        deadline = time.monotonic() + TIMEOUT
-        with self.changed:
-            while len(self.ports) < 2:
-                if self.process.poll() is not None:
-                    self.changed.wait(1)  # let the reader take the last lines
-                    raise AssertionError(f"mailroom-smtpd exited with {self.process.returncode} before listening; "
-                                         f"log: {self.log_text()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"mailroom-smtpd did not log both 'listening on' lines within {TIMEOUT} s; "
-                                         f"log: {self.log_text()}")
-                self.changed.wait(0.1)
-        self.port = self.ports["STARTTLS"]
-        self.tls_port = self.ports["implicit TLS"]
-
-    def _read_log(self):
-        for raw in self.process.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            with self.changed:
-                self.log.append(line)
-                match = self.LISTENING.search(line)
-                if match:
-                    self.ports[match.group(3)] = int(match.group(2))
-                self.changed.notify_all()
-        with self.changed:
-            self.changed.notify_all()
+        self.daemon = Daemon("mailroom-smtpd", [
+            SMTPD, "--data-dir", self.data, "--hostname", HOSTNAME, "--pbkdf2-iterations", ITERATIONS,
+            "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0"] + self.extra_args, 2)
+        self.port = self.daemon.port
+        self.tls_port = self.daemon.tls_port
 
     def log_text(self):
-        with self.changed:
-            return "\n".join(self.log[-40:])
+        return self.daemon.log_text(40)
 
     def stop(self):
         """SIGTERM; returns the exit code."""
-        if self.process is None or self.process.poll() is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.daemon is None:
+            return None
+        code = self.daemon.stop(timeout=60)
+        if code is None:
             raise AssertionError("mailroom-smtpd did not stop within 60 s of SIGTERM; log: " + self.log_text())
-        self.reader.join(5)
         return code
 
     def cleanup(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        if self.process is not None and self.process.stderr:
-            self.process.stderr.close()
+        if self.daemon is not None:
+            self.daemon.kill()
         shutil.rmtree(self.directory, ignore_errors=True)
 
     # TLS
