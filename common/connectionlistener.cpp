@@ -164,6 +164,9 @@ void ConnectionHost::accept(qintptr socketDescriptor, const QString &address)
         Q_EMIT released();
         return;
     }
+    // Replies are written whole: Nagle would hold the first one after a TLS
+    // handshake until the client acknowledged the session tickets (40 ms).
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     ServerConnection *connection = m_factory(socket, this);
     m_connections.insert(connection);
     connect(connection, &ServerConnection::finished, this, [this, connection, address] {

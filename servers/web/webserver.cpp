@@ -32,6 +32,10 @@ void WebServer::acceptPending()
             pending->deleteLater();
             continue;
         }
+        // Each answer is written whole at once. Nagle's algorithm would hold
+        // the first one back until the client acknowledged the session
+        // tickets sent after the handshake: a delayed ACK, 40 ms.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         auto *connection = new WebConnection(socket, m_api, m_options.limits, m_options.keepAliveMs, this);
         m_connections.insert(connection);
         connect(connection, &WebConnection::finished, this, [this, connection] {
