@@ -17,6 +17,7 @@ Authenticator::Authenticator(const Config &config, Store *store, QObject *parent
 {
     m_hasher = new PasswordHasher(this, config.pbkdf2Iterations);
     connect(m_hasher, &PasswordHasher::verified, this, &Authenticator::onVerified);
+    connect(m_hasher, &PasswordHasher::hashed, this, &Authenticator::onHashed);
     // Same cost as a real account's hash, so an unknown name is not faster.
     m_dummyHash = Passwords::unknownAccountHash(config.pbkdf2Iterations);
     m_rememberSecret.resize(32);
@@ -66,8 +67,13 @@ void Authenticator::handle(Request request)
     m_throttle.attemptStarted(request.clientAddress);
     ++m_passwordChecks;
     const quint64 ticket = m_hasher->verifyAsync(request.password, account ? account->passwordHash : m_dummyHash);
-    m_pending.insert(ticket, Pending{request.clientAddress, request.username, account ? account->id : 0, key,
-                                     request.context, std::move(request.done)});
+    Pending pending{request.clientAddress, request.username, account ? account->id : 0, key,
+                    request.context, std::move(request.done), {}, {}};
+    if (account && Passwords::iterationsOf(account->passwordHash) < m_hasher->iterations()) {
+        pending.weakHash = account->passwordHash;
+        pending.passwordForUpgrade = request.password;
+    }
+    m_pending.insert(ticket, std::move(pending));
 }
 
 void Authenticator::startNextWaiting(const QString &clientAddress)
@@ -98,6 +104,8 @@ void Authenticator::onVerified(quint64 ticket, bool matches)
             m_remembered.removeIf([now](const auto &entry) { return entry.value() <= now; });
         if (m_remembered.size() < MaxRemembered)
             m_remembered.insert(pending.rememberKey, now + RememberSeconds * 1000);
+        if (!pending.weakHash.isEmpty())
+            m_upgrades.insert(m_hasher->hashAsync(pending.passwordForUpgrade), {pending.accountId, pending.weakHash});
         if (pending.context)
             pending.done(LoginOutcome::Accepted, pending.accountId);
         return;
@@ -115,4 +123,17 @@ void Authenticator::onVerified(quint64 ticket, bool matches)
 void Authenticator::recordFailure(const QString &clientAddress, const QString &username)
 {
     m_throttle.recordFailure(clientAddress, username, QDateTime::currentMSecsSinceEpoch());
+}
+
+void Authenticator::onHashed(quint64 ticket, const QString &stronger)
+{
+    const auto upgrade = m_upgrades.constFind(ticket);
+    if (upgrade == m_upgrades.constEnd())
+        return;
+    const Upgrade done = *upgrade;
+    m_upgrades.erase(upgrade);
+    // Only over the hash that was verified: a password changed meanwhile stays.
+    if (m_store->replacePasswordHash(done.accountId, done.weakHash, stronger))
+        qCInfo(lcAuth).noquote() << "password hash of account" << done.accountId << "raised to"
+                                 << m_hasher->iterations() << "iterations";
 }

@@ -27,6 +27,11 @@ enum class LoginOutcome { Accepted, Rejected, Throttled };
 // fresh for each process. It never holds a password; a password change
 // (here or by another process, mailroomctl passwd) changes the stored hash
 // and so misses; failures are never remembered.
+//
+// A stored hash with fewer iterations than configured is hashed anew at the
+// account's next successful login (SPEC: the count can be raised later), so
+// that after a raise known names do not answer faster than unknown ones,
+// whose check always costs the configured count.
 class Authenticator : public QObject
 {
     Q_OBJECT
@@ -66,8 +71,18 @@ private:
         QByteArray rememberKey; // set when the account exists
         QPointer<QObject> context;
         std::function<void(LoginOutcome, qint64)> done;
+        // Set only when the stored hash is weaker than configured: the
+        // password is needed once more to hash it anew if it matches.
+        QString weakHash;
+        QString passwordForUpgrade;
+    };
+    struct Upgrade
+    {
+        qint64 accountId = 0;
+        QString weakHash;
     };
     void onVerified(quint64 ticket, bool matches);
+    void onHashed(quint64 ticket, const QString &stronger);
     [[nodiscard]] QByteArray rememberKey(const QString &password, const QString &storedHash) const;
 
     Store *m_store;
@@ -75,6 +90,7 @@ private:
     QString m_dummyHash;
     LoginThrottle m_throttle;
     QHash<quint64, Pending> m_pending;
+    QHash<quint64, Upgrade> m_upgrades;
     QHash<QString, QList<Request>> m_waiting; // by address: checks that wait for a free slot
     QByteArray m_rememberSecret;              // random, this process only
     QHash<QByteArray, qint64> m_remembered;   // key -> expiry (ms since epoch)

@@ -442,6 +442,21 @@ bool Store::setPasswordHash(qint64 accountId, const QString &passwordHash)
     return true;
 }
 
+bool Store::replacePasswordHash(qint64 accountId, const QString &expected, const QString &replacement)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?"));
+    query.addBindValue(replacement);
+    query.addBindValue(accountId);
+    query.addBindValue(expected);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("replacing the password hash of account %1").arg(accountId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("account %1 is gone or has another password").arg(accountId));
+    return true;
+}
+
 bool Store::changePassword(qint64 accountId, const QString &passwordHash, const QByteArray &keepToken)
 {
     clearError();

@@ -122,6 +122,9 @@ public:
     std::optional<Account> findAccount(qint64 id);
     std::optional<QList<Account>> listAccounts();
     bool setPasswordHash(qint64 accountId, const QString &passwordHash);
+    // Replaces the hash only while it is still `expected`; false (NotFound)
+    // when the account is gone or its password changed meanwhile.
+    bool replacePasswordHash(qint64 accountId, const QString &expected, const QString &replacement);
     // A new password hash and the end of every session but keepToken's, in
     // one transaction: never a new password with the old sessions alive.
     bool changePassword(qint64 accountId, const QString &passwordHash, const QByteArray &keepToken = {});

@@ -38,6 +38,8 @@ private Q_SLOTS:
     void throttledAddressIsRefusedEvenWhenRemembered();
     void manyRightLoginsAtOnceAreAllAccepted();
     void manyWrongLoginsAtOnceGetNoMoreChecksThanAllowed();
+    void weakHashIsRaisedAtTheNextLogin_data();
+    void weakHashIsRaisedAtTheNextLogin();
 
 private:
     Answer login(const QString &username, const QString &password, const QString &address = u"192.0.2.1"_s);
@@ -168,6 +170,44 @@ void TestAuthenticator::manyRightLoginsAtOnceAreAllAccepted()
 // ...while 30 wrong ones at the same moment get at most as many checks as
 // SPEC allows failures before the address is refused; the rest are refused
 // unchecked.
+void TestAuthenticator::weakHashIsRaisedAtTheNextLogin_data()
+{
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<bool>("changedMeanwhile");
+    QTest::addColumn<int>("iterationsAfter");
+    QTest::newRow("right password") << u"alice-secret-1"_s << false << 2 * Passwords::MinIterations;
+    QTest::newRow("wrong password") << u"alice-secret-2"_s << false << Passwords::MinIterations;
+    // mailroomctl passwd while the login is checked: the new password stays.
+    QTest::newRow("changed meanwhile") << u"alice-secret-1"_s << true << Passwords::MinIterations;
+}
+
+void TestAuthenticator::weakHashIsRaisedAtTheNextLogin()
+{
+    QFETCH(QString, password);
+    QFETCH(bool, changedMeanwhile);
+    QFETCH(int, iterationsAfter);
+    m_config.pbkdf2Iterations = 2 * Passwords::MinIterations; // raised since alice's hash was made
+    m_authenticator = std::make_unique<Authenticator>(m_config, m_store.get());
+    const QString changed = Passwords::hash(u"alice-secret-9"_s, Passwords::MinIterations);
+    Answer answer;
+    QObject context;
+    m_authenticator->login(u"alice"_s, password, u"192.0.2.1"_s, &context,
+                           [&answer](LoginOutcome outcome, qint64 id) { answer = {true, outcome, id}; });
+    if (changedMeanwhile)
+        QVERIFY(m_store->setPasswordHash(m_alice, changed));
+    QVERIFY(QTest::qWaitFor([&] { return answer.given; }, 10000));
+    QCOMPARE(answer.outcome, password == u"alice-secret-1"_s ? LoginOutcome::Accepted : LoginOutcome::Rejected);
+    // The new hash is made on the pool and stored on this thread's event loop.
+    const auto storedIterations = [this] { return Passwords::iterationsOf(m_store->findAccount(u"alice"_s)->passwordHash); };
+    QTest::qWait(200);
+    QTRY_COMPARE_WITH_TIMEOUT(storedIterations(), iterationsAfter, 5000);
+    const QString stored = m_store->findAccount(u"alice"_s)->passwordHash;
+    if (changedMeanwhile)
+        QCOMPARE(stored, changed);
+    else if (iterationsAfter > Passwords::MinIterations)
+        QVERIFY(Passwords::verify(u"alice-secret-1"_s, stored)); // the same password, stronger
+}
+
 void TestAuthenticator::manyWrongLoginsAtOnceGetNoMoreChecksThanAllowed()
 {
     QObject context;
