@@ -180,6 +180,15 @@ def start_senders(deployment, port, ledger, round_name, rng):
     return stop, senders
 
 
+def wait_until(predicate, timeout=30):
+    """Traffic first, then the random moment: a loaded machine must not make a round prove nothing."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("no traffic within %d s" % timeout)
+        time.sleep(0.02)
+
+
 def join_all(threads, timeout=60):
     deadline = time.monotonic() + timeout
     for thread in threads:
@@ -305,8 +314,10 @@ class CrashSafety(unittest.TestCase):
         ledger = Ledger()
         smtpd = deployment.start("smtpd")
         for round_number in range(KILL_ROUNDS):
+            before = ledger.count(Ledger.ACKED)
             stop, senders = start_senders(deployment, smtpd.port, ledger, f"kill{round_number}", self.rng)
-            time.sleep(self.rng.uniform(0.3, 2.0))
+            wait_until(lambda: ledger.count(Ledger.ACKED) >= before + 10)
+            time.sleep(self.rng.uniform(0, 1.5))
             smtpd.kill()
             stop.set()
             join_all(senders)
@@ -326,7 +337,6 @@ class CrashSafety(unittest.TestCase):
             f"({present_unknown} of them stored whole, the rest not at all); "
             f"{ledger.count(Ledger.NOT_SENT)} cut off before the final dot")
         self.assertEqual(problems, [])
-        self.assertGreater(ledger.count(Ledger.ACKED), 20 * KILL_ROUNDS, "too little mail went through to tell")
         self.assertGreater(ledger.count(Ledger.NOT_SENT) + ledger.count(Ledger.UNKNOWN), 0,
                            "no kill landed inside a transaction")
         self.assertEqual([(server.name, server.stop()) for server in (smtpd, webd)],
@@ -399,7 +409,8 @@ class CrashSafety(unittest.TestCase):
             stop_mail, senders = start_senders(deployment, smtpd.port, ledger, f"web{round_number}", self.rng)
             for worker in workers:
                 worker.start()
-            time.sleep(self.rng.uniform(0.5, 1.5))
+            wait_until(lambda: all(worker.requests >= 5 for worker in workers))
+            time.sleep(self.rng.uniform(0, 1.0))
             if kill:
                 webd.kill()
             else:
