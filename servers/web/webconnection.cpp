@@ -46,6 +46,20 @@ WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits,
         if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
             readAvailable();
     });
+    // A record that fails to decrypt leaves a TLS session that can never
+    // carry anything again: QSslSocket reports it and keeps the connection
+    // open, which would hold its slot until the idle timeout. RFC 8446 §5.2:
+    // terminate.
+    connect(m_socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+        if (error != QAbstractSocket::SslInternalError && error != QAbstractSocket::SslInvalidUserDataError)
+            return;
+        qCInfo(lcWeb).noquote() << m_peerAddress << "TLS failed:" << m_socket->errorString();
+        m_closing = true;
+        m_idleTimer.stop();
+        m_lingerQuietTimer.stop();
+        m_lingerDeadline.stop();
+        m_socket->abort();
+    });
     connect(m_socket, &QSslSocket::disconnected, this, [this] {
         m_closing = true;
         m_idleTimer.stop();
@@ -77,8 +91,12 @@ void WebConnection::readAvailable()
         return;
     while (m_socket->bytesAvailable() > 0 && m_parser.bufferedBytes() < m_parser.bufferLimit()
            && m_socket->bytesToWrite() < WriteBacklogLimit) {
+        // The timeout runs from a request's first byte to its end (408 when
+        // it is not complete by then): restarting it on every read would let
+        // a client dribbling a byte a second keep the connection (slowloris).
+        const bool beginsRequest = m_parser.bufferedBytes() == 0;
         m_parser.feed(m_socket->read(ReadChunk));
-        if (!m_busy)
+        if (!m_busy && beginsRequest)
             m_idleTimer.start();
     }
     processNext();

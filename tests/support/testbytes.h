@@ -2,12 +2,23 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QRandomGenerator>
 #include <QString>
 
 #include <algorithm>
 
 // Byte helpers the protocol tests share.
 namespace TestBytes {
+
+// A well-formed TLS 1.2/1.3 application-data record of 256 random bytes:
+// written beneath a client's TLS session, it cannot decrypt.
+inline QByteArray garbageTlsRecord()
+{
+    QByteArray record = QByteArrayLiteral("\x17\x03\x03\x01\x00");
+    for (int i = 0; i < 256; ++i)
+        record += char(QRandomGenerator::global()->bounded(256));
+    return record;
+}
 
 // AUTH PLAIN's response (RFC 4616): base64 of [authzid] NUL authcid NUL passwd.
 inline QByteArray plainCredentials(const QByteArray &user, const QByteArray &password, const QByteArray &authzid = {})

@@ -21,8 +21,10 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -112,6 +114,8 @@ private Q_SLOTS:
     void messageTooBig();
     void disconnectDuringData();
     void idleTimeout();
+    void dribbledCommandTimesOut();
+    void garbageBeneathTlsCloses();
     void authFailuresClose();
     void loginThrottling();
     void connectionsPerAddress();
@@ -690,6 +694,61 @@ void TestSmtpServer::idleTimeout()
     QVERIFY2(sinceChunk.elapsed() >= 1500, qPrintable(QString::number(sinceChunk.elapsed())));
     QVERIFY(stalled.waitClosed());
     QCOMPARE(storedMessages(), 0);
+}
+
+// SPEC: the idle timeout is per command. A client dribbling a command a
+// byte at a time (slowloris) is cut when the timeout has passed since its
+// last whole command, however often a byte comes.
+void TestSmtpServer::dribbledCommandTimesOut()
+{
+    m_config.limits.idleTimeoutSeconds = 2;
+    QVERIFY(startDaemon());
+
+    SmtpClient slow(m_ca);
+    QVERIFY(slow.connectPlain(m_daemon->port()));
+    QCOMPARE(slow.readReply().code, 220);
+    QCOMPARE(slow.command(QByteArrayLiteral("EHLO slow.example")).code, 250);
+    QElapsedTimer sinceCommand;
+    sinceCommand.start();
+    const QByteArray command = "NOOP " + QByteArray(100, 'x') + "\r\n";
+    qsizetype sent = 0;
+    QTimer dribble;
+    connect(&dribble, &QTimer::timeout, &dribble, [&] {
+        if (sent < command.size() - 2) // never the line's end
+            slow.send(command.mid(sent++, 1));
+    });
+    dribble.start(250);
+    QCOMPARE(slow.readReply(15000).status(), QByteArrayLiteral("421 4.4.2 Timeout"));
+    dribble.stop();
+    QVERIFY2(sinceCommand.elapsed() >= 1500 && sinceCommand.elapsed() < 6000,
+             qPrintable(QString::number(sinceCommand.elapsed())));
+    QVERIFY2(sent >= 5, qPrintable(QString::number(sent)));
+    QVERIFY(slow.waitClosed());
+}
+
+// RFC 8446 §5.2: a record that does not decrypt ends the connection, at
+// once, not at the idle timeout.
+void TestSmtpServer::garbageBeneathTlsCloses()
+{
+    m_config.limits.idleTimeoutSeconds = 60;
+    QVERIFY(startDaemon());
+
+    SmtpClient client(m_ca);
+    QVERIFY(client.connectTls(m_daemon->tlsPort()));
+    QCOMPARE(client.readReply().code, 220);
+    // Beneath the client's TLS: a well-formed application-data record of random bytes.
+    const QByteArray record = TestBytes::garbageTlsRecord();
+    QCOMPARE(::write(int(client.socket().socketDescriptor()), record.constData(), size_t(record.size())),
+             ssize_t(record.size()));
+    QElapsedTimer sinceGarbage;
+    sinceGarbage.start();
+    QVERIFY(client.waitClosed(15000));
+    QVERIFY2(sinceGarbage.elapsed() < 5000, qPrintable(QString::number(sinceGarbage.elapsed())));
+
+    // The server goes on.
+    SmtpClient next(m_ca);
+    QVERIFY(openSession(next));
+    QCOMPARE(next.command(QByteArrayLiteral("NOOP")).code, 250);
 }
 
 // SPEC AUTH: after 3 failures on one connection 421 4.7.0 and close.

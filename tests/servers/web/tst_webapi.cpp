@@ -13,10 +13,12 @@
 #include "mimemessage.h"
 #include "passwords.h"
 #include "store.h"
+#include "testbytes.h"
 #include "tlsmaterial.h"
 #include "webapi.h"
 #include "webserver.h"
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -29,11 +31,15 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslError>
+#include <QSslSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QUrl>
 
 #include <memory>
+
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -255,9 +261,13 @@ private Q_SLOTS:
     void bodyLimit_data();
     void bodyLimit();
     void keepAlive();
+    void dribbledRequestTimesOut();
+    void garbageBeneathTlsCloses();
 
 private:
-    bool startServer();
+    bool startServer(const WebServer::Options &options = {});
+    // A raw TLS client of the server, handshake done; false when it failed.
+    bool connectRaw(QSslSocket &socket);
     void stopServer();
     Answer send(const QByteArray &method, const QString &target, const QByteArray &token = {},
                 const QByteArray &body = {}, const QByteArray &contentType = {}, const Headers &headers = {});
@@ -371,7 +381,7 @@ void TestWebApi::cleanup()
     m_dataDir.reset();
 }
 
-bool TestWebApi::startServer()
+bool TestWebApi::startServer(const WebServer::Options &options)
 {
     m_api = std::make_unique<WebApi>(m_config);
     QString error;
@@ -379,7 +389,7 @@ bool TestWebApi::startServer()
         qWarning("WebApi::open: %s", qPrintable(error));
         return false;
     }
-    m_server = std::make_unique<WebServer>(m_serverTls, m_api.get(), WebServer::Options());
+    m_server = std::make_unique<WebServer>(m_serverTls, m_api.get(), options);
     if (!m_server->listen(QHostAddress::LocalHost, 0)) {
         qWarning("listen: %s", qPrintable(m_server->errorString()));
         return false;
@@ -1304,6 +1314,72 @@ void TestWebApi::keepAlive()
     CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s), 401);
     CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, alice), 200);
     QCOMPARE(m_server->connectionCount(), 1);
+}
+
+bool TestWebApi::connectRaw(QSslSocket &socket)
+{
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setCaCertificates({m_certificate});
+    tls.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    socket.setSslConfiguration(tls);
+    socket.connectToHostEncrypted(u"127.0.0.1"_s, m_server->serverPort(), u"localhost"_s);
+    return QTest::qWaitFor([&] { return socket.isEncrypted() || socket.state() == QAbstractSocket::UnconnectedState; },
+                           ReplyTimeoutMs)
+        && socket.isEncrypted();
+}
+
+// PROTOCOL.md: a request begun and not finished within the keep-alive
+// timeout gets 408, however often a byte of it comes (slowloris).
+void TestWebApi::dribbledRequestTimesOut()
+{
+    stopServer();
+    WebServer::Options options;
+    options.keepAliveMs = 1500;
+    QVERIFY(startServer(options));
+
+    QSslSocket slow;
+    QByteArray heard;
+    connect(&slow, &QSslSocket::readyRead, &slow, [&] { heard += slow.readAll(); });
+    QVERIFY(connectRaw(slow));
+    const QByteArray head = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + QByteArray(100, 'x') + "\r\n\r\n";
+    qsizetype sent = 0;
+    QTimer dribble;
+    connect(&dribble, &QTimer::timeout, &dribble, [&] {
+        if (sent < head.size() - 2) // never the head's end
+            slow.write(head.mid(sent++, 1));
+    });
+    QElapsedTimer sinceFirstByte;
+    sinceFirstByte.start();
+    dribble.start(200);
+    QTRY_VERIFY_WITH_TIMEOUT(heard.startsWith("HTTP/1.1 408 "), 15000);
+    dribble.stop();
+    QVERIFY2(sinceFirstByte.elapsed() >= 1000 && sinceFirstByte.elapsed() < 5000,
+             qPrintable(QString::number(sinceFirstByte.elapsed())));
+    QVERIFY2(sent >= 5, qPrintable(QString::number(sent)));
+    QTRY_COMPARE_WITH_TIMEOUT(slow.state(), QAbstractSocket::UnconnectedState, ReplyTimeoutMs);
+}
+
+// RFC 8446 §5.2: a record that does not decrypt ends the connection, at
+// once, not at the keep-alive timeout.
+void TestWebApi::garbageBeneathTlsCloses()
+{
+    QSslSocket client;
+    QByteArray heard;
+    connect(&client, &QSslSocket::readyRead, &client, [&] { heard += client.readAll(); });
+    QVERIFY(connectRaw(client));
+    // An answer first, so the server is past its side of the handshake.
+    client.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"_ba);
+    QTRY_VERIFY_WITH_TIMEOUT(heard.endsWith("{\"status\":\"ok\"}"), ReplyTimeoutMs);
+    // Beneath the client's TLS: a well-formed application-data record of random bytes.
+    const QByteArray record = TestBytes::garbageTlsRecord();
+    QCOMPARE(::write(int(client.socketDescriptor()), record.constData(), size_t(record.size())),
+             ssize_t(record.size()));
+    QElapsedTimer sinceGarbage;
+    sinceGarbage.start();
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), QAbstractSocket::UnconnectedState, ReplyTimeoutMs);
+    QVERIFY2(sinceGarbage.elapsed() < 5000, qPrintable(QString::number(sinceGarbage.elapsed())));
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 0, ReplyTimeoutMs);
+    CHECK_STATUS(send("GET"_ba, u"/healthz"_s), 200);
 }
 
 QTEST_GUILESS_MAIN(TestWebApi)
