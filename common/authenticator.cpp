@@ -47,7 +47,7 @@ void Authenticator::handle(Request request)
         });
         return;
     }
-    const std::optional<Account> account =
+    std::optional<Account> account =
         request.username.isEmpty() ? std::nullopt : m_store->findAccount(request.username);
     const QByteArray key = account ? rememberKey(request.password, account->passwordHash) : QByteArray();
     if (account) {
@@ -66,6 +66,11 @@ void Authenticator::handle(Request request)
     }
     m_throttle.attemptStarted(request.clientAddress);
     ++m_passwordChecks;
+    // No stored password has a NUL (Passwords::checkStrength), and HMAC's
+    // zero padding would let "secret\0" match "secret": checked against the
+    // dummy like an unknown name, so it fails in the same time.
+    if (request.password.contains(QChar(0)))
+        account.reset();
     const quint64 ticket = m_hasher->verifyAsync(request.password, account ? account->passwordHash : m_dummyHash);
     Pending pending{request.clientAddress, request.username, account ? account->id : 0, key,
                     request.context, std::move(request.done), {}, {}};

@@ -48,6 +48,8 @@ std::optional<ParsedHash> parse(const QString &stored)
 
 Strength checkStrength(QStringView password)
 {
+    if (password.contains(QChar(0)))
+        return Strength::ContainsNul;
     const qsizetype length = password.toUcs4().size();
     if (length < MinLength)
         return Strength::TooShort;
@@ -65,6 +67,8 @@ QString strengthMessage(Strength strength)
         return QStringLiteral("Password too weak: it needs at least %1 characters").arg(MinLength);
     case Strength::TooLong:
         return QStringLiteral("Password too long: at most %1 characters").arg(MaxLength);
+    case Strength::ContainsNul:
+        return QStringLiteral("Password not allowed: it contains a NUL character");
     }
     return {};
 }

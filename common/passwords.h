@@ -26,9 +26,11 @@ inline constexpr int MinIterations = 1000;
 inline constexpr int SaltBytes = 16;
 inline constexpr int HashBytes = 32;
 
-enum class Strength { Acceptable, TooShort, TooLong };
+enum class Strength { Acceptable, TooShort, TooLong, ContainsNul };
 
-// Length is counted in Unicode code points, not UTF-16 units.
+// Length is counted in Unicode code points, not UTF-16 units. NUL is
+// refused: HMAC pads its key with zero bytes (RFC 2104 §2), so "secret" and
+// "secret\0" would hash alike, and REG and AUTH PLAIN use NUL as separator.
 [[nodiscard]] Strength checkStrength(QStringView password);
 [[nodiscard]] QString strengthMessage(Strength strength);
 

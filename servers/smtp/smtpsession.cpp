@@ -418,6 +418,9 @@ void SmtpSession::reg(const QByteArray &argument)
     case Passwords::Strength::TooLong:
         error(550, "5.7.1", QStringLiteral("Password too long"));
         return;
+    case Passwords::Strength::ContainsNul:
+        error(550, "5.7.1", QStringLiteral("Password must not contain NUL"));
+        return;
     case Passwords::Strength::Acceptable:
         break;
     }

@@ -94,6 +94,9 @@ void TestAuthenticator::rightWrongAndUnknown_data()
     QTest::newRow("wrong") << u"alice"_s << u"alice-secret-2"_s << false;
     QTest::newRow("unknown") << u"bob"_s << u"alice-secret-1"_s << false;
     QTest::newRow("empty name") << QString() << u"alice-secret-1"_s << false;
+    // HMAC pads its key with zeros: "x" and "x\0" hash alike, so NUL is refused before.
+    QTest::newRow("NUL appended") << u"alice"_s << u"alice-secret-1\0"_s << false;
+    QTest::newRow("NUL inside") << u"alice"_s << u"alice-secret-1\0x"_s << false;
 }
 
 void TestAuthenticator::rightWrongAndUnknown()

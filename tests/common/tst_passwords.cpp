@@ -122,6 +122,8 @@ void TestPasswords::strength_data()
     QTest::newRow("8") << QString(8, u'a') << S::Acceptable;
     QTest::newRow("128") << QString(128, u'a') << S::Acceptable;
     QTest::newRow("129") << QString(129, u'a') << S::TooLong;
+    QTest::newRow("NUL inside") << QStringLiteral("abcd\0efgh") << S::ContainsNul;
+    QTest::newRow("NUL padding") << QStringLiteral("abc\0\0\0\0\0") << S::ContainsNul;
     // Four characters outside the BMP are eight UTF-16 units but four characters.
     QTest::newRow("4 emoji") << QString(QStringLiteral("\U0001F600")).repeated(4) << S::TooShort;
     QTest::newRow("8 emoji") << QString(QStringLiteral("\U0001F600")).repeated(8) << S::Acceptable;

@@ -839,7 +839,7 @@ class InvalidUtf8AndNul(HostileTestCase):
             self.smtp_expect(client, b"\xff\xfe\x00", (500,))
             self.smtp_expect(client, b"NO\x00OP", (500,))
             self.smtp_expect(client, b"AUTH PLAIN " + b64(b"\0\xff\xfealice\0alice-password-1"), (535,))
-            self.smtp_expect(client, b"AUTH PLAIN " + b64(b"\0alice\0alice-password-1\0"), (535, 501))
+            self.smtp_expect(client, b"AUTH PLAIN " + b64(b"\0alice\0alice-password-1\0"), (501,))  # a third NUL: malformed (RFC 4616)
             client.command("NOOP", expect=250)
         with smtp_session(self.SOURCE, login=None) as client:
             self.smtp_expect(client, b"AUTH LOGIN", (334,))
@@ -924,9 +924,9 @@ class InvalidUtf8AndNul(HostileTestCase):
             ("NUL inside the password", post(b"POST /api/v1/session",
                                              b'{"username":"bob","password":"bob-pass\\u0000word-1"}'), (401,)),
             # PBKDF2's HMAC pads its key with zero bytes (RFC 2104 §2): "pw" and
-            # "pw\0" derive the same key. Whoever sends it knows the password.
+            # "pw\0" derive the same key, so a password with a NUL is refused unchecked.
             ("NUL after the password", post(b"POST /api/v1/session",
-                                            b'{"username":"bob","password":"bob-password-1\\u0000"}'), (200, 401)),
+                                            b'{"username":"bob","password":"bob-password-1\\u0000"}'), (401,)),
             ("password not UTF-8", post(b"POST /api/v1/session",
                                         b'{"username":"bob","password":"bob-password-1\xc3\x28"}'), (400, 401)),
             ("PATCH not UTF-8", post(b"PATCH /api/v1/messages/%d" % entry_id, b'{"seen":"\xff"}', auth), (400,)),
@@ -981,6 +981,9 @@ class InvalidUtf8AndNul(HostileTestCase):
             pop3_expect(client, b"USER bob", "+OK")
             pop3_expect(client, b"PASS bob-pass\x00word-1", "-ERR [AUTH]")
             pop3_expect(client, b"AUTH PLAIN " + base64.b64encode(b"\0\xffbob\0bob-password-1"), "-ERR [AUTH]")
+        with pop3_session(self.SOURCE, login=None) as client:
+            pop3_expect(client, b"USER bob", "+OK")
+            pop3_expect(client, b"PASS bob-password-1\x00", "-ERR [AUTH]")  # HMAC's zero padding
         with pop3_session(self.SOURCE) as client:
             for line in (b"RETR \xff", b"TOP 1 \x00", b"LIST \x001", b"DELE 1\x00", b"\xc3\x28"):
                 pop3_expect(client, line, "-ERR")
