@@ -7,3 +7,6 @@
 // ("::ffff:127.0.0.1") is its IPv4 form, so one client is one key for
 // throttling and connection limits on every listener.
 [[nodiscard]] QString clientAddressText(const QHostAddress &address);
+// The same for an accepted socket not yet wrapped in a QAbstractSocket;
+// empty when the client is already gone.
+[[nodiscard]] QString clientAddressOfSocket(qintptr socketDescriptor);

@@ -35,7 +35,7 @@ const QList<NumericOption> &numericOptions()
          QStringLiteral("Recipients per message (default 100)."), &Limits::maxRecipients, 1, 10000, false},
         {G::Groups(G::SmtpLimits) | G::WebLimits | G::ConnectionLimits, QStringLiteral("max-connections"), QStringLiteral("N"),
          QStringLiteral("Open connections in all (default 1024)."), &Limits::maxConnections, 1, 100000, false},
-        {G::Groups(G::SmtpLimits) | G::ConnectionLimits, QStringLiteral("max-connections-per-address"), QStringLiteral("N"),
+        {G::Groups(G::SmtpLimits) | G::WebLimits | G::ConnectionLimits, QStringLiteral("max-connections-per-address"), QStringLiteral("N"),
          QStringLiteral("Open connections from one client address (default 64)."), &Limits::maxConnectionsPerAddress,
          1, 100000, false},
         {G::Groups(G::SmtpLimits) | G::ConnectionLimits, QStringLiteral("idle-timeout"), QStringLiteral("SECONDS"),

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 ConnectionLimiter::ConnectionLimiter(int total, int perAddress)
@@ -99,13 +98,11 @@ void ConnectionListener::incomingConnection(qintptr socketDescriptor)
     // Admission happens here, in the order clients arrive; the threads only
     // serve who was let in (deciding there, a later client on an idle thread
     // could take the last slot of an earlier one).
-    sockaddr_storage peer{};
-    socklen_t peerLength = sizeof peer;
-    if (::getpeername(int(socketDescriptor), reinterpret_cast<sockaddr *>(&peer), &peerLength) != 0) {
+    const QString address = clientAddressOfSocket(socketDescriptor);
+    if (address.isEmpty()) {
         ::close(int(socketDescriptor)); // gone already
         return;
     }
-    const QString address = clientAddressText(QHostAddress(reinterpret_cast<const sockaddr *>(&peer)));
     if (m_shuttingDown || !m_limiter->tryAcquire(address)) {
         qCInfo(m_category).noquote() << address << "refused:" << (m_shuttingDown ? "shutting down" : "too many connections");
         auto *socket = new QSslSocket(this);

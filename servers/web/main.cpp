@@ -49,6 +49,7 @@ int main(int argc, char *argv[])
         serverOptions.keepAliveMs = config->limits.keepAliveTimeoutSeconds * 1000;
         serverOptions.handshakeTimeoutMs = config->limits.handshakeTimeoutSeconds * 1000;
         serverOptions.maxConnections = config->limits.maxConnections;
+        serverOptions.maxConnectionsPerAddress = config->limits.maxConnectionsPerAddress;
         server = new WebServer(*tls, &api, serverOptions, &app);
         if (!server->listen(config->listen->host, config->listen->port)) {
             fail(QStringLiteral("cannot listen on %1: %2 (choose another address with --listen)")

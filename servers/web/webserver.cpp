@@ -3,12 +3,21 @@
 #include "webconnection.h"
 #include "weblogging.h"
 
+#include "clientaddress.h"
+
 #include <QSslSocket>
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include <unistd.h>
 
 WebServer::WebServer(const QSslConfiguration &tls, WebApi *api, const Options &options, QObject *parent)
     : QSslServer(parent)
     , m_api(api)
     , m_options(options)
+    , m_perAddress(std::numeric_limits<int>::max(), options.maxConnectionsPerAddress) // the total: maxPendingConnections
 {
     setSslConfiguration(tls);
     setHandshakeTimeout(options.handshakeTimeoutMs);
@@ -21,6 +30,38 @@ WebServer::WebServer(const QSslConfiguration &tls, WebApi *api, const Options &o
     connect(this, &QSslServer::errorOccurred, this, [](QSslSocket *socket, QAbstractSocket::SocketError) {
         qCInfo(lcWeb).noquote() << socket->peerAddress().toString() << "TLS handshake failed:" << socket->errorString();
     });
+}
+
+void WebServer::incomingConnection(qintptr socketDescriptor)
+{
+    const QString address = clientAddressOfSocket(socketDescriptor);
+    if (address.isEmpty() || !m_perAddress.tryAcquire(address)) {
+        // Nothing can be said before a handshake we do not want to spend.
+        if (!address.isEmpty())
+            qCInfo(lcWeb).noquote() << address << "refused: too many connections from this address";
+        ::close(int(socketDescriptor));
+        return;
+    }
+    QSslServer::incomingConnection(socketDescriptor);
+    // QSslServer made a child socket of it (6.4 gives no signal with it
+    // here); the slot is the address's until that socket disconnects or is
+    // deleted (a failed handshake), whichever comes first.
+    const auto handshaking = findChildren<QSslSocket *>(Qt::FindDirectChildrenOnly);
+    const auto made = std::find_if(handshaking.cbegin(), handshaking.cend(), [socketDescriptor](QSslSocket *socket) {
+        return socket->socketDescriptor() == socketDescriptor;
+    });
+    if (made == handshaking.cend()) {
+        m_perAddress.release(address);
+        return;
+    }
+    const auto releaseOnce = [this, address, released = std::make_shared<bool>(false)] {
+        if (!std::exchange(*released, true))
+            m_perAddress.release(address);
+    };
+    // Not `this` as the context: QSslServer cuts every connection between
+    // the socket and itself when the handshake ends.
+    connect(*made, &QAbstractSocket::disconnected, &m_slotContext, releaseOnce);
+    connect(*made, &QObject::destroyed, &m_slotContext, releaseOnce);
 }
 
 void WebServer::acceptPending()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "connectionlistener.h"
 #include "httpmessage.h"
 
 #include <QSet>
@@ -21,6 +22,7 @@ public:
         int keepAliveMs = 60000;
         int handshakeTimeoutMs = 10000;
         int maxConnections = 1024;
+        int maxConnectionsPerAddress = 64;
     };
     WebServer(const QSslConfiguration &tls, WebApi *api, const Options &options, QObject *parent = nullptr);
 
@@ -30,10 +32,17 @@ public:
 Q_SIGNALS:
     void allConnectionsClosed();
 
+protected:
+    void incomingConnection(qintptr socketDescriptor) override;
+
 private:
     void acceptPending();
 
     WebApi *m_api;
     Options m_options;
     QSet<WebConnection *> m_connections;
+    // Per client address, from the accept to the socket's end, handshake
+    // included: one address cannot take every slot.
+    ConnectionLimiter m_perAddress;
+    QObject m_slotContext;
 };

@@ -643,7 +643,7 @@ void TestConfig::groupsAddOnlyTheirOptions_data()
         {"max-message-size", "1M", G::SmtpLimits},
         {"max-recipients", "3", G::SmtpLimits},
         {"max-connections", "3", G::Groups(G::SmtpLimits) | G::WebLimits},
-        {"max-connections-per-address", "3", G::SmtpLimits},
+        {"max-connections-per-address", "3", G::Groups(G::SmtpLimits) | G::WebLimits},
         {"idle-timeout", "3", G::SmtpLimits},
         {"handshake-timeout", "3", G::Groups(G::SmtpLimits) | G::WebLimits},
         {"max-request-head", "2K", G::WebLimits},

@@ -263,11 +263,12 @@ private Q_SLOTS:
     void keepAlive();
     void dribbledRequestTimesOut();
     void garbageBeneathTlsCloses();
+    void perAddressLimit();
 
 private:
     bool startServer(const WebServer::Options &options = {});
     // A raw TLS client of the server, handshake done; false when it failed.
-    bool connectRaw(QSslSocket &socket);
+    bool connectRaw(QSslSocket &socket, const QHostAddress &from = {});
     void stopServer();
     Answer send(const QByteArray &method, const QString &target, const QByteArray &token = {},
                 const QByteArray &body = {}, const QByteArray &contentType = {}, const Headers &headers = {});
@@ -1316,8 +1317,10 @@ void TestWebApi::keepAlive()
     QCOMPARE(m_server->connectionCount(), 1);
 }
 
-bool TestWebApi::connectRaw(QSslSocket &socket)
+bool TestWebApi::connectRaw(QSslSocket &socket, const QHostAddress &from)
 {
+    if (!from.isNull() && !socket.bind(from))
+        return false;
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     tls.setCaCertificates({m_certificate});
     tls.setPeerVerifyMode(QSslSocket::VerifyPeer);
@@ -1380,6 +1383,27 @@ void TestWebApi::garbageBeneathTlsCloses()
     QVERIFY2(sinceGarbage.elapsed() < 5000, qPrintable(QString::number(sinceGarbage.elapsed())));
     QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 0, ReplyTimeoutMs);
     CHECK_STATUS(send("GET"_ba, u"/healthz"_s), 200);
+}
+
+// PROTOCOL.md: webd limits connections per client address too, handshakes
+// included; beyond it a connection is closed unanswered, others go on.
+void TestWebApi::perAddressLimit()
+{
+    stopServer();
+    WebServer::Options options;
+    options.maxConnectionsPerAddress = 2;
+    QVERIFY(startServer(options));
+    QSslSocket first, second, third, elsewhere, again;
+    QVERIFY(connectRaw(first));
+    QVERIFY(connectRaw(second));
+    QVERIFY(!connectRaw(third)); // closed before its handshake
+    QVERIFY(connectRaw(elsewhere, QHostAddress(u"127.0.0.2"_s)));
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 3, ReplyTimeoutMs);
+    QVERIFY(!connectRaw(third)); // still full
+    first.disconnectFromHost();
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 2, ReplyTimeoutMs);
+    QVERIFY(connectRaw(again)); // the slot came back
+    QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionCount(), 3, ReplyTimeoutMs);
 }
 
 QTEST_GUILESS_MAIN(TestWebApi)
