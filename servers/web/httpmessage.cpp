@@ -119,10 +119,15 @@ HttpRequestParser::Status HttpRequestParser::next(HttpRequest *request, HttpErro
     }
     m_scannedUpTo = headEnd < 0 ? m_buffer.size() : 0;
     const qsizetype firstLineEnd = m_buffer.indexOf('\n');
-    if (headEnd < 0 || headEnd > m_limits.maxHeadBytes) {
-        if ((firstLineEnd < 0 && m_buffer.size() > m_limits.maxHeadBytes) || firstLineEnd > m_limits.maxHeadBytes)
+    // The limit holds the whole head, its empty last line included, and a
+    // head is refused as soon as its first maxHeadBytes bytes are in without
+    // its end: then the outcome is the same however the bytes arrive, and
+    // the parser never waits for more while holding bufferLimit() bytes,
+    // the point where the connection stops reading.
+    if (headEnd < 0 || bodyStart > m_limits.maxHeadBytes) {
+        if ((firstLineEnd < 0 && m_buffer.size() >= m_limits.maxHeadBytes) || firstLineEnd >= m_limits.maxHeadBytes)
             return fail(error, 414, "uri_too_long", QStringLiteral("The request line is longer than %1 bytes.").arg(m_limits.maxHeadBytes));
-        if (headEnd > m_limits.maxHeadBytes || m_buffer.size() > m_limits.maxHeadBytes)
+        if (bodyStart > m_limits.maxHeadBytes || m_buffer.size() >= m_limits.maxHeadBytes)
             return fail(error, 431, "headers_too_large",
                         QStringLiteral("The request head is longer than %1 bytes.").arg(m_limits.maxHeadBytes));
         return Status::NeedMore;

@@ -76,6 +76,8 @@ private Q_SLOTS:
     void splitAtEveryByte_data();
     void splitAtEveryByte();
     void headers();
+    void headAtTheLimit_data();
+    void headAtTheLimit();
     void bufferStaysBounded();
     void jsonBodies_data();
     void jsonBodies();
@@ -181,6 +183,66 @@ void TestHttpParser::headers()
     QCOMPARE(request.header("x-two"), QByteArray("1"));
     QVERIFY(request.hasHeader("host"));
     QVERIFY(!request.hasHeader("content-length"));
+}
+
+void TestHttpParser::headAtTheLimit_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("expected");
+    QTest::addColumn<int>("maxBodyBytes");
+
+    // A head limit of 64 bytes, counted with the empty line that ends the head.
+    const QByteArray head64 = "GET /x HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(31, 'a') + "\r\n\r\n";
+    Q_ASSERT(head64.size() == 64);
+    QTest::newRow("head of 64 bytes with its empty line") << head64 << QStringLiteral("GET /x? v1.1 keep body=") << 32;
+    QTest::newRow("head of 65 bytes with its empty line: 431")
+        << QByteArray("GET /x HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(32, 'a') + "\r\n\r\n")
+        << QStringLiteral("error 431 headers_too_large") << 32;
+    QTest::newRow("bare LF head of 64 bytes") << QByteArray("GET /x HTTP/1.1\nHost: h\nX: " + QByteArray(35, 'a') + "\n\n")
+                                             << QStringLiteral("GET /x? v1.1 keep body=") << 32;
+    // fuzz_http_request: the empty line lay beyond the limit; whole, the head
+    // was parsed (400), cut before its last LF it was 431.
+    QTest::newRow("fuzz: empty line past the limit")
+        << QByteArray("\0\0\0" "666666666666666666666Host: 66666666666666666666666699999999\r\n\r\n", 66)
+        << QStringLiteral("error 431 headers_too_large") << 32;
+    // A body of the limit after a head of the limit: it must fit in
+    // bufferLimit(), or the connection would stop reading short of it.
+    QTest::newRow("head and body at their limits")
+        << QByteArray("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 32\r\nX: " + QByteArray(10, 'a') + "\r\n\r\n"
+                      + QByteArray(32, 'b'))
+        << QStringLiteral("POST /x? v1.1 keep body=") + QString(32, u'b') << 32;
+    // 64 bytes of head and no end: refused now, not waited on. With a body
+    // limit of 0 the parser held bufferLimit() bytes waiting for more,
+    // and the connection, which stops reading at that, would have stalled.
+    QTest::newRow("64 bytes of head without its end: 431")
+        << QByteArray("GET /x HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(33, 'a') + "\r\n")
+        << QStringLiteral("error 431 headers_too_large") << 0;
+    QTest::newRow("64 bytes of request line without its end: 414") << QByteArray("GET /" + QByteArray(59, 'a'))
+                                                                   << QStringLiteral("error 414 uri_too_long") << 0;
+    QTest::newRow("request line of 66 bytes: 414") << QByteArray("GET /" + QByteArray(50, 'a') + " HTTP/1.1\r\n")
+                                                         << QStringLiteral("error 414 uri_too_long") << 0;
+}
+
+// With small limits, cut at every byte: the same outcome, and never waiting
+// for more with bufferLimit() bytes held.
+void TestHttpParser::headAtTheLimit()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    QFETCH(int, maxBodyBytes);
+    const HttpLimits limits{64, maxBodyBytes};
+    QCOMPARE(describe(parseAll(input, {}, limits)), expected);
+    for (qsizetype cut = 1; cut < input.size(); ++cut)
+        QCOMPARE(describe(parseAll(input, {cut}, limits)), expected);
+    HttpRequestParser parser(limits);
+    for (qsizetype i = 0; i < input.size(); ++i) {
+        parser.feed(QByteArrayView(input).sliced(i, 1));
+        HttpRequest request;
+        HttpError error;
+        if (parser.next(&request, &error) != HttpRequestParser::Status::NeedMore)
+            break;
+        QVERIFY2(parser.bufferedBytes() < parser.bufferLimit(), qPrintable(QString::number(i)));
+    }
 }
 
 void TestHttpParser::bufferStaysBounded()
