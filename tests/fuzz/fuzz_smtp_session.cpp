@@ -1,0 +1,202 @@
+// SmtpSession fed whole conversations, as the connection would serve it:
+// STARTTLS handshakes succeed at once, login, registration and delivery
+// requests are answered as the input's first byte says. Checked on every
+// write: replies are CRLF lines "ddd " / "ddd-" with a 2xx-5xx code, the
+// same code on each line of a reply, at most 512 octets; MAIL is never
+// accepted before TLS and a successful AUTH; no login is asked for before
+// TLS; a message handed over for delivery has CRLF lines of at most 1000
+// octets, no bare CR and no NUL.
+//
+// Input: byte 0 settings and answers, byte 1 how the rest is cut into
+// reads (FuzzSupport::Chunker), then the client's bytes.
+
+#include "fuzzsupport.h"
+#include "smtpsession.h"
+
+using FuzzSupport::check;
+using FuzzSupport::fail;
+
+namespace {
+
+class FakeDirectory final : public SmtpDirectory
+{
+public:
+    std::optional<qint64> accountId(const QString &username) override
+    {
+        if (username == u"alice")
+            return 1;
+        if (username == u"bob")
+            return 2;
+        if (username == u"carol")
+            return 3;
+        return std::nullopt;
+    }
+};
+
+// Reads the session's output as the client would and checks each line.
+class ReplyChecker
+{
+public:
+    void add(const QByteArray &output)
+    {
+        check(output.size() <= SmtpSession::MaxPendingOutput + 4096, "output held past the limit", output.left(200));
+        check(output.isEmpty() || output.endsWith("\r\n"), "output does not end at a line end", output.right(200));
+        qsizetype pos = 0;
+        while (pos < output.size()) {
+            const qsizetype lf = output.indexOf('\n', pos);
+            const QByteArrayView line = QByteArrayView(output).sliced(pos, lf + 1 - pos);
+            pos = lf + 1;
+            checkLine(line);
+        }
+    }
+
+    [[nodiscard]] bool insideReply() const { return m_continuedCode != 0; }
+
+    // Set by the driver from what it did, not from what the session says.
+    bool tlsDone = false;
+    bool authenticated = false;
+
+private:
+    void checkLine(QByteArrayView line)
+    {
+        check(line.size() <= 512, "reply line over 512 octets", line);
+        check(line.endsWith("\r\n"), "reply line without CRLF", line);
+        const QByteArrayView text = line.chopped(2);
+        check(!text.contains('\r') && !text.contains('\n'), "bare CR or LF in a reply line", line);
+        check(text.size() >= 4, "reply line shorter than \"ddd \"", line);
+        const char c0 = text[0], c1 = text[1], c2 = text[2];
+        check(c0 >= '2' && c0 <= '5' && c1 >= '0' && c1 <= '9' && c2 >= '0' && c2 <= '9', "reply without a 2xx-5xx code", line);
+        check(text[3] == ' ' || text[3] == '-', "code not followed by space or hyphen", line);
+        const int code = (c0 - '0') * 100 + (c1 - '0') * 10 + (c2 - '0');
+        check(m_continuedCode == 0 || m_continuedCode == code, "multi-line reply changes its code", line);
+        m_continuedCode = text[3] == '-' ? code : 0;
+        // RFC 3463: an enhanced code's class is the reply's.
+        const QByteArrayView rest = text.sliced(4);
+        if (rest.size() >= 5 && rest[1] == '.' && rest[0] >= '2' && rest[0] <= '5' && rest[2] >= '0' && rest[2] <= '9')
+            check(rest[0] == c0, "enhanced code of another class than the reply", line);
+        if (text.startsWith("250 2.1.0"))
+            check(tlsDone && authenticated, "MAIL accepted before TLS and AUTH", line);
+        if (code == 235)
+            check(tlsDone, "AUTH succeeded before TLS", line);
+    }
+
+    int m_continuedCode = 0;
+};
+
+void checkDelivered(const SmtpDeliveryRequest &delivery, const SmtpSessionSettings &settings)
+{
+    const QByteArray &message = delivery.message;
+    check(message.startsWith("Received: "), "delivered message without our Received: on top", message.left(200));
+    check(message.size() <= settings.maxMessageBytes + 4096, "delivered message over the size limit");
+    check(!delivery.recipientIds.isEmpty(), "delivery without recipients");
+    check(!message.contains('\0'), "NUL in a delivered message");
+    qsizetype pos = 0;
+    while (pos < message.size()) {
+        const qsizetype lf = message.indexOf('\n', pos);
+        check(lf >= 0, "delivered message does not end with CRLF", message.right(200));
+        const QByteArrayView line = QByteArrayView(message).sliced(pos, lf + 1 - pos);
+        check(line.size() <= 1000, "delivered line over 1000 octets", line);
+        check(line.endsWith("\r\n") && !line.chopped(2).contains('\r'), "delivered line with a bare CR or LF", line);
+        pos = lf + 1;
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+    FuzzSupport::initialize();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+{
+    if (size < 2)
+        return 0;
+    const std::uint8_t options = data[0];
+    SmtpSessionSettings settings;
+    settings.hostname = QStringLiteral("mx.project.com");
+    settings.implicitTls = options & 0x01;
+    settings.registration = (options & 0x02) ? Registration::Closed : Registration::Open;
+    if (options & 0x04)
+        settings.maxMessageBytes = 2048; // the size limit within the fuzzer's reach
+    if (options & 0x08)
+        settings.maxRecipients = 2;
+    const int loginAnswers = (options >> 4) & 0x03; // 0 accepted, 1 rejected, 2 throttled, 3 alternating
+    const int otherAnswers = (options >> 6) & 0x03; // registration and delivery outcomes
+
+    FakeDirectory directory;
+    SmtpSession session(settings, &directory, QStringLiteral("192.0.2.7"));
+    ReplyChecker replies;
+    replies.tlsDone = settings.implicitTls;
+    int answered = 0;
+
+    // The connection's side after each read: write, upgrade, serve, resume.
+    const auto pump = [&] {
+        for (int round = 0; round < 100000; ++round) {
+            replies.add(session.takeOutput());
+            if (session.closeRequested())
+                return;
+            if (session.startTlsRequested()) {
+                check(!replies.tlsDone, "STARTTLS granted inside TLS");
+                check(!replies.insideReply(), "STARTTLS inside a multi-line reply");
+                session.tlsEstablished();
+                replies.tlsDone = true;
+                continue;
+            }
+            if (session.state() == SmtpSession::State::Waiting) {
+                std::optional<SmtpRequest> request = session.takeRequest();
+                check(request.has_value(), "waiting without a request");
+                ++answered;
+                if (const auto *login = std::get_if<SmtpLoginRequest>(&*request)) {
+                    check(replies.tlsDone, "login asked for before TLS");
+                    const int answer = loginAnswers == 3 ? answered % 3 : loginAnswers;
+                    const auto id = directory.accountId(login->username);
+                    if (answer == 0 && id) {
+                        replies.authenticated = true;
+                        session.loginFinished(LoginOutcome::Accepted, *id);
+                    } else {
+                        session.loginFinished(answer == 2 ? LoginOutcome::Throttled : LoginOutcome::Rejected);
+                    }
+                } else if (std::holds_alternative<SmtpRegisterRequest>(*request)) {
+                    check(replies.tlsDone, "registration asked for before TLS");
+                    check(settings.registration == Registration::Open, "registration asked for while closed");
+                    session.registrationFinished(static_cast<RegisterOutcome>(otherAnswers));
+                } else {
+                    const auto &delivery = std::get<SmtpDeliveryRequest>(*request);
+                    check(replies.tlsDone && replies.authenticated, "delivery before TLS and AUTH");
+                    check(delivery.senderId == session.accountId(), "delivery for another sender");
+                    checkDelivered(delivery, settings);
+                    session.deliveryFinished(static_cast<DeliveryOutcome>(otherAnswers));
+                }
+                continue;
+            }
+            if (session.isHoldingInput()) {
+                session.resume();
+                continue;
+            }
+            check(!session.takeRequest().has_value(), "a request while not waiting");
+            return;
+        }
+        fail("the session never settles");
+    };
+
+    session.start();
+    pump();
+    FuzzSupport::Chunker reads(QByteArrayView(data + 2, qsizetype(size - 2)), data[1]);
+    while (const std::optional<QByteArrayView> piece = reads.next()) {
+        if (session.closeRequested())
+            break;
+        session.receive(*piece);
+        pump();
+    }
+    // The connection's idle timer or a shutdown ends what the client left open.
+    if (options & 0x80)
+        session.shuttingDown();
+    else
+        session.timedOut();
+    replies.add(session.takeOutput());
+    check(session.closeRequested(), "still open after the timeout");
+    check(!replies.insideReply(), "a multi-line reply left unfinished");
+    return 0;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpora (tests/fuzz/corpus/<target>/) from the
+test data: the C: lines of tst_smtpsession and tst_pop3session as whole
+conversations, the requests of tst_httpparser, the replies of tst_smtpreply
+and tst_smtpsession, the messages of tests/data/messages. Each file starts
+with the option bytes its fuzz target reads (see the comment at the top of
+each fuzz_*.cpp). Run once after the tests change; the output is committed.
+Files the fuzzers found (scripts/fuzz.sh) sit beside these, named by their
+SHA-1 hash; this script writes only seed-*, and removes none."""
+
+import base64
+import hashlib
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "fuzz" / "corpus"
+MAX_BYTES = 64 * 1024
+
+LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+
+def unescape(text):
+    """A C string literal's bytes (the escapes the tests use)."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c != "\\":
+            out += c.encode()
+            i += 1
+            continue
+        n = text[i + 1]
+        if n == "x":
+            m = re.match(r"[0-9a-fA-F]{1,2}", text[i + 2:])
+            out.append(int(m.group(0), 16))
+            i += 2 + len(m.group(0))
+            continue
+        if n.isdigit():
+            m = re.match(r"[0-7]{1,3}", text[i + 1:])
+            out.append(int(m.group(0), 8))
+            i += 1 + len(m.group(0))
+            continue
+        out += {"r": b"\r", "n": b"\n", "t": b"\t", "0": b"\0", "\\": b"\\", '"': b'"'}.get(n, n.encode())
+        i += 2
+    return bytes(out)
+
+
+def literals(path):
+    return [unescape(m.group(1)) for m in LITERAL.finditer(path.read_text(encoding="utf-8"))]
+
+
+def write(target, name, data):
+    directory = OUT / target
+    directory.mkdir(parents=True, exist_ok=True)
+    data = data[:MAX_BYTES]
+    (directory / f"seed-{name}").write_bytes(data)
+
+
+def client_lines(test):
+    """The client's lines of a session test's scripts, in order, deduplicated."""
+    seen, lines = set(), []
+    for literal in literals(test):
+        if literal.startswith(b"C: ") and literal not in seen:
+            seen.add(literal)
+            lines.append(literal[3:] + b"\r\n")
+    return lines
+
+
+def groups(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def smtp_session():
+    # Byte 0: options (0x01 implicit TLS; 0 = logins accepted, STARTTLS);
+    # byte 1: cutting (2 = a line per read, so the handshake comes between).
+    plain = base64.b64encode(b"\0alice\0alice-password")
+    to_auth = b"EHLO client.example\r\nSTARTTLS\r\nEHLO client.example\r\nAUTH PLAIN " + plain + b"\r\n"
+    to_auth_implicit = b"EHLO client.example\r\nAUTH PLAIN " + plain + b"\r\n"
+    transaction = b"MAIL FROM:<alice@project.com>\r\nRCPT TO:<bob@project.com>\r\n"
+    lines = client_lines(ROOT / "tests/servers/smtp/tst_smtpsession.cpp")
+    for n, group in enumerate(groups(lines, 8)):
+        write("fuzz_smtp_session", f"script-{n:02}", b"\x00\x02" + to_auth + b"".join(group))
+    for n, eml in enumerate(sorted((ROOT / "tests/data/messages").glob("*.eml"))):
+        body = eml.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        body = b"".join(b"." + line if line.startswith(b".") else line for line in body.splitlines(keepends=True))
+        conversation = to_auth_implicit + transaction + b"DATA\r\n" + body + b".\r\nQUIT\r\n"
+        # implicit TLS, cut at pseudo-random sizes
+        write("fuzz_smtp_session", f"message-{eml.stem}", bytes([0x01, 7 + n]) + conversation)
+    write("fuzz_smtp_session", "register", b"\x00\x02EHLO c\r\nSTARTTLS\r\nEHLO c\r\nREG "
+          + base64.b64encode(b"dave\0dave-password") + b"\r\nQUIT\r\n")
+    write("fuzz_smtp_session", "auth-login", b"\x01\x01EHLO c\r\nAUTH LOGIN\r\n" + base64.b64encode(b"alice")
+          + b"\r\n" + base64.b64encode(b"alice-password") + b"\r\n" + transaction + b"DATA\r\nSubject: s\r\n\r\nx\r\n.\r\n")
+
+
+def pop3_session():
+    # Byte 0: options (0x01 implicit TLS; 0 = logins accepted); byte 1:
+    # cutting (2 = a line per read, with the per-command checks).
+    login = b"STLS\r\nUSER alice\r\nPASS secret\r\n"
+    lines = client_lines(ROOT / "tests/servers/pop3/tst_pop3session.cpp")
+    for n, group in enumerate(groups(lines, 8)):
+        write("fuzz_pop3_session", f"script-{n:02}", b"\x00\x02" + login + b"".join(group))
+    write("fuzz_pop3_session", "everything", b"\x01\x02CAPA\r\nAUTH PLAIN " + base64.b64encode(b"\0alice\0secret")
+          + b"\r\nSTAT\r\nLIST\r\nUIDL\r\nLIST 1\r\nRETR 1\r\nTOP 1 1\r\nTOP 3 0\r\nDELE 2\r\nRSET\r\nDELE 1\r\nNOOP\r\nQUIT\r\n")
+
+
+def http_request():
+    # Byte 0: limits (low 2 bits) and cutting (the rest).
+    test = ROOT / "tests/servers/web/tst_httpparser.cpp"
+    requests = [lit for lit in literals(test) if re.match(rb"^[A-Z]+ \S* ?HTTP/|^[A-Z]+ /", lit)]
+    requests += [
+        b"GET /api/v1/mailboxes/inbox/messages?limit=10&before=42 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer abc\r\n\r\n",
+        b"POST /api/v1/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 41\r\n\r\n"
+        b'{"username":"alice","password":"secret1"}',
+        b"GET /one HTTP/1.1\r\nHost: h\r\n\r\nPOST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}GET /three HTTP/1.0\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"\r\n\r\nGET /x HTTP/1.1\nHost: h\n\n",
+    ]
+    for n, request in enumerate(dict.fromkeys(requests)):
+        write("fuzz_http_request", f"request-{n:02}", bytes([(n % 4) | ((n * 5 % 60) << 2)]) + request)
+
+
+def smtp_reply():
+    # Byte 0: cutting.
+    replies = [lit for lit in literals(ROOT / "tests/client/tst_smtpreply.cpp") if re.match(rb"^\d{3}", lit)]
+    for lit in literals(ROOT / "tests/servers/smtp/tst_smtpsession.cpp"):
+        if lit.startswith(b"S: ") and re.match(rb"^\d{3} ", lit[3:]):
+            replies.append(lit[3:].replace(b" * ", b" ").replace(b"...", b"text").replace(b"{id}", b"0123ABCD") + b"\r\n")
+    replies = list(dict.fromkeys(replies))
+    for n, group in enumerate(groups(replies, 6)):
+        write("fuzz_smtp_reply", f"replies-{n:02}", bytes([n % 64]) + b"".join(group))
+    write("fuzz_smtp_reply", "ehlo", b"\x01220 mx.project.com ESMTP Mailroom\r\n250-mx.project.com\r\n250-PIPELINING\r\n"
+          b"250-SIZE 26214400\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 AUTH PLAIN LOGIN\r\n")
+
+
+def mail_message():
+    for eml in sorted((ROOT / "tests/data/messages").glob("*.eml")):
+        write("fuzz_mail_message", eml.stem, eml.read_bytes())
+    test = ROOT / "tests/common/tst_mailparsing.cpp"
+    snippets = [lit for lit in literals(test) if b"\r\n" in lit and len(lit) > 12]
+    for n, snippet in enumerate(dict.fromkeys(snippets)):
+        write("fuzz_mail_message", f"snippet-{n:02}", snippet)
+
+
+if __name__ == "__main__":
+    smtp_session()
+    pop3_session()
+    http_request()
+    smtp_reply()
+    mail_message()
+    for target in sorted(OUT.iterdir()):
+        print(target.name, len(list(target.iterdir())), "files")
