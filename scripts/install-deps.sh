@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
     # build tools
     g++ cmake ninja-build pkg-config git ca-certificates
+    # the sanitized build (scripts/build.sh --sanitize) and the fuzz targets: clang with its runtimes
+    clang libclang-rt-14-dev
     # Qt 6.4 from Debian (see ../shared/QT64-NOTES.md: each QML runtime module is its own package)
     qt6-base-dev qt6-declarative-dev libqt6sql6-sqlite
     qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates

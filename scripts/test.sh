@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
-# The README's test command: install what is missing, build, run every test.
+# The README's test command: install what is missing, then two steps:
+#   1. build/ (g++, warnings are errors) and every test but the benchmarks;
+#   2. build-sanitize/ (clang++ with AddressSanitizer, LeakSanitizer and
+#      UndefinedBehaviorSanitizer: MAILROOM_SANITIZE) and the same tests
+#      there, plus the fuzz targets' smoke runs.
+# Arguments go to ctest in both steps (default: -LE bench). One step alone:
+# --no-sanitize (the first), --sanitize-only (the second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+normal=1 sanitize=1
+case "${1:-}" in
+    --no-sanitize) sanitize=0; shift ;;
+    --sanitize-only) normal=0; shift ;;
+esac
 scripts/install-deps.sh
-scripts/build.sh
 export QT_QPA_PLATFORM=offscreen
 # Benchmarks (label bench) print figures and load the machine: not part of
-# the normal run; `scripts/test.sh -L bench` runs the smoke benchmark.
+# the normal run; `scripts/test.sh --no-sanitize -L bench` runs the smoke
+# benchmark (the sanitized build has none).
 [ $# -eq 0 ] && set -- -LE bench
-ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)" "$@"
+if [ $normal = 1 ]; then
+    scripts/build.sh
+    ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)" "$@"
+fi
+if [ $sanitize = 1 ]; then
+    echo "test.sh: the same tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/)"
+    scripts/build.sh --sanitize
+    # ctest sets ASAN_OPTIONS, LSAN_OPTIONS (tests/sanitizers/lsan.supp) and
+    # UBSAN_OPTIONS itself (the top-level CMakeLists.txt).
+    ctest --test-dir build-sanitize --output-on-failure --timeout 900 -j "$(nproc)" "$@"
+fi

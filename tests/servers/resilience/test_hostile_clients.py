@@ -45,6 +45,11 @@ SLACK = 2.5        # how late a timeout may fire on a loaded 2-core machine
 USERS = {"alice": "alice-password-1", "bob": "bob-password-1"}
 MIB = 1 << 20
 GIB = 1 << 30
+# Under the sanitizers (the MAILROOM_SANITIZE build sets MAILROOM_SANITIZED=1)
+# ASan keeps freed blocks in a 256 MiB quarantine before reusing them, with
+# redzones and shadow memory on top: RSS climbs by ~300 MiB under any
+# steady traffic, leak or not. Memory bounds allow for that there only.
+ASAN_RSS_ALLOWANCE_KIB = 384 * 1024 if os.environ.get("MAILROOM_SANITIZED") == "1" else 0
 
 BINARIES = None
 D = SMTP = WEB = POP3 = None
@@ -709,7 +714,7 @@ class Pipelining(HostileTestCase):
     def report(self, server, what, count, elapsed, before, after):
         log(f"  {server.name}: {count} pipelined {what} answered in {elapsed:.2f} s "
             f"({count / elapsed:.0f}/s); RSS {before} -> {after} KiB")
-        self.assertLess(after - before, 16 * 1024, f"{server.name}: memory grew with the pipelined {what}")
+        self.assertLess(after - before, 16 * 1024 + ASAN_RSS_ALLOWANCE_KIB, f"{server.name}: memory grew with the pipelined {what}")
 
     def test_smtp(self):
         commands = [("NOOP", "250 2.0.0 OK"), ("PING", "250 2.0.0 PONG"),
@@ -1143,7 +1148,7 @@ class OneGibibyte(HostileTestCase):
                 f"max {peak} KiB (+{peak - start}), end {end} KiB, {len(samples)} samples; answer {reply!r}")
             self.assertEqual(code, 552, reply)
             self.assertIn("5.3.4", reply)
-            self.assertLess(peak - start, 64 * 1024, "smtpd's memory grew with the data")
+            self.assertLess(peak - start, 64 * 1024 + ASAN_RSS_ALLOWANCE_KIB, "smtpd's memory grew with the data")
             client.command("NOOP", expect=250)
             client.command("QUIT", expect=221)
         self.assertEqual(D.query("SELECT count(*) FROM messages")[0][0], messages_before)

@@ -32,6 +32,11 @@ import unittest
 SMTPD = CTL = None
 PASSWORD = b"password-pw1"  # the minimum is 8 characters, so not just "pw"
 HOST = "127.0.0.1"
+# Under the sanitizers (the MAILROOM_SANITIZE build sets MAILROOM_SANITIZED=1)
+# ASan keeps freed blocks in a 256 MiB quarantine before reusing them, with
+# redzones and shadow memory on top: RSS climbs by ~300 MiB under any
+# steady traffic, leak or not. Memory bounds allow for that there only.
+ASAN_RSS_ALLOWANCE_KIB = 384 * 1024 if os.environ.get("MAILROOM_SANITIZED") == "1" else 0
 
 
 def rss_kib(pid):
@@ -409,7 +414,7 @@ class OutputBacklogBounded(ServerTestCase):
             print(f"\n{len(socks)} non-reading flooders sent {sum(sent) / (1 << 20):.1f} MiB; server RSS "
                   f"{before} KiB before, peak {peak} KiB: +{growth / 1024:.1f} MiB "
                   f"({growth / len(socks):.0f} KiB per connection)", file=sys.stderr)
-            self.assertLess(growth, self.BOUND_KIB, "the server holds an unbounded reply backlog")
+            self.assertLess(growth, self.BOUND_KIB + ASAN_RSS_ALLOWANCE_KIB, "the server holds an unbounded reply backlog")
         finally:
             for sock in socks:
                 sock.close()
