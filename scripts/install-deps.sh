@@ -6,8 +6,10 @@ set -euo pipefail
 packages=(
     # build tools
     g++ cmake ninja-build pkg-config git ca-certificates
-    # the sanitized build (scripts/build.sh --sanitize) and the fuzz targets: clang with its runtimes
-    clang libclang-rt-14-dev
+    # the sanitized build (scripts/build.sh --sanitize) and the fuzz targets: clang with its runtimes,
+    # and llvm for llvm-symbolizer: without it sanitizer reports have no function names, and
+    # tests/sanitizers/lsan.supp, which names Qt functions, cannot match
+    clang libclang-rt-14-dev llvm
     # Qt 6.4 from Debian (see ../shared/QT64-NOTES.md: each QML runtime module is its own package)
     qt6-base-dev qt6-declarative-dev libqt6sql6-sqlite
     qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates
