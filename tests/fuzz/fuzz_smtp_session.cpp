@@ -10,6 +10,7 @@
 // Input: byte 0 settings and answers, byte 1 how the rest is cut into
 // reads (FuzzSupport::Chunker), then the client's bytes.
 
+#include "fakesmtpdirectory.h"
 #include "fuzzsupport.h"
 #include "smtpsession.h"
 
@@ -17,21 +18,6 @@ using FuzzSupport::check;
 using FuzzSupport::fail;
 
 namespace {
-
-class FakeDirectory final : public SmtpDirectory
-{
-public:
-    std::optional<qint64> accountId(const QString &username) override
-    {
-        if (username == u"alice")
-            return 1;
-        if (username == u"bob")
-            return 2;
-        if (username == u"carol")
-            return 3;
-        return std::nullopt;
-    }
-};
 
 // Reads the session's output as the client would and checks each line.
 class ReplyChecker
@@ -125,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const int loginAnswers = (options >> 4) & 0x03; // 0 accepted, 1 rejected, 2 throttled, 3 alternating
     const int otherAnswers = (options >> 6) & 0x03; // registration and delivery outcomes
 
-    FakeDirectory directory;
+    FakeSmtpDirectory directory; // the accounts of tst_smtpsession
     SmtpSession session(settings, &directory, QStringLiteral("192.0.2.7"));
     ReplyChecker replies;
     replies.tlsDone = settings.implicitTls;

@@ -38,6 +38,16 @@ def rss_kib(pid):
     raise AssertionError(f"no VmRSS for process {pid}")
 
 
+def query_database(database, sql, params=()):
+    """Rows of one query on the SQLite file, opened read-only beside the servers."""
+    uri = pathlib.Path(database).as_uri() + "?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
 class Daemon:
     """One server process; its stderr read by a thread; the ports it logs."""
 
@@ -195,12 +205,7 @@ class Deployment:
         return ssl.create_default_context(cafile=self.cafile)
 
     def query(self, sql, params=()):
-        uri = pathlib.Path(self.database).as_uri() + "?mode=ro"
-        connection = sqlite3.connect(uri, uri=True, timeout=30)
-        try:
-            return connection.execute(sql, params).fetchall()
-        finally:
-            connection.close()
+        return query_database(self.database, sql, params)
 
     def cleanup(self):
         for server in self.servers:

@@ -27,7 +27,6 @@ import select
 import shutil
 import smtplib
 import socket
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -37,7 +36,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from mailroom_harness import Daemon  # noqa: E402
+from mailroom_harness import Daemon, query_database  # noqa: E402
 
 POP3D = SMTPD = CTL = None
 ITERATIONS = "1000"
@@ -170,12 +169,7 @@ class Fixture:
     # The database, read-only
 
     def query(self, sql, params=()):
-        uri = pathlib.Path(self.database).as_uri() + "?mode=ro"
-        connection = sqlite3.connect(uri, uri=True, timeout=10)
-        try:
-            return connection.execute(sql, params).fetchall()
-        finally:
-            connection.close()
+        return query_database(self.database, sql, params)
 
     def inbox(self, username):
         """[(entry id, message id, seen, raw bytes)] of an account's inbox, oldest first."""

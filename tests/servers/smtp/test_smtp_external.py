@@ -19,7 +19,6 @@ import re
 import shutil
 import smtplib
 import socket
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from mailroom_harness import Daemon  # noqa: E402
+from mailroom_harness import Daemon, query_database  # noqa: E402
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -167,12 +166,7 @@ class Server:
     # The database, read-only
 
     def query(self, sql, params=()):
-        uri = pathlib.Path(self.database).as_uri() + "?mode=ro"
-        connection = sqlite3.connect(uri, uri=True, timeout=10)
-        try:
-            return connection.execute(sql, params).fetchall()
-        finally:
-            connection.close()
+        return query_database(self.database, sql, params)
 
     def messages_with_subject(self, subject):
         """[(id, raw bytes, from_address)] of stored messages with this subject."""

@@ -26,6 +26,7 @@
 // time the same replies and the same delivery request.
 
 #include "smtpsession.h"
+#include "fakesmtpdirectory.h"
 #include "testbytes.h"
 
 #include <QDateTime>
@@ -230,30 +231,6 @@ QString describe(const SmtpRequest &request)
                                                printable(delivery.message));
 }
 
-// Accounts alice=1, bob=2, carol=3 in project.com; user1..user200 are
-// 1001..1200 for the recipient limit. Names must arrive normalized: "Bob"
-// is no account here.
-class FakeDirectory final : public SmtpDirectory
-{
-public:
-    std::optional<qint64> accountId(const QString &username) override
-    {
-        if (username == u"alice")
-            return 1;
-        if (username == u"bob")
-            return 2;
-        if (username == u"carol")
-            return 3;
-        if (username.startsWith(u"user")) {
-            bool ok = false;
-            const int n = username.mid(4).toInt(&ok);
-            if (ok && n >= 1 && n <= 200 && username.mid(4) == QString::number(n))
-                return 1000 + n;
-        }
-        return std::nullopt;
-    }
-};
-
 // Plays the connection: feeds bytes, collects replies, serves requests.
 class Driver
 {
@@ -322,7 +299,7 @@ public:
         return {};
     }
 
-    FakeDirectory directory;
+    FakeSmtpDirectory directory;
     SmtpSession session;
     ReplyReader reader;
     bool tlsDone = false;
@@ -927,7 +904,7 @@ void TestSmtpSession::greeting()
     QFETCH(SmtpSessionSettings, settings);
     QFETCH(QByteArray, expected);
 
-    FakeDirectory directory;
+    FakeSmtpDirectory directory;
     SmtpSession session(settings, &directory, clientAddress());
     QCOMPARE(session.takeOutput(), QByteArray());
     session.start();
