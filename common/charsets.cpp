@@ -26,6 +26,34 @@ QByteArray normalizedLabel(QByteArrayView charset)
     return label;
 }
 
+// Charsets whose ASCII bytes are not ASCII text: "+AOk-" is "é" in UTF-7,
+// and UTF-16 or UTF-32 turn any byte pair or quad into other characters.
+bool isAsciiCompatible(const QByteArray &label)
+{
+    return !(label.startsWith("utf-7") || label.startsWith("utf7") || label.startsWith("unicode-1-1-utf-7")
+             || label.startsWith("utf-16") || label.startsWith("utf16") || label.startsWith("utf-32")
+             || label.startsWith("utf32") || label.startsWith("ucs-2") || label.startsWith("ucs-4")
+             || label == "unicode" || label == "csunicode");
+}
+
+// A decoder of a charset that counts in UTF-16 units (UTF-7 above all, whose
+// base64 runs are UTF-16 units) passes a lone surrogate through: as text it
+// is invalid, so that no such string reaches JSON, a database or the client,
+// it becomes U+FFFD like any other undecodable input.
+QString withoutLoneSurrogates(QString text)
+{
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text.at(i);
+        if (c.isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate()) {
+            ++i;
+            continue;
+        }
+        if (c.isSurrogate())
+            text[i] = QChar::ReplacementCharacter;
+    }
+    return text;
+}
+
 bool meansWindows1252(const QByteArray &label)
 {
     static const QByteArrayView labels[] = {
@@ -52,9 +80,9 @@ QString decode(QByteArrayView bytes, QByteArrayView charset, bool *known)
 {
     if (known)
         *known = true;
-    if (isAscii(bytes))
-        return QString::fromLatin1(bytes);
     QByteArray label = normalizedLabel(charset);
+    if (isAscii(bytes) && isAsciiCompatible(label))
+        return QString::fromLatin1(bytes);
     if (label.isEmpty() || label == "us-ascii" || label == "ascii") {
         // Undeclared 8-bit text is most often UTF-8 nowadays.
         if (isValidUtf8(bytes))
@@ -70,7 +98,7 @@ QString decode(QByteArrayView bytes, QByteArrayView charset, bool *known)
             *known = false;
         return QString::fromLatin1(bytes);
     }
-    return decoder.decode(bytes);
+    return withoutLoneSurrogates(decoder.decode(bytes));
 }
 
 QString decodeHeaderBytes(QByteArrayView bytes)
