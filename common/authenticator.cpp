@@ -49,6 +49,14 @@ void Authenticator::handle(Request request)
     }
     std::optional<Account> account =
         request.username.isEmpty() ? std::nullopt : m_store->findAccount(request.username);
+    if (!account && !request.username.isEmpty() && m_store->lastError() != Store::Error::NotFound) {
+        qCWarning(lcAuth).noquote() << "login check impossible now:" << m_store->lastErrorText();
+        QTimer::singleShot(0, this, [context = request.context, done = request.done] {
+            if (context)
+                done(LoginOutcome::Unavailable, 0);
+        });
+        return;
+    }
     const QByteArray key = account ? rememberKey(request.password, account->passwordHash) : QByteArray();
     if (account) {
         const auto remembered = m_remembered.constFind(key);

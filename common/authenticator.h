@@ -12,7 +12,9 @@
 class PasswordHasher;
 class Store;
 
-enum class LoginOutcome { Accepted, Rejected, Throttled };
+// Unavailable: the store could not be asked (a database that is down): no
+// answer about the password, and no failure counted against anyone.
+enum class LoginOutcome { Accepted, Rejected, Throttled, Unavailable };
 
 // Checks logins the way SPEC's throttling asks, for any of the servers:
 // from the 10th failure in the window an address is refused without a

@@ -4,6 +4,7 @@
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFile>
 #include <QSysInfo>
 #include <QUrl>
 
@@ -115,6 +116,36 @@ QString optionError(const QString &name, const QString &value, const QString &fi
 QString absolute(const QString &path)
 {
     return QDir::cleanPath(QDir::current().absoluteFilePath(path));
+}
+
+// The password need not stand on the command line, where every user of the
+// machine can read it (ps): a file only the service can read (systemd's
+// LoadCredential) or the environment.
+bool readDatabasePassword(const QCommandLineParser &parser, DatabaseUrl *database, QString *error)
+{
+    if (database->kind != DatabaseUrl::Kind::Postgresql)
+        return true;
+    if (parser.isSet(QStringLiteral("database-password-file"))) {
+        const QString path = parser.value(QStringLiteral("database-password-file"));
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            *error = optionError(QStringLiteral("database-password-file"), path,
+                                 QStringLiteral("cannot read it (%1)").arg(file.errorString()));
+            return false;
+        }
+        QByteArray line = file.readLine(4096);
+        while (line.endsWith('\n') || line.endsWith('\r'))
+            line.chop(1);
+        if (line.isEmpty()) {
+            *error = optionError(QStringLiteral("database-password-file"), path,
+                                 QStringLiteral("its first line, the password, is empty"));
+            return false;
+        }
+        database->password = QString::fromUtf8(line);
+    } else if (qEnvironmentVariableIsSet("MAILROOM_DATABASE_PASSWORD")) {
+        database->password = qEnvironmentVariable("MAILROOM_DATABASE_PASSWORD");
+    }
+    return true;
 }
 
 } // namespace
@@ -242,7 +273,13 @@ void ConfigOptions::addTo(QCommandLineParser &parser) const
             {QStringLiteral("data-dir"), QStringLiteral("Data directory (default ./mailroom-data)."),
              QStringLiteral("DIR"), QStringLiteral("./mailroom-data")},
             {QStringLiteral("database"),
-             QStringLiteral("Database URL (default: the SQLite file DIR/mailroom.db)."), QStringLiteral("URL")},
+             QStringLiteral("Database URL (default: the SQLite file DIR/mailroom.db), or "
+                            "postgresql://USER@HOST:PORT/DATABASE."),
+             QStringLiteral("URL")},
+            {QStringLiteral("database-password-file"),
+             QStringLiteral("File whose first line is the PostgreSQL password (else $MAILROOM_DATABASE_PASSWORD, "
+                            "else the URL's, else libpq's ~/.pgpass)."),
+             QStringLiteral("FILE")},
             {QStringLiteral("domain"), QStringLiteral("Mail domain of the accounts (default project.com)."),
              QStringLiteral("DOMAIN"), QStringLiteral("project.com")},
             {QStringLiteral("hostname"),
@@ -293,6 +330,8 @@ std::optional<Config> ConfigOptions::read(const QCommandLineParser &parser, QStr
                 return std::nullopt;
             }
             config.database = *url;
+            if (!readDatabasePassword(parser, &config.database, error))
+                return std::nullopt;
         } else {
             config.database.sqlitePath = config.dataDir + QStringLiteral("/mailroom.db");
         }

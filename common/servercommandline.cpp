@@ -38,10 +38,6 @@ std::optional<Config> parse(const QString &description, const ConfigOptions &opt
         fail(error);
         return std::nullopt;
     }
-    if (config->database.kind != DatabaseUrl::Kind::Sqlite) {
-        fail(QStringLiteral("PostgreSQL storage is not available in this build yet: leave out --database"));
-        return std::nullopt;
-    }
     return config;
 }
 

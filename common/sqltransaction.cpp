@@ -18,7 +18,9 @@ bool run(const QSqlDatabase &db, const QString &statement, QSqlError *error)
 SqlWriteTransaction::SqlWriteTransaction(const QSqlDatabase &db)
     : m_db(db)
 {
-    m_active = run(m_db, QStringLiteral("BEGIN IMMEDIATE"), &m_error);
+    // PostgreSQL locks rows as they are written; it has no IMMEDIATE.
+    const bool sqlite = m_db.driverName() == u"QSQLITE";
+    m_active = run(m_db, sqlite ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN"), &m_error);
 }
 
 SqlWriteTransaction::~SqlWriteTransaction()

@@ -3,10 +3,11 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 
-// RAII write transaction: BEGIN IMMEDIATE on construction, ROLLBACK on
-// destruction unless commit() succeeded. IMMEDIATE takes the write lock up
-// front, so a second process waits in SQLite's busy handler instead of
-// failing with SQLITE_BUSY when its read snapshot turns out to be stale.
+// RAII write transaction: BEGIN IMMEDIATE (SQLite) or BEGIN (PostgreSQL) on
+// construction, ROLLBACK on destruction unless commit() succeeded. IMMEDIATE
+// takes the write lock up front, so a second process waits in SQLite's busy
+// handler instead of failing with SQLITE_BUSY when its read snapshot turns
+// out to be stale.
 class SqlWriteTransaction
 {
 public:

@@ -34,12 +34,35 @@ constexpr int SqliteConstraintForeignKey = 787;
 
 constexpr int BusyTimeoutMs = 10000;
 
+// PostgreSQL: how long a connect may take, and the reconnect back-off.
+constexpr int ConnectTimeoutSeconds = 5;
+constexpr int FirstReconnectDelayMs = 100;
+constexpr int LongestReconnectDelayMs = 5000;
+
+// SQLSTATEs (PostgreSQL appendix A) as QPSQL's nativeErrorCode() gives them.
+bool isConnectionFailure(const QString &sqlState)
+{
+    // No SQLSTATE: libpq's own error, which is a lost or refused connection.
+    // Class 08: connection exception. 57P01-57P03: the server is shutting
+    // down, crashed or is starting. 53300: too many connections.
+    return sqlState.isEmpty() || sqlState.startsWith(u"08") || sqlState == u"57P01" || sqlState == u"57P02"
+        || sqlState == u"57P03" || sqlState == u"53300";
+}
+
 QAtomicInteger<quint64> connectionCounter;
 
 // A null QString binds as SQL NULL; the text columns hold "" for "none".
+// PostgreSQL's text cannot hold U+0000 (an encoded word can decode to it):
+// it becomes U+FFFD on both engines, so both store the same.
 QString text(const QString &value)
 {
-    return value.isNull() ? QStringLiteral("") : value;
+    if (value.isNull())
+        return QStringLiteral("");
+    if (!value.contains(QChar(0)))
+        return value;
+    QString cleaned = value;
+    cleaned.replace(QChar(0), QChar::ReplacementCharacter);
+    return cleaned;
 }
 
 qint64 toMs(const QDateTime &time)
@@ -175,6 +198,25 @@ bool Store::fail(Error error, const QString &text)
 
 Store::Error Store::classify(const QSqlError &sqlError)
 {
+    if (m_engine == Engine::Postgresql) {
+        const QString sqlState = sqlError.nativeErrorCode();
+        if (sqlState == u"23505")
+            return Error::AlreadyExists;
+        if (sqlState == u"23503")
+            return Error::NotFound;
+        if (sqlState == u"53100")
+            return Error::DiskFull;
+        // Serialization failure, deadlock, lock not available: try again.
+        if (sqlState == u"40001" || sqlState == u"40P01" || sqlState == u"55P03")
+            return Error::Busy;
+        if (isConnectionFailure(sqlState) || !database().isOpen()) {
+            if (!m_connectionLost)
+                qCWarning(lcStore) << "lost the connection to" << m_path << ":" << sqlError.text();
+            m_connectionLost = true;
+            return Error::Unavailable;
+        }
+        return Error::Failed;
+    }
     const int code = sqlError.nativeErrorCode().toInt();
     switch (code) {
     case SqliteConstraintUnique:
@@ -241,13 +283,41 @@ void Store::clearError()
 {
     m_error = Error::None;
     m_errorText.clear();
+    reconnectIfDue();
 }
 
 bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
 {
+    DatabaseUrl database;
+    database.sqlitePath = path;
+    return open(database, mode, schemaVersion);
+}
+
+bool Store::open(const DatabaseUrl &database, OpenMode mode, int schemaVersion)
+{
     close();
+    m_database = database;
+    m_engine = database.kind;
+    m_connectionLost = false;
+    m_reconnectDelayMs = FirstReconnectDelayMs;
     clearError();
-    m_path = path;
+    m_path = database.displayString();
+    if (m_engine == Engine::Postgresql) {
+        if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL")))
+            return fail(Error::Failed,
+                        QStringLiteral("Qt's PostgreSQL driver is missing: install libqt6sql6-psql (Debian) for %1")
+                            .arg(m_path));
+        int version = 0;
+        if (!connect() || !checkPostgresqlIdentity(mode, &version) || !migrate(version, schemaVersion)) {
+            const Error error = m_error;
+            const QString text = m_errorText;
+            close();
+            return fail(error, text);
+        }
+        qCDebug(lcStore) << "opened" << m_path << "at schema version" << schemaVersion;
+        return true;
+    }
+    const QString path = database.sqlitePath;
     const QFileInfo info(path);
     if (mode == OpenMode::MustExist && !info.exists())
         return fail(Error::NotFound, QStringLiteral("no database at %1").arg(path));
@@ -278,6 +348,72 @@ bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
     }
     qCDebug(lcStore) << "opened" << path << "at schema version" << schemaVersion;
     return true;
+}
+
+// PostgreSQL only: a new connection, or a reconnect of a lost one.
+bool Store::connect()
+{
+    if (!QSqlDatabase::contains(m_connectionName)) {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_connectionName);
+        db.setHostName(m_database.host);
+        db.setPort(m_database.port);
+        db.setUserName(m_database.user);
+        db.setPassword(m_database.password);
+        db.setDatabaseName(m_database.databaseName);
+        db.setConnectOptions(QStringLiteral("connect_timeout=%1;application_name=mailroom").arg(ConnectTimeoutSeconds));
+    }
+    QSqlDatabase db = database();
+    if (!db.open()) {
+        // libpq's text names the cause: refused, timed out, password, no such database.
+        const QString cause = db.lastError().text().simplified();
+        return fail(Error::Unavailable, QStringLiteral("cannot connect to %1: %2").arg(m_path, cause));
+    }
+    QSqlQuery query(db);
+    // Times are stored as milliseconds, so the session's time zone does not
+    // matter; READ COMMITTED is PostgreSQL's default and what every
+    // operation here is written for (each write is one statement or holds
+    // the row locks it needs).
+    if (!query.exec(QStringLiteral("SET default_transaction_isolation = 'read committed'")))
+        return failQuery(query, QStringLiteral("configuring the connection to %1").arg(m_path));
+    return true;
+}
+
+void Store::reconnectIfDue()
+{
+    if (!m_connectionLost || m_engine != Engine::Postgresql)
+        return;
+    if (m_sinceReconnectAttempt.isValid() && m_sinceReconnectAttempt.elapsed() < m_reconnectDelayMs)
+        return;
+    m_sinceReconnectAttempt.start();
+    m_statements.clear(); // prepared on the connection that is gone
+    database().close();
+    if (connect()) {
+        m_connectionLost = false;
+        m_reconnectDelayMs = FirstReconnectDelayMs;
+        qCInfo(lcStore) << "reconnected to" << m_path;
+    } else {
+        database().close(); // later queries fail at once, as Unavailable
+        qCWarning(lcStore).noquote() << m_errorText << QStringLiteral("(next try in %1 ms)").arg(m_reconnectDelayMs);
+        m_reconnectDelayMs = std::min(m_reconnectDelayMs * 2, LongestReconnectDelayMs);
+    }
+    m_error = Error::None;
+    m_errorText.clear();
+}
+
+bool Store::execControl(const QString &sql, QSqlError *error)
+{
+    if (m_engine == Engine::Sqlite) {
+        QSqlQuery *statement = cachedStatement(sql, sql);
+        if (statement && statement->exec())
+            return true;
+        *error = statement ? statement->lastError() : QSqlError(m_errorText, {}, QSqlError::StatementError);
+        return false;
+    }
+    QSqlQuery query(database());
+    if (query.exec(sql))
+        return true;
+    *error = query.lastError();
+    return false;
 }
 
 bool Store::configureConnection()
@@ -337,27 +473,63 @@ bool Store::checkIdentity(OpenMode mode, int *version)
     return true;
 }
 
+bool Store::checkPostgresqlIdentity(OpenMode mode, int *version)
+{
+    QSqlQuery query(database());
+    if (!query.exec(QStringLiteral("SELECT (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()),"
+                                   " to_regclass('mailroom_schema') IS NOT NULL"))
+        || !query.next())
+        return failQuery(query, QStringLiteral("reading the tables of %1").arg(m_path));
+    const qint64 tables = query.value(0).toLongLong();
+    const bool ours = query.value(1).toBool();
+    *version = 0;
+    if (tables == 0) {
+        if (mode == OpenMode::MustExist)
+            return fail(Error::NotFound, QStringLiteral("%1 holds no Mailroom database").arg(m_path));
+        return true;
+    }
+    if (!ours)
+        return fail(Error::Failed, QStringLiteral("%1 is not a Mailroom database (it has other tables)").arg(m_path));
+    if (!query.exec(QStringLiteral("SELECT application_id, version FROM mailroom_schema")) || !query.next())
+        return failQuery(query, QStringLiteral("reading the schema version of %1").arg(m_path));
+    if (query.value(0).toInt() != StoreSchema::ApplicationId)
+        return fail(Error::Failed, QStringLiteral("%1 is not a Mailroom database").arg(m_path));
+    *version = query.value(1).toInt();
+    if (*version > latestSchemaVersion())
+        return fail(Error::Failed,
+                    QStringLiteral("%1 has schema version %2, newer than this Mailroom knows (%3): upgrade Mailroom")
+                        .arg(m_path)
+                        .arg(*version)
+                        .arg(latestSchemaVersion()));
+    return true;
+}
+
 bool Store::migrate(int from, int to)
 {
-    const QList<QStringList> &steps = StoreSchema::migrations();
+    const bool postgresql = m_engine == Engine::Postgresql;
+    const QList<QStringList> &steps = postgresql ? StoreSchema::postgresqlMigrations() : StoreSchema::migrations();
     for (int version = from + 1; version <= to; ++version) {
         SqlWriteTransaction transaction(database());
         if (!transaction.isActive())
             return fail(Error::Busy, QStringLiteral("cannot start migration %1: %2")
                                          .arg(version)
                                          .arg(transaction.lastError().text()));
-        // Another process may have migrated while we waited for the lock.
         QSqlQuery query(database());
-        if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next())
-            return failQuery(query, QStringLiteral("reading the schema version"));
-        if (query.value(0).toInt() >= version)
+        // On PostgreSQL, DDL takes no lock that orders two servers starting
+        // on a new database: an advisory lock does, for this transaction.
+        if (postgresql && !query.exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(StoreSchema::ApplicationId)))
+            return failQuery(query, QStringLiteral("locking for migration %1").arg(version));
+        // Another process may have migrated while we waited for the lock.
+        if (schemaVersion() >= version)
             continue;
         for (const QString &statement : steps.at(version - 1)) {
             if (!query.exec(statement))
                 return failQuery(query, QStringLiteral("migration %1").arg(version));
         }
         // PRAGMA takes no bound values; the number is ours, not input.
-        if (!query.exec(QStringLiteral("PRAGMA user_version = %1").arg(version)))
+        const QString setVersion = postgresql ? QStringLiteral("UPDATE mailroom_schema SET version = %1").arg(version)
+                                              : QStringLiteral("PRAGMA user_version = %1").arg(version);
+        if (!query.exec(setVersion))
             return failQuery(query, QStringLiteral("migration %1").arg(version));
         query.finish();
         if (!transaction.commit())
@@ -372,6 +544,15 @@ bool Store::migrate(int from, int to)
 int Store::schemaVersion()
 {
     QSqlQuery query(database());
+    if (m_engine == Engine::Postgresql) {
+        // Before migration 1 there is no table to read.
+        if (!query.exec(QStringLiteral("SELECT to_regclass('mailroom_schema') IS NOT NULL")) || !query.next()
+            || !query.value(0).toBool())
+            return 0;
+        if (!query.exec(QStringLiteral("SELECT version FROM mailroom_schema")) || !query.next())
+            return 0;
+        return query.value(0).toInt();
+    }
     if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next())
         return 0;
     return query.value(0).toInt();
@@ -382,16 +563,19 @@ std::optional<Account> Store::createAccount(const QString &username, const QStri
 {
     clearError();
     QSqlQuery query(database());
-    query.prepare(QStringLiteral("INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)"));
+    query.prepare(QStringLiteral(
+        "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id"));
     query.addBindValue(text(username));
     query.addBindValue(text(passwordHash));
     query.addBindValue(toMs(createdAt));
-    if (!query.exec()) {
+    if (!query.exec() || !query.next()) {
         failQuery(query, QStringLiteral("creating account %1").arg(username));
         return std::nullopt;
     }
+    const qint64 id = query.value(0).toLongLong();
+    query.finish();
     qCInfo(lcStore) << "created account" << username;
-    return Account{query.lastInsertId().toLongLong(), username, passwordHash,
+    return Account{id, username, passwordHash,
                    QDateTime::fromMSecsSinceEpoch(toMs(createdAt), Qt::UTC)};
 }
 
@@ -473,7 +657,7 @@ bool Store::changePassword(qint64 accountId, const QString &passwordHash, const 
             return failQuery(query, QStringLiteral("setting the password of account %1").arg(accountId));
         if (query.numRowsAffected() == 0)
             return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
-        query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash IS NOT ?"));
+        query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash IS DISTINCT FROM ?"));
         query.addBindValue(accountId);
         query.addBindValue(keepToken.isEmpty() ? QVariant() : QVariant(keepToken));
         if (!query.exec())
@@ -534,26 +718,24 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
     QSqlQuery *insertStatement = cachedStatement(
         QStringLiteral(
             "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
-            " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id"),
         preparing);
     QSqlQuery *addEntryStatement = cachedStatement(
-        QStringLiteral("INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?)"),
+        QStringLiteral("INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?) RETURNING id"),
         preparing);
-    QSqlQuery *savepointStatement = cachedStatement(QStringLiteral("SAVEPOINT delivery"), preparing);
-    QSqlQuery *rollbackStatement = cachedStatement(QStringLiteral("ROLLBACK TO delivery"), preparing);
-    QSqlQuery *releaseStatement = cachedStatement(QStringLiteral("RELEASE delivery"), preparing);
-    if (!insertStatement || !addEntryStatement || !savepointStatement || !rollbackStatement || !releaseStatement)
+    if (!insertStatement || !addEntryStatement)
         return failAll(m_error, m_errorText);
-    const FinishedOnExit insertFinished(insertStatement), addEntryFinished(addEntryStatement),
-        savepointFinished(savepointStatement), rollbackFinished(rollbackStatement), releaseFinished(releaseStatement);
+    const FinishedOnExit insertFinished(insertStatement), addEntryFinished(addEntryStatement);
     QSqlQuery &insert = *insertStatement;
     QSqlQuery &addEntry = *addEntryStatement;
+    QSqlError controlError;
 
     for (qsizetype i = 0; i < messages.size(); ++i) {
         const NewMessage &message = messages.at(i);
         const MessageSummary &summary = message.summary;
-        if (!savepointStatement->exec())
-            return failAll(classify(savepointStatement->lastError()), savepointStatement->lastError().text());
+        if (!execControl(QStringLiteral("SAVEPOINT delivery"), &controlError))
+            return failAll(classify(controlError), controlError.text());
         Delivery delivery;
         QString failure;
         Error failureKind = Error::None;
@@ -576,19 +758,24 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
             insert.bindValue(10, text(summary.preview));
             insert.bindValue(11, compactJson(MessageJson::attachments(summary.attachments)));
             insert.bindValue(12, message.raw);
-            if (!insert.exec())
+            if (!insert.exec() || !insert.next())
                 return failed(insert, QStringLiteral("storing a message"));
-            delivery.messageId = insert.lastInsertId().toLongLong();
+            delivery.messageId = insert.value(0).toLongLong();
+            // SQLite made the change in the first step; a statement left
+            // running would keep RELEASE from completing.
+            insert.finish();
             const auto add = [&](qint64 ownerId, Folder folder) -> std::optional<qint64> {
                 addEntry.bindValue(0, ownerId);
                 addEntry.bindValue(1, folderName(folder));
                 addEntry.bindValue(2, delivery.messageId);
-                addEntry.bindValue(3, folder == Folder::Sent);
-                if (!addEntry.exec()) {
+                addEntry.bindValue(3, folder == Folder::Sent ? 1 : 0);
+                if (!addEntry.exec() || !addEntry.next()) {
                     failed(addEntry, QStringLiteral("adding the message to %1 of account %2").arg(folderName(folder)).arg(ownerId));
                     return std::nullopt;
                 }
-                return addEntry.lastInsertId().toLongLong();
+                const qint64 id = addEntry.value(0).toLongLong();
+                addEntry.finish();
+                return id;
             };
             QList<qint64> recipients;
             for (qint64 recipient : message.recipientIds) {
@@ -614,11 +801,11 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
         } else {
             failures[i] = {failureKind, failure};
             // This message only: the others of the group stay.
-            if (!rollbackStatement->exec())
-                return failAll(classify(rollbackStatement->lastError()), rollbackStatement->lastError().text());
+            if (!execControl(QStringLiteral("ROLLBACK TO delivery"), &controlError))
+                return failAll(classify(controlError), controlError.text());
         }
-        if (!releaseStatement->exec())
-            return failAll(classify(releaseStatement->lastError()), releaseStatement->lastError().text());
+        if (!execControl(QStringLiteral("RELEASE delivery"), &controlError))
+            return failAll(classify(controlError), controlError.text());
     }
     if (!transaction.commit()) {
         const QSqlError error = transaction.lastError();
@@ -694,7 +881,7 @@ bool Store::setSeen(qint64 ownerId, qint64 entryId, bool seen)
         return false;
     const FinishedOnExit finished(statement);
     QSqlQuery &query = *statement;
-    query.bindValue(0, seen);
+    query.bindValue(0, seen ? 1 : 0);
     query.bindValue(1, entryId);
     query.bindValue(2, ownerId);
     if (!query.exec())
@@ -771,7 +958,7 @@ std::optional<AccountCounts> Store::counts(qint64 ownerId)
 {
     clearError();
     QSqlQuery *statement = cachedStatement(
-        QStringLiteral("SELECT folder, count(*), total(seen = 0) FROM mailbox_entries WHERE owner_id = ? GROUP BY folder"),
+        QStringLiteral("SELECT folder, count(*), count(*) FILTER (WHERE seen = 0) FROM mailbox_entries WHERE owner_id = ? GROUP BY folder"),
         QStringLiteral("counting the mail of account %1").arg(ownerId));
     if (!statement)
         return std::nullopt;
@@ -784,7 +971,7 @@ std::optional<AccountCounts> Store::counts(qint64 ownerId)
     }
     AccountCounts counts;
     while (query.next()) {
-        const FolderCounts folder{query.value(1).toLongLong(), qint64(query.value(2).toDouble())};
+        const FolderCounts folder{query.value(1).toLongLong(), query.value(2).toLongLong()};
         (query.value(0).toString() == u"inbox" ? counts.inbox : counts.sent) = folder;
     }
     return counts;
@@ -832,8 +1019,8 @@ bool Store::deleteOtherTokens(qint64 accountId, const QByteArray &keep)
 {
     clearError();
     QSqlQuery query(database());
-    // IS NOT: an empty keep binds as NULL, and "!= NULL" would match nothing.
-    query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash IS NOT ?"));
+    // IS DISTINCT FROM: an empty keep binds as NULL, and "!= NULL" would match nothing.
+    query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash IS DISTINCT FROM ?"));
     query.addBindValue(accountId);
     query.addBindValue(keep);
     if (!query.exec())
@@ -859,17 +1046,20 @@ std::optional<StoreStats> Store::stats()
     clearError();
     QSqlQuery query(database());
     // One statement reads one snapshot, so the figures agree with each other.
-    if (!query.exec(QStringLiteral(
-            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM accounts),"
-            " (SELECT count(*) FROM messages), (SELECT total(size) FROM messages),"
-            " (SELECT count(*) FROM mailbox_entries),"
-            " (SELECT count(*) FROM api_tokens WHERE expires_at > CAST(strftime('%s', 'now') AS INTEGER) * 1000)"))
-        || !query.next()) {
+    const QString version = m_engine == Engine::Postgresql ? QStringLiteral("SELECT version FROM mailroom_schema")
+                                                           : QStringLiteral("SELECT user_version FROM pragma_user_version");
+    query.prepare(QStringLiteral("SELECT (%1), (SELECT count(*) FROM accounts),"
+                                 " (SELECT count(*) FROM messages), (SELECT CAST(coalesce(sum(size), 0) AS BIGINT) FROM messages),"
+                                 " (SELECT count(*) FROM mailbox_entries),"
+                                 " (SELECT count(*) FROM api_tokens WHERE expires_at > ?)")
+                      .arg(version));
+    query.addBindValue(toMs(QDateTime::currentDateTimeUtc()));
+    if (!query.exec() || !query.next()) {
         failQuery(query, QStringLiteral("reading statistics"));
         return std::nullopt;
     }
     return StoreStats{query.value(0).toInt(),      query.value(1).toLongLong(),
-                      query.value(2).toLongLong(), qint64(query.value(3).toDouble()),
+                      query.value(2).toLongLong(), query.value(3).toLongLong(),
                       query.value(4).toLongLong(), query.value(5).toLongLong()};
 }
 
@@ -885,13 +1075,20 @@ bool Store::backupTo(const QString &file)
     // backup never leaves a file that looks complete.
     const QString partial = target.absoluteFilePath() + QStringLiteral(".partial");
     QFile::remove(partial);
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("VACUUM INTO ?"));
-    query.addBindValue(partial);
-    if (!query.exec()) {
-        failQuery(query, QStringLiteral("backing up to %1").arg(file));
-        QFile::remove(partial);
-        return false;
+    if (m_engine == Engine::Postgresql) {
+        if (!backupPostgresqlTo(partial)) {
+            QFile::remove(partial);
+            return false;
+        }
+    } else {
+        QSqlQuery query(database());
+        query.prepare(QStringLiteral("VACUUM INTO ?"));
+        query.addBindValue(partial);
+        if (!query.exec()) {
+            failQuery(query, QStringLiteral("backing up to %1").arg(file));
+            QFile::remove(partial);
+            return false;
+        }
     }
     if (!QFile::rename(partial, target.absoluteFilePath())) {
         QFile::remove(partial);
@@ -910,7 +1107,9 @@ bool Store::restoreFrom(const QString &file)
     // connection: commits still in a -wal beside the file are included, and
     // the user's file is not changed. Opening the copy checks that it is a
     // Mailroom database and brings an older backup up to the current schema.
-    QTemporaryDir workDir(QFileInfo(m_path).absolutePath() + QStringLiteral("/.restore-XXXXXX"));
+    QTemporaryDir workDir(m_engine == Engine::Postgresql
+                              ? QDir::tempPath() + QStringLiteral("/mailroom-restore-XXXXXX")
+                              : QFileInfo(m_path).absolutePath() + QStringLiteral("/.restore-XXXXXX"));
     if (!workDir.isValid())
         return fail(Error::Failed, QStringLiteral("cannot create a work directory: %1").arg(workDir.errorString()));
     const QString copy = workDir.filePath(QStringLiteral("restore.db"));
@@ -946,6 +1145,8 @@ bool Store::restoreFrom(const QString &file)
             || check.value(0).toString() != u"ok")
             return fail(Error::Failed, QStringLiteral("backup %1 is damaged (integrity check failed)").arg(file));
     }
+    if (m_engine == Engine::Postgresql)
+        return restorePostgresqlFrom(copy, file);
 
     QSqlQuery query(database());
     query.prepare(QStringLiteral("ATTACH DATABASE ? AS restore_source"));
@@ -1000,4 +1201,187 @@ bool Store::restoreFrom(const QString &file)
     if (restored)
         qCInfo(lcStore) << "restored" << m_path << "from" << file;
     return restored;
+}
+
+namespace {
+
+// Copies every row of table from one connection to another in pages of
+// `key` order, so a large database never sits in memory whole. Both are at
+// the same schema version, so the columns line up (StoreSchema).
+bool copyTable(const QSqlDatabase &from, const QSqlDatabase &to, const QString &table, const QString &key,
+               QString *error)
+{
+    constexpr int PageRows = 256;
+    QSqlQuery read(from);
+    read.setForwardOnly(true);
+    QSqlQuery write(to);
+    bool writePrepared = false;
+    QVariant last;
+    for (;;) {
+        read.prepare(last.isValid()
+                         ? QStringLiteral("SELECT * FROM %1 WHERE %2 > ? ORDER BY %2 LIMIT %3").arg(table, key).arg(PageRows)
+                         : QStringLiteral("SELECT * FROM %1 ORDER BY %2 LIMIT %3").arg(table, key).arg(PageRows));
+        if (last.isValid())
+            read.addBindValue(last);
+        if (!read.exec()) {
+            *error = QStringLiteral("reading %1: %2").arg(table, read.lastError().text());
+            return false;
+        }
+        int rows = 0;
+        while (read.next()) {
+            const QSqlRecord record = read.record();
+            if (!writePrepared) {
+                QStringList placeholders(record.count(), QStringLiteral("?"));
+                if (!write.prepare(QStringLiteral("INSERT INTO %1 VALUES (%2)").arg(table, placeholders.join(u',')))) {
+                    *error = QStringLiteral("writing %1: %2").arg(table, write.lastError().text());
+                    return false;
+                }
+                writePrepared = true;
+            }
+            for (int column = 0; column < record.count(); ++column)
+                write.bindValue(column, record.value(column));
+            if (!write.exec()) {
+                *error = QStringLiteral("writing %1: %2").arg(table, write.lastError().text());
+                return false;
+            }
+            last = record.value(key);
+            ++rows;
+        }
+        if (rows < PageRows)
+            return true;
+    }
+}
+
+QString keyOf(const QString &table)
+{
+    return table == u"api_tokens" ? QStringLiteral("token_hash") : QStringLiteral("id");
+}
+
+// The next id each table's counter gives out minus one, on PostgreSQL: the
+// sequence's last value, 0 when it never gave one.
+std::optional<std::map<QString, qint64>> postgresqlCounters(const QSqlDatabase &db, QString *error)
+{
+    std::map<QString, qint64> counters;
+    QSqlQuery query(db);
+    for (const QString &table : StoreSchema::tablesInDependencyOrder()) {
+        if (table == u"api_tokens")
+            continue;
+        if (!query.exec(QStringLiteral("SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('%1', 'id')), 0)")
+                            .arg(table))
+            || !query.next()) {
+            *error = QStringLiteral("reading the id counter of %1: %2").arg(table, query.lastError().text());
+            return std::nullopt;
+        }
+        counters[table] = query.value(0).toLongLong();
+    }
+    return counters;
+}
+
+} // namespace
+
+bool Store::backupPostgresqlTo(const QString &file)
+{
+    Store copy;
+    if (!copy.open(file, OpenMode::CreateIfMissing, schemaVersion()))
+        return fail(Error::Failed, QStringLiteral("cannot create the backup file: %1").arg(copy.lastErrorText()));
+    // One snapshot for every table, so the copy is consistent while others write.
+    QSqlQuery snapshot(database());
+    if (!snapshot.exec(QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
+        return failQuery(snapshot, QStringLiteral("starting the backup"));
+    QString error;
+    bool copied = false;
+    {
+        SqlWriteTransaction target(copy.database());
+        copied = target.isActive();
+        for (const QString &table : StoreSchema::tablesInDependencyOrder()) {
+            if (copied && !copyTable(database(), copy.database(), table, keyOf(table), &error))
+                copied = false;
+        }
+        // SQLite's counters continue where PostgreSQL's are, so ids given
+        // out and deleted since stay unused after a restore too.
+        const auto counters = copied ? postgresqlCounters(database(), &error) : std::nullopt;
+        QSqlQuery sequence(copy.database());
+        if (counters) {
+            for (const auto &[table, value] : *counters) {
+                sequence.prepare(QStringLiteral("DELETE FROM sqlite_sequence WHERE name = ?"));
+                sequence.addBindValue(table);
+                const bool deleted = sequence.exec();
+                sequence.prepare(QStringLiteral(
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, max(?, coalesce((SELECT max(id) FROM %1), 0))")
+                                     .arg(table));
+                sequence.addBindValue(table);
+                sequence.addBindValue(value);
+                if (!deleted || !sequence.exec()) {
+                    error = QStringLiteral("writing the id counters: %1").arg(sequence.lastError().text());
+                    copied = false;
+                    break;
+                }
+            }
+        } else {
+            copied = false;
+        }
+        if (copied && !target.commit()) {
+            error = target.lastError().text();
+            copied = false;
+        }
+        if (error.isEmpty() && !copied)
+            error = target.lastError().text();
+    }
+    if (!snapshot.exec(QStringLiteral("COMMIT")))
+        qCWarning(lcStore) << "ending the backup snapshot failed:" << snapshot.lastError().text();
+    if (!copied)
+        return fail(Error::Failed, QStringLiteral("backing up to %1: %2").arg(file, error));
+    return true;
+}
+
+bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file)
+{
+    Store source;
+    if (!source.open(backupCopy, OpenMode::MustExist))
+        return fail(Error::Failed, QStringLiteral("backup %1 is unusable: %2").arg(file, source.lastErrorText()));
+    SqlWriteTransaction transaction(database());
+    if (!transaction.isActive())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("cannot start the restore: %1").arg(transaction.lastError().text()));
+    QSqlQuery query(database());
+    // Other servers wait until the new data is complete: they see the old
+    // or the new, never a mix.
+    if (!query.exec(QStringLiteral("LOCK TABLE accounts, messages, mailbox_entries, api_tokens IN ACCESS EXCLUSIVE MODE")))
+        return failQuery(query, QStringLiteral("locking the tables for the restore"));
+    QString error;
+    const auto before = postgresqlCounters(database(), &error);
+    if (!before)
+        return fail(Error::Failed, error);
+    // Login tokens are not restored: sessions ended since the backup must
+    // stay ended, so a restore ends every session.
+    if (!query.exec(QStringLiteral("TRUNCATE api_tokens, mailbox_entries, messages, accounts")))
+        return failQuery(query, QStringLiteral("emptying the tables for the restore"));
+    for (const QString &table : StoreSchema::tablesInDependencyOrder()) {
+        if (table != u"api_tokens" && !copyTable(source.database(), database(), table, keyOf(table), &error))
+            return fail(Error::Failed, QStringLiteral("restoring from %1: %2").arg(file, error));
+    }
+    // Ids never go back (SPEC: never reused; POP3 UIDLs depend on it): each
+    // counter continues from the largest of the two databases' counters.
+    QSqlQuery backupCounters(source.database());
+    for (const auto &[table, value] : *before) {
+        backupCounters.prepare(QStringLiteral("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)"));
+        backupCounters.addBindValue(table);
+        if (!backupCounters.exec() || !backupCounters.next())
+            return fail(Error::Failed, QStringLiteral("reading the id counters of %1: %2")
+                                           .arg(file, backupCounters.lastError().text()));
+        const qint64 counter = std::max(value, backupCounters.value(0).toLongLong());
+        query.prepare(QStringLiteral("SELECT setval(pg_get_serial_sequence('%1', 'id'),"
+                                     " greatest(?, (SELECT coalesce(max(id), 0) FROM %1), 1), ?)")
+                          .arg(table));
+        query.addBindValue(counter);
+        query.addBindValue(counter > 0);
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("setting the id counter of %1").arg(table));
+    }
+    query.finish();
+    if (!transaction.commit())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("committing the restore: %1").arg(transaction.lastError().text()));
+    qCInfo(lcStore) << "restored" << m_path << "from" << file;
+    return true;
 }

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "config.h"
 #include "messagesummary.h"
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QList>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -85,16 +87,26 @@ struct StoreStats
     qint64 activeTokens = 0;
 };
 
-// The mail store over QtSql's SQLite driver: WAL, foreign keys, a busy
-// timeout and synchronous=FULL, so that several processes share one file and
-// a commit survives a crash or power loss. One Store is one connection and is
-// used from the thread that opened it. Every write is one transaction.
+// The mail store over QtSql: the embedded SQLite file (WAL, foreign keys, a
+// busy timeout and synchronous=FULL, so that several processes share one file
+// and a commit survives a crash or power loss) or a PostgreSQL database that
+// several servers on several machines share (the QPSQL driver). One Store is
+// one connection and is used from the thread that opened it. Every write is
+// one transaction.
+//
+// A PostgreSQL connection can be lost while the server runs (a restart of the
+// database, a network fault): the operation that finds out fails with
+// Unavailable, and later operations reconnect, at most once per back-off
+// delay (100 ms doubling to 5 s), so a database that is down costs a failed
+// connect now and then rather than one per request.
 class Store
 {
 public:
     // MustExist: an existing Mailroom database; an empty file is refused.
     enum class OpenMode { CreateIfMissing, MustExist };
-    enum class Error { None, NotFound, AlreadyExists, DiskFull, Busy, Failed };
+    // Unavailable: the database server cannot be reached now; try later.
+    enum class Error { None, NotFound, AlreadyExists, DiskFull, Busy, Unavailable, Failed };
+    using Engine = DatabaseUrl::Kind;
 
     Store();
     ~Store();
@@ -106,9 +118,13 @@ public:
     // Opens the file and applies pending migrations up to schemaVersion
     // (default: all). Refuses files that are not Mailroom databases and
     // databases written by a newer Mailroom.
+    bool open(const DatabaseUrl &database, OpenMode mode, int schemaVersion = latestSchemaVersion());
+    // The SQLite file at path.
     bool open(const QString &path, OpenMode mode, int schemaVersion = latestSchemaVersion());
     void close();
     [[nodiscard]] bool isOpen() const;
+    [[nodiscard]] Engine engine() const { return m_engine; }
+    // The SQLite file, or the PostgreSQL URL without its password: for messages.
     [[nodiscard]] QString path() const { return m_path; }
     [[nodiscard]] int schemaVersion();
 
@@ -172,8 +188,9 @@ public:
 
     std::optional<StoreStats> stats();
 
-    // A consistent copy of the whole database taken while others write
-    // (VACUUM INTO, one read transaction). Refuses to overwrite a file.
+    // A consistent copy of the whole database taken while others write, as
+    // a SQLite file on both engines (VACUUM INTO; from PostgreSQL, the rows
+    // of one repeatable-read snapshot). Refuses to overwrite a file.
     bool backupTo(const QString &file);
     // Replaces accounts, messages and mailbox entries with those of a backup
     // (or a copy of a database file, its -wal included) in one transaction,
@@ -186,13 +203,23 @@ public:
     [[nodiscard]] QSqlDatabase database() const;
 
 private:
+    bool connect();
     bool configureConnection();
     bool checkIdentity(OpenMode mode, int *version);
+    bool checkPostgresqlIdentity(OpenMode mode, int *version);
     bool migrate(int from, int to);
     bool fail(Error error, const QString &text);
     bool failQuery(const QSqlQuery &query, const QString &what);
-    static Error classify(const QSqlError &error);
+    // Also notes a lost PostgreSQL connection, for the next reconnect.
+    Error classify(const QSqlError &error);
+    // Starts every operation: forgets the last error and, when the
+    // connection was lost and the back-off delay has passed, reconnects.
     void clearError();
+    void reconnectIfDue();
+    // SAVEPOINT and its kin: cached on SQLite; PostgreSQL cannot prepare them.
+    bool execControl(const QString &sql, QSqlError *error);
+    bool backupPostgresqlTo(const QString &file);
+    bool restorePostgresqlFrom(const QString &backupCopy, const QString &file);
     // The statement for sql, prepared on first use and kept for the life of
     // the connection (preparing is a good part of a short query's cost);
     // nullptr, with the error recorded, when it does not prepare. Callers
@@ -207,6 +234,11 @@ private:
     // Node-based, so a pointer handed out stays valid as others are added.
     std::map<QString, QSqlQuery> m_statements;
     QString m_path;
+    DatabaseUrl m_database;
+    Engine m_engine = Engine::Sqlite;
+    bool m_connectionLost = false;
+    QElapsedTimer m_sinceReconnectAttempt;
+    int m_reconnectDelayMs = 0;
     Error m_error = Error::None;
     QString m_errorText;
 };

@@ -1,7 +1,7 @@
 #include "storeworker.h"
 
-StoreWorker::StoreWorker(QString databasePath)
-    : m_databasePath(std::move(databasePath))
+StoreWorker::StoreWorker(DatabaseUrl database)
+    : m_database(std::move(database))
 {
 }
 
@@ -17,7 +17,7 @@ bool StoreWorker::startIn(QThread &thread, const QString &name, QString *error)
         this,
         [this, &opened, &openError] {
             m_store = std::make_unique<Store>();
-            opened = m_store->open(m_databasePath, Store::OpenMode::MustExist);
+            opened = m_store->open(m_database, Store::OpenMode::MustExist);
             if (!opened)
                 openError = m_store->lastErrorText();
         },

@@ -14,7 +14,7 @@ class StoreWorker : public QObject
 {
     Q_OBJECT
 public:
-    explicit StoreWorker(QString databasePath);
+    explicit StoreWorker(DatabaseUrl database);
 
     // Moves this worker to `thread` (named `name`, which deletes it when it
     // ends), starts it, and waits, start-up only, until the worker's store
@@ -25,6 +25,6 @@ protected:
     [[nodiscard]] Store *store() const { return m_store.get(); }
 
 private:
-    QString m_databasePath;
+    DatabaseUrl m_database;
     std::unique_ptr<Store> m_store;
 };

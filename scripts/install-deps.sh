@@ -12,6 +12,9 @@ packages=(
     clang libclang-rt-14-dev llvm
     # Qt 6.4 from Debian (see ../shared/QT64-NOTES.md: each QML runtime module is its own package)
     qt6-base-dev qt6-declarative-dev libqt6sql6-sqlite
+    # PostgreSQL storage (--database postgresql://...): Qt's driver, and the server and psql the
+    # postgres runs of the tests start (tests/support/throwaway_postgres.py)
+    libqt6sql6-psql postgresql postgresql-client
     qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates
     qml6-module-qtquick-layouts qml6-module-qtquick-dialogs qml6-module-qtquick-window
     qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript

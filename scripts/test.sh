@@ -4,8 +4,12 @@
 #   2. build-sanitize/ (clang++ with AddressSanitizer, LeakSanitizer and
 #      UndefinedBehaviorSanitizer: MAILROOM_SANITIZE) and the same tests
 #      there, plus the fuzz targets' smoke runs.
-# Arguments go to ctest in both steps (default: -LE bench). One step alone:
-# --no-sanitize (the first), --sanitize-only (the second).
+# The first step includes the postgres runs (label postgres): the storage,
+# smtpd, webd, pop3d and mailroomctl tests again against a throw-away
+# PostgreSQL 15 that ctest starts and stops (tests/support/throwaway_postgres.py).
+# Arguments go to ctest in both steps (default: -LE bench, and in the
+# sanitized step -LE 'bench|postgres', which keeps CI within its time). One
+# step alone: --no-sanitize (the first), --sanitize-only (the second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 normal=1 sanitize=1
@@ -18,7 +22,8 @@ export QT_QPA_PLATFORM=offscreen
 # Benchmarks (label bench) print figures and load the machine: not part of
 # the normal run; `scripts/test.sh --no-sanitize -L bench` runs the smoke
 # benchmark (the sanitized build has none).
-[ $# -eq 0 ] && set -- -LE bench
+sanitized_args=("$@")
+[ $# -eq 0 ] && sanitized_args=(-LE 'bench|postgres') && set -- -LE bench
 if [ $normal = 1 ]; then
     scripts/build.sh
     ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)" "$@"
@@ -28,5 +33,5 @@ if [ $sanitize = 1 ]; then
     scripts/build.sh --sanitize
     # ctest sets ASAN_OPTIONS, LSAN_OPTIONS (tests/sanitizers/lsan.supp) and
     # UBSAN_OPTIONS itself (the top-level CMakeLists.txt).
-    ctest --test-dir build-sanitize --output-on-failure --timeout 900 -j "$(nproc)" "$@"
+    ctest --test-dir build-sanitize --output-on-failure --timeout 900 -j "$(nproc)" "${sanitized_args[@]}"
 fi

@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QLoggingCategory>
+#include <QSqlQuery>
 #include <QSslCertificate>
 #include <QTimer>
 
@@ -108,11 +109,6 @@ void MailroomCtl::start(const QStringList &arguments)
         + (parser.isSet(QStringLiteral("database")) ? QStringLiteral(" --database ") + parser.value(QStringLiteral("database"))
                                                     : QString())
         + QStringLiteral(" init");
-    if (m_config.database.kind != DatabaseUrl::Kind::Sqlite) {
-        fail(QStringLiteral("PostgreSQL storage is not available in this build yet: leave out --database to use "
-                            "the SQLite file in the data directory"));
-        return;
-    }
     m_hasher = new PasswordHasher(this, m_config.pbkdf2Iterations);
 
     const QStringList positional = parser.positionalArguments();
@@ -154,11 +150,28 @@ bool MailroomCtl::openStore(DataDirectory::Mode mode)
 {
     // A --database outside the data directory: check its place before
     // anything is created, so a refused command leaves nothing behind.
+    const bool sqlite = m_config.database.kind == DatabaseUrl::Kind::Sqlite;
     const QFileInfo databaseFile(m_config.database.sqlitePath);
-    if (databaseFile.absolutePath() != QDir::cleanPath(m_config.dataDir) && !databaseFile.dir().exists()) {
+    if (sqlite && databaseFile.absolutePath() != QDir::cleanPath(m_config.dataDir) && !databaseFile.dir().exists()) {
         fail(QStringLiteral("directory %1 for the database does not exist").arg(databaseFile.absolutePath()));
         return false;
     }
+    const QString path = m_config.database.displayString();
+    const auto openMode = mode == DataDirectory::Mode::Create ? Store::OpenMode::CreateIfMissing
+                                                              : Store::OpenMode::MustExist;
+    const auto openDatabase = [&] {
+        if (m_store.open(m_config.database, openMode))
+            return true;
+        if (m_store.lastError() == Store::Error::NotFound)
+            fail(QStringLiteral("no database at %1: run '%2' first").arg(path, m_initHint));
+        else
+            failStore();
+        return false;
+    };
+    // PostgreSQL first: a database that cannot be reached leaves no data
+    // directory behind. The SQLite file needs its directory first.
+    if (!sqlite && !openDatabase())
+        return false;
     QString error;
     bool created = false;
     if (!DataDirectory::prepare(m_config.dataDir, mode, &error, &created)) {
@@ -167,17 +180,9 @@ bool MailroomCtl::openStore(DataDirectory::Mode mode)
     }
     if (created)
         m_out << "created data directory " << m_config.dataDir << Qt::endl;
-    const QString path = m_config.database.sqlitePath;
-    const bool existed = QFileInfo::exists(path);
-    const auto openMode = mode == DataDirectory::Mode::Create ? Store::OpenMode::CreateIfMissing
-                                                              : Store::OpenMode::MustExist;
-    if (!m_store.open(path, openMode)) {
-        if (m_store.lastError() == Store::Error::NotFound)
-            fail(QStringLiteral("no database at %1: run '%2' first").arg(path, m_initHint));
-        else
-            failStore();
+    const bool existed = !sqlite || QFileInfo::exists(path);
+    if (sqlite && !openDatabase())
         return false;
-    }
     if (!existed)
         m_out << "created database " << path << " (schema version " << m_store.schemaVersion() << ')' << Qt::endl;
     return true;
@@ -347,9 +352,16 @@ void MailroomCtl::runStats()
         failStore();
         return;
     }
-    const qint64 fileBytes = QFileInfo(m_config.database.sqlitePath).size()
-        + QFileInfo(m_config.database.sqlitePath + QStringLiteral("-wal")).size();
-    m_out << "database:        " << m_config.database.sqlitePath << Qt::endl
+    qint64 fileBytes = 0;
+    if (m_config.database.kind == DatabaseUrl::Kind::Sqlite) {
+        fileBytes = QFileInfo(m_config.database.sqlitePath).size()
+            + QFileInfo(m_config.database.sqlitePath + QStringLiteral("-wal")).size();
+    } else {
+        QSqlQuery size(m_store.database());
+        if (size.exec(QStringLiteral("SELECT pg_database_size(current_database())")) && size.next())
+            fileBytes = size.value(0).toLongLong();
+    }
+    m_out << "database:        " << m_config.database.displayString() << Qt::endl
           << "schema version:  " << stats->schemaVersion << Qt::endl
           << "accounts:        " << stats->accounts << Qt::endl
           << "messages:        " << stats->messages << Qt::endl
@@ -368,7 +380,7 @@ void MailroomCtl::runBackup(const QString &file)
         failStore();
         return;
     }
-    m_out << "backed up " << m_config.database.sqlitePath << " to " << QFileInfo(file).absoluteFilePath() << Qt::endl;
+    m_out << "backed up " << m_config.database.displayString() << " to " << QFileInfo(file).absoluteFilePath() << Qt::endl;
     succeed();
 }
 
@@ -381,7 +393,7 @@ void MailroomCtl::runRestore(const QString &file)
         return;
     }
     const auto stats = m_store.stats();
-    m_out << "restored " << m_config.database.sqlitePath << " from " << QFileInfo(file).absoluteFilePath();
+    m_out << "restored " << m_config.database.displayString() << " from " << QFileInfo(file).absoluteFilePath();
     if (stats)
         m_out << " (" << stats->accounts << " accounts, " << stats->messages << " messages)";
     m_out << "; every session has ended" << Qt::endl;
@@ -392,10 +404,10 @@ void MailroomCtl::failStore()
 {
     if (m_store.lastError() == Store::Error::Busy)
         fail(QStringLiteral("database %1 stayed locked by another process: try again (%2)")
-                 .arg(m_config.database.sqlitePath, m_store.lastErrorText()));
+                 .arg(m_config.database.displayString(), m_store.lastErrorText()));
     else if (m_store.lastError() == Store::Error::DiskFull)
         fail(QStringLiteral("the disk holding %1 is full: free some space (%2)")
-                 .arg(m_config.database.sqlitePath, m_store.lastErrorText()));
+                 .arg(m_config.database.displayString(), m_store.lastErrorText()));
     else
         fail(m_store.lastErrorText());
 }

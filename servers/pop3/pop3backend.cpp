@@ -19,11 +19,11 @@ Pop3Backend::~Pop3Backend()
 
 bool Pop3Backend::open(QString *error)
 {
-    if (!m_store.open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing)) {
+    if (!m_store.open(m_config.database, Store::OpenMode::CreateIfMissing)) {
         *error = m_store.lastErrorText();
         return false;
     }
-    m_worker = new Pop3Worker(m_config.database.sqlitePath);
+    m_worker = new Pop3Worker(m_config.database);
     return m_worker->startIn(m_thread, QStringLiteral("pop3-store"), error);
 }
 
@@ -55,7 +55,10 @@ void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAd
         if (outcome != LoginOutcome::Accepted) {
             qCInfo(lcPop3).noquote() << clientAddress << "login failed for" << Logging::printable(username)
                                      << (outcome == LoginOutcome::Throttled ? "(throttled)" : "");
-            done(outcome == LoginOutcome::Throttled ? Pop3LoginOutcome::Throttled : Pop3LoginOutcome::Rejected, 0, {});
+            done(outcome == LoginOutcome::Throttled     ? Pop3LoginOutcome::Throttled
+                     : outcome == LoginOutcome::Unavailable ? Pop3LoginOutcome::Failed
+                                                            : Pop3LoginOutcome::Rejected,
+                 0, {});
             return;
         }
         // SPEC: the maildrop is the inbox as it was at login.

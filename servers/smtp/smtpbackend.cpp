@@ -35,11 +35,11 @@ SmtpBackend::~SmtpBackend()
 
 bool SmtpBackend::open(QString *error)
 {
-    if (!m_store.open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing)) {
+    if (!m_store.open(m_config.database, Store::OpenMode::CreateIfMissing)) {
         *error = m_store.lastErrorText();
         return false;
     }
-    m_worker = new DeliveryWorker(m_config.database.sqlitePath);
+    m_worker = new DeliveryWorker(m_config.database);
     return m_worker->startIn(m_deliveryThread, QStringLiteral("delivery"), error);
 }
 
@@ -51,7 +51,7 @@ Store *SmtpBackend::storeOfThisThread()
     // its clients neither wait for nor serialise with the other threads.
     if (!m_networkThreadStores.hasLocalData()) {
         auto *store = new Store;
-        if (!store->open(m_config.database.sqlitePath, Store::OpenMode::MustExist))
+        if (!store->open(m_config.database, Store::OpenMode::MustExist))
             qCWarning(lcSmtp).noquote() << "cannot open the store on" << QThread::currentThread()->objectName() << ":"
                                         << store->lastErrorText();
         m_networkThreadStores.setLocalData(store); // deleted as the thread ends
@@ -59,13 +59,16 @@ Store *SmtpBackend::storeOfThisThread()
     return m_networkThreadStores.localData();
 }
 
-std::optional<qint64> SmtpBackend::accountId(const QString &username)
+AccountLookup SmtpBackend::lookUpAccount(const QString &username)
 {
     Store *store = storeOfThisThread();
     const auto account = store->findAccount(username);
-    if (!account && store->lastError() != Store::Error::NotFound)
-        qCWarning(lcSmtp).noquote() << "account lookup failed:" << store->lastErrorText();
-    return account ? std::optional<qint64>(account->id) : std::nullopt;
+    if (account)
+        return {AccountLookup::Result::Found, account->id};
+    if (store->lastError() == Store::Error::NotFound)
+        return {AccountLookup::Result::NoSuchAccount, 0};
+    qCWarning(lcSmtp).noquote() << "account lookup failed:" << store->lastErrorText();
+    return {AccountLookup::Result::Unavailable, 0};
 }
 
 void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAddress,

@@ -34,7 +34,7 @@ public:
     // Opens the store here and in the delivery thread.
     bool open(QString *error);
 
-    std::optional<qint64> accountId(const QString &username) override;
+    AccountLookup lookUpAccount(const QString &username) override;
 
     // Any thread (a connection's). Each answer comes later, through `done`,
     // which may be called on another thread: connections pass one made with

@@ -371,6 +371,9 @@ void SmtpSession::loginFinished(LoginOutcome outcome, qint64 accountId)
     case LoginOutcome::Throttled:
         reply(454, "4.7.0", QStringLiteral("Too many failed logins, try later"));
         break;
+    case LoginOutcome::Unavailable:
+        reply(454, "4.7.0", QStringLiteral("Temporary authentication failure, try again later"));
+        break;
     case LoginOutcome::Rejected:
         // A name that is no valid username may be a password typed in the
         // wrong field: never log it.
@@ -424,7 +427,12 @@ void SmtpSession::reg(const QByteArray &argument)
     case Passwords::Strength::Acceptable:
         break;
     }
-    if (m_directory->accountId(*username)) {
+    const AccountLookup existing = m_directory->lookUpAccount(*username);
+    if (existing.result == AccountLookup::Result::Unavailable) {
+        error(451, "4.3.0", QStringLiteral("Temporary lookup failure, try again later"));
+        return;
+    }
+    if (existing.found()) {
         error(550, "5.1.0", QStringLiteral("Username already taken"));
         return;
     }
@@ -468,12 +476,16 @@ void SmtpSession::getUser(const QByteArray &argument)
         return;
     }
     const auto name = Username::fromLogin(QString::fromUtf8(argument), m_settings.domain);
-    const auto id = name ? m_directory->accountId(*name) : std::nullopt;
-    if (!id) {
+    const AccountLookup account = name ? m_directory->lookUpAccount(*name) : AccountLookup{};
+    if (account.result == AccountLookup::Result::Unavailable) {
+        error(451, "4.3.0", QStringLiteral("Temporary lookup failure, try again later"));
+        return;
+    }
+    if (!account.found()) {
         error(550, "5.1.1", QStringLiteral("No such user"));
         return;
     }
-    reply(250, "2.1.5", QStringLiteral("%1 %2").arg(*id).arg(address(*name)));
+    reply(250, "2.1.5", QStringLiteral("%1 %2").arg(account.id).arg(address(*name)));
 }
 
 void SmtpSession::mailFrom(const QByteArray &argument)
@@ -555,7 +567,12 @@ void SmtpSession::rcptTo(const QByteArray &argument)
         return;
     }
     const auto name = Username::normalize(recipient.first(at));
-    const auto id = name ? m_directory->accountId(*name) : std::nullopt;
+    const AccountLookup account = name ? m_directory->lookUpAccount(*name) : AccountLookup{};
+    if (account.result == AccountLookup::Result::Unavailable) {
+        error(451, "4.3.0", QStringLiteral("Temporary lookup failure, try again later"));
+        return;
+    }
+    const std::optional<qint64> id = account.found() ? std::optional<qint64>(account.id) : std::nullopt;
     if (!id) {
         qCInfo(lcSmtp).noquote() << m_clientAddress << m_accountName << "refused: no local user"
                                  << QString::fromLatin1(printableOnly(path->address, 256));

@@ -27,13 +27,25 @@ struct SmtpSessionSettings
     static constexpr int MaxDataLine = 1000;   // octets with CRLF, RFC 5321 §4.5.3.1.6
 };
 
+// What a look-up of an account name found. Unavailable: the store cannot
+// answer now (a database that is down), which is no answer about the name:
+// the session says 451, never "no such user", so that senders try again.
+struct AccountLookup
+{
+    enum class Result { Found, NoSuchAccount, Unavailable };
+    Result result = Result::NoSuchAccount;
+    qint64 id = 0;
+
+    [[nodiscard]] bool found() const { return result == Result::Found; }
+};
+
 // Quick, synchronous questions the session asks (a store lookup each).
 class SmtpDirectory
 {
 public:
     virtual ~SmtpDirectory() = default;
-    // The id of an account, unset when there is none. The name is normalized.
-    virtual std::optional<qint64> accountId(const QString &username) = 0;
+    // The name is normalized.
+    virtual AccountLookup lookUpAccount(const QString &username) = 0;
 };
 
 // Work that takes time (password hashing, a durable commit). The session

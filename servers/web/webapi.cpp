@@ -159,7 +159,7 @@ WebApi::~WebApi() = default;
 
 bool WebApi::open(QString *error)
 {
-    if (!m_store.open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing)) {
+    if (!m_store.open(m_config.database, Store::OpenMode::CreateIfMissing)) {
         *error = m_store.lastErrorText();
         return false;
     }
@@ -174,7 +174,18 @@ QByteArray WebApi::tokenHash(const QByteArray &token)
 HttpResponse WebApi::storeFailure()
 {
     qCWarning(lcWeb).noquote() << "storage failed:" << m_store.lastErrorText();
+    if (m_store.lastError() == Store::Error::Unavailable)
+        return unavailable();
     return errorResponse(500, "internal", QStringLiteral("The server could not complete the request."));
+}
+
+// The database cannot be reached now: the client may try again soon (the
+// store reconnects within seconds of the database being back).
+HttpResponse WebApi::unavailable()
+{
+    HttpResponse response = errorResponse(503, "unavailable", QStringLiteral("The mail store is unavailable, try again shortly."));
+    response.headers.append({QByteArrayLiteral("Retry-After"), QByteArrayLiteral("5")});
+    return response;
 }
 
 std::optional<WebApi::Caller> WebApi::authenticate(const HttpRequest &request, HttpResponse *failure)
@@ -323,6 +334,8 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
             response.headers.append({QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.limits.loginWindowSeconds)});
             return answer(response);
         }
+        if (outcome == LoginOutcome::Unavailable)
+            return answer(unavailable());
         const std::optional<Account> account =
             outcome == LoginOutcome::Accepted ? m_store.findAccount(accountId) : std::nullopt;
         if (!account) {

@@ -51,6 +51,7 @@ private:
     HttpResponse patchMessage(const HttpRequest &request, const Caller &caller, qint64 entryId);
     HttpResponse deleteMessage(const Caller &caller, qint64 entryId);
     HttpResponse storeFailure();
+    HttpResponse unavailable();
 
     Config m_config;
     Store m_store;

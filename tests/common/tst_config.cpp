@@ -9,6 +9,8 @@
 #include <QDir>
 #include <QHostAddress>
 #include <QRegularExpression>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
@@ -145,6 +147,8 @@ private Q_SLOTS:
     void groupsAddOnlyTheirOptions_data();
     void groupsAddOnlyTheirOptions();
     void everyOptionHasHelp();
+    void databasePasswordSources_data();
+    void databasePasswordSources();
 };
 
 void TestConfig::init()
@@ -716,7 +720,7 @@ void TestConfig::everyOptionHasHelp()
         QStringLiteral("idle-timeout"), QStringLiteral("max-request-head"), QStringLiteral("max-request-body"),
         QStringLiteral("keepalive-timeout"), QStringLiteral("handshake-timeout"), QStringLiteral("token-lifetime"),
         QStringLiteral("login-window"), QStringLiteral("max-failed-logins-per-address"),
-        QStringLiteral("max-failed-logins-per-user"),
+        QStringLiteral("max-failed-logins-per-user"), QStringLiteral("database-password-file"),
     };
     const ConfigOptions options(allGroups(), defaultListen());
     QCommandLineParser parser;
@@ -739,6 +743,73 @@ void TestConfig::everyOptionHasHelp()
         if (match.hasMatch())
             QVERIFY2(names.contains(match.captured(1)), qPrintable(line));
     }
+}
+
+// The PostgreSQL password need not stand on the command line: a file (first
+// line, line end dropped) wins over the environment, which wins over the URL.
+void TestConfig::databasePasswordSources_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QByteArray>("file"); // written to a file given to --database-password-file; null: no option
+    QTest::addColumn<QString>("environment"); // null: unset
+    QTest::addColumn<QString>("password");    // null: refused
+    QTest::addColumn<QString>("errorPart");
+
+    const QString withPassword = QStringLiteral("postgresql://mail:from-url@127.0.0.1:5432/mail");
+    const QString withoutPassword = QStringLiteral("postgresql://mail@127.0.0.1:5432/mail");
+    QTest::newRow("URL only") << withPassword << QByteArray() << QString() << QStringLiteral("from-url") << QString();
+    QTest::newRow("environment over URL") << withPassword << QByteArray() << QStringLiteral("from-env")
+                                          << QStringLiteral("from-env") << QString();
+    QTest::newRow("file over environment") << withoutPassword << QByteArray("from-file\n") << QStringLiteral("from-env")
+                                           << QStringLiteral("from-file") << QString();
+    QTest::newRow("file with CRLF and a second line")
+        << withoutPassword << QByteArray("p@ss w:rd\r\nignored\n") << QString() << QStringLiteral("p@ss w:rd") << QString();
+    QTest::newRow("file without line end") << withoutPassword << QByteArray("bare") << QString()
+                                           << QStringLiteral("bare") << QString();
+    QTest::newRow("empty file") << withoutPassword << QByteArray("") << QString() << QString()
+                                << QStringLiteral("the password, is empty");
+    QTest::newRow("no password anywhere") << withoutPassword << QByteArray() << QString() << QStringLiteral("")
+                                          << QString();
+    QTest::newRow("SQLite ignores both") << QStringLiteral("sqlite:/tmp/x.db") << QByteArray("unused\n")
+                                         << QStringLiteral("unused") << QStringLiteral("") << QString();
+}
+
+void TestConfig::databasePasswordSources()
+{
+    QFETCH(QString, url);
+    QFETCH(QByteArray, file);
+    QFETCH(QString, environment);
+    QFETCH(QString, password);
+    QFETCH(QString, errorPart);
+
+    QTemporaryDir dir;
+    QStringList arguments{QStringLiteral("--database"), url};
+    if (!file.isNull()) {
+        const QString path = dir.filePath(QStringLiteral("password"));
+        QFile out(path);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(file);
+        out.close();
+        arguments << QStringLiteral("--database-password-file") << path;
+    }
+    if (environment.isNull())
+        qunsetenv("MAILROOM_DATABASE_PASSWORD");
+    else
+        qputenv("MAILROOM_DATABASE_PASSWORD", environment.toUtf8());
+    const ConfigOptions options(allGroups(), defaultListen());
+    QCommandLineParser parser;
+    options.addTo(parser);
+    QVERIFY(parser.parse(commandLine(arguments)));
+    QString error;
+    const std::optional<Config> config = options.read(parser, &error);
+    qunsetenv("MAILROOM_DATABASE_PASSWORD");
+    if (password.isNull()) {
+        QVERIFY(!config);
+        QVERIFY2(error.contains(errorPart), qPrintable(error));
+        return;
+    }
+    QVERIFY2(config, qPrintable(error));
+    QCOMPARE(config->database.password, password);
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

@@ -5,6 +5,7 @@
 
 #include "passwords.h"
 #include "store.h"
+#include "testdatabase.h"
 #include "tlsmaterial.h"
 
 #include <QCryptographicHash>
@@ -286,6 +287,7 @@ private Q_SLOTS:
     void restoreRefusals_data();
     void restoreRefusals();
     void createdFilesArePrivate();
+    void backupAndRestoreRoundTrip();
 
 private:
     CtlRun ctl(const QStringList &arguments, const QByteArray &input = {}) const;
@@ -296,6 +298,7 @@ private:
     void checkBackupConsistent(const QString &file, qint64 *messages);
 
     std::unique_ptr<QTemporaryDir> m_tmp;     // where mailroomctl works
+    std::unique_ptr<TestDatabase> m_database; // the data directory's, or one on PostgreSQL
     std::unique_ptr<QTemporaryDir> m_scratch; // the test's own copies, outside snapshots
     QString m_dataDir;
     int m_copies = 0;
@@ -316,10 +319,23 @@ void TestMailroomCtl::init()
     // Not created yet: init must create it (and give it mode 0700).
     m_dataDir = m_tmp->filePath(QStringLiteral("data"));
     m_copies = 0;
+    m_database = std::make_unique<TestDatabase>(m_dataDir);
+    QVERIFY(m_database->isValid());
+    // The postgres run: the commands on a PostgreSQL database. What is about
+    // the SQLite file itself (its bytes, modes, locks, refusals of paths) is
+    // checked in the SQLite run only.
+    static const QStringList onBothEngines = {
+        QStringLiteral("initKeepsExistingCertificate"), QStringLiteral("acceptanceSequence"),
+        QStringLiteral("addUserAccepts"), QStringLiteral("passwdChangesPasswordAndEndsSessions"),
+        QStringLiteral("passwdRefusals"), QStringLiteral("delUserKeepsOthersMail"),
+        QStringLiteral("statsMatchStore"), QStringLiteral("backupAndRestoreRoundTrip")};
+    if (TestDatabase::postgresql() && !onBothEngines.contains(QString::fromLatin1(QTest::currentTestFunction())))
+        QSKIP("about the SQLite file; the SQLite run checks it");
 }
 
 void TestMailroomCtl::cleanup()
 {
+    m_database.reset();
     m_tmp.reset();
     m_scratch.reset();
 }
@@ -331,6 +347,8 @@ CtlRun TestMailroomCtl::ctl(const QStringList &arguments, const QByteArray &inpu
     if (!arguments.contains(QStringLiteral("--pbkdf2-iterations")))
         all << QStringLiteral("--pbkdf2-iterations") << QString::number(Passwords::MinIterations);
     all << arguments;
+    if (!arguments.contains(QStringLiteral("--database")))
+        all << m_database->arguments();
     QProcess process;
     // A relative or default --data-dir then lands inside the test's directory.
     process.setWorkingDirectory(m_tmp->path());
@@ -446,7 +464,7 @@ void TestMailroomCtl::initKeepsExistingCertificate()
     {
         // Data written between the two runs must survive the second init.
         Store store;
-        QVERIFY(store.open(m_dataDir + QStringLiteral("/mailroom.db"), Store::OpenMode::MustExist));
+        QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
         QVERIFY(store.createAccount(QStringLiteral("alice"), Passwords::hash(QStringLiteral("secret-pass-1"),
                                                                              Passwords::MinIterations)));
     }
@@ -461,7 +479,7 @@ void TestMailroomCtl::initKeepsExistingCertificate()
     QVERIFY2(again.out.contains(fingerprint), qPrintable(again.describe()));
 
     Store store;
-    QVERIFY(store.open(m_dataDir + QStringLiteral("/mailroom.db"), Store::OpenMode::MustExist));
+    QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
     QVERIFY(store.findAccount(QStringLiteral("alice")));
 }
 
@@ -481,17 +499,19 @@ void TestMailroomCtl::acceptanceSequence()
 
     // SPEC "Storage": never stored in clear, in no file SQLite writes.
     const QString database = m_dataDir + QStringLiteral("/mailroom.db");
-    QByteArray allBytes;
-    for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
-        if (QFileInfo::exists(database + suffix))
-            allBytes += readAll(database + suffix);
+    if (!TestDatabase::postgresql()) {
+        QByteArray allBytes;
+        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
+            if (QFileInfo::exists(database + suffix))
+                allBytes += readAll(database + suffix);
+        }
+        // The name is there, so the bytes read are really the account's.
+        QVERIFY(allBytes.contains("alice"));
+        QVERIFY(!allBytes.contains("secret-pass-1"));
     }
-    // The name is there, so the bytes read are really the account's.
-    QVERIFY(allBytes.contains("alice"));
-    QVERIFY(!allBytes.contains("secret-pass-1"));
 
     Store store;
-    QVERIFY2(store.open(database, Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
+    QVERIFY2(store.open(m_database->url(), Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
     const auto alice = store.findAccount(QStringLiteral("alice"));
     QVERIFY(alice);
     QVERIFY2(alice->passwordHash.startsWith(QStringLiteral("pbkdf2-sha256$1000$")), qPrintable(alice->passwordHash));
@@ -563,7 +583,7 @@ void TestMailroomCtl::addUserAccepts()
     QVERIFY2(run.out.contains((username + QStringLiteral("@project.com")).toUtf8()), qPrintable(run.describe()));
 
     Store store;
-    QVERIFY(store.open(m_dataDir + QStringLiteral("/mailroom.db"), Store::OpenMode::MustExist));
+    QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
     const auto accounts = store.listAccounts();
     QVERIFY(accounts);
     QCOMPARE(accounts->size(), 1);
@@ -724,11 +744,19 @@ void TestMailroomCtl::refusals_data()
         << QByteArray()
         << QStringLiteral("run 'mailroomctl --data-dir @DATA@ --database @TMP@/other.db init' first")
         << QStringLiteral("@TMP@/other.db");
-    QTest::newRow("postgresql database")
+    // Port 1: nothing listens there. The message names the URL without its password.
+    QTest::newRow("postgresql database not reachable")
         << Setup::Nothing
-        << QStringList{QStringLiteral("--database"), QStringLiteral("postgresql://mail:pw@localhost:5432/mail"),
+        << QStringList{QStringLiteral("--database"), QStringLiteral("postgresql://mail:pw-secret@127.0.0.1:1/mail"),
                        dataDir, data, init}
-        << QByteArray() << QStringLiteral("PostgreSQL storage is not available") << QString();
+        << QByteArray() << QStringLiteral("cannot connect to postgresql://mail@127.0.0.1:1/mail:") << QString();
+    QTest::newRow("postgresql password file missing")
+        << Setup::Nothing
+        << QStringList{QStringLiteral("--database"), QStringLiteral("postgresql://mail@127.0.0.1:1/mail"),
+                       QStringLiteral("--database-password-file"), QStringLiteral("@TMP@/no-such-file"), dataDir,
+                       data, init}
+        << QByteArray() << QStringLiteral("invalid --database-password-file '@TMP@/no-such-file': cannot read it")
+        << QString();
 }
 
 void TestMailroomCtl::refusals()
@@ -772,7 +800,7 @@ void TestMailroomCtl::passwdChangesPasswordAndEndsSessions()
 
     // Held open during the run, like a server sharing the file.
     Store store;
-    QVERIFY(store.open(m_dataDir + QStringLiteral("/mailroom.db"), Store::OpenMode::MustExist));
+    QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
     const auto alice = store.findAccount(QStringLiteral("alice"));
     const auto bob = store.findAccount(QStringLiteral("bob"));
     QVERIFY(alice);
@@ -830,7 +858,7 @@ void TestMailroomCtl::passwdRefusals()
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("init")}));
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("alice")}, "old-password-1\n"));
     Store store;
-    QVERIFY(store.open(m_dataDir + QStringLiteral("/mailroom.db"), Store::OpenMode::MustExist));
+    QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
     const auto alice = store.findAccount(QStringLiteral("alice"));
     QVERIFY(alice);
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -856,7 +884,7 @@ void TestMailroomCtl::delUserKeepsOthersMail()
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("bob")}, "bob-password-1\n"));
 
     Store store;
-    QVERIFY(store.open(m_dataDir + QStringLiteral("/mailroom.db"), Store::OpenMode::MustExist));
+    QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
     const auto alice = store.findAccount(QStringLiteral("alice"));
     const auto bob = store.findAccount(QStringLiteral("bob"));
     QVERIFY(alice);
@@ -949,9 +977,9 @@ void TestMailroomCtl::statsMatchStore()
     QFETCH(int, expiredTokens);
 
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("init")}));
-    const QString database = m_dataDir + QStringLiteral("/mailroom.db");
+    const QString database = m_database->url().displayString();
     Store store;
-    QVERIFY(store.open(database, Store::OpenMode::MustExist));
+    QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
     QList<qint64> ids;
     for (int i = 0; i < accounts; ++i) {
         const auto account = store.createAccount(
@@ -1272,6 +1300,76 @@ void TestMailroomCtl::createdFilesArePrivate()
     const QString backup = m_tmp->filePath(QStringLiteral("private-backup.db"));
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("backup"), backup}));
     QCOMPARE(modeOf(backup), QStringLiteral("600"));
+}
+
+// backup and restore on the engine under test: a backup is a SQLite file
+// either way, readable by a Store; a restore brings back exactly what it
+// holds, ends every session, and ids continue after everything ever used.
+// The backup of a PostgreSQL database also restores into a data directory
+// of its own (SQLite), so the file moves a mail system between engines.
+void TestMailroomCtl::backupAndRestoreRoundTrip()
+{
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("init")}));
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("alice")}, "alice-password\n"));
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("bob")}, "bob-password-1\n"));
+    Store store;
+    QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
+    const qint64 alice = store.findAccount(QStringLiteral("alice"))->id;
+    const qint64 bob = store.findAccount(QStringLiteral("bob"))->id;
+    const QByteArray binary = "Subject: bytes\r\n\r\n" + QByteArray("\xff\x00\x01\r\n", 5) + "\r\n";
+    const auto kept = store.deliver(makeMessage(alice, {bob}, binary));
+    const auto deleted = store.deliver(makeMessage(bob, {alice}, "Subject: gone later\r\n\r\nx\r\n"));
+    QVERIFY(kept && deleted);
+    QVERIFY(store.deleteEntry(alice, deleted->inboxEntryIds.first()));
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QVERIFY(store.addToken(tokenHash("alice session"), alice, now, now.addSecs(3600)));
+
+    const QString backup = m_scratch->filePath(QStringLiteral("backup.db"));
+    const CtlRun backedUp = ctlIn(m_dataDir, {QStringLiteral("backup"), backup});
+    VERIFY_SUCCEEDED(backedUp);
+    QVERIFY2(backedUp.out.contains(m_database->url().displayString().toUtf8()), qPrintable(backedUp.describe()));
+    QVERIFY2(!backedUp.out.contains(m_database->url().password.toUtf8()) || m_database->url().password.isEmpty(),
+             "the password is in the output");
+    {
+        Store copy;
+        QVERIFY2(copy.open(backup, Store::OpenMode::MustExist), qPrintable(copy.lastErrorText()));
+        QCOMPARE(copy.engine(), Store::Engine::Sqlite);
+        QCOMPARE(copy.rawMessage(bob, kept->inboxEntryIds.first()).value_or(QByteArray()), binary);
+        QCOMPARE(copy.stats()->mailboxEntries, 3);
+    }
+
+    // After the backup: a new account, more mail, the kept message deleted.
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("carol")}, "carol-password\n"));
+    const qint64 carol = store.findAccount(QStringLiteral("carol"))->id;
+    const auto later = store.deliver(makeMessage(carol, {alice, bob}, "Subject: after\r\n\r\nx\r\n"));
+    QVERIFY(later);
+    QVERIFY(store.deleteEntry(bob, kept->inboxEntryIds.first()));
+
+    const CtlRun restored = ctlIn(m_dataDir, {QStringLiteral("restore"), backup});
+    VERIFY_SUCCEEDED(restored);
+    QVERIFY2(restored.out.contains("2 accounts"), qPrintable(restored.describe()));
+    QVERIFY(!store.findAccount(QStringLiteral("carol")));
+    QCOMPARE(store.rawMessage(bob, kept->inboxEntryIds.first()).value_or(QByteArray()), binary);
+    QVERIFY(!store.entry(alice, deleted->inboxEntryIds.first()));
+    QVERIFY(!store.tokenAccount(tokenHash("alice session"), now)); // every session ended
+    QCOMPARE(store.stats()->mailboxEntries, 3);
+    QVERIFY(Passwords::verify(QStringLiteral("alice-password"), store.findAccount(alice)->passwordHash));
+    // Ids continue after everything ever given out, the undone ones included.
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("dave")}, "dave-password\n"));
+    QVERIFY(store.findAccount(QStringLiteral("dave"))->id > carol);
+    const auto next = store.deliver(makeMessage(alice, {bob}, "Subject: next\r\n\r\nx\r\n"));
+    QVERIFY(next);
+    QVERIFY(next->messageId > later->messageId);
+    QVERIFY(next->inboxEntryIds.first() > later->sentEntryId);
+
+    // The same file restores into another data directory on the SQLite file.
+    const QString otherDir = m_tmp->filePath(QStringLiteral("other"));
+    VERIFY_SUCCEEDED(ctl({QStringLiteral("--data-dir"), otherDir, QStringLiteral("--database"),
+                          otherDir + QStringLiteral("/mailroom.db"), QStringLiteral("restore"), backup}));
+    Store other;
+    QVERIFY(other.open(otherDir + QStringLiteral("/mailroom.db"), Store::OpenMode::MustExist));
+    QCOMPARE(other.rawMessage(bob, kept->inboxEntryIds.first()).value_or(QByteArray()), binary);
+    QCOMPARE(other.listAccounts()->size(), 2);
 }
 
 QTEST_GUILESS_MAIN(TestMailroomCtl)

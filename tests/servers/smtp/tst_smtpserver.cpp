@@ -9,6 +9,7 @@
 #include "passwords.h"
 #include "smtpdaemon.h"
 #include "store.h"
+#include "testdatabase.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -142,6 +143,7 @@ private:
     QList<QByteArray> allStoredMessages();
 
     std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<TestDatabase> m_database;
     Config m_config;
     std::unique_ptr<Store> m_store; // the test's own connection
     std::unique_ptr<SmtpDaemon> m_daemon;
@@ -167,7 +169,9 @@ void TestSmtpServer::init()
     QVERIFY2(m_dir->isValid(), qPrintable(m_dir->errorString()));
     m_config = Config{};
     m_config.dataDir = m_dir->path();
-    m_config.database.sqlitePath = m_dir->filePath(QStringLiteral("mailroom.db"));
+    m_database = std::make_unique<TestDatabase>(m_dir->path());
+    QVERIFY(m_database->isValid());
+    m_config.database = m_database->url();
     m_config.certificateFile = m_dir->filePath(QStringLiteral("tls/cert.pem"));
     m_config.keyFile = m_dir->filePath(QStringLiteral("tls/key.pem"));
     m_config.hostname = QStringLiteral("localhost");
@@ -176,7 +180,7 @@ void TestSmtpServer::init()
     m_config.pbkdf2Iterations = Passwords::MinIterations;
 
     m_store = std::make_unique<Store>();
-    QVERIFY2(m_store->open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing),
+    QVERIFY2(m_store->open(m_config.database, Store::OpenMode::CreateIfMissing),
              qPrintable(m_store->lastErrorText()));
     const auto create = [this](const QString &name, const QByteArray &password) -> qint64 {
         const auto account = m_store->createAccount(name, Passwords::hash(QString::fromUtf8(password), 1000));
@@ -192,6 +196,7 @@ void TestSmtpServer::cleanup()
 {
     m_daemon.reset(); // before the store and the directory it uses
     m_store.reset();
+    m_database.reset();
     m_dir.reset();
     m_ca = QSslCertificate();
 }

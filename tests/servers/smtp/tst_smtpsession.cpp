@@ -10,7 +10,7 @@
 //                the code and that there is no enhanced code. "{id}" is the
 //                queue id of the last delivery request.
 //   "S? reply"   an optional reply: consumed when it matches
-//   "L: user password -> Accepted 1|Rejected|Throttled"
+//   "L: user password -> Accepted 1|Rejected|Throttled|Unavailable"
 //                the login request the session must have made, and its answer
 //   "L? ..."     the same, when the session asks at all
 //   "R: user password -> Created|Taken|RateLimited|Failed"   registration
@@ -18,6 +18,8 @@
 //                (sender id -> recipient ids)
 //   "T: tls"     STARTTLS was asked for: the handshake is done
 //   "X: timeout", "X: shutdown"   the connection's timer or the server stops
+//   "X: store down", "X: store up"  account look-ups fail (a database that
+//                is down) or work again
 //   "A: 1"       the session's account id (0: not authenticated)
 // After the script no reply, no partial output and no request may be left.
 // Each script runs twice: each C: step in one receive(), and byte by byte.
@@ -377,6 +379,8 @@ QString runScript(Driver &d, const QByteArrayList &script, bool bytewise)
                     d.session.loginFinished(LoginOutcome::Rejected);
                 else if (expected.outcome == "Throttled")
                     d.session.loginFinished(LoginOutcome::Throttled);
+                else if (expected.outcome == "Unavailable")
+                    d.session.loginFinished(LoginOutcome::Unavailable);
                 else
                     return fail(u"bad step"_s);
             } else {
@@ -448,6 +452,8 @@ QString runScript(Driver &d, const QByteArrayList &script, bool bytewise)
                 d.session.timedOut();
             else if (argument == "shutdown")
                 d.session.shuttingDown();
+            else if (argument == "store down" || argument == "store up")
+                d.directory.unavailable = argument == "store down";
             else
                 return fail(u"bad step"_s);
             d.collect();
@@ -1051,6 +1057,11 @@ void TestSmtpSession::auth_data()
 
     addScript("PLAIN with initial response", Stage::Tls,
               {"C: AUTH PLAIN "_ba + alicePlain(), "L: alice alice-password -> Accepted 1"_ba, accepted, "A: 1"_ba});
+    // The store cannot check the password now: temporary, and no failure counted.
+    addScript("store unavailable", Stage::Tls,
+              {"C: AUTH PLAIN "_ba + alicePlain(), "L: alice alice-password -> Unavailable"_ba,
+               "S: 454 4.7.0 Temporary authentication failure, try again later"_ba, "A: 0"_ba,
+               "C: AUTH PLAIN "_ba + alicePlain(), "L: alice alice-password -> Accepted 1"_ba, accepted, "A: 1"_ba});
     addScript("PLAIN without initial response", Stage::Tls,
               {"C: AUTH PLAIN"_ba, "S: 334 ..."_ba, "C: "_ba + alicePlain(), "L: alice alice-password -> Accepted 1"_ba,
                accepted, "A: 1"_ba});
@@ -1150,6 +1161,10 @@ void TestSmtpSession::reg_data()
 
     addScript("created", Stage::Tls,
               {"C: REG "_ba + regArgument("dave"_ba, "dave-password"_ba), "R: dave dave-password -> Created"_ba, created});
+    addScript("store unavailable", Stage::Tls,
+              {"X: store down"_ba, "C: REG "_ba + regArgument("dave"_ba, "dave-password"_ba),
+               "S: 451 4.3.0 Temporary lookup failure, try again later"_ba, "X: store up"_ba,
+               "C: REG "_ba + regArgument("dave"_ba, "dave-password"_ba), "R: dave dave-password -> Created"_ba, created});
     addScript("lower-case verb", Stage::Tls,
               {"C: reg "_ba + regArgument("dave"_ba, "dave-password"_ba), "R: dave dave-password -> Created"_ba, created});
     addScript("name lower-cased", Stage::Tls,
@@ -1203,6 +1218,8 @@ void TestSmtpSession::getUser_data()
 {
     scriptColumns();
     addScript("by name", Stage::Authenticated, {"C: GETUSER bob"_ba, "S: 250 2.1.5 2 bob@project.com"_ba});
+    addScript("store unavailable", Stage::Authenticated,
+              {"X: store down"_ba, "C: GETUSER bob"_ba, "S: 451 4.3.0 Temporary lookup failure, try again later"_ba});
     addScript("by address", Stage::Authenticated, {"C: GETUSER bob@project.com"_ba, "S: 250 2.1.5 2 bob@project.com"_ba});
     addScript("name in capitals", Stage::Authenticated, {"C: GETUSER Bob"_ba, "S: 250 2.1.5 2 bob@project.com"_ba});
     addScript("address in capitals", Stage::Authenticated,
@@ -1289,6 +1306,12 @@ void TestSmtpSession::rcptTo_data()
     addScript("another domain", Stage::Mail, {"C: RCPT TO:<bob@example.org>"_ba, relaying});
     addScript("a subdomain is another domain", Stage::Mail, {"C: RCPT TO:<bob@mail.project.com>"_ba, relaying});
     addScript("unknown local user", Stage::Mail, {"C: RCPT TO:<dave@project.com>"_ba, "S: 550 5.1.1 No such user here"_ba});
+    // A recipient that cannot be looked up now is no unknown user: the
+    // sender must try again, not bounce.
+    addScript("store unavailable", Stage::Mail,
+              {"X: store down"_ba, "C: RCPT TO:<bob@project.com>"_ba,
+               "S: 451 4.3.0 Temporary lookup failure, try again later"_ba, "X: store up"_ba,
+               "C: RCPT TO:<bob@project.com>"_ba, ok});
     addScript("rejected, then accepted", Stage::Mail,
               {"C: RCPT TO:<dave@project.com>"_ba, "S: 550 5.1.1 No such user here"_ba, "C: RCPT TO:<bob@project.com>"_ba,
                ok});

@@ -13,6 +13,7 @@
 #include "mimemessage.h"
 #include "passwords.h"
 #include "store.h"
+#include "testdatabase.h"
 #include "testbytes.h"
 #include "tlsmaterial.h"
 #include "webapi.h"
@@ -287,6 +288,7 @@ private:
     QSslCertificate m_certificate;
 
     std::unique_ptr<QTemporaryDir> m_dataDir;
+    std::unique_ptr<TestDatabase> m_database;
     Config m_config;
     std::unique_ptr<Store> m_store;
     std::unique_ptr<WebApi> m_api;
@@ -333,11 +335,13 @@ void TestWebApi::init()
     QVERIFY2(m_dataDir->isValid(), qPrintable(m_dataDir->errorString()));
     m_config = Config();
     m_config.dataDir = m_dataDir->path();
-    m_config.database.sqlitePath = m_dataDir->filePath(u"mailroom.db"_s);
+    m_database = std::make_unique<TestDatabase>(m_dataDir->path());
+    QVERIFY(m_database->isValid());
+    m_config.database = m_database->url();
     m_config.pbkdf2Iterations = 1000;
 
     m_store = std::make_unique<Store>();
-    QVERIFY2(m_store->open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing),
+    QVERIFY2(m_store->open(m_config.database, Store::OpenMode::CreateIfMissing),
              qPrintable(m_store->lastErrorText()));
     const auto alice = m_store->createAccount(u"alice"_s, Passwords::hash(AlicePassword, 1000));
     QVERIFY2(alice, qPrintable(m_store->lastErrorText()));
@@ -379,6 +383,7 @@ void TestWebApi::cleanup()
 {
     stopServer();
     m_store.reset();
+    m_database.reset();
     m_dataDir.reset();
 }
 
