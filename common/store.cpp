@@ -261,29 +261,43 @@ QSqlQuery *Store::selectRow(const QString &sql, const QVariantList &keys, const 
                             const QString &missing)
 {
     clearError();
-    QSqlQuery *query = cachedStatement(sql, what);
-    if (!query)
-        return nullptr;
-    for (qsizetype i = 0; i < keys.size(); ++i)
-        query->bindValue(int(i), keys.at(i));
-    if (!query->exec()) {
-        failQuery(*query, what);
-        query->finish();
-        return nullptr;
+    for (;;) {
+        QSqlQuery *query = cachedStatement(sql, what);
+        if (query) {
+            for (qsizetype i = 0; i < keys.size(); ++i)
+                query->bindValue(int(i), keys.at(i));
+            if (query->exec()) {
+                if (query->next())
+                    return query;
+                fail(Error::NotFound, missing);
+                query->finish();
+                return nullptr;
+            }
+            failQuery(*query, what);
+            query->finish();
+        }
+        if (!reconnectedAfterStaleConnection())
+            return nullptr;
     }
-    if (!query->next()) {
-        fail(Error::NotFound, missing);
-        query->finish();
-        return nullptr;
-    }
-    return query;
+}
+
+bool Store::reconnectedAfterStaleConnection()
+{
+    if (m_engine != Engine::Postgresql || m_error != Error::Unavailable || !m_healthyAtStart)
+        return false;
+    m_healthyAtStart = false; // once per operation
+    m_sinceReconnectAttempt.invalidate();
+    reconnectIfDue();
+    return !m_connectionLost;
 }
 
 void Store::clearError()
 {
+    reconnectIfDue();
+    m_healthyAtStart = !m_connectionLost;
+    // The operation's own statements say what went wrong, if anything.
     m_error = Error::None;
     m_errorText.clear();
-    reconnectIfDue();
 }
 
 bool Store::open(const QString &path, OpenMode mode, int schemaVersion)
@@ -350,18 +364,23 @@ bool Store::open(const DatabaseUrl &database, OpenMode mode, int schemaVersion)
     return true;
 }
 
+QSqlDatabase Store::addPostgresqlConnection(const DatabaseUrl &database, const QString &connectionName)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connectionName);
+    db.setHostName(database.host);
+    db.setPort(database.port);
+    db.setUserName(database.user);
+    db.setPassword(database.password);
+    db.setDatabaseName(database.databaseName);
+    db.setConnectOptions(QStringLiteral("connect_timeout=%1;application_name=mailroom").arg(ConnectTimeoutSeconds));
+    return db;
+}
+
 // PostgreSQL only: a new connection, or a reconnect of a lost one.
 bool Store::connect()
 {
-    if (!QSqlDatabase::contains(m_connectionName)) {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_connectionName);
-        db.setHostName(m_database.host);
-        db.setPort(m_database.port);
-        db.setUserName(m_database.user);
-        db.setPassword(m_database.password);
-        db.setDatabaseName(m_database.databaseName);
-        db.setConnectOptions(QStringLiteral("connect_timeout=%1;application_name=mailroom").arg(ConnectTimeoutSeconds));
-    }
+    if (!QSqlDatabase::contains(m_connectionName))
+        addPostgresqlConnection(m_database, m_connectionName);
     QSqlDatabase db = database();
     if (!db.open()) {
         // libpq's text names the cause: refused, timed out, password, no such database.
@@ -396,8 +415,6 @@ void Store::reconnectIfDue()
         qCWarning(lcStore).noquote() << m_errorText << QStringLiteral("(next try in %1 ms)").arg(m_reconnectDelayMs);
         m_reconnectDelayMs = std::min(m_reconnectDelayMs * 2, LongestReconnectDelayMs);
     }
-    m_error = Error::None;
-    m_errorText.clear();
 }
 
 bool Store::execControl(const QString &sql, QSqlError *error)
@@ -464,13 +481,18 @@ bool Store::checkIdentity(OpenMode mode, int *version)
         return fail(Error::NotFound, QStringLiteral("%1 holds no Mailroom database").arg(m_path));
     if (applicationId != StoreSchema::ApplicationId && !empty)
         return fail(Error::Failed, QStringLiteral("%1 is not a Mailroom database").arg(m_path));
-    if (*version > latestSchemaVersion())
-        return fail(Error::Failed,
-                    QStringLiteral("%1 has schema version %2, newer than this Mailroom knows (%3): upgrade Mailroom")
-                        .arg(m_path)
-                        .arg(*version)
-                        .arg(latestSchemaVersion()));
-    return true;
+    return refuseNewerSchema(*version);
+}
+
+bool Store::refuseNewerSchema(int version)
+{
+    if (version <= latestSchemaVersion())
+        return true;
+    return fail(Error::Failed,
+                QStringLiteral("%1 has schema version %2, newer than this Mailroom knows (%3): upgrade Mailroom")
+                    .arg(m_path)
+                    .arg(version)
+                    .arg(latestSchemaVersion()));
 }
 
 bool Store::checkPostgresqlIdentity(OpenMode mode, int *version)
@@ -495,13 +517,7 @@ bool Store::checkPostgresqlIdentity(OpenMode mode, int *version)
     if (query.value(0).toInt() != StoreSchema::ApplicationId)
         return fail(Error::Failed, QStringLiteral("%1 is not a Mailroom database").arg(m_path));
     *version = query.value(1).toInt();
-    if (*version > latestSchemaVersion())
-        return fail(Error::Failed,
-                    QStringLiteral("%1 has schema version %2, newer than this Mailroom knows (%3): upgrade Mailroom")
-                        .arg(m_path)
-                        .arg(*version)
-                        .arg(latestSchemaVersion()));
-    return true;
+    return refuseNewerSchema(*version);
 }
 
 bool Store::migrate(int from, int to)
@@ -511,7 +527,7 @@ bool Store::migrate(int from, int to)
     for (int version = from + 1; version <= to; ++version) {
         SqlWriteTransaction transaction(database());
         if (!transaction.isActive())
-            return fail(Error::Busy, QStringLiteral("cannot start migration %1: %2")
+            return fail(classify(transaction.lastError()), QStringLiteral("cannot start migration %1: %2")
                                          .arg(version)
                                          .arg(transaction.lastError().text()));
         QSqlQuery query(database());
@@ -581,6 +597,14 @@ std::optional<Account> Store::createAccount(const QString &username, const QStri
 
 std::optional<Account> Store::findAccount(const QString &username)
 {
+    // No name holds U+0000 (Username), and QPSQL, which writes bound values
+    // into the statement's text, would cut the name there and fail the query:
+    // such a name is simply no account, on both engines.
+    if (username.contains(QChar(0))) {
+        clearError();
+        fail(Error::NotFound, QStringLiteral("no account %1").arg(QString(username).replace(QChar(0), QStringLiteral("\\0"))));
+        return std::nullopt;
+    }
     QSqlQuery *row = selectRow(
         QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"), {username},
         QStringLiteral("looking up account %1").arg(username), QStringLiteral("no account %1").arg(username));
@@ -710,9 +734,18 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
             *errors = failures;
         return deliveries;
     };
-    SqlWriteTransaction transaction(database());
-    if (!transaction.isActive())
-        return failAll(Error::Busy, QStringLiteral("cannot start the delivery: %1").arg(transaction.lastError().text()));
+    std::optional<SqlWriteTransaction> began;
+    for (;;) {
+        began.emplace(database());
+        if (began->isActive())
+            break;
+        const QSqlError error = began->lastError();
+        began.reset();
+        fail(classify(error), QStringLiteral("cannot start the delivery: %1").arg(error.text()));
+        if (!reconnectedAfterStaleConnection())
+            return failAll(m_error, m_errorText);
+    }
+    SqlWriteTransaction &transaction = *began;
 
     const QString preparing = QStringLiteral("preparing a delivery");
     QSqlQuery *insertStatement = cachedStatement(

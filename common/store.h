@@ -201,12 +201,16 @@ public:
 
     // The connection, for tests that inspect query plans.
     [[nodiscard]] QSqlDatabase database() const;
+    // A QPSQL connection named connectionName to database (not yet open),
+    // set up as the store's own: for tools and tests beside a Store.
+    static QSqlDatabase addPostgresqlConnection(const DatabaseUrl &database, const QString &connectionName);
 
 private:
     bool connect();
     bool configureConnection();
     bool checkIdentity(OpenMode mode, int *version);
     bool checkPostgresqlIdentity(OpenMode mode, int *version);
+    bool refuseNewerSchema(int version);
     bool migrate(int from, int to);
     bool fail(Error error, const QString &text);
     bool failQuery(const QSqlQuery &query, const QString &what);
@@ -216,6 +220,11 @@ private:
     // connection was lost and the back-off delay has passed, reconnects.
     void clearError();
     void reconnectIfDue();
+    // A connection the database ended while it sat idle (a restart does
+    // that) fails its next statement. When the operation under way is the
+    // one that found out, reconnect at once: true when the caller may run
+    // it again (once), rather than fail a client for an idle connection.
+    bool reconnectedAfterStaleConnection();
     // SAVEPOINT and its kin: cached on SQLite; PostgreSQL cannot prepare them.
     bool execControl(const QString &sql, QSqlError *error);
     bool backupPostgresqlTo(const QString &file);
@@ -237,6 +246,7 @@ private:
     DatabaseUrl m_database;
     Engine m_engine = Engine::Sqlite;
     bool m_connectionLost = false;
+    bool m_healthyAtStart = true; // of the operation under way
     QElapsedTimer m_sinceReconnectAttempt;
     int m_reconnectDelayMs = 0;
     Error m_error = Error::None;

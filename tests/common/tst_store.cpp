@@ -38,12 +38,7 @@ public:
             db.open();
             return;
         }
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
-        db.setHostName(url.host);
-        db.setPort(url.port);
-        db.setUserName(url.user);
-        db.setPassword(url.password);
-        db.setDatabaseName(url.databaseName);
+        QSqlDatabase db = Store::addPostgresqlConnection(url, m_name);
         if (!db.open())
             qWarning() << "raw connection:" << db.lastError().text();
     }
@@ -366,25 +361,43 @@ void TestStore::refusesWhatItCannotUseOnPostgresql()
              tablesBefore);
 }
 
-// The database server ends the connection (a restart does the same): the
-// operation that finds out fails as Unavailable, and after the back-off the
-// store reconnects on its own and serves again.
+// The database server ends the connections (a restart does the same). An
+// idle connection learns it at its next statement: the store reconnects at
+// once and the operation succeeds. While the database refuses connections,
+// operations fail as Unavailable (at once: the reconnect back-off), and
+// once it accepts them again the store serves again on its own.
 void TestStore::reconnectsAfterTheConnectionIsLost()
 {
     if (!TestDatabase::postgresql())
         QSKIP("PostgreSQL only (the postgres run)");
     const qint64 alice = addAccount(QStringLiteral("alice"));
     QVERIFY(m_store->findAccount(alice)); // the statement is prepared on this connection
-    {
-        RawConnection raw(url());
-        QVERIFY(raw.exec(QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                                        " WHERE datname = current_database() AND pid <> pg_backend_pid()")));
-    }
+    const QString terminateOthers = QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                                   " WHERE datname = '%1' AND pid <> pg_backend_pid()")
+                                        .arg(url().databaseName);
+    DatabaseUrl maintenance = url();
+    maintenance.databaseName = QStringLiteral("postgres");
+    RawConnection admin(maintenance);
+    QVERIFY(admin.exec(terminateOthers));
+    QVERIFY2(m_store->findAccount(alice), qPrintable(m_store->lastErrorText()));
+    QVERIFY(m_store->deliver(makeMessage(alice, {alice}, QStringLiteral("after a restart"))));
+
+    // Down: no new connection is allowed.
+    QVERIFY(admin.exec(QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS false").arg(url().databaseName)));
+    QVERIFY(admin.exec(terminateOthers));
     QVERIFY(!m_store->findAccount(alice));
     QCOMPARE(m_store->lastError(), Store::Error::Unavailable);
+    QVERIFY2(m_store->lastErrorText().contains(QStringLiteral("cannot connect to postgresql://")),
+             qPrintable(m_store->lastErrorText()));
+    QVERIFY(!m_store->deliver(makeMessage(alice, {alice}, QStringLiteral("while down"))));
+    QCOMPARE(m_store->lastError(), Store::Error::Unavailable);
+    QVERIFY(!m_store->counts(alice));
+    QCOMPARE(m_store->lastError(), Store::Error::Unavailable);
+
+    QVERIFY(admin.exec(QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS true").arg(url().databaseName)));
     QTRY_VERIFY_WITH_TIMEOUT(m_store->findAccount(alice), 10000);
     QVERIFY(m_store->deliver(makeMessage(alice, {alice}, QStringLiteral("after the reconnect"))));
-    QCOMPARE(m_store->counts(alice)->inbox.total, 1);
+    QCOMPARE(m_store->counts(alice)->inbox.total, 2); // nothing of "while down"
 }
 
 // PostgreSQL's text holds no U+0000, which an encoded word can decode to:
@@ -400,6 +413,10 @@ void TestStore::textWithNulIsStoredReadable()
     QVERIFY(entry);
     QCOMPARE(entry->summary.subject, QStringLiteral("a\uFFFDb"));
     QCOMPARE(entry->summary.from.name, QStringLiteral("x\uFFFD"));
+    // A name with U+0000 is no account (and no failed query on PostgreSQL).
+    QVERIFY(!m_store->findAccount(QStringLiteral("ali") + QChar(0) + QStringLiteral("ce")));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(m_store->findAccount(QStringLiteral("alice")));
 }
 
 void TestStore::refusesWhatItCannotUse_data()

@@ -4,12 +4,23 @@ logs are read by a thread, and byte-level SMTP, POP3 and HTTPS clients that
 interpret nothing they are not asked to.
 
 Standard library only. Every server listens on 127.0.0.1 port 0 and says
-where in its log ("listening on 127.0.0.1:PORT (STARTTLS|implicit TLS|HTTPS)")."""
+where in its log ("listening on 127.0.0.1:PORT (STARTTLS|implicit TLS|HTTPS)").
+
+The database: by default the SQLite file DATA/mailroom.db that the servers
+find in their data directory. In the suite's postgres runs ctest sets
+MAILROOM_TEST_POSTGRES to the state directory of throwaway_postgres.py;
+then every TestDatabase (and so every Deployment) is a fresh database on
+that throw-away server, passed to mailroomctl and the servers with
+--database and --database-password-file, and dropped again by cleanup().
+Queries go through psql there (no driver beyond the standard library), with
+the rows converted to what sqlite3 returns: ints as int, bytea as bytes."""
 
 import argparse
 import base64
 import http.client
+import itertools
 import json
+import math
 import os
 import pathlib
 import re
@@ -19,15 +30,24 @@ import socket
 import sqlite3
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HOST = "127.0.0.1"
 DOMAIN = "project.com"
 HOSTNAME = "localhost"
 ITERATIONS = "1000"  # tests only: production never lowers it
 START_TIMEOUT = 30
+POSTGRES_VARIABLE = "MAILROOM_TEST_POSTGRES"
+PSQL_TIMEOUT = 120  # seconds; the machine may be busy with niced fuzzers
+
+SUPPORT = os.path.dirname(os.path.abspath(__file__))
+if SUPPORT not in sys.path:
+    sys.path.insert(0, SUPPORT)
+import throwaway_postgres  # noqa: E402  (beside this file)
 
 
 def rss_kib(pid):
@@ -46,6 +66,255 @@ def query_database(database, sql, params=()):
         return connection.execute(sql, params).fetchall()
     finally:
         connection.close()
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+def postgres_state():
+    """The throw-away server's state directory in a postgres run, else None."""
+    return os.environ.get(POSTGRES_VARIABLE) or None
+
+
+def engine():
+    """"postgresql" in a postgres run (MAILROOM_TEST_POSTGRES set), else "sqlite"."""
+    return "postgresql" if postgres_state() else "sqlite"
+
+
+def sql_literal(value):
+    """value as a PostgreSQL literal, as sqlite3 would bind it: None NULL, bool
+    and int as integers, str quoted ('' doubled; standard_conforming_strings,
+    on by default, keeps backslashes literal), bytes as bytea."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value) if value >= 0 else f"({value})"  # never "- -1", a comment
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"no SQL literal for {value!r}")
+        return repr(value) if value >= 0 else f"({value!r})"
+    if isinstance(value, str):
+        if "\0" in value:
+            raise ValueError("PostgreSQL text cannot hold a NUL character")
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "'\\x" + bytes(value).hex() + "'::bytea"
+    raise TypeError(f"no SQL literal for a {type(value).__name__}")
+
+
+def bind_parameters(sql, params):
+    """sql with each ? outside quotes and comments replaced by the literal of
+    the next parameter (sqlite3's qmark style); the counts must match."""
+    params = list(params)
+    out, used, i, n = [], 0, 0, len(sql)
+    while i < n:
+        char = sql[i]
+        if char in ("'", '"'):
+            end = i + 1
+            while end < n:
+                if sql[end] == char:
+                    if end + 1 < n and sql[end + 1] == char:  # doubled: still inside
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i:end + 1])
+            i = end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end])
+            i = end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(sql[i:end])
+            i = end
+        elif char == "?":
+            if used >= len(params):
+                raise ValueError(f"more ? placeholders than the {len(params)} parameters in {sql!r}")
+            out.append(sql_literal(params[used]))
+            used += 1
+            i += 1
+        else:
+            out.append(char)
+            i += 1
+    if used != len(params):
+        raise ValueError(f"{len(params)} parameters for {used} ? placeholders in {sql!r}")
+    return "".join(out)
+
+
+def _psql(state_dir, database, script, quiet=True):
+    """stdout of psql running script (stdin) over TCP with the throw-away server's password."""
+    url = urllib.parse.urlsplit(throwaway_postgres.read_url(state_dir))
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    environment.update(PGPASSWORD=throwaway_postgres.read_password(state_dir), PGCONNECT_TIMEOUT="10",
+                       PGCLIENTENCODING="UTF8", LC_ALL="C")
+    argv = [throwaway_postgres._psql_binary(), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-w",
+            "-h", url.hostname, "-p", str(url.port), "-U", url.username, "-d", database, "-f", "-"]
+    if quiet:
+        argv.insert(2, "-q")
+    result = subprocess.run(argv, input=script, capture_output=True, encoding="utf-8", errors="replace",
+                            env=environment, timeout=PSQL_TIMEOUT)
+    if result.returncode != 0:
+        raise AssertionError(f"psql on database {database}: exit code {result.returncode}: "
+                             f"{result.stderr.strip()}\nSQL: {script[:2000]}")
+    return result.stdout
+
+
+def _statement(sql, params):
+    sql = bind_parameters(sql, params).strip()
+    while sql.endswith(";"):
+        sql = sql[:-1].rstrip()
+    return sql
+
+
+def _postgres_value(value, type_name):
+    if value is None:
+        return None
+    if type_name == "bytea":
+        return bytes.fromhex(value[2:])  # psql and json: "\x" and hex digits
+    if type_name in ("smallint", "integer", "bigint") and not isinstance(value, int):
+        return int(value)
+    if type_name == "numeric" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# What PRAGMA integrity_check looks at that PostgreSQL could get wrong here:
+# every row a reference points at exists. "ok" when so, as SQLite says it.
+POSTGRES_INTEGRITY_CHECK = """
+SELECT problem FROM (
+  SELECT 'mailbox entry ' || e.id || ' without its message ' || e.message_id AS problem, 1 AS o, e.id AS k
+    FROM mailbox_entries e LEFT JOIN messages m ON m.id = e.message_id WHERE m.id IS NULL
+  UNION ALL
+  SELECT 'mailbox entry ' || e.id || ' without its owner ' || e.owner_id, 2, e.id
+    FROM mailbox_entries e LEFT JOIN accounts a ON a.id = e.owner_id WHERE a.id IS NULL
+  UNION ALL
+  SELECT 'token of account ' || t.account_id || ' without its account', 3, t.account_id
+    FROM api_tokens t LEFT JOIN accounts a ON a.id = t.account_id WHERE a.id IS NULL
+  UNION ALL
+  SELECT 'ok', 4, 0
+) checks ORDER BY o, k"""
+
+
+def query_postgres(state_dir, database, sql, params=()):
+    """Rows of one statement on a database of the throw-away server, as
+    query_database returns them from SQLite: a list of tuples, integers as
+    int, bytea as bytes, NULL as None. ? placeholders take params as
+    literals. A statement that returns no rows (UPDATE without RETURNING, ...)
+    returns []. PRAGMA integrity_check becomes its PostgreSQL counterpart
+    (POSTGRES_INTEGRITY_CHECK): [("ok",)] when every reference holds."""
+    if re.fullmatch(r"\s*PRAGMA\s+integrity_check\s*;?\s*", sql, re.IGNORECASE):
+        problems = [row for row in query_postgres(state_dir, database, POSTGRES_INTEGRITY_CHECK)]
+        return problems if len(problems) == 1 else problems[:-1]
+    statement = _statement(sql, params)
+    if not (re.match(r"(?i)\s*(select|with|values|table)\b", statement)
+            or re.search(r"(?i)\breturning\b", statement)):
+        _psql(state_dir, database, statement + ";\n")
+        return []
+    marker = "mailroom-harness-" + os.urandom(8).hex()
+    # \gdesc names each column's type without running the statement; then
+    # the rows as one JSON array (json_agg keeps the statement's order).
+    script = (f"{statement}\n\\gdesc\n\\echo {marker}\n"
+              f"WITH mailroom_harness_rows AS (\n{statement}\n)\n"
+              f"SELECT json_agg(mailroom_harness_rows) FROM mailroom_harness_rows;\n")
+    output = _psql(state_dir, database, script)
+    head, found, tail = output.partition(marker + "\n")
+    if not found:
+        raise AssertionError(f"psql: no marker in its output: {output[:2000]!r}")
+    types = [line.rsplit("|", 1)[1] for line in head.splitlines() if "|" in line]
+    text = tail.strip()
+    if not text:
+        return []
+    rows = json.loads(text, object_pairs_hook=lambda pairs: pairs)
+    return [tuple(_postgres_value(value, types[index] if index < len(types) else None)
+                  for index, (_, value) in enumerate(row)) for row in rows]
+
+
+def execute_postgres(state_dir, database, sql, params=()):
+    """Runs one data-changing statement; the number of rows it changed."""
+    output = _psql(state_dir, database, _statement(sql, params) + ";\n", quiet=False)
+    tags = [line for line in output.splitlines() if re.fullmatch(r"[A-Z]+( \d+)+", line.strip())]
+    if not tags:
+        raise AssertionError(f"psql: no command tag in {output[:2000]!r}")
+    return int(tags[-1].split()[-1])
+
+
+_database_numbers = itertools.count()
+
+
+class TestDatabase:
+    """The database of one data directory's servers. SQLite: the file
+    DATA/mailroom.db, which the servers find by themselves (args() is empty).
+    PostgreSQL (MAILROOM_TEST_POSTGRES set): a database made for it on the
+    throw-away server, named mailroom_py_<pid>_<n>; args() names it to
+    mailroomctl and the servers; drop() removes it (WITH (FORCE), so servers
+    still connected do not stop it)."""
+
+    __test__ = False  # not a unittest case, whatever a collector thinks
+
+    def __init__(self, data_dir, prefix="mailroom_py"):
+        self.state = postgres_state()
+        self.engine = "postgresql" if self.state else "sqlite"
+        self.path = os.path.join(data_dir, "mailroom.db")
+        self.name = None
+        self.password_file = None
+        self.url = None
+        self.created = False
+        if self.state:
+            self.name = f"{prefix}_{os.getpid()}_{next(_database_numbers)}"
+            admin = urllib.parse.urlsplit(throwaway_postgres.read_url(self.state))
+            self.url = f"postgresql://{admin.username}@{admin.hostname}:{admin.port}/{self.name}"
+            self.password_file = os.path.join(os.path.abspath(self.state), "password")
+            try:
+                throwaway_postgres.createdb(self.state, self.name)
+            except throwaway_postgres.PostgresError as error:
+                raise AssertionError(f"cannot create the test database {self.name} on the throw-away PostgreSQL "
+                                     f"server of {self.state}: {error}") from error
+            self.created = True
+
+    @property
+    def postgresql(self):
+        return self.engine == "postgresql"
+
+    def args(self):
+        """For mailroomctl's and every server's command line."""
+        if not self.postgresql:
+            return []
+        return ["--database", self.url, "--database-password-file", self.password_file]
+
+    def query(self, sql, params=()):
+        """Rows of one query (sqlite3's ? placeholders on both engines)."""
+        if not self.postgresql:
+            return query_database(self.path, sql, params)
+        return query_postgres(self.state, self.name, sql, params)
+
+    def execute(self, sql, params=()):
+        """One data-changing statement, committed at once: the rows it changed."""
+        if not self.postgresql:
+            connection = sqlite3.connect(self.path, timeout=30)
+            try:
+                with connection:
+                    return connection.execute(sql, params).rowcount
+            finally:
+                connection.close()
+        return execute_postgres(self.state, self.name, sql, params)
+
+    def integrity_check(self):
+        """[("ok",)] when the database is consistent (PRAGMA integrity_check
+        on SQLite; references on PostgreSQL)."""
+        return self.query("PRAGMA integrity_check")
+
+    def drop(self):
+        """PostgreSQL: drops the database; never raises (the server may be gone)."""
+        if self.created:
+            try:
+                throwaway_postgres.dropdb(self.state, self.name)
+                self.created = False
+            except (throwaway_postgres.PostgresError, OSError) as error:
+                print(f"mailroom_harness: could not drop the test database {self.name}: {error}", file=sys.stderr)
 
 
 class Daemon:
@@ -170,15 +439,26 @@ class Deployment:
         self.data = data_dir or os.path.join(self.directory, "data")
         self.iterations = iterations
         self.cafile = os.path.join(self.data, "tls", "cert.pem")
-        self.database = os.path.join(self.data, "mailroom.db")
         self.passwords = {}
         self.servers = []
-        self.ctl("init")
-        for name, password in users.items():
-            self.add_user(name, password)
+        self.db = None
+        try:
+            self.db = TestDatabase(self.data)
+            # The SQLite file; None in a postgres run (use query(), db).
+            self.database = None if self.db.postgresql else self.db.path
+            self.ctl("init")
+            for name, password in users.items():
+                self.add_user(name, password)
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def engine(self):
+        return self.db.engine
 
     def common_args(self):
-        return ["--data-dir", self.data, "--hostname", HOSTNAME, "--pbkdf2-iterations", self.iterations]
+        return ["--data-dir", self.data, "--hostname", HOSTNAME, "--pbkdf2-iterations", self.iterations,
+                *self.db.args()]
 
     def ctl(self, *args, input=None):
         result = subprocess.run([self.binaries["ctl"], *self.common_args(), *args], input=input,
@@ -205,11 +485,18 @@ class Deployment:
         return ssl.create_default_context(cafile=self.cafile)
 
     def query(self, sql, params=()):
-        return query_database(self.database, sql, params)
+        if not self.db.postgresql:
+            return query_database(self.database, sql, params)
+        return self.db.query(sql, params)
+
+    def integrity_check(self):
+        return self.db.integrity_check()
 
     def cleanup(self):
         for server in self.servers:
             server.kill()
+        if self.db is not None:
+            self.db.drop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config.h"
+#include "store.h"
 
 #include <QAtomicInteger>
 #include <QCoreApplication>
@@ -80,12 +81,9 @@ private:
         const QString name = QStringLiteral("test-database-admin-%1").arg(m_url.databaseName);
         bool done = false;
         {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
-            db.setHostName(m_url.host);
-            db.setPort(m_url.port);
-            db.setUserName(m_url.user);
-            db.setPassword(m_url.password);
-            db.setDatabaseName(QStringLiteral("postgres"));
+            DatabaseUrl maintenance = m_url;
+            maintenance.databaseName = QStringLiteral("postgres");
+            QSqlDatabase db = Store::addPostgresqlConnection(maintenance, name);
             if (!db.open()) {
                 qWarning("TestDatabase: %s", qPrintable(db.lastError().text()));
             } else {

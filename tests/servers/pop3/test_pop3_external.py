@@ -3,7 +3,9 @@
 raw socket, over STLS and implicit TLS, with certificate verification
 against the data directory's own certificate (never unverified). Mail is
 sent through the real mailroom-smtpd with smtplib; results are checked in
-the database file, read-only, as SPEC "POP3" and "Storage" describe them.
+the database (the SQLite file, read-only, or in a postgres run, with
+MAILROOM_TEST_POSTGRES set, a PostgreSQL database of its own on the suite's
+throw-away server), as SPEC "POP3" and "Storage" describe them.
 
     test_pop3_external.py --pop3d PATH --smtpd PATH --ctl PATH [unittest options, e.g. -v]
 
@@ -36,7 +38,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from mailroom_harness import Daemon, query_database  # noqa: E402
+from mailroom_harness import Daemon, TestDatabase  # noqa: E402
 
 POP3D = SMTPD = CTL = None
 ITERATIONS = "1000"
@@ -101,9 +103,10 @@ class Fixture:
         self.secrets = set(PASSWORDS.values())
         self.passwords = dict(PASSWORDS)
         self.smtpd = self.pop3d = None
+        self.db = TestDatabase(self.data)  # the SQLite file, or a PostgreSQL database of its own
 
     def common_args(self):
-        return ["--data-dir", self.data, "--hostname", HOSTNAME, "--pbkdf2-iterations", ITERATIONS]
+        return ["--data-dir", self.data, "--hostname", HOSTNAME, "--pbkdf2-iterations", ITERATIONS, *self.db.args()]
 
     def init(self):
         result = run_quietly([CTL, *self.common_args(), "init"])
@@ -115,7 +118,8 @@ class Fixture:
             self.add_user(name, password)
 
     def add_user(self, name, password):
-        result = run_quietly([CTL, "--data-dir", self.data, "--pbkdf2-iterations", ITERATIONS, "add-user", name],
+        result = run_quietly([CTL, "--data-dir", self.data, "--pbkdf2-iterations", ITERATIONS, *self.db.args(),
+                              "add-user", name],
                              stdin=None, input=(password + "\n").encode())
         if result.returncode != 0:
             raise AssertionError(f"mailroomctl add-user {name}: expected exit code 0, got {result.returncode}: "
@@ -169,7 +173,7 @@ class Fixture:
     # The database, read-only
 
     def query(self, sql, params=()):
-        return query_database(self.database, sql, params)
+        return self.db.query(sql, params)
 
     def inbox(self, username):
         """[(entry id, message id, seen, raw bytes)] of an account's inbox, oldest first."""
@@ -198,6 +202,7 @@ class Fixture:
     def cleanup(self):
         for server in self.servers:
             server.kill()
+        self.db.drop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

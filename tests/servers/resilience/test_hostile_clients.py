@@ -1100,7 +1100,9 @@ class SqlMetacharacters(HostileTestCase):
         # Nothing changed where it must not have.
         self.assertEqual(D.query("SELECT * FROM accounts ORDER BY id"), accounts)
         self.assertEqual(D.query("SELECT count(*) FROM messages WHERE subject = ?", (subject,))[0][0], 1)
-        tables = {row[0] for row in D.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables_sql = ("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                      if D.engine() == "postgresql" else "SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = {row[0] for row in D.query(tables_sql)}
         self.assertTrue({"accounts", "messages", "mailbox_entries", "api_tokens"} <= tables, tables)
         log(f"  {len(self.NAMES)} hostile names refused everywhere; subject stored and shown byte-exact")
         self.assert_served("after SQL metacharacters")

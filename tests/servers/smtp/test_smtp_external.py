@@ -2,8 +2,10 @@
 """mailroom-smtpd against real outside clients: Python's smtplib, curl and
 swaks, talking to the real binary over TCP, with certificate verification
 against the data directory's own certificate (never unverified). Results
-are checked in the database file, read-only, as SPEC "SMTP dialogue" and
-"Storage" describe them.
+are checked in the database (the SQLite file, read-only, or in a postgres
+run, with MAILROOM_TEST_POSTGRES set, a PostgreSQL database of its own on the
+suite's throw-away server), as SPEC "SMTP dialogue" and "Storage" describe
+them.
 
     test_smtp_external.py --smtpd PATH --ctl PATH [unittest options, e.g. -v]
 
@@ -26,7 +28,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from mailroom_harness import Daemon, query_database  # noqa: E402
+from mailroom_harness import Daemon, TestDatabase  # noqa: E402
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -90,14 +92,17 @@ def run_quietly(command, **kwargs):
                           timeout=kwargs.pop("timeout", 120), **kwargs)
 
 
-def make_data_dir(directory):
-    """`mailroomctl init` in directory/data, with PASSWORDS' accounts."""
+def make_data_dir(directory, database_args=()):
+    """`mailroomctl init` in directory/data, with PASSWORDS' accounts;
+    database_args: TestDatabase.args(), nothing for the SQLite file."""
     data = str(pathlib.Path(directory) / "data")
-    result = run_quietly([CTL, "--data-dir", data, "--hostname", HOSTNAME, "--pbkdf2-iterations", ITERATIONS, "init"])
+    result = run_quietly([CTL, "--data-dir", data, "--hostname", HOSTNAME, "--pbkdf2-iterations", ITERATIONS,
+                          *database_args, "init"])
     if result.returncode != 0:
         raise AssertionError(f"mailroomctl init: expected exit code 0, got {result.returncode}: {result.stderr!r}")
     for name, password in PASSWORDS.items():
-        result = run_quietly([CTL, "--data-dir", data, "--pbkdf2-iterations", ITERATIONS, "add-user", name],
+        result = run_quietly([CTL, "--data-dir", data, "--pbkdf2-iterations", ITERATIONS, *database_args,
+                              "add-user", name],
                              stdin=None, input=(password + "\n").encode())
         if result.returncode != 0:
             raise AssertionError(f"mailroomctl add-user {name}: expected exit code 0, got {result.returncode}: "
@@ -116,12 +121,14 @@ class Server:
         self.database = str(pathlib.Path(self.data) / "mailroom.db")
         self.daemon = None
         self._foreign_cert = None
+        self.db = None
 
     def start(self):
-        make_data_dir(self.directory)
+        self.db = TestDatabase(self.data)  # the SQLite file, or a PostgreSQL database of its own
+        make_data_dir(self.directory, self.db.args())
         self.daemon = Daemon("mailroom-smtpd", [
             SMTPD, "--data-dir", self.data, "--hostname", HOSTNAME, "--pbkdf2-iterations", ITERATIONS,
-            "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0"] + self.extra_args, 2)
+            *self.db.args(), "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0"] + self.extra_args, 2)
         self.port = self.daemon.port
         self.tls_port = self.daemon.tls_port
 
@@ -140,6 +147,8 @@ class Server:
     def cleanup(self):
         if self.daemon is not None:
             self.daemon.kill()
+        if self.db is not None:
+            self.db.drop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
     # TLS
@@ -166,7 +175,7 @@ class Server:
     # The database, read-only
 
     def query(self, sql, params=()):
-        return query_database(self.database, sql, params)
+        return self.db.query(sql, params)
 
     def messages_with_subject(self, subject):
         """[(id, raw bytes, from_address)] of stored messages with this subject."""

@@ -4,7 +4,10 @@
 Each test class starts its own mailroom-webd (and mailroom-smtpd, which
 shares the database) on a fresh data directory, talks to them with Python's
 standard library (http.client, ssl, smtplib, email) and curl, and stops them
-with SIGTERM, expecting exit status 0.
+with SIGTERM, expecting exit status 0. The database is the data directory's
+SQLite file or, in a postgres run (MAILROOM_TEST_POSTGRES set), a PostgreSQL
+database of the class's own on the suite's throw-away server
+(tests/support/mailroom_harness.py, TestDatabase).
 
     test_webd.py --webd PATH --smtpd PATH --ctl PATH [unittest options]
 """
@@ -24,7 +27,6 @@ import shutil
 import signal
 import smtplib
 import socket
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -32,6 +34,9 @@ import tempfile
 import threading
 import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from mailroom_harness import TestDatabase  # noqa: E402
 
 WEBD = SMTPD = CTL = None
 ITERATIONS = "1000"
@@ -119,7 +124,10 @@ class WebdTestCase(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="mailroom-webd-test-")
         cls.data = os.path.join(cls.tmp, "data")
         cls.secrets = set()  # tokens and passwords that must never reach a log
-        common = ["--data-dir", cls.data, "--hostname", "localhost", "--pbkdf2-iterations", ITERATIONS]
+        cls.database = TestDatabase(cls.data)  # the SQLite file, or a PostgreSQL database of the class's own
+        cls.addClassCleanup(cls.database.drop)  # after tearDownClass, also when setUpClass failed
+        common = ["--data-dir", cls.data, "--hostname", "localhost", "--pbkdf2-iterations", ITERATIONS,
+                  *cls.database.args()]
         subprocess.run([CTL, *common, "init"], check=True, capture_output=True, timeout=120)
         cls.users = dict(cls.USERS)
         for name, password in cls.users.items():
@@ -146,7 +154,8 @@ class WebdTestCase(unittest.TestCase):
 
     @classmethod
     def add_user(cls, name, password):
-        subprocess.run([CTL, "--data-dir", cls.data, "--pbkdf2-iterations", ITERATIONS, "add-user", name],
+        subprocess.run([CTL, "--data-dir", cls.data, "--pbkdf2-iterations", ITERATIONS, *cls.database.args(),
+                        "add-user", name],
                        input=(password + "\n").encode(), check=True, capture_output=True, timeout=60)
         cls.secrets.add(password)
 
@@ -251,15 +260,15 @@ class WebdTestCase(unittest.TestCase):
         self.send(msg, sender)
         return msg
 
-    def db(self):
-        return sqlite3.connect("file:%s?mode=ro" % os.path.join(self.data, "mailroom.db"), uri=True, timeout=10)
+    def query(self, sql, params=()):
+        """Rows of one query on the database, read-only (SQLite or PostgreSQL)."""
+        return self.database.query(sql, params)
 
     def stored_raw(self, entry_id):
-        with self.db() as con:
-            row = con.execute("SELECT m.raw FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
-                              " WHERE e.id = ?", (entry_id,)).fetchone()
-        self.assertIsNotNone(row, "entry %d not in the database" % entry_id)
-        return bytes(row[0])
+        rows = self.query("SELECT m.raw FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+                          " WHERE e.id = ?", (entry_id,))
+        self.assertTrue(rows, "entry %d not in the database" % entry_id)
+        return bytes(rows[0][0])
 
 
 # =============================================================================
@@ -297,8 +306,7 @@ class ApiRowsTest(WebdTestCase):
         expires = parse_iso(obj["expiresAt"])
         delta = (expires - before).total_seconds()
         self.assertAlmostEqual(delta, 86400, delta=120)
-        with self.db() as con:
-            account_id = con.execute("SELECT id FROM accounts WHERE username = 'alice'").fetchone()[0]
+        account_id = self.query("SELECT id FROM accounts WHERE username = 'alice'")[0][0]
         self.assertEqual(obj["account"], {"id": account_id, "username": "alice", "address": "alice@" + DOMAIN})
         # the token works
         r = self.request("GET", "/api/v1/account", token=token)
@@ -351,8 +359,7 @@ class ApiRowsTest(WebdTestCase):
         r = self.request("PATCH", "/api/v1/messages/%d" % first["id"], {"seen": True}, token=dave)
         self.assertEqual(r.status, 200, r)
         obj = self.request("GET", "/api/v1/account", token=dave).json()
-        with self.db() as con:
-            account_id = con.execute("SELECT id FROM accounts WHERE username = 'dave'").fetchone()[0]
+        account_id = self.query("SELECT id FROM accounts WHERE username = 'dave'")[0][0]
         self.assertEqual(obj["id"], account_id)
         self.assertEqual(obj["username"], "dave")
         self.assertEqual(obj["address"], "dave@" + DOMAIN)
@@ -825,8 +832,7 @@ class ErrorsTest(WebdTestCase):
         self.assertEqual(self.request("GET", "/api/v1/account", token=token).status, 200)
         # Make the stored expiry lie in the past (whatever its unit), as time would.
         digest = __import__("hashlib").sha256(base64.urlsafe_b64decode(token + "=")).digest()
-        with sqlite3.connect(os.path.join(self.data, "mailroom.db"), timeout=10) as con:
-            n = con.execute("UPDATE api_tokens SET expires_at = 1 WHERE token_hash = ?", (digest,)).rowcount
+        n = self.database.execute("UPDATE api_tokens SET expires_at = 1 WHERE token_hash = ?", (digest,))
         self.assertEqual(n, 1, "the token is not stored as its SHA-256")
         self.assertUnauthorized(self.request("GET", "/api/v1/account", token=token))
         self.assertEqual(self.request("GET", "/api/v1/account", token=self.token).status, 200)
