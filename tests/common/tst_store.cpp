@@ -13,6 +13,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <atomic>
 #include <memory>
 
 namespace {
@@ -138,6 +139,7 @@ private Q_SLOTS:
     void refusesWhatItCannotUseOnPostgresql_data();
     void refusesWhatItCannotUseOnPostgresql();
     void reconnectsAfterTheConnectionIsLost();
+    void concurrentDeletionsLeaveNoOrphan();
     void textWithNulIsStoredReadable();
     void accounts();
     void idsAreNeverReused();
@@ -398,6 +400,42 @@ void TestStore::reconnectsAfterTheConnectionIsLost()
     QTRY_VERIFY_WITH_TIMEOUT(m_store->findAccount(alice), 10000);
     QVERIFY(m_store->deliver(makeMessage(alice, {alice}, QStringLiteral("after the reconnect"))));
     QCOMPARE(m_store->counts(alice)->inbox.total, 2); // nothing of "while down"
+}
+
+// Two connections delete the last two entries of one message at the same
+// time: the message must go with the last of them. The first deletion's
+// transaction stays open while the second runs. Under PostgreSQL's READ
+// COMMITTED the second's trigger would still see the first's entry, keep
+// the message, and leave it behind for good once the first commits; the
+// trigger's row lock makes the second wait for the first instead. SQLite
+// serializes writers anyway.
+void TestStore::concurrentDeletionsLeaveNoOrphan()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto delivery = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("shared")));
+    QVERIFY(delivery);
+    RawConnection first(url());
+    QVERIFY(first.exec(TestDatabase::postgresql() ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE")));
+    QVERIFY(first.exec(QStringLiteral("DELETE FROM mailbox_entries WHERE id = %1").arg(delivery->inboxEntryIds.first())));
+
+    std::atomic<bool> secondDone{false};
+    std::atomic<bool> secondDeleted{false};
+    std::unique_ptr<QThread> second(QThread::create([&] {
+        Store store;
+        secondDeleted = store.open(url(), Store::OpenMode::MustExist) && store.deleteEntry(alice, delivery->sentEntryId);
+        secondDone = true;
+    }));
+    second->start();
+    QThread::msleep(500);
+    const bool finishedBeforeTheFirst = secondDone;
+    QVERIFY(first.exec(QStringLiteral("COMMIT")));
+    QVERIFY(second->wait(30000));
+    QVERIFY(secondDeleted);
+    QVERIFY2(!finishedBeforeTheFirst, "the second deletion did not wait for the first");
+    RawConnection raw(url());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM mailbox_entries")).toInt(), 0);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 0);
 }
 
 // PostgreSQL's text holds no U+0000, which an encoded word can decode to:
