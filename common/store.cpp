@@ -34,8 +34,12 @@ constexpr int SqliteConstraintForeignKey = 787;
 
 constexpr int BusyTimeoutMs = 10000;
 
-// PostgreSQL: how long a connect may take, and the reconnect back-off.
-constexpr int ConnectTimeoutSeconds = 5;
+// PostgreSQL: how long a connect may take, and the reconnect back-off. A
+// connect blocks the thread that tries it (QPSQL has no asynchronous
+// connect): against a host that drops packets rather than refusing, each
+// try costs this much of that thread's time, at most once per back-off
+// delay. 2 s is libpq's smallest.
+constexpr int ConnectTimeoutSeconds = 2;
 constexpr int FirstReconnectDelayMs = 100;
 constexpr int LongestReconnectDelayMs = 5000;
 

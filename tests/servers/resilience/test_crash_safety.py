@@ -162,11 +162,24 @@ class HalfwaySender:
         self.reply = ""
 
     def finish(self):
+        """After the SIGTERM: the server says 421 on its own once its shutdown
+        reaches this connection. Only then the rest of the message goes out
+        (and is dropped): sent at once, it could arrive before the shutdown
+        reached the connection's thread, and the message would be whole and
+        rightly stored."""
         try:
-            self.client.send(self.rest)
+            self.client.sock.settimeout(10)
             self.reply = self.client.reply()[1]
+        except TimeoutError:
+            self.reply = ""
         except NETWORK_ERRORS as error:
             self.reply = f"no reply: {error!r}"
+        try:
+            self.client.send(self.rest)
+            if not self.reply:
+                self.reply = self.client.reply()[1]
+        except NETWORK_ERRORS as error:
+            self.reply = self.reply or f"no reply: {error!r}"
         self.client.close()
 
 
