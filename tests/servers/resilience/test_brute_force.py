@@ -328,7 +328,16 @@ class BruteForceTests(unittest.TestCase):
             self.assertEqual(len(mine), ATTEMPTS // len(ATTACKERS))
         self.assertGreaterEqual(len(refused), ATTEMPTS - (PER_ADDRESS - 1) * len(ATTACKERS) * windows)
         # The server's own account: what it checked and what it refused unchecked.
-        log = daemon.log_text().split("\n")[log_start:]
+        # Its log is read by a thread of the harness: the last lines may still
+        # be on their way when the last answer is in (seen under ASan).
+        deadline = time.monotonic() + 10
+        while True:
+            log = daemon.log_text().split("\n")[log_start:]
+            counts = (sum(1 for line in log if checked_log.search(line)),
+                      sum(1 for line in log if refused_log.search(line)))
+            if (counts[0] >= len(checked) and counts[1] >= len(refused)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertEqual(sum(1 for line in log if checked_log.search(line)), len(checked),
                          "failed-login log lines vs wrong-password answers")
         self.assertEqual(sum(1 for line in log if refused_log.search(line)), len(refused),
