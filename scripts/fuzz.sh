@@ -56,13 +56,22 @@ for target in "${targets[@]}"; do
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$work/fuzz.log" | tail -1 | cut -d' ' -f2)
     crashes=()
+    slow=()
     for artifact in "$work"/artifacts/*; do
         [[ -e $artifact ]] || continue
+        # A slow unit is no failure: on a busy machine (or at nice 19) any
+        # input can take seconds of wall time. It is reported, and kept
+        # only if the merge found it new.
+        if [[ $(basename "$artifact") == slow-unit-* ]]; then
+            slow+=("$artifact")
+            continue
+        fi
         kept=$corpus/crash-$(sha1sum "$artifact" | cut -c1-40)
         cp "$artifact" "$kept"
         crashes+=("$kept")
     done
     line="$target: ${seconds} s, ${runs:-?} runs, ${execs:-?} exec/s, cov ${cov:-?} edges, corpus $before -> $after"
+    [[ ${#slow[@]} -gt 0 ]] && line+=", slow units (wall time): ${slow[*]}"
     if [[ ${#crashes[@]} -gt 0 || $status -ne 0 ]]; then
         failed=1
         line+=", FAILED (exit $status): ${crashes[*]:-no artifact}; log $work/fuzz.log"
