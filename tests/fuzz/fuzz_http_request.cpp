@@ -88,12 +88,6 @@ Outcome parse(QByteArrayView input, std::uint8_t cutting, const HttpLimits &limi
 
 } // namespace
 
-extern "C" int LLVMFuzzerInitialize(int *, char ***)
-{
-    FuzzSupport::initialize();
-    return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     if (size < 1)

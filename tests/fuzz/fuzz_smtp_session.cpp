@@ -89,12 +89,6 @@ void checkDelivered(const SmtpDeliveryRequest &delivery, const SmtpSessionSettin
 
 } // namespace
 
-extern "C" int LLVMFuzzerInitialize(int *, char ***)
-{
-    FuzzSupport::initialize();
-    return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     if (size < 2)
