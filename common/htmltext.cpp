@@ -92,7 +92,8 @@ constexpr bool decodesWithoutSemicolon(const Entity &entity)
 }
 
 enum class TagKind {
-    Other, // inline or unknown (a, span, font, o:p, meta): no effect on the text
+    Other, // inline or unknown (span, font, o:p, meta): no effect on the text
+    Link, // a: inline, its address follows its text
     LineBreak,
     Block,
     Paragraph,
@@ -114,7 +115,7 @@ struct TagInfo
 };
 
 constexpr auto tags = std::to_array<TagInfo>({
-    {"address", TagKind::Block},     {"article", TagKind::Block},     {"aside", TagKind::Block},
+    {"a", TagKind::Link},            {"address", TagKind::Block},     {"article", TagKind::Block},     {"aside", TagKind::Block},
     {"blockquote", TagKind::Block},  {"body", TagKind::Body},         {"br", TagKind::LineBreak},
     {"center", TagKind::Block},      {"dd", TagKind::Block},          {"div", TagKind::Block},
     {"dl", TagKind::Block},          {"dt", TagKind::Block},          {"fieldset", TagKind::Block},
@@ -201,7 +202,9 @@ const TagInfo *findTag(QStringView name)
 
 // The character reference at text[at] == '&': returns how many characters it
 // spans and sets codePoint, or returns 0 when it is to be kept as written.
-qsizetype decodeEntity(QStringView text, qsizetype at, char32_t &codePoint)
+// In an attribute value a name without its ';' before '=' stays as written,
+// as browsers read it, so a query "?a=1&copy=2" keeps its "&copy".
+qsizetype decodeEntity(QStringView text, qsizetype at, char32_t &codePoint, bool inAttribute = false)
 {
     const qsizetype size = text.size();
     qsizetype i = at + 1;
@@ -249,10 +252,111 @@ qsizetype decodeEntity(QStringView text, qsizetype at, char32_t &codePoint)
         return i + 1 - at;
     }
     // The name ended at a character that is not alphanumeric (or the end).
-    if (!decodesWithoutSemicolon(*it))
+    if (!decodesWithoutSemicolon(*it) || (inAttribute && i < size && text[i] == u'='))
         return 0;
     codePoint = it->codePoint;
     return i - at;
+}
+
+void appendCodePoint(QString &out, char32_t codePoint)
+{
+    if (QChar::requiresSurrogates(codePoint)) {
+        out.append(QChar(QChar::highSurrogate(codePoint)));
+        out.append(QChar(QChar::lowSurrogate(codePoint)));
+    } else {
+        out.append(QChar(char16_t(codePoint)));
+    }
+}
+
+// An href as the reader is shown it, or empty when the link is not to be
+// shown: relative and fragment links (no page to resolve them against), and
+// every scheme but http, https, mailto and ftp (javascript:, data:,
+// vbscript:, file: run or read something instead of going somewhere).
+QString linkTarget(QStringView href)
+{
+    // Decoded, and cleaned as the WHATWG URL parser does before it reads the
+    // scheme: controls and spaces at either end stripped, tabs and newlines
+    // removed anywhere, so "java&#9;script:" is javascript: here as well.
+    QString url;
+    url.reserve(href.size());
+    for (qsizetype i = 0; i < href.size();) {
+        char32_t codePoint = href[i].unicode();
+        qsizetype length = 1;
+        if (href[i] == u'&') {
+            if (const qsizetype entity = decodeEntity(href, i, codePoint, true))
+                length = entity;
+            else
+                codePoint = u'&';
+        }
+        i += length;
+        if (codePoint != u'\t' && codePoint != u'\n' && codePoint != u'\r')
+            appendCodePoint(url, codePoint);
+    }
+    qsizetype begin = 0;
+    qsizetype end = url.size();
+    while (begin < end && url[begin].unicode() <= 0x20)
+        ++begin;
+    while (end > begin && url[end - 1].unicode() <= 0x20)
+        --end;
+    const QStringView trimmed = QStringView(url).sliced(begin, end - begin);
+
+    // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+    qsizetype colon = 0;
+    while (colon < trimmed.size()
+           && (isAsciiLetter(trimmed[colon].unicode())
+               || (colon > 0
+                   && (isAsciiDigit(trimmed[colon].unicode()) || trimmed[colon] == u'+' || trimmed[colon] == u'-'
+                       || trimmed[colon] == u'.'))))
+        ++colon;
+    if (colon == 0 || colon >= trimmed.size() || trimmed[colon] != u':')
+        return {};
+    const QStringView scheme = trimmed.first(colon);
+    const QStringView rest = trimmed.sliced(colon + 1);
+    const bool hierarchical = equalsAsciiCaseInsensitive(scheme, "http") || equalsAsciiCaseInsensitive(scheme, "https")
+        || equalsAsciiCaseInsensitive(scheme, "ftp");
+    if (hierarchical) {
+        // A host is needed: "https:" or "https:///x" goes nowhere.
+        if (rest.size() < 3 || !rest.startsWith(u"//") || rest[2] == u'/' || rest[2] == u'?' || rest[2] == u'#')
+            return {};
+    } else if (!equalsAsciiCaseInsensitive(scheme, "mailto") || rest.isEmpty()) {
+        return {};
+    }
+
+    // The scheme in lower case, and what cannot stand inside "<URL>" in
+    // plain text (white space, quotes, angle brackets, controls)
+    // percent-encoded, as a browser's address bar writes it.
+    QString out;
+    out.reserve(trimmed.size() + 16);
+    for (const QChar c : scheme)
+        out.append(QChar(asciiLower(c.unicode())));
+    out.append(u':');
+    for (const QChar c : rest) {
+        const char16_t u = c.unicode();
+        if (u <= 0x20 || u == 0x7F || u == u'"' || u == u'<' || u == u'>') {
+            constexpr char16_t hex[] = u"0123456789ABCDEF";
+            out.append(u'%');
+            out.append(QChar(hex[u >> 4]));
+            out.append(QChar(hex[u & 0xF]));
+        } else {
+            out.append(c);
+        }
+    }
+    return out;
+}
+
+// Whether a link's text already says where it goes, so "text <URL>" would
+// repeat it: the URL itself (give or take a final '/'), or a mailto: link's
+// address.
+bool textShowsTarget(QStringView text, QStringView url)
+{
+    if (text == url)
+        return true;
+    if (url.endsWith(u'/') && text == url.chopped(1))
+        return true;
+    if (text.endsWith(u'/') && text.chopped(1) == url)
+        return true;
+    constexpr QStringView mailto = u"mailto:";
+    return url.startsWith(mailto) && text.compare(url.sliced(mailto.size()), Qt::CaseInsensitive) == 0;
 }
 
 // Builds the output line by line. Line breaks, spaces, tabs and bullets are
@@ -324,6 +428,55 @@ public:
         }
     }
 
+    // A link's text starts with the next visible character written: the
+    // bullet, line breaks and space requested before it are not part of it.
+    void beginLinkText()
+    {
+        m_linkTextPending = true;
+        m_linkTextStart = -1;
+    }
+
+    // What was written since beginLinkText(), white space at either end left
+    // out; valid until the next write.
+    [[nodiscard]] QStringView linkText() const
+    {
+        if (m_linkTextStart < 0)
+            return {};
+        QStringView text = QStringView(m_out).sliced(m_linkTextStart);
+        while (!text.isEmpty() && isHtmlSpace(text.back().unicode()))
+            text.chop(1);
+        return text;
+    }
+
+    // Ends the open link with its address: " <URL>" right after its text,
+    // before the white space and line breaks that followed the text inside
+    // the link, so "<a><div>Button</div></a>Next" gives "Button <URL>" on a
+    // line of its own; "<URL>" as new text when the link has none.
+    void endLink(QStringView url)
+    {
+        const QStringView text = linkText();
+        if (text.isEmpty()) {
+            endLinkText();
+            character(u'<');
+            for (const QChar c : url)
+                character(c);
+            character(u'>');
+            return;
+        }
+        // Only white space follows the text, and each character of output
+        // is inside at most one link: linear overall.
+        const qsizetype end = m_linkTextStart + text.size();
+        endLinkText();
+        const QString target = QStringLiteral(" <") + url + u'>';
+        m_out.insert(end, target);
+    }
+
+    void endLinkText()
+    {
+        m_linkTextPending = false;
+        m_linkTextStart = -1;
+    }
+
     [[nodiscard]] QString finish()
     {
         flushBullet();
@@ -360,6 +513,10 @@ private:
             m_out.append(u' ');
         m_tab = false;
         m_space = false;
+        if (m_linkTextPending) {
+            m_linkTextPending = false;
+            m_linkTextStart = m_out.size();
+        }
     }
 
     void flushBullet()
@@ -388,6 +545,8 @@ private:
     bool m_tab = false;
     bool m_bullet = false;
     bool m_pre = false;
+    bool m_linkTextPending = false;
+    qsizetype m_linkTextStart = -1; // where the open link's text starts in m_out
 };
 
 class Reducer
@@ -412,6 +571,7 @@ public:
                 break;
             i = markup(lt);
         }
+        closeLink(); // a link left open runs to the end, as in browsers
         return m_writer.finish();
     }
 
@@ -428,11 +588,13 @@ private:
 
     // Attributes from i up to the tag's '>' (quotes respected, so
     // title="a>b" does not end the tag); returns the index past the '>', or
-    // -1 when the input ends first. The first alt attribute goes to *alt.
-    [[nodiscard]] qsizetype skipAttributes(qsizetype i, QStringView *alt) const
+    // -1 when the input ends first. The value of the first attribute named
+    // `wanted` (lower case) goes to *value.
+    [[nodiscard]] qsizetype skipAttributes(qsizetype i, std::string_view wanted = {},
+                                           QStringView *value = nullptr) const
     {
         const qsizetype size = m_html.size();
-        bool altSeen = false;
+        bool seen = false;
         for (;;) {
             while (i < size && (isHtmlSpace(m_html[i].unicode()) || m_html[i] == u'/'))
                 ++i;
@@ -456,23 +618,23 @@ private:
                 ++i;
             if (i >= size)
                 return -1;
-            QStringView value;
+            QStringView attributeValue;
             const QChar quote = m_html[i];
             if (quote == u'"' || quote == u'\'') {
                 const qsizetype close = m_html.indexOf(quote, i + 1);
                 if (close < 0)
                     return -1;
-                value = m_html.sliced(i + 1, close - i - 1);
+                attributeValue = m_html.sliced(i + 1, close - i - 1);
                 i = close + 1;
             } else {
                 const qsizetype valueStart = i;
                 while (i < size && !isHtmlSpace(m_html[i].unicode()) && m_html[i] != u'>')
                     ++i;
-                value = m_html.sliced(valueStart, i - valueStart);
+                attributeValue = m_html.sliced(valueStart, i - valueStart);
             }
-            if (alt && !altSeen && equalsAsciiCaseInsensitive(name, "alt")) {
-                *alt = value;
-                altSeen = true;
+            if (value && !seen && equalsAsciiCaseInsensitive(name, wanted)) {
+                *value = attributeValue;
+                seen = true;
             }
         }
     }
@@ -512,12 +674,18 @@ private:
             ++i;
         const TagInfo *info = findTag(m_html.sliced(nameStart, i - nameStart));
         const TagKind kind = info ? info->kind : TagKind::Other;
-        QStringView alt;
-        const qsizetype end = skipAttributes(i, kind == TagKind::Image && !endTag ? &alt : nullptr);
+        // An image's alt text stands in for it; a link's href follows its text.
+        QStringView value;
+        std::string_view wanted;
+        if (!endTag && kind == TagKind::Image)
+            wanted = "alt";
+        else if (!endTag && kind == TagKind::Link)
+            wanted = "href";
+        const qsizetype end = skipAttributes(i, wanted, wanted.empty() ? nullptr : &value);
         if (end < 0)
             return size;
         m_preJustOpened = false;
-        apply(kind, endTag, alt);
+        apply(kind, endTag, value);
         if (kind == TagKind::RawText && !endTag)
             return skipRawText(info->name, end);
         return end;
@@ -538,15 +706,26 @@ private:
             if (after < size && !isHtmlSpace(m_html[after].unicode()) && m_html[after] != u'/'
                 && m_html[after] != u'>')
                 continue; // "</scripts>" does not end a script
-            const qsizetype end = skipAttributes(after, nullptr);
+            const qsizetype end = skipAttributes(after);
             return end < 0 ? size : end;
         }
         return size;
     }
 
-    void apply(TagKind kind, bool endTag, QStringView alt)
+    // value: an img's alt, an a's href.
+    void apply(TagKind kind, bool endTag, QStringView value)
     {
         switch (kind) {
+        case TagKind::Link:
+            // Links do not nest: a new one ends the one still open, as in
+            // browsers. Inline, so a link does not end the head.
+            closeLink();
+            if (!endTag && !suppressed()) {
+                m_linkTarget = linkTarget(value);
+                if (!m_linkTarget.isEmpty())
+                    m_writer.beginLinkText();
+            }
+            return;
         case TagKind::Head:
             // A second <head> after the body is ignored, as browsers do, so
             // it cannot hide the rest of the message.
@@ -613,11 +792,26 @@ private:
             break;
         case TagKind::Image:
             if (!endTag)
-                text(alt);
+                text(value);
             break;
         default:
             break;
         }
+    }
+
+    // The open link's address after its text: "text <URL>", "<URL>" for a
+    // link with no text (an image without alt), the text alone when it is
+    // the address already. Each character of output is inside at most one
+    // link, so the comparison keeps the whole pass linear.
+    void closeLink()
+    {
+        if (m_linkTarget.isEmpty())
+            return;
+        const QString target = std::exchange(m_linkTarget, {});
+        if (suppressed() || textShowsTarget(m_writer.linkText(), target))
+            m_writer.endLinkText();
+        else
+            m_writer.endLink(target);
     }
 
     void text(QStringView chunk)
@@ -659,6 +853,7 @@ private:
     PlainTextWriter m_writer;
     qsizetype m_preDepth = 0;
     qsizetype m_templateDepth = 0;
+    QString m_linkTarget; // of the open link; empty when none is open or it is not shown
     bool m_inHead = false;
     bool m_seenBody = false;
     bool m_preJustOpened = false;

@@ -59,6 +59,8 @@ private Q_SLOTS:
     void unterminatedQuotedAttribute();
     void entityLikeRuns();
     void largeNewsletter();
+    void manyLinks();
+    void linkTextOfWhiteSpaceInPre();
 
 private:
     void compareRow();
@@ -460,8 +462,10 @@ void TestHtmlText::linksAndImages_data()
 {
     addColumns();
 
+    // A link keeps its address after its text (the text alone said nowhere
+    // where the link went), with entities decoded.
     QTest::newRow("link") << QStringLiteral("<a href=\"https://example.com/x?a=1&amp;b=2\">Read more</a>")
-                          << QStringLiteral("Read more");
+                          << QStringLiteral("Read more <https://example.com/x?a=1&b=2>");
     QTest::newRow("link with markup inside")
         << QStringLiteral("<a href=x><span style=\"color:#1155cc\"><b>Click</b> here</span></a>")
         << QStringLiteral("Click here");
@@ -491,6 +495,116 @@ void TestHtmlText::linksAndImages_data()
     QTest::newRow("first alt wins") << QStringLiteral("<img alt=\"one\" alt=\"two\">") << QStringLiteral("one");
     QTest::newRow("alt on other elements is not output")
         << QStringLiteral("<area alt=\"x\"><input type=\"image\" alt=\"y\">z") << QStringLiteral("z");
+    QTest::newRow("http link") << QStringLiteral("See <a href=\"http://example.com/a\">the page</a>.")
+                               << QStringLiteral("See the page <http://example.com/a>.");
+    QTest::newRow("ftp link") << QStringLiteral("<a href=\"ftp://ftp.example.com/pub/\">Files</a>")
+                              << QStringLiteral("Files <ftp://ftp.example.com/pub/>");
+    QTest::newRow("mailto link with other text")
+        << QStringLiteral("<a href=\"mailto:bob@example.com\">Write to Bob</a>")
+        << QStringLiteral("Write to Bob <mailto:bob@example.com>");
+    QTest::newRow("mailto link whose text is the address in other case")
+        << QStringLiteral("<a href=\"mailto:Bob@Example.com\">bob@example.com</a>") << QStringLiteral("bob@example.com");
+    QTest::newRow("mailto link whose text is the whole URL")
+        << QStringLiteral("<a href=\"mailto:bob@example.com\">mailto:bob@example.com</a>")
+        << QStringLiteral("mailto:bob@example.com");
+    QTest::newRow("mailto with a subject shows it")
+        << QStringLiteral("<a href=\"mailto:bob@example.com?subject=Hi\">bob@example.com</a>")
+        << QStringLiteral("bob@example.com <mailto:bob@example.com?subject=Hi>");
+    QTest::newRow("text is the URL") << QStringLiteral("<a href=\"https://example.com/x\">https://example.com/x</a>")
+                                     << QStringLiteral("https://example.com/x");
+    QTest::newRow("text is the URL without its final /")
+        << QStringLiteral("<a href=\"https://example.com/\">https://example.com</a>") << QStringLiteral("https://example.com");
+    QTest::newRow("text is the URL inside markup")
+        << QStringLiteral("Go to <a href=\"https://example.com/x\"><b> https://example.com/x </b></a> now")
+        << QStringLiteral("Go to https://example.com/x now");
+    QTest::newRow("text naming another address shows the real one")
+        << QStringLiteral("<a href=\"https://evil.example/login\">https://bank.example/login</a>")
+        << QStringLiteral("https://bank.example/login <https://evil.example/login>");
+    QTest::newRow("empty href") << QStringLiteral("<a href=\"\">Nowhere</a> else") << QStringLiteral("Nowhere else");
+    QTest::newRow("href of white space") << QStringLiteral("<a href=\"  \">x</a>") << QStringLiteral("x");
+    QTest::newRow("no href (an anchor)") << QStringLiteral("<a name=\"top\">Top</a>") << QStringLiteral("Top");
+    QTest::newRow("href without a value") << QStringLiteral("<a href>Top</a>") << QStringLiteral("Top");
+    QTest::newRow("fragment") << QStringLiteral("<a href=\"#top\">Back to top</a>") << QStringLiteral("Back to top");
+    QTest::newRow("relative path") << QStringLiteral("<a href=\"/account/settings\">Settings</a>")
+                                   << QStringLiteral("Settings");
+    QTest::newRow("protocol-relative") << QStringLiteral("<a href=\"//example.com/x\">x</a>") << QStringLiteral("x");
+    QTest::newRow("javascript:") << QStringLiteral("<a href=\"javascript:alert(1)\">Click</a>") << QStringLiteral("Click");
+    QTest::newRow("JavaScript: in capitals with spaces")
+        << QStringLiteral("<a href=\"  JavaScript:alert(1)\">Click</a>") << QStringLiteral("Click");
+    QTest::newRow("javascript: split by a tab entity")
+        << QStringLiteral("<a href=\"java&#9;script:alert(1)\">Click</a>") << QStringLiteral("Click");
+    QTest::newRow("javascript: split by a newline")
+        << QStringLiteral("<a href=\"java\nscript:alert(1)\">Click</a>") << QStringLiteral("Click");
+    QTest::newRow("javascript: with an entity colon")
+        << QStringLiteral("<a href=\"javascript&#58;alert(1)\">Click</a>") << QStringLiteral("Click");
+    QTest::newRow("data:") << QStringLiteral("<a href=\"data:text/html;base64,PHNjcmlwdD4=\">Open</a>")
+                           << QStringLiteral("Open");
+    QTest::newRow("vbscript:") << QStringLiteral("<a href=\"vbscript:msgbox(1)\">Open</a>") << QStringLiteral("Open");
+    QTest::newRow("file:") << QStringLiteral("<a href=\"file:///etc/passwd\">Open</a>") << QStringLiteral("Open");
+    QTest::newRow("other schemes") << QStringLiteral("<a href=\"tel:+441234\">Call</a> <a href=\"cid:x\">See</a>")
+                                   << QStringLiteral("Call See");
+    QTest::newRow("http without a host") << QStringLiteral("<a href=\"https:\">a</a><a href=\"http:///x\">b</a>")
+                                         << QStringLiteral("ab");
+    QTest::newRow("mailto without an address") << QStringLiteral("<a href=\"mailto:\">Mail</a>")
+                                               << QStringLiteral("Mail");
+    QTest::newRow("scheme in capitals is shown in lower case")
+        << QStringLiteral("<a href=\"HTTPS://Example.com/Path\">Go</a>") << QStringLiteral("Go <https://Example.com/Path>");
+    QTest::newRow("white space around the href trimmed")
+        << QStringLiteral("<a href=\"\n  https://example.com/x \t\">Go</a>") << QStringLiteral("Go <https://example.com/x>");
+    QTest::newRow("newlines inside the href removed")
+        << QStringLiteral("<a href=\"https://example.com/very/\r\nlong/path\">Go</a>")
+        << QStringLiteral("Go <https://example.com/very/long/path>");
+    QTest::newRow("spaces, quotes and angle brackets inside the href encoded")
+        << QStringLiteral("<a href='https://example.com/a b\"<c>'>Go</a>")
+        << QStringLiteral("Go <https://example.com/a%20b%22%3Cc%3E>");
+    QTest::newRow("entities in the href")
+        << QStringLiteral("<a href=\"https://example.com/?a=1&amp;b=2&#38;c=&#x33;&quot;\">Go</a>")
+        << QStringLiteral("Go <https://example.com/?a=1&b=2&c=3%22>");
+    QTest::newRow("legacy entity before = in the href stays as written")
+        << QStringLiteral("<a href=\"https://example.com/?a=1&copy=2&amp=3\">Go</a>")
+        << QStringLiteral("Go <https://example.com/?a=1&copy=2&amp=3>");
+    QTest::newRow("unquoted href") << QStringLiteral("<a href=https://example.com/x>Go</a>")
+                                   << QStringLiteral("Go <https://example.com/x>");
+    QTest::newRow("HREF in capitals, other attributes first")
+        << QStringLiteral("<A TARGET=_blank HREF='https://example.com/x' title=\"t\">Go</A>")
+        << QStringLiteral("Go <https://example.com/x>");
+    QTest::newRow("first href wins")
+        << QStringLiteral("<a href=\"https://one.example/\" href=\"https://two.example/\">Go</a>")
+        << QStringLiteral("Go <https://one.example/>");
+    QTest::newRow("image link without alt") << QStringLiteral("a <a href=\"https://example.com/\"><img src=x></a> b")
+                                            << QStringLiteral("a <https://example.com/> b");
+    QTest::newRow("link of only white space")
+        << QStringLiteral("a<a href=\"https://example.com/\"> &nbsp; </a>b") << QStringLiteral("a <https://example.com/>b");
+    QTest::newRow("empty link with an address")
+        << QStringLiteral("a<a href=\"https://example.com/\"></a>b") << QStringLiteral("a<https://example.com/>b");
+    QTest::newRow("linked image with alt")
+        << QStringLiteral("<a href=\"https://example.com/sale\"><img src=\"banner.png\" alt=\"Summer Sale\"></a>")
+        << QStringLiteral("Summer Sale <https://example.com/sale>");
+    QTest::newRow("link in a list item")
+        << QStringLiteral("<ul><li><a href=\"https://example.com/1\">One</a></li><li><a href=\"https://example.com/2\">"
+                          "Two</a></li></ul>")
+        << QStringLiteral("- One <https://example.com/1>\n- Two <https://example.com/2>");
+    QTest::newRow("link holding a block") << QStringLiteral("<a href=\"https://example.com/\"><div>Big button</div></a>Next")
+                                          << QStringLiteral("Big button <https://example.com/>\nNext");
+    QTest::newRow("link in pre") << QStringLiteral("<pre>see  <a href=\"https://example.com/\">here</a>  ok</pre>")
+                                 << QStringLiteral("see  here <https://example.com/>  ok");
+    QTest::newRow("a new link ends the open one")
+        << QStringLiteral("<a href=\"https://one.example/\">one<a href=\"https://two.example/\">two</a>")
+        << QStringLiteral("one <https://one.example/>two <https://two.example/>");
+    QTest::newRow("an anchor ends the open link")
+        << QStringLiteral("<a href=\"https://one.example/\">one<a name=x>two</a>") << QStringLiteral("one <https://one.example/>two");
+    QTest::newRow("link left open runs to the end")
+        << QStringLiteral("<p><a href=\"https://example.com/\">Read more</p>") << QStringLiteral("Read more <https://example.com/>");
+    QTest::newRow("stray end tag") << QStringLiteral("a</a>b") << QStringLiteral("ab");
+    QTest::newRow("link in the head is not shown")
+        << QStringLiteral("<head><a href=\"https://example.com/\">x</a></head><body>Hi") << QStringLiteral("Hi");
+    QTest::newRow("link in a template is not shown")
+        << QStringLiteral("A<template><a href=\"https://example.com/\">x</a></template>B") << QStringLiteral("AB");
+    QTest::newRow("link ending inside a template is not shown")
+        << QStringLiteral("A<a href=\"https://example.com/\">x<template></a></template>B") << QStringLiteral("AxB");
+    QTest::newRow("link text in a comment is not text")
+        << QStringLiteral("<a href=\"https://example.com/\"><!-- https://example.com/ --></a>")
+        << QStringLiteral("<https://example.com/>");
     QTest::newRow("tracking pixel only")
         << QStringLiteral("<img src=\"https://t.example.com/open.gif?id=1\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\" />")
         << QString();
@@ -659,8 +773,9 @@ void TestHtmlText::mailClients_data()
                           "<img src=\"https://t.example.com/open?id=123\" width=\"1\" height=\"1\" alt=\"\" />\n"
                           "</body>\n"
                           "</html>\n")
-        << QStringLiteral("The Weekly Digest\n\nThis week\u2019s top stories\n\nFive things you missed\u2026\n\n"
-                          "Story one\tStory two\n\u00a9 2024 Example Ltd \u00b7 Unsubscribe");
+        << QStringLiteral("The Weekly Digest <https://example.com/?utm_source=newsletter&utm_medium=email>\n\n"
+                          "This week\u2019s top stories\n\nFive things you missed\u2026\n\n"
+                          "Story one\tStory two\n\u00a9 2024 Example Ltd \u00b7 Unsubscribe <https://example.com/unsubscribe>");
 
     QTest::newRow("newsletter entities without ; and &nbsp; runs")
         << QStringLiteral("<p>Save 20&#37 today&nbsp;&nbsp;&nbsp;&mdash;&nbsp;&nbsp;ends Sunday&#8230</p>"
@@ -676,7 +791,8 @@ void TestHtmlText::mailClients_data()
                           "<tr><td><a href=\"https://example.com/track?o=1234&amp;u=9\">Track your parcel &rarr;</a></td></tr>"
                           "</table></center>\n"
                           "<img src=\"https://t.example.com/o.gif\" width=\"1\" height=\"1\"></body></html>")
-        << QStringLiteral("Your order has shipped\n\nOrder #1234 \u00b7 2 items\nTrack your parcel \u2192");
+        << QStringLiteral("Your order has shipped\n\nOrder #1234 \u00b7 2 items\n"
+                          "Track your parcel \u2192 <https://example.com/track?o=1234&u=9>");
 }
 
 void TestHtmlText::mailClients()
@@ -763,10 +879,47 @@ void TestHtmlText::largeNewsletter()
     const QString result = htmlToText(input);
     const qint64 elapsed = timer.elapsed();
     // Each row's <br> cell makes the blank line between two item lines.
-    QString expected = QStringLiteral("Item &A\tBuy\n\n").repeated(rows);
+    QString expected = QStringLiteral("Item &A\tBuy <https://example.com/?a=1&b=2>\n\n").repeated(rows);
     expected.chop(2);
     QCOMPARE(result, expected);
     qInfo("table newsletter, %d rows (%lld characters): %lld ms", rows, qint64(input.size()), elapsed);
+}
+
+// Each link's text is compared with its address once, and links do not
+// nest: a link left open is ended by the next one.
+void TestHtmlText::manyLinks()
+{
+    const QString unit = QStringLiteral("<a href=\"https://example.com/?a=1&amp;b=2\">Buy</a> "
+                                        "<a href=\"https://example.com/\">https://example.com/</a> "
+                                        "<a href=\"https://example.com/open\">open ");
+    const QString input = tenMegabytesOf(unit);
+    const qsizetype units = input.size() / unit.size();
+    QElapsedTimer timer;
+    timer.start();
+    const QString result = htmlToText(input);
+    const qint64 elapsed = timer.elapsed();
+    QString expected = QStringLiteral("Buy <https://example.com/?a=1&b=2> https://example.com/ open <https://example.com/open> ")
+                           .repeated(units);
+    expected.chop(1);
+    QCOMPARE(result, expected);
+    qInfo("%lld links (%lld characters): %lld ms", qint64(units * 3), qint64(input.size()), elapsed);
+}
+
+// The address goes right after a link's text, before the white space that
+// followed it inside the link: moving that white space costs its length once.
+void TestHtmlText::linkTextOfWhiteSpaceInPre()
+{
+    const QString unit = QStringLiteral("<a href=\"https://example.com/\">x") + QString(1000, u' ') + QStringLiteral("</a>");
+    const QString input = QStringLiteral("<pre>") + tenMegabytesOf(unit) + QStringLiteral("y</pre>");
+    const qsizetype units = (input.size() - 12) / unit.size();
+    QElapsedTimer timer;
+    timer.start();
+    const QString result = htmlToText(input);
+    const qint64 elapsed = timer.elapsed();
+    const QString expected =
+        QString(QStringLiteral("x <https://example.com/>") + QString(1000, u' ')).repeated(units) + u'y';
+    QCOMPARE(result, expected);
+    qInfo("%lld links in pre (%lld characters): %lld ms", qint64(units), qint64(input.size()), elapsed);
 }
 
 QTEST_GUILESS_MAIN(TestHtmlText)
