@@ -60,9 +60,12 @@ void SmtpJob::start()
     });
     connect(m_socket, &QSslSocket::readyRead, this, &SmtpJob::onReadyRead);
     // A long upload is progress too, not a silent server.
-    connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
-        if (!m_done)
-            m_timer.start();
+    connect(m_socket, &QSslSocket::bytesWritten, this, &SmtpJob::onBytesWritten);
+    connect(m_socket, &QSslSocket::encryptedBytesWritten, this, [this] {
+        if (m_done)
+            return;
+        m_timer.start();
+        writePayload();
     });
     connect(m_socket, &QSslSocket::encrypted, this, &SmtpJob::onEncrypted);
     connect(m_socket, &QSslSocket::sslErrors, this, &SmtpJob::onSslErrors);
@@ -140,9 +143,29 @@ void SmtpJob::handle(const SmtpDialogue::Events &events)
 {
     for (const QByteArray &line : events.log)
         qCDebug(lcClientWire).noquote() << "C:" << QString::fromUtf8(line);
-    if (!events.send.isEmpty())
+    if (const std::optional<qint64> limit = m_dialogue.maxMessageSize(); limit && *limit != m_maxMessageSize) {
+        m_maxMessageSize = *limit;
+        Q_EMIT maxMessageSizeKnown(m_maxMessageSize);
+    }
+    if (events.message) {
+        m_payload = events.send;
+        m_payloadQueued = 0;
+        m_payloadWritten = 0;
+        m_payloadTotal = m_payload.size();
+        Q_EMIT progress(0, m_payloadTotal);
+        writePayload();
+    } else if (!events.send.isEmpty()) {
         m_socket->write(events.send);
+    }
     if (events.failure) {
+        if (events.failure->isOverSizeLimit()) {
+            ClientError error = ClientError::invalid(
+                DataSize::tooLargeMessage(events.failure->messageSize, events.failure->sizeLimit));
+            error.detail = u"SIZE %1, message %2 bytes"_s.arg(events.failure->sizeLimit).arg(events.failure->messageSize);
+            error.server = m_server;
+            finish(error, Close::Gracefully);
+            return;
+        }
         finish(ClientError::fromSmtp(*events.failure, m_server), Close::Gracefully);
         return;
     }
@@ -163,6 +186,34 @@ void SmtpJob::handle(const SmtpDialogue::Events &events)
     }
     if (events.close)
         finish(std::nullopt, Close::Gracefully);
+}
+
+void SmtpJob::writePayload()
+{
+    // Two pieces in flight keep the connection busy; TLS reports each.
+    constexpr qsizetype PieceBytes = 128 * 1024;
+    while (m_payloadQueued < m_payload.size()
+           && m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite() < 2 * PieceBytes) {
+        const qsizetype piece = std::min(PieceBytes, m_payload.size() - m_payloadQueued);
+        m_socket->write(m_payload.constData() + m_payloadQueued, piece);
+        m_payloadQueued += piece;
+    }
+    if (!m_payload.isEmpty() && m_payloadQueued == m_payload.size()) {
+        m_payload = QByteArray(); // all of it is in the socket's hands
+        m_payloadQueued = 0;
+    }
+}
+
+void SmtpJob::onBytesWritten(qint64 bytes)
+{
+    if (m_done)
+        return;
+    m_timer.start();
+    if (m_payloadWritten >= 0 && m_payloadWritten < m_payloadTotal) {
+        m_payloadWritten = std::min(m_payloadTotal, m_payloadWritten + bytes);
+        Q_EMIT progress(m_payloadWritten, m_payloadTotal);
+    }
+    writePayload();
 }
 
 void SmtpJob::finish(const std::optional<ClientError> &error, Close close)
@@ -201,6 +252,12 @@ SmtpJob *SmtpClient::start(const SmtpCredentials &credentials, QList<SmtpStep> s
 {
     SmtpDialogue dialogue(m_heloName, credentials.username, credentials.password, std::move(steps), std::move(message));
     auto *job = new SmtpJob(m_server, m_trust, std::move(dialogue), m_heloName, m_timeoutMs, this);
+    connect(job, &SmtpJob::maxMessageSizeKnown, this, [this](qint64 bytes) {
+        if (m_maxMessageSize == bytes)
+            return;
+        m_maxMessageSize = bytes;
+        Q_EMIT maxMessageSizeChanged();
+    });
     // On the next turn of the event loop, so that the caller connects first.
     QMetaObject::invokeMethod(job, &SmtpJob::start, Qt::QueuedConnection);
     return job;
@@ -232,15 +289,17 @@ SmtpJob *SmtpClient::lookUpUser(const SmtpCredentials &credentials, const QStrin
 SmtpJob *SmtpClient::send(const SmtpCredentials &credentials, const QString &sender, const QStringList &recipients,
                           const QByteArray &message)
 {
-    QList<SmtpStep> steps;
     const QByteArray payload = SmtpDialogue::dataPayload(message);
-    // SIZE (RFC 1870 §6: the message as CRLF lines, without the dots added by
-    // stuffing or the final ".CRLF") lets the server refuse an oversized
-    // message before it is sent; the dialogue drops it where not announced.
-    qsizetype stuffed = payload.startsWith("..") ? 1 : 0;
-    for (qsizetype at = payload.indexOf("\r\n.."); at >= 0; at = payload.indexOf("\r\n..", at + 4))
-        ++stuffed;
-    const qsizetype size = payload.size() - 3 - stuffed;
+    return sendPayload(credentials, sender, recipients, payload, SmtpDialogue::messageSize(payload));
+}
+
+SmtpJob *SmtpClient::sendPayload(const SmtpCredentials &credentials, const QString &sender,
+                                 const QStringList &recipients, const QByteArray &payload, qint64 size)
+{
+    QList<SmtpStep> steps;
+    // SIZE (RFC 1870) lets the server refuse an oversized message before it
+    // is sent, and the dialogue refuses it itself when the server's EHLO
+    // said so; the dialogue drops it where not announced.
     steps.append({SmtpStage::MailFrom, "MAIL FROM:<" + sender.toUtf8() + "> SIZE=" + QByteArray::number(size), 250,
                   sender, false});
     for (const QString &recipient : recipients)
@@ -248,4 +307,33 @@ SmtpJob *SmtpClient::send(const SmtpCredentials &credentials, const QString &sen
     steps.append({SmtpStage::Data, "DATA"_ba, 354, {}, false});
     steps.append({SmtpStage::Message, {}, 250, {}, false});
     return start(credentials, std::move(steps), payload);
+}
+
+QString DataSize::format(qint64 bytes)
+{
+    if (bytes < 1024)
+        return bytes == 1 ? u"1 byte"_s : u"%1 bytes"_s.arg(bytes);
+    double value = double(bytes) / 1024;
+    QString unit = u"KB"_s;
+    for (const QString &larger : {u"MB"_s, u"GB"_s, u"TB"_s}) {
+        if (value < 1024)
+            break;
+        value /= 1024;
+        unit = larger;
+    }
+    QString number = QString::number(value, 'f', 1);
+    if (number.endsWith(u".0"))
+        number.chop(2);
+    return number + u' ' + unit;
+}
+
+QString DataSize::tooLargeMessage(qint64 size, qint64 limit)
+{
+    QString message = format(size);
+    QString accepted = format(limit);
+    if (message == accepted) {
+        message = u"%1 bytes"_s.arg(size);
+        accepted = u"%1 bytes"_s.arg(limit);
+    }
+    return u"The message is %1; the server accepts at most %2."_s.arg(message, accepted);
 }

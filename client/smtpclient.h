@@ -34,6 +34,10 @@ Q_SIGNALS:
     // The operation's last reply, e.g. "250 2.0.0 OK: queued as 12".
     void succeeded(const SmtpReply &reply);
     void failed(const ClientError &error);
+    // DATA: `written` of the payload's `total` bytes have gone to TLS.
+    void progress(qint64 written, qint64 total);
+    // The SIZE (RFC 1870) the server announced over TLS; 0: no fixed limit.
+    void maxMessageSizeKnown(qint64 bytes);
 
 private:
     friend class SmtpClient;
@@ -47,6 +51,11 @@ private:
     void onSslErrors(const QList<QSslError> &errors);
     void onSocketError();
     void handle(const SmtpDialogue::Events &events);
+    // Writes the DATA payload a piece at a time, as TLS takes it, so that
+    // neither the socket's buffers hold a second copy of a large message
+    // nor the progress runs ahead of the network.
+    void writePayload();
+    void onBytesWritten(qint64 bytes);
     // Emits failed() for an error (once), then closes and deletes the job.
     void finish(const std::optional<ClientError> &error, Close close);
 
@@ -60,6 +69,11 @@ private:
     std::optional<ClientError> m_refusal; // a request refused before connecting
     bool m_done = false;    // succeeded() or failed() was emitted
     bool m_closing = false;
+    QByteArray m_payload;          // the DATA payload while it is being written
+    qsizetype m_payloadQueued = 0; // of it, handed to the socket
+    qint64 m_payloadWritten = -1;  // of it, taken by TLS; -1 before DATA's 354
+    qint64 m_payloadTotal = 0;
+    qint64 m_maxMessageSize = -1;  // as last reported
 };
 
 // Makes SmtpJobs for one mailroom-smtpd: the seed's PING, REG and GETUSER,
@@ -90,9 +104,22 @@ public:
     [[nodiscard]] SmtpJob *lookUpUser(const SmtpCredentials &credentials, const QString &name);
     // MAIL FROM, RCPT TO for each recipient, DATA with `message` (any line
     // ends; dot-stuffed here). A rejected recipient fails the whole job:
-    // nothing is sent to the others either.
+    // nothing is sent to the others either. A message larger than the
+    // server's SIZE fails before MAIL FROM with a sentence giving both sizes.
     [[nodiscard]] SmtpJob *send(const SmtpCredentials &credentials, const QString &sender,
                                 const QStringList &recipients, const QByteArray &message);
+    // The same with the message already made into SmtpDialogue::dataPayload()
+    // and its SmtpDialogue::messageSize() (work for another thread when the
+    // message is large).
+    [[nodiscard]] SmtpJob *sendPayload(const SmtpCredentials &credentials, const QString &sender,
+                                       const QStringList &recipients, const QByteArray &payload, qint64 size);
+
+    // The SIZE limit the server announced (over TLS) in the latest
+    // conversation: 0 while unknown or when it has no fixed limit.
+    [[nodiscard]] qint64 maxMessageSize() const { return m_maxMessageSize; }
+
+Q_SIGNALS:
+    void maxMessageSizeChanged();
 
 private:
     SmtpJob *start(const SmtpCredentials &credentials, QList<SmtpStep> steps, QByteArray message = {});
@@ -101,4 +128,13 @@ private:
     QPointer<ServerTrust> m_trust;
     QString m_heloName; // empty: our address as a literal
     int m_timeoutMs = 60000;
+    qint64 m_maxMessageSize = 0;
 };
+
+namespace DataSize {
+// "512 bytes", "1.5 KB", "27.4 MB" (units of 1024, one decimal, ".0" left out).
+[[nodiscard]] QString format(qint64 bytes);
+// "The message is 27.4 MB; the server accepts at most 25 MB." (exact byte
+// counts when both would read the same).
+[[nodiscard]] QString tooLargeMessage(qint64 size, qint64 limit);
+} // namespace DataSize

@@ -87,12 +87,19 @@ SmtpDialogue::Events SmtpDialogue::received(QByteArrayView bytes)
     }
     if (step.stage == SmtpStage::Hello) {
         QSet<QString> extensions;
-        for (qsizetype i = 1; i < reply->lines.size(); ++i) // line 0 is the greeting name
-            extensions.insert(reply->lines.at(i).section(u' ', 0, 0).toUpper());
+        qint64 maxSize = 0;
+        for (qsizetype i = 1; i < reply->lines.size(); ++i) { // line 0 is the greeting name
+            const QString keyword = reply->lines.at(i).section(u' ', 0, 0).toUpper();
+            extensions.insert(keyword);
+            if (keyword == u"SIZE") // RFC 1870 §4: "SIZE" [SP number]; 0 or none: no fixed limit
+                maxSize = std::max<qint64>(0, reply->lines.at(i).section(u' ', 1, 1, QString::SectionSkipEmpty).toLongLong());
+        }
         // RFC 3207 §4: never send a password where STARTTLS was not offered.
         if (m_current == 1 && !extensions.contains(u"STARTTLS"_s))
             return fail({SmtpStage::StartTls, {}, reply, u"the server does not offer STARTTLS"_s});
         m_extensions = extensions;
+        if (m_current > 1)
+            m_maxMessageSize = maxSize;
     }
     m_result = *reply;
     ++m_current;
@@ -121,15 +128,23 @@ SmtpDialogue::Events SmtpDialogue::advance()
         events.finished = true;
     if (step.stage == SmtpStage::Message) {
         events.send = m_message;
+        events.message = true;
         events.log.append("<message, " + QByteArray::number(m_message.size()) + " bytes>");
         return events;
     }
     QByteArray command = step.command;
-    // RFC 1870: SIZE only where the server announced it.
-    if (step.stage == SmtpStage::MailFrom && !m_extensions.contains(u"SIZE"_s)) {
-        const qsizetype size = command.indexOf(" SIZE=");
-        if (size > 0)
-            command.truncate(size);
+    const qsizetype sizeParameter = step.stage == SmtpStage::MailFrom ? command.indexOf(" SIZE=") : -1;
+    if (sizeParameter > 0) {
+        if (!m_extensions.contains(u"SIZE"_s)) {
+            command.truncate(sizeParameter); // RFC 1870: SIZE= only where the server announced it
+        } else {
+            // RFC 1870 §6.1: a message the server said it would refuse is not
+            // offered; the user learns why before a byte of it is sent.
+            const qint64 size = command.mid(sizeParameter + 6).split(' ').first().toLongLong();
+            const qint64 limit = m_maxMessageSize.value_or(0);
+            if (limit > 0 && size > limit)
+                return fail({step.stage, step.argument, std::nullopt, {}, size, limit});
+        }
     }
     events.send = command + "\r\n";
     events.log.append(step.secret ? loggableCommand(step) : command);
@@ -151,6 +166,16 @@ SmtpDialogue::Events SmtpDialogue::fail(SmtpFailure failure)
     events.failure = std::move(failure);
     m_current = m_steps.size();
     return events;
+}
+
+qint64 SmtpDialogue::messageSize(QByteArrayView payload)
+{
+    if (payload.size() < 3)
+        return 0;
+    qint64 stuffed = payload.startsWith("..") ? 1 : 0;
+    for (qsizetype at = payload.indexOf("\r\n.."); at >= 0; at = payload.indexOf("\r\n..", at + 3))
+        ++stuffed;
+    return payload.size() - 3 - stuffed;
 }
 
 QByteArray SmtpDialogue::dataPayload(QByteArrayView message)

@@ -46,6 +46,12 @@ struct SmtpFailure
     QString argument;
     std::optional<SmtpReply> reply;
     QString protocolError;
+    // RFC 1870: the message (messageSize bytes) is larger than the SIZE the
+    // server announced (sizeLimit), so MAIL FROM was never sent.
+    qint64 messageSize = 0;
+    qint64 sizeLimit = 0;
+
+    [[nodiscard]] bool isOverSizeLimit() const { return sizeLimit > 0; }
 };
 
 // The client side of one SMTP submission conversation (RFC 5321, STARTTLS
@@ -65,6 +71,7 @@ public:
         bool close = false;    // close the connection after writing `send`
         std::optional<SmtpFailure> failure;
         QList<QByteArray> log; // what was sent, as the wire log may show it (credentials redacted)
+        bool message = false;  // `send` is the DATA payload (a writer may pace it and show progress)
     };
 
     // The greeting, EHLO, STARTTLS, EHLO again, AUTH PLAIN when credentials
@@ -88,6 +95,12 @@ public:
     }
     // The reply to the last step before QUIT (e.g. "250 2.0.0 OK: queued as 7").
     [[nodiscard]] const SmtpReply &result() const { return m_result; }
+    // RFC 1870: the largest message the server takes, as its EHLO over TLS
+    // announced it in SIZE (a plaintext EHLO may be anyone's); 0 for "SIZE",
+    // "SIZE 0" or no SIZE (no fixed limit); unset before that EHLO's reply.
+    // A MAIL FROM whose SIZE= is larger is never sent: the dialogue fails
+    // with SmtpFailure::isOverSizeLimit() instead.
+    [[nodiscard]] std::optional<qint64> maxMessageSize() const { return m_maxMessageSize; }
     // The command line of the current step as the wire log may show it.
     [[nodiscard]] QByteArray loggableCommand(const SmtpStep &step) const;
     [[nodiscard]] const SmtpStep *currentStep() const;
@@ -96,6 +109,10 @@ public:
     // or CR becomes CRLF), a dot doubled at the start of every line, the very
     // first one included, and the terminating ".CRLF".
     [[nodiscard]] static QByteArray dataPayload(QByteArrayView message);
+    // RFC 1870 §6: the size of the message a dataPayload() carries, as CRLF
+    // lines without the dots added by stuffing and without the final ".CRLF":
+    // what MAIL FROM's SIZE= says.
+    [[nodiscard]] static qint64 messageSize(QByteArrayView payload);
 
 private:
     Events advance();
@@ -114,5 +131,6 @@ private:
     SmtpReplyParser m_parser;
     SmtpReply m_result;
     QSet<QString> m_extensions; // the EHLO keywords, upper case
+    std::optional<qint64> m_maxMessageSize;
     State m_state = State::AwaitingReply;
 };

@@ -1,6 +1,7 @@
 // SmtpDialogue as scripted conversations, SPEC "SMTP dialogue" from the
 // client's side: send, PING, REG, GETUSER; failure at every stage; STARTTLS
-// downgrade and injection; and the DATA payload (RFC 5321 §4.5.2).
+// downgrade and injection; the server's SIZE (RFC 1870) and a message over
+// it; and the DATA payload (RFC 5321 §4.5.2) with its size.
 //
 // A script is a list of lines:
 //   "S: reply"   the server sends reply + CRLF
@@ -12,7 +13,8 @@
 //   "F:"         the dialogue said the result is final
 //   "X:"         the dialogue asked to close the connection
 //   "!: what"    the dialogue failed: "Stage [argument] reply", plus
-//                " + protocol error" when it was one
+//                " + protocol error" when it was one, " + over SIZE n" when
+//                the message is larger than the server's SIZE n
 //   "!~ word"    the protocol error's text contains word (case-insensitive)
 // Whatever the dialogue asks for must be matched by C:/T:/F:/X:/! lines
 // before the next S: or E: line and at the end: nothing more, nothing less.
@@ -21,6 +23,7 @@
 // every chunk fed one byte at a time; before a chunk's last byte the dialogue
 // must not do anything.
 
+#include "smtpclient.h"
 #include "smtpdialogue.h"
 
 #include <QTest>
@@ -74,6 +77,8 @@ QString describe(const SmtpFailure &failure)
         + (failure.reply ? failure.reply->toString() : u"-"_s);
     if (!failure.protocolError.isEmpty())
         out += u" + protocol error"_s;
+    if (failure.isOverSizeLimit())
+        out += u" + over SIZE %1"_s.arg(failure.sizeLimit);
     return out;
 }
 
@@ -310,6 +315,12 @@ private Q_SLOTS:
     void logNeverShowsCredentials();
     void dataPayload_data();
     void dataPayload();
+    void maxMessageSize_data();
+    void maxMessageSize();
+    void overSizeLimitNamesBothSizes();
+    void payloadEventIsMarked();
+    void dataSize_data();
+    void dataSize();
 };
 
 void TestSmtpDialogue::conversation_data()
@@ -339,6 +350,47 @@ void TestSmtpDialogue::conversation_data()
         << sent + QByteArrayList{"S: 250 2.0.0 OK: queued as 9"_ba, "C: QUIT"_ba, "F:"_ba, "S: 500 5.5.2 what?"_ba,
                                  "X:"_ba, "S: 221 2.0.0 Bye"_ba}
         << u"250 2.0.0 OK: queued as 9"_s;
+    // RFC 1870: the message (39 bytes) against the SIZE the server announced
+    // over TLS. Over it, MAIL FROM is never sent; at it, or with no fixed
+    // limit, the message goes. A plaintext EHLO's SIZE counts for nothing.
+    const auto ehloTlsWithSize = [](const QByteArray &size) -> QByteArray {
+        return "S< 250-mx.project.com\r\n250-PIPELINING\r\n250-"_ba + size
+            + "\r\n250-ENHANCEDSTATUSCODES\r\n250 AUTH PLAIN LOGIN\r\n"_ba;
+    };
+    const QByteArrayList authenticatedTail{"C: AUTH PLAIN "_ba + authPlain, "S: 235 2.7.0 Authentication successful"_ba};
+    const QByteArrayList sendsAll{"C: MAIL FROM:<user@project.com> SIZE=39"_ba, "S: 250 2.1.0 OK"_ba,
+                                  "C: RCPT TO:<bob@project.com>"_ba, "S: 250 2.1.5 OK"_ba,
+                                  "C: RCPT TO:<dave@example.org>"_ba, "S: 250 2.1.5 OK"_ba, "C: DATA"_ba,
+                                  "S: 354 go ahead"_ba, "C< "_ba + payload, "S: 250 2.0.0 OK: queued as 10"_ba,
+                                  "C: QUIT"_ba, "F:"_ba, "S: 221 2.0.0 Bye"_ba, "X:"_ba};
+    QTest::newRow("send, one byte over the server's SIZE: no MAIL FROM")
+        << u"send"_s
+        << toTls() + QByteArrayList{ehloTlsWithSize("SIZE 38")} + authenticatedTail
+               + QByteArrayList{"!: MailFrom [user@project.com] - + over SIZE 38"_ba} + quit()
+               + QByteArrayList{"S: 221 2.0.0 Bye"_ba}
+        << QString();
+    QTest::newRow("send, SIZE in lower case and far over")
+        << u"send"_s
+        << toTls() + QByteArrayList{ehloTlsWithSize("size 10")} + authenticatedTail
+               + QByteArrayList{"!: MailFrom [user@project.com] - + over SIZE 10"_ba} + quit()
+        << QString();
+    QTest::newRow("send, exactly the server's SIZE")
+        << u"send"_s << toTls() + QByteArrayList{ehloTlsWithSize("SIZE 39")} + authenticatedTail + sendsAll
+        << u"250 2.0.0 OK: queued as 10"_s;
+    QTest::newRow("send, SIZE 0: no fixed limit")
+        << u"send"_s << toTls() + QByteArrayList{ehloTlsWithSize("SIZE 0")} + authenticatedTail + sendsAll
+        << u"250 2.0.0 OK: queued as 10"_s;
+    QTest::newRow("send, SIZE without a number: no fixed limit")
+        << u"send"_s << toTls() + QByteArrayList{ehloTlsWithSize("SIZE")} + authenticatedTail + sendsAll
+        << u"250 2.0.0 OK: queued as 10"_s;
+    QTest::newRow("send, a small SIZE before TLS only counts for nothing")
+        << u"send"_s
+        << QByteArrayList{"S: 220 mx.project.com ESMTP Mailroom"_ba, "C: EHLO [127.0.0.1]"_ba,
+                          "S< 250-mx.project.com\r\n250-SIZE 5\r\n250 STARTTLS\r\n"_ba, "C: STARTTLS"_ba,
+                          "S: 220 2.0.0 Ready to start TLS"_ba, "T:"_ba, "E:"_ba, "C: EHLO [127.0.0.1]"_ba,
+                          ehloTlsWithSize("SIZE 26214400")}
+               + authenticatedTail + sendsAll
+        << u"250 2.0.0 OK: queued as 10"_s;
     // LF-only lines, and no SIZE in the EHLO: MAIL goes without SIZE= (RFC 1870).
     QTest::newRow("send, LF-only server without SIZE")
         << u"send"_s
@@ -829,6 +881,116 @@ void TestSmtpDialogue::dataPayload()
         unstuffed += line + '\n';
     }
     QCOMPARE(unstuffed, normalised);
+    // RFC 1870 §6: SIZE= is that message with CRLF line ends, no stuffing, no terminator.
+    QByteArray crlf = normalised;
+    crlf.replace("\n", "\r\n");
+    QCOMPARE(SmtpDialogue::messageSize(out), qint64(crlf.size()));
+}
+
+void TestSmtpDialogue::maxMessageSize_data()
+{
+    QTest::addColumn<QByteArray>("ehlo");     // the EHLO reply over TLS
+    QTest::addColumn<qint64>("expected");
+
+    QTest::newRow("25 MiB") << ehloTls << qint64(26214400);
+    QTest::newRow("no SIZE") << "250-mx.project.com\r\n250 AUTH PLAIN\r\n"_ba << qint64(0);
+    QTest::newRow("SIZE 0") << "250-mx.project.com\r\n250-SIZE 0\r\n250 AUTH PLAIN\r\n"_ba << qint64(0);
+    QTest::newRow("SIZE alone") << "250-mx.project.com\r\n250-SIZE\r\n250 AUTH PLAIN\r\n"_ba << qint64(0);
+    QTest::newRow("SIZE garbage") << "250-mx.project.com\r\n250-SIZE lots\r\n250 AUTH PLAIN\r\n"_ba << qint64(0);
+    QTest::newRow("SIZE negative") << "250-mx.project.com\r\n250-SIZE -5\r\n250 AUTH PLAIN\r\n"_ba << qint64(0);
+    QTest::newRow("more than 2^32") << "250-mx.project.com\r\n250-SIZE 10000000000\r\n250 AUTH PLAIN\r\n"_ba
+                                    << qint64(10000000000);
+    QTest::newRow("last line") << "250-mx.project.com\r\n250 SIZE 1000\r\n"_ba << qint64(1000);
+}
+
+// The SIZE of the EHLO over TLS, and only that one.
+void TestSmtpDialogue::maxMessageSize()
+{
+    QFETCH(QByteArray, ehlo);
+    QFETCH(qint64, expected);
+
+    SmtpDialogue dialogue = makeDialogue(u"ping"_s);
+    QVERIFY(!dialogue.maxMessageSize().has_value());
+    QCOMPARE(dialogue.received("220 mx.project.com ESMTP Mailroom\r\n"_ba).send, "EHLO [127.0.0.1]\r\n"_ba);
+    QCOMPARE(dialogue.received("250-mx.project.com\r\n250-SIZE 77\r\n250 STARTTLS\r\n"_ba).send, "STARTTLS\r\n"_ba);
+    QVERIFY2(!dialogue.maxMessageSize().has_value(), "a plaintext EHLO's SIZE was taken");
+    QVERIFY(dialogue.received("220 2.0.0 Ready to start TLS\r\n"_ba).startTls);
+    QCOMPARE(dialogue.encrypted().send, "EHLO [127.0.0.1]\r\n"_ba);
+    QVERIFY(!dialogue.maxMessageSize().has_value());
+    QCOMPARE(dialogue.received(ehlo).send, "PING\r\n"_ba);
+    QCOMPARE(dialogue.maxMessageSize(), std::optional<qint64>(expected));
+}
+
+// What SmtpClient makes of the dialogue's refusal: a sentence with both sizes.
+void TestSmtpDialogue::overSizeLimitNamesBothSizes()
+{
+    const QByteArray big(3 * 1024 * 1024, 'x');
+    const QByteArray data = SmtpDialogue::dataPayload(big);
+    SmtpDialogue dialogue(QString::fromLatin1(helo), u"user"_s, u"pass"_s,
+                          sendSteps(u"user@project.com"_s, {u"bob@project.com"_s}, data), data);
+    QVERIFY(!dialogue.received("220 mx.project.com ESMTP Mailroom\r\n"_ba).send.isEmpty());
+    QVERIFY(!dialogue.received(ehloPlain).send.isEmpty());
+    QVERIFY(dialogue.received("220 2.0.0 Ready to start TLS\r\n"_ba).startTls);
+    QVERIFY(!dialogue.encrypted().send.isEmpty());
+    QVERIFY(dialogue.received("250-mx.project.com\r\n250-SIZE 2097152\r\n250 AUTH PLAIN\r\n"_ba).send.startsWith("AUTH"));
+    const SmtpDialogue::Events events = dialogue.received("235 2.7.0 ok\r\n"_ba);
+    QVERIFY(events.failure);
+    QVERIFY(events.failure->isOverSizeLimit());
+    QCOMPARE(events.failure->sizeLimit, qint64(2097152));
+    QCOMPARE(events.failure->messageSize, qint64(data.size()));
+    QCOMPARE(events.send, "QUIT\r\n"_ba); // the server did nothing wrong: a polite QUIT
+    QVERIFY(events.close);
+    QVERIFY(!events.message);
+    QCOMPARE(DataSize::tooLargeMessage(events.failure->messageSize, events.failure->sizeLimit),
+             u"The message is 3 MB; the server accepts at most 2 MB."_s);
+}
+
+void TestSmtpDialogue::payloadEventIsMarked()
+{
+    SmtpDialogue dialogue = makeDialogue(u"send"_s);
+    QByteArrayList sent;
+    const auto feed = [&](const QByteArray &bytes) {
+        const SmtpDialogue::Events events = dialogue.received(bytes);
+        if (events.message)
+            sent.append(events.send);
+        else
+            QVERIFY(!events.send.startsWith("Subject"));
+    };
+    feed("220 mx.project.com ESMTP Mailroom\r\n"_ba);
+    feed(ehloPlain);
+    QVERIFY(dialogue.received("220 2.0.0 Ready to start TLS\r\n"_ba).startTls);
+    QVERIFY(!dialogue.encrypted().message);
+    for (const QByteArray &reply : {ehloTls, "235 2.7.0 ok\r\n"_ba, "250 2.1.0 OK\r\n"_ba, "250 2.1.5 OK\r\n"_ba,
+                                    "250 2.1.5 OK\r\n"_ba, "354 go\r\n"_ba, "250 2.0.0 queued\r\n"_ba})
+        feed(reply);
+    QCOMPARE(sent, QByteArrayList{payload});
+}
+
+void TestSmtpDialogue::dataSize_data()
+{
+    QTest::addColumn<qint64>("bytes");
+    QTest::addColumn<QString>("text");
+
+    QTest::newRow("0") << qint64(0) << u"0 bytes"_s;
+    QTest::newRow("1") << qint64(1) << u"1 byte"_s;
+    QTest::newRow("1023") << qint64(1023) << u"1023 bytes"_s;
+    QTest::newRow("1 KB") << qint64(1024) << u"1 KB"_s;
+    QTest::newRow("1.5 KB") << qint64(1536) << u"1.5 KB"_s;
+    QTest::newRow("25 MB") << qint64(25 * 1024 * 1024) << u"25 MB"_s;
+    QTest::newRow("27.4 MB") << qint64(28730982) << u"27.4 MB"_s;
+    QTest::newRow("just under 1 MB") << qint64(1024 * 1024 - 1) << u"1024 KB"_s;
+    QTest::newRow("3 GB") << qint64(3) * 1024 * 1024 * 1024 << u"3 GB"_s;
+}
+
+void TestSmtpDialogue::dataSize()
+{
+    QFETCH(qint64, bytes);
+    QFETCH(QString, text);
+    QCOMPARE(DataSize::format(bytes), text);
+    // The sentence of a message over the limit; exact counts when both would read alike.
+    QCOMPARE(DataSize::tooLargeMessage(28730982, 26214400), u"The message is 27.4 MB; the server accepts at most 25 MB."_s);
+    QCOMPARE(DataSize::tooLargeMessage(26214401, 26214400),
+             u"The message is 26214401 bytes; the server accepts at most 26214400 bytes."_s);
 }
 
 QTEST_APPLESS_MAIN(TestSmtpDialogue)

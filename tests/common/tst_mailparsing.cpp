@@ -67,6 +67,9 @@ private Q_SLOTS:
     void builderRoundTrip_data();
     void builderRoundTrip();
     void builderWritesWellFormedLines();
+    void builderAttachments_data();
+    void builderAttachments();
+    void builderBoundaryNotInContent();
     void hostileInputIsBounded_data();
     void hostileInputIsBounded();
     void largeMessageWithManyParts();
@@ -606,6 +609,147 @@ void TestMailParsing::builderWritesWellFormedLines()
     QVERIFY(raw.contains("\r\nMessage-ID: <"));
     QVERIFY(raw.startsWith("Date: ") || raw.contains("\r\nDate: "));
     QVERIFY(raw.contains("\r\nMIME-Version: 1.0\r\n"));
+}
+
+// Attachments through build and parse: the text first and unchanged, then
+// each attachment with its name, content type and every byte; every line
+// ASCII and at most 78 characters; base64 lines of 76.
+void TestMailParsing::builderAttachments_data()
+{
+    QTest::addColumn<QString>("filename");
+    QTest::addColumn<QString>("contentType");
+    QTest::addColumn<QByteArray>("data");
+    QTest::addColumn<QString>("expectedType");
+
+    QByteArray allBytes;
+    for (int round = 0; round < 5; ++round) {
+        for (int byte = 0; byte < 256; ++byte)
+            allBytes.append(char(byte));
+    }
+    QTest::newRow("ASCII name, text") << QStringLiteral("notes.txt") << QStringLiteral("text/plain")
+                                      << QByteArray("first line\nsecond line\r\n.\r\nlast") << QStringLiteral("text/plain");
+    QTest::newRow("non-ASCII name, every byte value")
+        << QStringLiteral("Gr\u00f6\u00dfe \u2013 \u5831\u544a.bin") << QStringLiteral("application/octet-stream") << allBytes
+        << QStringLiteral("application/octet-stream");
+    QTest::newRow("empty file") << QStringLiteral("empty.dat") << QStringLiteral("application/octet-stream")
+                                << QByteArray() << QStringLiteral("application/octet-stream");
+    QTest::newRow("one byte") << QStringLiteral("one") << QStringLiteral("application/octet-stream") << QByteArray("\0", 1)
+                              << QStringLiteral("application/octet-stream");
+    QTest::newRow("long non-ASCII name: RFC 2231 continuations")
+        << QString(QStringLiteral("\u00e9t\u00e9 \U0001F600 ")).repeated(20) + QStringLiteral("end.pdf")
+        << QStringLiteral("application/pdf") << QByteArray("%PDF-1.4\n") << QStringLiteral("application/pdf");
+    QTest::newRow("long ASCII name") << QStringLiteral("a-very-long-file-name-").repeated(6) + QStringLiteral(".txt")
+                                     << QStringLiteral("text/plain") << QByteArray("x") << QStringLiteral("text/plain");
+    // (A backslash is a path separator to the parser, and an encoded word in
+    // any parameter is decoded: neither can come back as written.)
+    QTest::newRow("quotes and a semicolon in the name") << QStringLiteral("say \"hi\"; ok.txt")
+                                                        << QStringLiteral("text/plain") << QByteArray("hi")
+                                                        << QStringLiteral("text/plain");
+    QTest::newRow("malformed content type") << QStringLiteral("x.bin") << QStringLiteral("text plain")
+                                            << QByteArray("x") << QStringLiteral("application/octet-stream");
+    QTest::newRow("content type with a parameter injection") << QStringLiteral("x.bin")
+                                                             << QStringLiteral("text/plain; charset=x\r\nBcc: a@b")
+                                                             << QByteArray("x") << QStringLiteral("application/octet-stream");
+    QTest::newRow("content type in capitals") << QStringLiteral("photo.PNG") << QStringLiteral("Image/PNG")
+                                              << QByteArray("\x89PNG\r\n\x1a\n") << QStringLiteral("image/png");
+    // RFC 2046 §5.2.1: a message/rfc822 part is never base64; one that
+    // cannot go as 7bit lines as it is goes as bytes.
+    QTest::newRow("an attached message") << QStringLiteral("fwd.eml") << QStringLiteral("message/rfc822")
+                                         << QByteArray("Subject: inner\r\n\r\ninner text\r\n.\r\n")
+                                         << QStringLiteral("message/rfc822");
+    QTest::newRow("an attached message with bare LF") << QStringLiteral("fwd.eml") << QStringLiteral("message/rfc822")
+                                                      << QByteArray("Subject: inner\n\ninner text\n")
+                                                      << QStringLiteral("application/octet-stream");
+    QTest::newRow("an attached message with 8-bit bytes")
+        << QStringLiteral("fwd.eml") << QStringLiteral("message/rfc822")
+        << QByteArray("Subject: caf\xc3\xa9\r\n\r\nx\r\n") << QStringLiteral("application/octet-stream");
+    QTest::newRow("an attached message without its last line end")
+        << QStringLiteral("fwd.eml") << QStringLiteral("message/rfc822") << QByteArray("Subject: x\r\n\r\nx")
+        << QStringLiteral("application/octet-stream");
+    QTest::newRow("multipart as an attachment's type") << QStringLiteral("x.bin") << QStringLiteral("multipart/mixed")
+                                                       << QByteArray("--a\r\n\r\nx\r\n--a--\r\n")
+                                                       << QStringLiteral("application/octet-stream");
+}
+
+void TestMailParsing::builderAttachments()
+{
+    QFETCH(QString, filename);
+    QFETCH(QString, contentType);
+    QFETCH(QByteArray, data);
+    QFETCH(QString, expectedType);
+
+    OutgoingMessage outgoing;
+    outgoing.from = {QStringLiteral("Alice"), QStringLiteral("alice@project.com")};
+    outgoing.to = {{QString(), QStringLiteral("bob@project.com")}};
+    outgoing.subject = QStringLiteral("Files");
+    outgoing.text = QStringLiteral("See the files.\n\u00e9t\u00e9\n");
+    outgoing.date = QDateTime(QDate(2026, 11, 22), QTime(13, 5, 7), Qt::UTC);
+    const QByteArray second(3000, 'z');
+    outgoing.attachments = {{filename, contentType, data}, {QStringLiteral("second.txt"), QStringLiteral("text/plain"), second}};
+
+    const QByteArray raw = MessageBuilder::build(outgoing);
+    for (const QByteArray &line : raw.split('\n')) {
+        QVERIFY2(line.size() <= 79, line.left(100).constData()); // 78 + CR
+        QVERIFY(line.isEmpty() || line.endsWith('\r'));
+        for (char c : line)
+            QVERIFY2(static_cast<unsigned char>(c) < 128, "8-bit byte in a built message");
+    }
+    QVERIFY(!raw.contains("\nBcc:"));
+
+    const MimeMessage parsed = MimeMessage::parse(raw);
+    QCOMPARE(parsed.parts().at(0).contentType, QByteArray("multipart/mixed"));
+    QCOMPARE(parsed.readableText(), QStringLiteral("See the files.\n\u00e9t\u00e9"));
+    QCOMPARE(parsed.summary().subject, outgoing.subject);
+    QCOMPARE(parsed.summary().to, outgoing.to);
+    const QList<AttachmentInfo> attachments = parsed.attachments();
+    QCOMPARE(attachments.size(), 2);
+    QCOMPARE(attachments.at(0).filename, filename);
+    QCOMPARE(attachments.at(0).contentType, expectedType);
+    QCOMPARE(attachments.at(0).size, data.size());
+    QCOMPARE(parsed.attachmentData(0).value_or(QByteArray("missing")), data);
+    QCOMPARE(attachments.at(1).filename, QStringLiteral("second.txt"));
+    QCOMPARE(parsed.attachmentData(1).value_or(QByteArray()), second);
+
+    // Each part is base64 in lines of 76, the last one maybe shorter (an
+    // attached message: its lines as they are).
+    const auto attachmentPart = std::find_if(parsed.parts().cbegin(), parsed.parts().cend(), [](const MimePart &part) {
+        return part.disposition.value == "attachment";
+    });
+    QVERIFY(attachmentPart != parsed.parts().cend());
+    const MimePart &part = *attachmentPart;
+    if (expectedType == u"message/rfc822") {
+        QCOMPARE(part.transferEncoding, QByteArray("7bit"));
+        return;
+    }
+    QCOMPARE(part.transferEncoding, QByteArray("base64"));
+    const QByteArray encoded = raw.mid(part.bodyStart, part.bodyEnd - part.bodyStart);
+    const QList<QByteArray> lines = encoded.split('\n');
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QByteArray line = i + 1 < lines.size() ? lines.at(i).chopped(1) : lines.at(i);
+        QVERIFY2(i + 1 == lines.size() ? line.size() <= 76 : line.size() == 76, line.constData());
+    }
+    QCOMPARE(MessageBuilder::base64Size(data.size()), data.isEmpty() ? 0 : encoded.size() + 2);
+}
+
+// RFC 2046 §5.1.1: a text that holds lines like the boundary does not end
+// its part early; the boundary is one that occurs nowhere in the content.
+void TestMailParsing::builderBoundaryNotInContent()
+{
+    OutgoingMessage outgoing;
+    outgoing.from = {QString(), QStringLiteral("alice@project.com")};
+    outgoing.to = {{QString(), QStringLiteral("bob@project.com")}};
+    outgoing.subject = QStringLiteral("Boundaries");
+    outgoing.text = QStringLiteral("--=_mailroom_\n--=_mailroom_0123456789abcdef0123456789abcdef--\n--\n-- \nend");
+    outgoing.attachments = {{QStringLiteral("a.txt"), QStringLiteral("text/plain"),
+                             QByteArray("--=_mailroom_\r\n--=_mailroom_00--\r\n")}};
+    const QByteArray raw = MessageBuilder::build(outgoing);
+    const MimeMessage parsed = MimeMessage::parse(raw);
+    const QByteArray boundary = parsed.parts().at(0).contentTypeValue.parameter("boundary").toLatin1();
+    QVERIFY(boundary.startsWith("=_mailroom_"));
+    QCOMPARE(raw.count(QByteArray("--" + boundary)), 3); // two parts and the close
+    QCOMPARE(parsed.readableText(), outgoing.text);
+    QCOMPARE(parsed.attachments().size(), 1);
+    QCOMPARE(parsed.attachmentData(0).value_or(QByteArray()), outgoing.attachments.first().data);
 }
 
 void TestMailParsing::hostileInputIsBounded_data()
