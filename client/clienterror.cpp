@@ -234,6 +234,18 @@ ClientError ClientError::certificateChanged(const ServerEndpoint &server, const 
                     .arg(server.toString()),
                 u"trusted SHA-256 %1, presented SHA-256 %2"_s.arg(pinnedFingerprint, presentedFingerprint), server);
     error.presentedFingerprint = presentedFingerprint;
+    error.pinnedFingerprint = pinnedFingerprint;
+    return error;
+}
+
+ClientError ClientError::certificateUnknown(const ServerEndpoint &server, const QString &presentedFingerprint)
+{
+    ClientError error = make(Kind::CertificateUnknown,
+                u"Mailroom has not connected to the server at %1 before and sent nothing to it. Compare its "
+                u"certificate's fingerprint with the one the server's administrator gives, then trust it to "
+                u"continue."_s.arg(server.toString()),
+                u"presented SHA-256 %1, nothing pinned"_s.arg(presentedFingerprint), server);
+    error.presentedFingerprint = presentedFingerprint;
     return error;
 }
 

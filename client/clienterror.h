@@ -20,6 +20,7 @@ struct ClientError
         ConnectionLost,     // the server closed the connection mid-way
         Untrusted,          // the certificate does not verify against the CA file
         CertificateChanged, // trust on first use: not the certificate pinned before
+        CertificateUnknown, // trust on first use: no pin yet, the user is asked first
         WrongCredentials,
         SessionExpired,
         Throttled,
@@ -34,7 +35,8 @@ struct ClientError
     QString message; // a sentence for the user
     QString detail;  // "535 5.7.8 Authentication credentials invalid", "HTTP 404 not_found: ...", a socket error
     ServerEndpoint server;
-    QString presentedFingerprint; // CertificateChanged: what the server showed instead of the pin
+    QString presentedFingerprint; // CertificateChanged/Unknown: what the server showed
+    QString pinnedFingerprint;    // CertificateChanged: the pin it differs from
 
     // The message with the detail in brackets, for one-line displays and logs.
     [[nodiscard]] QString toString() const;
@@ -56,6 +58,8 @@ struct ClientError
     // Trust on first use: the server presented another certificate than the pinned one.
     [[nodiscard]] static ClientError certificateChanged(const ServerEndpoint &server, const QString &pinnedFingerprint,
                                                         const QString &presentedFingerprint);
+    // Trust on first use: a server with no pin yet; nothing was sent to it.
+    [[nodiscard]] static ClientError certificateUnknown(const ServerEndpoint &server, const QString &presentedFingerprint);
     [[nodiscard]] static ClientError timeout(const ServerEndpoint &server);
     [[nodiscard]] static ClientError invalid(const QString &message);
 

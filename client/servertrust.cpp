@@ -8,6 +8,8 @@
 #include <QSettings>
 #include <QUrl>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -83,6 +85,29 @@ QString ServerTrust::fingerprint(const QSslCertificate &certificate)
     return QString::fromLatin1(digest);
 }
 
+QString ServerTrust::displayFingerprint(const QString &fingerprint, int bytesPerLine)
+{
+    QString hex = fingerprint.trimmed().toUpper();
+    hex.remove(u':');
+    const bool isHex = !hex.isEmpty() && hex.size() % 2 == 0 && std::all_of(hex.cbegin(), hex.cend(), [](QChar c) {
+        return (c >= u'0' && c <= u'9') || (c >= u'A' && c <= u'F');
+    });
+    if (!isHex || bytesPerLine < 1)
+        return fingerprint.trimmed();
+    QStringList lines;
+    QStringList bytes;
+    for (qsizetype at = 0; at < hex.size(); at += 2) {
+        bytes.append(hex.mid(at, 2));
+        if (bytes.size() == bytesPerLine) {
+            lines.append(bytes.join(u':'));
+            bytes.clear();
+        }
+    }
+    if (!bytes.isEmpty())
+        lines.append(bytes.join(u':'));
+    return lines.join(u'\n');
+}
+
 QString ServerTrust::pinKey(const ServerEndpoint &server) const
 {
     // One server, one pin: host names are case-insensitive, and an address
@@ -102,15 +127,28 @@ QString ServerTrust::pinnedFingerprint(const ServerEndpoint &server) const
 
 bool ServerTrust::pin(const ServerEndpoint &server, const QString &fingerprint)
 {
+    // QSettings keeps a value it could not write in memory: trusted for this
+    // run, and asked again in the next one (never accepted silently).
     m_pins->setValue(pinKey(server), fingerprint);
     m_pins->sync();
-    return m_pins->status() == QSettings::NoError;
+    const bool stored = m_pins->status() == QSettings::NoError;
+    if (!stored)
+        qCWarning(lcClient).noquote() << "the pin of" << server.toString() << "cannot be stored in" << m_pins->fileName();
+    Q_EMIT pinned(server.toString(), fingerprint);
+    Q_EMIT pinsChanged();
+    return stored;
 }
 
 void ServerTrust::forget(const ServerEndpoint &server)
 {
     m_pins->remove(pinKey(server));
     m_pins->sync();
+    Q_EMIT pinsChanged();
+}
+
+void ServerTrust::acceptOnFirstContact(const ServerEndpoint &server, const QString &fingerprint)
+{
+    m_acceptOnFirstContact.insert(pinKey(server), fingerprint);
 }
 
 ServerTrust::Verdict ServerTrust::judgeAgainstPin(const ServerEndpoint &server, const QSslCertificate &presented)
@@ -120,16 +158,17 @@ ServerTrust::Verdict ServerTrust::judgeAgainstPin(const ServerEndpoint &server, 
     const QString presentedFingerprint = fingerprint(presented);
     const QString pinnedPrint = pinnedFingerprint(server);
     if (pinnedPrint.isEmpty()) {
-        // A pin that is not kept would make every start a first contact,
-        // accepting any certificate: without storage, no trust.
-        if (!pin(server, presentedFingerprint)) {
-            m_pins->remove(pinKey(server));
-            return {false, ClientError::untrusted(server, u"the certificate's fingerprint cannot be stored in %1"_s
-                                                               .arg(m_pins->fileName()))};
+        if (m_acceptOnFirstContact.value(pinKey(server)) == presentedFingerprint) {
+            qCInfo(lcClient).noquote() << "trusting" << server.toString() << "on first use: SHA-256"
+                                       << presentedFingerprint << "as accepted for this installation's other server";
+            pin(server, presentedFingerprint);
+            return {true, std::nullopt};
         }
-        qCInfo(lcClient).noquote() << "trusting" << server.toString() << "on first use: SHA-256" << presentedFingerprint;
-        Q_EMIT pinned(server.toString(), presentedFingerprint);
-        return {true, std::nullopt};
+        // Refused during the handshake, so that nothing (no password) is sent
+        // before the user has compared the fingerprint and accepted it.
+        qCInfo(lcClient).noquote() << "first contact with" << server.toString() << "SHA-256" << presentedFingerprint
+                                   << "refused until the user trusts it";
+        return {false, ClientError::certificateUnknown(server, presentedFingerprint)};
     }
     if (pinnedPrint != presentedFingerprint) {
         qCWarning(lcClient).noquote() << server.toString() << "presented a changed certificate: SHA-256"

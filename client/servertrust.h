@@ -3,6 +3,7 @@
 #include "clienterror.h"
 #include "serverendpoint.h"
 
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QSslCertificate>
@@ -17,11 +18,12 @@ class QSettings;
 // Decides whether a server's certificate is trusted (SPEC "The desktop
 // client", server trust). With a CA file the certificate must verify against
 // it and name the host; no TLS error is ever ignored. Without one, trust on
-// first use: the first certificate a host:port presents is pinned by its
-// SHA-256 fingerprint (pinned() tells the UI to show it), later connections
-// must present exactly that certificate, and only then are the errors a
-// self-signed certificate brings (no trusted issuer, no matching name)
-// ignored: never an expired one, never another certificate's.
+// first use: a host:port with no pin is refused (CertificateUnknown, with the
+// presented SHA-256 fingerprint) before any application byte is sent, until
+// the user has compared the fingerprint and pin() keeps it; later
+// connections must present exactly that certificate, and only then are the
+// errors a self-signed certificate brings (no trusted issuer, no matching
+// name) ignored: never an expired one, never another certificate's.
 class ServerTrust : public QObject
 {
     Q_OBJECT
@@ -50,20 +52,31 @@ public:
     [[nodiscard]] Verdict judgeErrors(const ServerEndpoint &server, const QSslCertificate &presented,
                                       const QList<QSslError> &errors);
     // After a handshake: with trust on first use, the certificate must be the
-    // pinned one (or becomes it on first contact) even when it verified.
+    // pinned one even when it verified.
     [[nodiscard]] Verdict judgeEstablished(const ServerEndpoint &server, const QSslCertificate &presented);
 
     // "AB:CD:…", 32 bytes of SHA-256 over the DER certificate.
     [[nodiscard]] static QString fingerprint(const QSslCertificate &certificate);
+    // A fingerprint for people: lines of `bytesPerLine` whole bytes
+    // ("AB:CD:…:EF\n01:…"), never broken inside a byte; upper case, with or
+    // without colons in `fingerprint`. Text that is not hex bytes is returned trimmed.
+    [[nodiscard]] static QString displayFingerprint(const QString &fingerprint, int bytesPerLine = 8);
     [[nodiscard]] QString pinnedFingerprint(const ServerEndpoint &server) const;
     // Replaces the pin: for a certificate the user has checked and accepted.
-    // False when it could not be stored.
+    // False when it could not be stored (it is then trusted in this run only).
     bool pin(const ServerEndpoint &server, const QString &fingerprint);
     void forget(const ServerEndpoint &server);
+    // A first contact with `server` presenting exactly `fingerprint` is
+    // pinned without asking: the user accepted that very certificate (the
+    // same key) for the other server of the same installation. In memory only.
+    void acceptOnFirstContact(const ServerEndpoint &server, const QString &fingerprint);
 
 Q_SIGNALS:
-    // First contact with a server: its certificate is now trusted; show the fingerprint.
+    // A certificate is now pinned for the server: the user accepted it, or
+    // acceptOnFirstContact() allowed it.
     void pinned(const QString &server, const QString &fingerprint);
+    // A pin was added, replaced or removed.
+    void pinsChanged();
 
 private:
     [[nodiscard]] QString pinKey(const ServerEndpoint &server) const;
@@ -73,4 +86,5 @@ private:
     QString m_caFile;
     QString m_caFileError;
     QList<QSslCertificate> m_caCertificates;
+    QHash<QString, QString> m_acceptOnFirstContact; // pin key -> fingerprint
 };

@@ -7,6 +7,7 @@
 #include "username.h"
 
 #include <QJsonObject>
+#include <QVariantMap>
 
 using namespace Qt::StringLiterals;
 
@@ -25,11 +26,8 @@ Session::Session(const ClientSettings &settings, QObject *parent)
         if (!m_trust->useCaFile(settings.caCertificateFile, &error))
             m_errorString = u"The CA certificate file cannot be used: "_s + error; // and every server is refused
     }
-    connect(m_trust, &ServerTrust::pinned, this, [this](const QString &server, const QString &fingerprint) {
-        m_trustNotices.append(server + u": SHA-256 "_s + fingerprint);
-        Q_EMIT trustNoticesChanged();
-        Q_EMIT certificatePinned(server, fingerprint);
-    });
+    connect(m_trust, &ServerTrust::pinned, this, &Session::certificatePinned);
+    connect(m_trust, &ServerTrust::pinsChanged, this, &Session::trustedCertificatesChanged);
     connect(m_api, &ApiClient::sessionExpired, this, [this](const ClientError &error) {
         if (m_state == State::LoggedIn)
             endSession(error.message);
@@ -59,6 +57,32 @@ bool Session::usesCaFile() const
     return m_trust->usesCaFile();
 }
 
+QString Session::certificateQuestionServer() const
+{
+    return m_question == CertificateQuestion::None ? QString() : m_questionServer.toString();
+}
+
+QVariantList Session::trustedCertificates() const
+{
+    QVariantList trusted;
+    if (m_trust->usesCaFile())
+        return trusted;
+    QList<ServerEndpoint> servers{m_settings.smtp};
+    if (m_settings.web != m_settings.smtp)
+        servers.append(m_settings.web);
+    for (const ServerEndpoint &server : std::as_const(servers)) {
+        const QString fingerprint = m_trust->pinnedFingerprint(server);
+        if (!fingerprint.isEmpty())
+            trusted.append(QVariantMap{{u"server"_s, server.toString()}, {u"fingerprint"_s, fingerprint}});
+    }
+    return trusted;
+}
+
+QString Session::displayFingerprint(const QString &fingerprint) const
+{
+    return ServerTrust::displayFingerprint(fingerprint);
+}
+
 SmtpCredentials Session::credentials() const
 {
     return {m_username, m_password};
@@ -82,35 +106,61 @@ void Session::setErrorString(const QString &message)
 
 void Session::reportError(const ClientError &error)
 {
-    noteTrustFailure(error);
+    askAboutCertificate(error, {});
     setErrorString(error.message);
 }
 
-void Session::noteTrustFailure(const ClientError &error)
+bool Session::askAboutCertificate(const ClientError &error, const Resume &resume)
 {
-    // Another failure meanwhile leaves a changed certificate waiting for the
-    // user's decision; only a success or that decision clears it.
-    if (error.kind != ClientError::Kind::CertificateChanged)
-        return;
-    setChangedCertificate(error.server.toString(), error.presentedFingerprint);
+    CertificateQuestion question = CertificateQuestion::None;
+    if (error.kind == ClientError::Kind::CertificateUnknown)
+        question = CertificateQuestion::FirstContact;
+    else if (error.kind == ClientError::Kind::CertificateChanged)
+        question = CertificateQuestion::Changed;
+    else
+        return false;
+    const bool sameQuestion = m_question == question && m_questionServer == error.server
+        && m_questionFingerprint == error.presentedFingerprint;
+    // The user may be comparing the open question's fingerprint right now:
+    // another one never takes its place; it comes back when retried after
+    // that answer.
+    if (m_question != CertificateQuestion::None && !sameQuestion)
+        return true;
+    if (sameQuestion && resume.action == Resume::Action::None)
+        return true;
+    m_question = question;
+    m_questionServer = error.server;
+    m_questionFingerprint = error.presentedFingerprint;
+    m_questionPinnedFingerprint = error.pinnedFingerprint;
+    m_resume = resume;
+    Q_EMIT certificateQuestionChanged();
+    return true;
 }
 
-void Session::setChangedCertificate(const QString &server, const QString &fingerprint)
+void Session::closeCertificateQuestion()
 {
-    if (server == m_changedServer && fingerprint == m_changedFingerprint)
+    if (m_question == CertificateQuestion::None)
         return;
-    m_changedServer = server;
-    m_changedFingerprint = fingerprint;
-    Q_EMIT changedCertificateChanged();
+    m_question = CertificateQuestion::None;
+    m_questionServer = {};
+    m_questionFingerprint.clear();
+    m_questionPinnedFingerprint.clear();
+    m_resume = {}; // and the password it held
+    Q_EMIT certificateQuestionChanged();
 }
 
 void Session::failLogin(const ClientError &error)
 {
+    failLogin(error, Resume());
+}
+
+void Session::failLogin(const ClientError &error, const Resume &resume)
+{
     m_password.clear();
     m_username.clear();
-    noteTrustFailure(error);
     setErrorString(error.message);
     setState(State::LoggedOut);
+    askAboutCertificate(error, resume);
     Q_EMIT loginFailed(error.message);
 }
 
@@ -146,13 +196,18 @@ void Session::login(const QString &username, const QString &password)
         m_username = account.value(u"username").toString();
         m_account = account.value(u"address").toString();
         m_password = password;
-        setChangedCertificate({}, {});
+        if (m_resume.action != Resume::Action::None) { // a question left open no longer resumes anything
+            m_resume = {};
+            Q_EMIT certificateQuestionChanged();
+        }
         qCInfo(lcClient).noquote() << "logged in as" << m_account;
         Q_EMIT accountChanged();
         setState(State::LoggedIn);
         Q_EMIT loggedIn();
     });
-    connect(call, &ApiCall::failed, this, &Session::failLogin);
+    connect(call, &ApiCall::failed, this, [this, username, password](const ClientError &error) {
+        failLogin(error, {Resume::Action::Login, username, password});
+    });
 }
 
 QString Session::registrationProblem(const QString &username, const QString &password,
@@ -193,7 +248,9 @@ void Session::registerAccount(const QString &username, const QString &password)
         setState(State::LoggedOut);
         login(name, password);
     });
-    connect(job, &SmtpJob::failed, this, &Session::failLogin);
+    connect(job, &SmtpJob::failed, this, [this, username, password](const ClientError &error) {
+        failLogin(error, {Resume::Action::Register, username, password});
+    });
 }
 
 void Session::endSession(const QString &reason)
@@ -255,25 +312,46 @@ void Session::changePassword(const QString &current, const QString &replacement)
         if (generation != m_generation)
             return;
         m_changingPassword = false;
+        askAboutCertificate(error, {});
         refuse(error.message);
     });
 }
 
-void Session::trustChangedCertificate(const QString &server, const QString &fingerprint)
+void Session::acceptCertificate(const QString &server, const QString &fingerprint)
 {
     // Exactly what the user was shown and compared, nothing that came since.
-    if (m_changedServer.isEmpty() || server != m_changedServer || fingerprint != m_changedFingerprint)
+    if (m_question == CertificateQuestion::None || server != m_questionServer.toString()
+        || fingerprint != m_questionFingerprint)
         return;
-    if (const std::optional<ServerEndpoint> endpoint = ServerEndpoint::parse(m_changedServer)) {
-        qCInfo(lcClient).noquote() << "the user trusts the new certificate of" << m_changedServer << "SHA-256"
-                                   << m_changedFingerprint;
-        if (!m_trust->pin(*endpoint, m_changedFingerprint)) {
-            // Still held in memory for this run; say that it will not last.
-            setErrorString(u"The new certificate is trusted for now, but it could not be stored."_s);
-            setChangedCertificate({}, {});
-            return;
-        }
-    }
-    setChangedCertificate({}, {});
+    const ServerEndpoint endpoint = m_questionServer;
+    const Resume resume = m_resume;
+    closeCertificateQuestion();
+    qCInfo(lcClient).noquote() << "the user trusts the certificate of" << server << "SHA-256" << fingerprint;
+    const bool stored = m_trust->pin(endpoint, fingerprint);
+    // The same certificate on the installation's other server is the same
+    // key: its first contact need not ask again (docs/PROTOCOL.md).
+    if (endpoint == m_settings.web && m_settings.smtp != endpoint)
+        m_trust->acceptOnFirstContact(m_settings.smtp, fingerprint);
+    else if (endpoint == m_settings.smtp && m_settings.web != endpoint)
+        m_trust->acceptOnFirstContact(m_settings.web, fingerprint);
     setErrorString({});
+    if (m_state == State::LoggedOut) {
+        if (resume.action == Resume::Action::Login)
+            login(resume.username, resume.password);
+        else if (resume.action == Resume::Action::Register)
+            registerAccount(resume.username, resume.password);
+    }
+    if (!stored)
+        setErrorString(u"The certificate of the server at %1 is trusted until Mailroom quits, but it could not be "
+                       u"stored: Mailroom will ask again next time."_s.arg(server));
+}
+
+void Session::declineCertificate()
+{
+    if (m_question == CertificateQuestion::None)
+        return;
+    const QString server = m_questionServer.toString();
+    closeCertificateQuestion();
+    qCInfo(lcClient).noquote() << "the user does not trust the certificate of" << server;
+    setErrorString(u"Not connected: you did not trust the certificate of the server at %1."_s.arg(server));
 }

@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
+#include <QVariantList>
 #include <QtQml/qqmlregistration.h>
 
 class ApiClient;
@@ -42,16 +43,27 @@ class Session : public QObject
     Q_PROPERTY(QString smtpServer READ smtpServer CONSTANT)
     Q_PROPERTY(QString webServer READ webServer CONSTANT)
     Q_PROPERTY(bool usesCaFile READ usesCaFile CONSTANT)
-    // The certificate a server presented that differs from its pin, with
-    // both fingerprints, until trustChangedCertificate() or the next success.
-    Q_PROPERTY(QString changedCertificateServer READ changedCertificateServer NOTIFY changedCertificateChanged)
-    Q_PROPERTY(QString changedCertificateFingerprint READ changedCertificateFingerprint NOTIFY changedCertificateChanged)
-    // "127.0.0.1:9999: SHA-256 AB:CD:…" for each server first trusted in this run.
-    Q_PROPERTY(QStringList trustNotices READ trustNotices NOTIFY trustNoticesChanged)
+    // Trust on first use: the one certificate question waiting for the user,
+    // raised when a server with no pin (FirstContact) or another pin
+    // (Changed) was refused before anything was sent to it; open until
+    // acceptCertificate() or declineCertificate().
+    Q_PROPERTY(CertificateQuestion certificateQuestion READ certificateQuestion NOTIFY certificateQuestionChanged)
+    Q_PROPERTY(QString certificateQuestionServer READ certificateQuestionServer NOTIFY certificateQuestionChanged)
+    // "AB:CD:…" as presented; certificateQuestionPinnedFingerprint: the pin it would replace (Changed).
+    Q_PROPERTY(QString certificateQuestionFingerprint READ certificateQuestionFingerprint NOTIFY certificateQuestionChanged)
+    Q_PROPERTY(QString certificateQuestionPinnedFingerprint READ certificateQuestionPinnedFingerprint
+                   NOTIFY certificateQuestionChanged)
+    // Accepting resumes the login or registration the question interrupted.
+    Q_PROPERTY(bool certificateQuestionResumes READ certificateQuestionResumes NOTIFY certificateQuestionChanged)
+    // The current pins of this session's servers, SMTP first, as
+    // [{server: "127.0.0.1:8025", fingerprint: "AB:CD:…"}]; empty with a CA file.
+    Q_PROPERTY(QVariantList trustedCertificates READ trustedCertificates NOTIFY trustedCertificatesChanged)
 
 public:
     enum class State { LoggedOut, Busy, LoggedIn };
     Q_ENUM(State)
+    enum class CertificateQuestion { None, FirstContact, Changed };
+    Q_ENUM(CertificateQuestion)
 
     // With an unusable CA file: errorString says so, and login and register
     // are refused (never a fallback to trust on first use).
@@ -68,9 +80,15 @@ public:
     [[nodiscard]] QString smtpServer() const;
     [[nodiscard]] QString webServer() const;
     [[nodiscard]] bool usesCaFile() const;
-    [[nodiscard]] QString changedCertificateServer() const { return m_changedServer; }
-    [[nodiscard]] QString changedCertificateFingerprint() const { return m_changedFingerprint; }
-    [[nodiscard]] QStringList trustNotices() const { return m_trustNotices; }
+    [[nodiscard]] CertificateQuestion certificateQuestion() const { return m_question; }
+    [[nodiscard]] QString certificateQuestionServer() const;
+    [[nodiscard]] QString certificateQuestionFingerprint() const { return m_questionFingerprint; }
+    [[nodiscard]] QString certificateQuestionPinnedFingerprint() const { return m_questionPinnedFingerprint; }
+    [[nodiscard]] bool certificateQuestionResumes() const { return m_resume.action != Resume::Action::None; }
+    [[nodiscard]] QVariantList trustedCertificates() const;
+
+    // A fingerprint in lines of 8 whole bytes, for a monospace label (ServerTrust::displayFingerprint).
+    [[nodiscard]] Q_INVOKABLE QString displayFingerprint(const QString &fingerprint) const;
 
     // Why these would not make an account ("" when they would): the user
     // name rules, 8 to 128 characters, the confirmation matching.
@@ -94,32 +112,48 @@ public Q_SLOTS:
     void registerAccount(const QString &username, const QString &password);
     void logout();
     void changePassword(const QString &current, const QString &replacement);
-    // The user compared the changed certificate's fingerprint and accepts it:
-    // the server and fingerprint shown, which must still be the pending ones.
-    void trustChangedCertificate(const QString &server, const QString &fingerprint);
+    // The user compared the fingerprint and trusts the certificate: the
+    // server and fingerprint shown, which must still be the question's, are
+    // pinned; then the interrupted login or registration resumes.
+    void acceptCertificate(const QString &server, const QString &fingerprint);
+    // Nothing is pinned; an interrupted login stays logged out and its password is forgotten.
+    void declineCertificate();
 
 Q_SIGNALS:
     void stateChanged();
     void accountChanged();
     void errorStringChanged();
-    void changedCertificateChanged();
-    void trustNoticesChanged();
+    void certificateQuestionChanged();
+    void trustedCertificatesChanged();
     void loggedIn();
     void loginFailed(const QString &message);
     void registered(const QString &address);
     void loggedOut();
     void passwordChanged();
     void passwordChangeFailed(const QString &message);
-    // First contact with a server: its certificate is now pinned.
+    // A server's certificate is now pinned (accepted by the user, or the
+    // certificate accepted for this session's other server).
     void certificatePinned(const QString &server, const QString &fingerprint);
 
 private:
+    // What accepting a certificate question resumes; the password is held
+    // only while the question is open.
+    struct Resume
+    {
+        enum class Action { None, Login, Register };
+        Action action = Action::None;
+        QString username;
+        QString password;
+    };
+
     void setState(State state);
     void setErrorString(const QString &message);
     void failLogin(const ClientError &error);
+    void failLogin(const ClientError &error, const Resume &resume);
     void endSession(const QString &reason);
-    void noteTrustFailure(const ClientError &error);
-    void setChangedCertificate(const QString &server, const QString &fingerprint);
+    // Opens the certificate question for a CertificateUnknown/Changed error; false for other errors.
+    bool askAboutCertificate(const ClientError &error, const Resume &resume);
+    void closeCertificateQuestion();
     [[nodiscard]] bool refuseWithoutTrust();
 
     ClientSettings m_settings;
@@ -131,9 +165,11 @@ private:
     QString m_username;
     QString m_password;
     QString m_errorString;
-    QString m_changedServer;
-    QString m_changedFingerprint;
-    QStringList m_trustNotices;
+    CertificateQuestion m_question = CertificateQuestion::None;
+    ServerEndpoint m_questionServer;
+    QString m_questionFingerprint;
+    QString m_questionPinnedFingerprint;
+    Resume m_resume;
     bool m_changingPassword = false;
     quint64 m_generation = 0; // bumped when a session ends
 };

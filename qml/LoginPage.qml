@@ -4,8 +4,9 @@ import QtQuick.Layouts
 import Mailroom.Client
 
 // Log in, or create an account (REG) and log in. The session words every
-// failure: wrong credentials, an unreachable server, an untrusted or
-// changed certificate (with its fingerprint, to accept it knowingly).
+// failure: wrong credentials, an unreachable server, an untrusted
+// certificate. A certificate seen for the first time or changed is asked
+// about in CertificateDialog; this page lists the certificates trusted now.
 Pane {
     id: page
 
@@ -89,33 +90,6 @@ Pane {
             Layout.fillWidth: true
         }
 
-        Frame {
-            objectName: "changedCertificate"
-            visible: page.session.changedCertificateServer.length > 0
-            Layout.fillWidth: true
-            ColumnLayout {
-                anchors.fill: parent
-                Label {
-                    text: qsTr("The certificate of %1 is not the one trusted before. Only accept it if the server's "
-                               + "administrator confirms this fingerprint:").arg(page.session.changedCertificateServer)
-                    wrapMode: Text.Wrap
-                    Layout.fillWidth: true
-                }
-                Label {
-                    text: page.session.changedCertificateFingerprint
-                    font.family: "monospace"
-                    wrapMode: Text.WrapAnywhere
-                    Layout.fillWidth: true
-                }
-                Button {
-                    objectName: "trustChanged"
-                    text: qsTr("Trust the new certificate")
-                    onClicked: page.session.trustChangedCertificate(page.session.changedCertificateServer,
-                                                                    page.session.changedCertificateFingerprint)
-                }
-            }
-        }
-
         RowLayout {
             Layout.fillWidth: true
             Button {
@@ -144,14 +118,39 @@ Pane {
             }
         }
 
-        Label {
-            objectName: "trustNotices"
-            visible: page.session.trustNotices.length > 0
-            text: qsTr("First connection, certificate trusted and remembered:\n%1").arg(page.session.trustNotices.join("\n"))
-            font.pixelSize: 11
-            opacity: 0.8
-            wrapMode: Text.WrapAnywhere
+        // The certificates trusted now (pinned on first use), so that the
+        // user can compare them with the administrator's at any time.
+        ColumnLayout {
+            objectName: "trustedCertificates"
+            visible: page.session.trustedCertificates.length > 0
+            spacing: 2
             Layout.fillWidth: true
+            Label {
+                text: qsTr("Trusted certificates (SHA-256):")
+                font.pixelSize: 11
+                opacity: 0.8
+            }
+            Repeater {
+                model: page.session.trustedCertificates
+                delegate: ColumnLayout {
+                    id: trusted
+                    required property var modelData
+                    spacing: 0
+                    Label {
+                        text: trusted.modelData.server
+                        font.pixelSize: 11
+                        opacity: 0.8
+                    }
+                    Label {
+                        objectName: "trustedFingerprint " + trusted.modelData.server
+                        text: page.session.displayFingerprint(trusted.modelData.fingerprint)
+                        font.family: "monospace"
+                        font.pixelSize: 11
+                        opacity: 0.8
+                        wrapMode: Text.NoWrap
+                    }
+                }
+            }
         }
         Label {
             text: qsTr("Servers: SMTP %1, HTTPS %2. %3")

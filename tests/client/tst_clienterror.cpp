@@ -32,6 +32,7 @@ QString kindName(ClientError::Kind kind)
     case Kind::ConnectionLost: return u"ConnectionLost"_s;
     case Kind::Untrusted: return u"Untrusted"_s;
     case Kind::CertificateChanged: return u"CertificateChanged"_s;
+    case Kind::CertificateUnknown: return u"CertificateUnknown"_s;
     case Kind::WrongCredentials: return u"WrongCredentials"_s;
     case Kind::SessionExpired: return u"SessionExpired"_s;
     case Kind::Throttled: return u"Throttled"_s;
@@ -92,6 +93,7 @@ private Q_SLOTS:
     void fromNetwork_data();
     void fromNetwork();
     void certificateChanged();
+    void certificateUnknown();
     void untrusted();
     void timeoutAndInvalid();
     void toStringJoins_data();
@@ -409,6 +411,7 @@ void TestClientError::certificateChanged()
     const ClientError error = ClientError::certificateChanged(webServer, pinned, presented);
     QCOMPARE(kindName(error.kind), kindName(ClientError::Kind::CertificateChanged));
     QCOMPARE(error.presentedFingerprint, presented);
+    QCOMPARE(error.pinnedFingerprint, pinned);
     QVERIFY2(error.detail.contains(pinned), qPrintable(error.detail));
     QVERIFY2(error.detail.contains(presented), qPrintable(error.detail));
     QVERIFY2(error.detail.indexOf(pinned) < error.detail.indexOf(presented), qPrintable(error.detail));
@@ -417,6 +420,21 @@ void TestClientError::certificateChanged()
     const QString problem = sentenceProblem(error.message, {});
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(error.toString(), error.message + u" ("_s + error.detail + u')');
+}
+
+void TestClientError::certificateUnknown()
+{
+    const QString presented = u"11:22:33:44"_s;
+    const ClientError error = ClientError::certificateUnknown(smtpServer, presented);
+    QCOMPARE(kindName(error.kind), kindName(ClientError::Kind::CertificateUnknown));
+    QCOMPARE(error.presentedFingerprint, presented);
+    QVERIFY(error.pinnedFingerprint.isEmpty());
+    QVERIFY2(error.detail.contains(presented), qPrintable(error.detail));
+    QVERIFY2(error.message.contains(u"127.0.0.1:8025"_s), qPrintable(error.message));
+    QVERIFY2(error.message.contains(u"sent nothing"_s), qPrintable(error.message));
+    QCOMPARE(error.server, smtpServer);
+    const QString problem = sentenceProblem(error.message, {});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 }
 
 void TestClientError::untrusted()

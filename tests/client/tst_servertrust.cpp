@@ -7,17 +7,24 @@
 #include "apiclient.h"
 #include "clienterror.h"
 #include "clienttestservers.h"
+#include "composecontroller.h"
 #include "servertrust.h"
+#include "session.h"
 #include "smtpclient.h"
+#include "tlsmaterial.h"
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QLoggingCategory>
 #include <QMutex>
 #include <QPointer>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QRegularExpression>
 #include <QSslCertificate>
+#include <QSslServer>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -40,6 +47,7 @@ char *toString(ClientError::Kind kind)
     case Kind::ConnectionLost: name = "ConnectionLost"; break;
     case Kind::Untrusted: name = "Untrusted"; break;
     case Kind::CertificateChanged: name = "CertificateChanged"; break;
+    case Kind::CertificateUnknown: name = "CertificateUnknown"; break;
     case Kind::WrongCredentials: name = "WrongCredentials"; break;
     case Kind::SessionExpired: name = "SessionExpired"; break;
     case Kind::Throttled: name = "Throttled"; break;
@@ -175,6 +183,109 @@ private:
     bool m_clientGone = false;
 };
 
+// A bare HTTPS peer on 127.0.0.1, port 0 (QSslServer, which handshakes
+// before handing a connection over): it answers nothing and records every
+// byte that arrives over TLS, that is, any application data at all.
+class FakeHttpsServer : public QObject
+{
+public:
+    explicit FakeHttpsServer(const QSslConfiguration &configuration)
+    {
+        m_server.setSslConfiguration(configuration);
+        QObject::connect(&m_server, &QSslServer::startedEncryptionHandshake, this, [this] { ++m_handshakes; });
+        QObject::connect(&m_server, &QTcpServer::pendingConnectionAvailable, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                QObject::connect(socket, &QTcpSocket::readyRead, this, [this, socket] { m_received += socket->readAll(); });
+                m_received += socket->readAll(); // QT64-NOTES: it may hold data already
+            }
+        });
+    }
+
+    [[nodiscard]] bool listen() { return m_server.listen(QHostAddress(QHostAddress::LocalHost), 0); }
+    [[nodiscard]] ServerEndpoint endpoint() const { return {u"127.0.0.1"_s, m_server.serverPort()}; }
+    [[nodiscard]] int handshakes() const { return m_handshakes; }
+    [[nodiscard]] const QByteArray &received() const { return m_received; }
+
+private:
+    QSslServer m_server;
+    int m_handshakes = 0;
+    QByteArray m_received;
+};
+
+// A scripted SMTP peer that does STARTTLS for real (QTcpServer handing the
+// descriptor to a QSslSocket, STYLE), then offers AUTH and accepts anything.
+// It records the plaintext and, apart, every byte after STARTTLS's 220, of
+// all its connections in turn.
+class FakeStartTlsServer : public QTcpServer
+{
+public:
+    explicit FakeStartTlsServer(const QSslConfiguration &configuration) : m_configuration(configuration) {}
+
+    [[nodiscard]] bool listen() { return QTcpServer::listen(QHostAddress(QHostAddress::LocalHost), 0); }
+    [[nodiscard]] ServerEndpoint endpoint() const { return {u"127.0.0.1"_s, serverPort()}; }
+    [[nodiscard]] const QByteArray &plaintext() const { return m_plaintext; }
+    [[nodiscard]] const QByteArray &afterStartTls() const { return m_afterStartTls; }
+    [[nodiscard]] bool startedTls() const { return m_startedTls; }
+    [[nodiscard]] bool clientGone() const { return m_clientGone; }
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        auto *socket = new QSslSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            delete socket;
+            return;
+        }
+        socket->setSslConfiguration(m_configuration);
+        m_clientGone = false;
+        QObject::connect(socket, &QSslSocket::disconnected, this, [this] { m_clientGone = true; });
+        auto connection = std::make_shared<Connection>();
+        QObject::connect(socket, &QSslSocket::readyRead, this, [this, socket, connection] { serve(socket, *connection); });
+        socket->write("220 fake.example ESMTP\r\n");
+    }
+
+private:
+    struct Connection
+    {
+        bool startedTls = false;
+        QByteArray lines;
+    };
+
+    void serve(QSslSocket *socket, Connection &connection)
+    {
+        const QByteArray bytes = socket->readAll();
+        (connection.startedTls ? m_afterStartTls : m_plaintext) += bytes;
+        connection.lines += bytes;
+        qsizetype end = 0;
+        while ((end = connection.lines.indexOf("\r\n")) >= 0) {
+            const QByteArray verb = connection.lines.left(end).left(8).toUpper();
+            connection.lines.remove(0, end + 2);
+            if (verb == "STARTTLS" && !connection.startedTls) {
+                socket->write("220 2.0.0 Ready to start TLS\r\n");
+                connection.startedTls = true;
+                m_startedTls = true;
+                connection.lines.clear();
+                socket->startServerEncryption();
+            } else if (verb.startsWith("EHLO")) {
+                socket->write(connection.startedTls ? "250-fake.example\r\n250 AUTH PLAIN\r\n"
+                                                    : "250-fake.example\r\n250 STARTTLS\r\n");
+            } else if (verb.startsWith("AUTH")) {
+                socket->write("235 2.7.0 Authentication successful\r\n");
+            } else if (verb.startsWith("QUIT")) {
+                socket->write("221 2.0.0 Bye\r\n");
+            } else {
+                socket->write("250 2.0.0 OK\r\n");
+            }
+        }
+    }
+
+    QSslConfiguration m_configuration;
+    QByteArray m_plaintext;
+    QByteArray m_afterStartTls;
+    bool m_startedTls = false;
+    bool m_clientGone = false;
+};
+
 // What mailroom-smtpd logs (its info lines are off in the test environment),
 // kept here instead of printed: the server's own word on whether a client
 // logged in. Lines of other categories go on to the usual handler.
@@ -271,8 +382,18 @@ private Q_SLOTS:
     void init();
     void cleanup();
 
+    void displayFingerprint_data();
+    void displayFingerprint();
     void smtpTrustOnFirstUse();
     void webTrustOnFirstUse();
+    void webFirstContactSendsNothing();
+    void smtpFirstContactSendsNothingAfterStartTls();
+    void acceptOnFirstContactIsExact();
+    void sessionFirstLoginAsks();
+    void sessionRegistrationAsksThenResumes();
+    void sessionQuestionWhileLoggedIn();
+    void sessionChangedCertificateShowsNewPin();
+    void sessionUnstorablePin();
     void smtpCertificateChanged();
     void webCertificateChanged();
     void pinsArePerHostAndPort();
@@ -290,12 +411,16 @@ private Q_SLOTS:
     void smtpWithoutStartTls();
     void smtpStartTlsInjection_data();
     void smtpStartTlsInjection();
-    void unstorablePinRefusesFirstContact();
+    void unstorablePinTrustsForThisRunOnly();
 
 private:
     // Both servers running, with the account alice.
     [[nodiscard]] bool startServers();
     [[nodiscard]] QString pinFile() const { return m_pinDir->filePath(u"pins.ini"_s); }
+    // A logged-out Session on the test servers with the pin file `pins`.
+    [[nodiscard]] std::unique_ptr<Session> makeSession(const QString &pins) const;
+    // The test servers' own TLS material, for the fakes.
+    [[nodiscard]] std::optional<QSslConfiguration> serverTls() const;
     [[nodiscard]] QString address() const { return m_servers->config().address(u"alice"_s); }
     [[nodiscard]] SmtpCredentials alice() const { return {u"alice"_s, Password}; }
 
@@ -322,6 +447,67 @@ bool TestServerTrust::startServers()
     return m_servers->start() && m_servers->createAccount(u"alice"_s, Password);
 }
 
+std::unique_ptr<Session> TestServerTrust::makeSession(const QString &pins) const
+{
+    ClientSettings settings;
+    settings.smtp = m_servers->smtp();
+    settings.web = m_servers->web();
+    settings.pinFile = pins;
+    settings.timeoutMs = FinishTimeoutMs;
+    return std::make_unique<Session>(settings);
+}
+
+std::optional<QSslConfiguration> TestServerTrust::serverTls() const
+{
+    QString error;
+    auto tls = TlsMaterial::loadServerConfiguration(m_servers->certificateFile(), m_servers->path(u"tls/key.pem"_s), &error);
+    if (!tls)
+        qWarning().noquote() << error;
+    return tls;
+}
+
+void TestServerTrust::displayFingerprint_data()
+{
+    QTest::addColumn<QString>("fingerprint");
+    QTest::addColumn<int>("bytesPerLine");
+    QTest::addColumn<QString>("expected");
+    QTest::addColumn<bool>("formatted"); // hex bytes, so shown in lines of whole bytes
+
+    const QString sha256 = u"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                           u"F0:E1:D2:C3:B4:A5:96:87:78:69:5A:4B:3C:2D:1E:0F"_s;
+    const QString sha256Lines = u"00:11:22:33:44:55:66:77\n88:99:AA:BB:CC:DD:EE:FF\n"
+                                u"F0:E1:D2:C3:B4:A5:96:87\n78:69:5A:4B:3C:2D:1E:0F"_s;
+    QTest::newRow("SHA-256: 4 lines of 8") << sha256 << 8 << sha256Lines << true;
+    QTest::newRow("lower case") << sha256.toLower() << 8 << sha256Lines << true;
+    QTest::newRow("no colons") << QString(sha256).remove(u':') << 8 << sha256Lines << true;
+    QTest::newRow("spaces around") << u"  "_s + sha256 + u"\n"_s << 8 << sha256Lines << true;
+    QTest::newRow("4 a line") << u"AB:CD:EF:01:23:45:67:89:0A"_s << 4 << u"AB:CD:EF:01\n23:45:67:89\n0A"_s << true;
+    QTest::newRow("a last short line") << u"AB:CD:EF:01:23:45:67:89:0A"_s << 8 << u"AB:CD:EF:01:23:45:67:89\n0A"_s << true;
+    QTest::newRow("fewer than a line") << u"ab:cd:ef"_s << 8 << u"AB:CD:EF"_s << true;
+    QTest::newRow("one byte") << u"0f"_s << 8 << u"0F"_s << true;
+    QTest::newRow("empty") << QString() << 8 << QString() << false;
+    QTest::newRow("half a byte: as given") << u"AB:C"_s << 8 << u"AB:C"_s << false;
+    QTest::newRow("not hex: as given") << u" not a fingerprint "_s << 8 << u"not a fingerprint"_s << false;
+    QTest::newRow("no line length: as given") << u"AB:CD"_s << 0 << u"AB:CD"_s << false;
+}
+
+void TestServerTrust::displayFingerprint()
+{
+    QFETCH(QString, fingerprint);
+    QFETCH(int, bytesPerLine);
+    QFETCH(QString, expected);
+    QFETCH(bool, formatted);
+
+    const QString shown = ServerTrust::displayFingerprint(fingerprint, bytesPerLine);
+    QCOMPARE(shown, expected);
+    // Whole bytes on every line, never a byte broken across two.
+    static const QRegularExpression wholeBytes(u"^[0-9A-F]{2}(:[0-9A-F]{2})*$"_s);
+    if (formatted) {
+        for (const QString &line : shown.split(u'\n'))
+            QVERIFY2(wholeBytes.match(line).hasMatch() && line.count(u':') < bytesPerLine, qPrintable(line));
+    }
+}
+
 void TestServerTrust::smtpTrustOnFirstUse()
 {
     QVERIFY(startServers());
@@ -333,25 +519,41 @@ void TestServerTrust::smtpTrustOnFirstUse()
     QSignalSpy pinned(&trust, &ServerTrust::pinned);
     SmtpClient client(server, &trust);
 
-    // First contact: trusted, pinned, shown once.
-    SmtpOutcome first(client.ping());
-    VERIFY_SUCCEEDS(first);
-    QCOMPARE(first.result().code, 250);
+    // First contact: refused with what to show, nothing pinned, and the
+    // server saw no login (nothing was sent after STARTTLS).
+    const SmtpdLog smtpdLog;
+    SmtpOutcome first(client.lookUpUser(alice(), u"alice"_s));
+    VERIFY_FAILS_WITH(first, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(first.error().server, server);
+    QCOMPARE(first.error().presentedFingerprint, fingerprint);
+    QVERIFY2(first.error().message.contains(server.toString()), qPrintable(first.error().message));
+    QCOMPARE(pinned.count(), 0);
+    QVERIFY(trust.pinnedFingerprint(server).isEmpty());
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+    QCOMPARE(smtpdLog.count(u"authenticated as"_s), 0);
+    QCOMPARE(smtpdLog.count(u"failed to authenticate"_s), 0);
+
+    // Asked again on the next try: connecting alone never pins.
+    SmtpOutcome again(client.ping());
+    VERIFY_FAILS_WITH(again, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+
+    // The user compared it and accepts it.
+    QVERIFY(trust.pin(server, first.error().presentedFingerprint));
     QCOMPARE(pinned.count(), 1);
     QCOMPARE(pinned.first().at(0).toString(), u"127.0.0.1:"_s + QString::number(server.port));
     QCOMPARE(pinned.first().at(1).toString(), fingerprint);
-    QCOMPARE(trust.pinnedFingerprint(server), fingerprint);
     const QHash<QString, QString> pins = pinsInFile(pinFile());
     QCOMPARE(pins.size(), 1);
     QVERIFY2(pins.constBegin().key().contains(QString::number(server.port)), qPrintable(pins.constBegin().key()));
     QCOMPARE(pins.constBegin().value(), fingerprint);
 
-    // Second contact, logged in this time: no new pin.
     SmtpOutcome second(client.lookUpUser(alice(), u"alice"_s));
     VERIFY_SUCCEEDS(second);
     QVERIFY2(second.result().text().endsWith(u' ' + address()), qPrintable(second.result().toString()));
     QCOMPARE(pinned.count(), 1);
     QCOMPARE(pinsInFile(pinFile()), pins);
+    QCOMPARE(smtpdLog.count(u"authenticated as alice"_s), 1);
 
     // The next run of the application reads the pin from the file.
     ServerTrust nextRun(pinFile());
@@ -362,7 +564,6 @@ void TestServerTrust::smtpTrustOnFirstUse()
     VERIFY_SUCCEEDS(third);
     QCOMPARE(third.result().code, 250);
     QCOMPARE(pinnedNextRun.count(), 0);
-    QCOMPARE(pinned.count(), 1);
     QCOMPARE(m_servers->storeStats().value_or(StoreStats{}).messages, 1);
 }
 
@@ -377,20 +578,33 @@ void TestServerTrust::webTrustOnFirstUse()
     QSignalSpy pinned(&trust, &ServerTrust::pinned);
     ApiClient api(server, &trust);
 
+    // First contact: refused before the request went out, so the server
+    // made no session (and counted no failed login).
     ApiOutcome first(api.logIn(u"alice"_s, Password));
-    VERIFY_SUCCEEDS(first);
-    QVERIFY(!first.result().toObject().value(u"token").toString().isEmpty());
+    VERIFY_FAILS_WITH(first, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(first.error().server, server);
+    QCOMPARE(first.error().presentedFingerprint, fingerprint);
+    QCOMPARE(m_servers->storeStats().value_or(StoreStats{.activeTokens = -1}).activeTokens, 0);
+    QCOMPARE(pinned.count(), 0);
+    QVERIFY(trust.pinnedFingerprint(server).isEmpty());
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+
+    QVERIFY(trust.pin(server, first.error().presentedFingerprint));
     QCOMPARE(pinned.count(), 1);
     QCOMPARE(pinned.first().at(0).toString(), u"127.0.0.1:"_s + QString::number(server.port));
     QCOMPARE(pinned.first().at(1).toString(), fingerprint);
-    QCOMPARE(trust.pinnedFingerprint(server), fingerprint);
     const QHash<QString, QString> pins = pinsInFile(pinFile());
     QCOMPARE(pins.size(), 1);
-    QVERIFY2(pins.constBegin().key().contains(QString::number(server.port)), qPrintable(pins.constBegin().key()));
     QCOMPARE(pins.constBegin().value(), fingerprint);
 
+    // The same client logs in now.
+    ApiOutcome accepted(api.logIn(u"alice"_s, Password));
+    VERIFY_SUCCEEDS(accepted);
+    QVERIFY(!accepted.result().toObject().value(u"token").toString().isEmpty());
+    QCOMPARE(m_servers->storeStats().value_or(StoreStats{}).activeTokens, 1);
+
     // Second contact on the same client (its connection may be reused) ...
-    api.setToken(first.result().toObject().value(u"token").toString().toLatin1());
+    api.setToken(accepted.result().toObject().value(u"token").toString().toLatin1());
     ApiOutcome second(api.account());
     VERIFY_SUCCEEDS(second);
     QCOMPARE(second.result().toObject().value(u"username").toString(), u"alice"_s);
@@ -411,6 +625,296 @@ void TestServerTrust::webTrustOnFirstUse()
     QCOMPARE(nextRun.pinnedFingerprint(server), fingerprint);
 }
 
+// No byte of the request (with the password) is sent on first contact: a
+// bare TLS server sees the handshake and nothing after it.
+void TestServerTrust::webFirstContactSendsNothing()
+{
+    QVERIFY(startServers());
+    const std::optional<QSslConfiguration> tls = serverTls();
+    QVERIFY(tls);
+    FakeHttpsServer fake(*tls);
+    QVERIFY(fake.listen());
+    ServerTrust trust(pinFile());
+    QSignalSpy pinned(&trust, &ServerTrust::pinned);
+    ApiClient api(fake.endpoint(), &trust);
+    api.setTimeout(10000); // what a request the fake never answers would end with
+
+    ApiOutcome call(api.logIn(u"alice"_s, Password));
+    VERIFY_FAILS_WITH(call, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(call.error().presentedFingerprint, fingerprintOf(m_servers->certificateFile()));
+    QCOMPARE(call.error().server, fake.endpoint());
+    QVERIFY(fake.handshakes() >= 1); // it did connect
+    QVERIFY2(fake.received().isEmpty(), fake.received().constData());
+    QVERIFY(!fake.received().contains(Password.toUtf8()));
+    QCOMPARE(pinned.count(), 0);
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+}
+
+// SMTP: STARTTLS, then nothing: no EHLO, no AUTH over the unknown certificate.
+void TestServerTrust::smtpFirstContactSendsNothingAfterStartTls()
+{
+    QVERIFY(startServers());
+    const std::optional<QSslConfiguration> tls = serverTls();
+    QVERIFY(tls);
+    FakeStartTlsServer fake(*tls);
+    QVERIFY(fake.listen());
+    ServerTrust trust(pinFile());
+    QSignalSpy pinned(&trust, &ServerTrust::pinned);
+    SmtpClient client(fake.endpoint(), &trust);
+    client.setTimeout(10000);
+
+    SmtpOutcome job(client.lookUpUser(alice(), u"bob"_s)); // AUTH, then GETUSER
+    VERIFY_FAILS_WITH(job, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(job.error().presentedFingerprint, fingerprintOf(m_servers->certificateFile()));
+    QTRY_VERIFY(fake.clientGone());
+    QVERIFY(fake.startedTls());
+    QVERIFY2(fake.plaintext().endsWith("STARTTLS\r\n"), fake.plaintext().constData());
+    QVERIFY2(fake.afterStartTls().isEmpty(), fake.afterStartTls().constData());
+    QCOMPARE(pinned.count(), 0);
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+
+    // Accepted: the same server now gets the whole conversation over TLS.
+    QVERIFY(trust.pin(fake.endpoint(), job.error().presentedFingerprint));
+    SmtpOutcome accepted(client.lookUpUser(alice(), u"bob"_s));
+    VERIFY_SUCCEEDS(accepted);
+    QVERIFY2(fake.afterStartTls().startsWith("EHLO "), fake.afterStartTls().constData());
+    QVERIFY2(fake.afterStartTls().contains("AUTH PLAIN"), fake.afterStartTls().constData());
+}
+
+// The certificate the user accepted for one server is taken on first contact
+// with the other one only when it is exactly that certificate.
+void TestServerTrust::acceptOnFirstContactIsExact()
+{
+    QVERIFY(startServers());
+    const QString fingerprint = fingerprintOf(m_servers->certificateFile());
+    ServerTrust trust(pinFile());
+    QSignalSpy pinned(&trust, &ServerTrust::pinned);
+
+    trust.acceptOnFirstContact(m_servers->web(), u"00:11:22"_s);
+    ApiClient api(m_servers->web(), &trust);
+    ApiOutcome refused(api.logIn(u"alice"_s, Password));
+    VERIFY_FAILS_WITH(refused, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(pinned.count(), 0);
+    // For another server than the one named: still asked.
+    trust.acceptOnFirstContact(m_servers->smtp(), fingerprint);
+    ApiOutcome stillRefused(api.logIn(u"alice"_s, Password));
+    VERIFY_FAILS_WITH(stillRefused, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+
+    trust.acceptOnFirstContact(m_servers->web(), fingerprint);
+    ApiOutcome accepted(api.logIn(u"alice"_s, Password));
+    VERIFY_SUCCEEDS(accepted);
+    QCOMPARE(pinned.count(), 1);
+    QCOMPARE(pinned.first().at(0).toString(), m_servers->web().toString());
+    QCOMPARE(trust.pinnedFingerprint(m_servers->web()), fingerprint);
+    QCOMPARE(pinsInFile(pinFile()).values(), QStringList{fingerprint});
+}
+
+// The first login asks: nothing pinned, nothing sent, logged out; "Don't
+// trust" pins nothing; "Trust and continue" pins and logs in with the
+// password given before, and the SMTP server with the same certificate is
+// then trusted without a second question.
+void TestServerTrust::sessionFirstLoginAsks()
+{
+    QVERIFY(startServers());
+    const QString fingerprint = fingerprintOf(m_servers->certificateFile());
+    auto session = makeSession(pinFile());
+    QSignalSpy loggedIn(session.get(), &Session::loggedIn);
+    QSignalSpy failed(session.get(), &Session::loginFailed);
+    QSignalSpy questions(session.get(), &Session::certificateQuestionChanged);
+    QSignalSpy trustedChanged(session.get(), &Session::trustedCertificatesChanged);
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::None);
+    QVERIFY(session->trustedCertificates().isEmpty());
+
+    session->login(u"alice"_s, Password);
+    QVERIFY(failed.wait(FinishTimeoutMs));
+    QCOMPARE(session->state(), Session::State::LoggedOut);
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::FirstContact);
+    QCOMPARE(session->certificateQuestionServer(), m_servers->web().toString());
+    QCOMPARE(session->certificateQuestionFingerprint(), fingerprint);
+    QVERIFY(session->certificateQuestionPinnedFingerprint().isEmpty());
+    QVERIFY(session->certificateQuestionResumes());
+    QCOMPARE(questions.count(), 1);
+    QCOMPARE(session->errorString(), failed.first().first().toString());
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+    QCOMPARE(m_servers->storeStats().value_or(StoreStats{.activeTokens = -1}).activeTokens, 0);
+
+    // Don't trust: nothing pinned, still logged out, and why.
+    session->declineCertificate();
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::None);
+    QVERIFY(session->certificateQuestionServer().isEmpty());
+    QVERIFY(!session->certificateQuestionResumes());
+    QCOMPARE(session->errorString(),
+             u"Not connected: you did not trust the certificate of the server at %1."_s.arg(m_servers->web().toString()));
+    QCOMPARE(session->state(), Session::State::LoggedOut);
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+    QVERIFY(session->trustedCertificates().isEmpty());
+    QCOMPARE(trustedChanged.count(), 0);
+    QTest::qWait(0);
+    QCOMPARE(loggedIn.count(), 0);
+
+    // Asked again on the next login; accepting anything but what was shown does nothing.
+    session->login(u"alice"_s, Password);
+    QVERIFY(failed.wait(FinishTimeoutMs));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::FirstContact);
+    session->acceptCertificate(m_servers->web().toString(), u"AA:BB"_s);
+    session->acceptCertificate(m_servers->smtp().toString(), fingerprint);
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::FirstContact);
+    QCOMPARE(pinsInFile(pinFile()).size(), 0);
+
+    // Trust and continue: pinned, and the login resumes on its own.
+    session->acceptCertificate(m_servers->web().toString(), fingerprint);
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::None);
+    QCOMPARE(session->trust()->pinnedFingerprint(m_servers->web()), fingerprint);
+    QVERIFY(loggedIn.wait(FinishTimeoutMs));
+    QCOMPARE(session->account(), address());
+    QVERIFY(session->errorString().isEmpty());
+    const QVariantList trusted = session->trustedCertificates();
+    QCOMPARE(trusted.size(), 1);
+    QCOMPARE(trusted.first().toMap().value(u"server"_s).toString(), m_servers->web().toString());
+    QCOMPARE(trusted.first().toMap().value(u"fingerprint"_s).toString(), fingerprint);
+    QCOMPARE(trustedChanged.count(), 1);
+
+    // Sending reaches the SMTP server for the first time: the same certificate, no question.
+    QSignalSpy pinned(session.get(), &Session::certificatePinned);
+    ComposeController compose;
+    compose.setSession(session.get());
+    compose.setTo(u"alice"_s);
+    compose.setSubject(u"Same key"_s);
+    compose.setBody(u"Hello."_s);
+    QSignalSpy sent(&compose, &ComposeController::sent);
+    compose.send();
+    QVERIFY(sent.wait(FinishTimeoutMs));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::None);
+    QCOMPARE(pinned.count(), 1);
+    QCOMPARE(pinned.first().at(0).toString(), m_servers->smtp().toString());
+    QCOMPARE(session->trustedCertificates().size(), 2);
+    QCOMPARE(session->trustedCertificates().first().toMap().value(u"server"_s).toString(), m_servers->smtp().toString());
+    QStringList stored = pinsInFile(pinFile()).values();
+    QCOMPARE(stored, (QStringList{fingerprint, fingerprint}));
+}
+
+// Registration talks to the SMTP server first: the question is about it, and
+// accepting resumes the registration and the login after it.
+void TestServerTrust::sessionRegistrationAsksThenResumes()
+{
+    QVERIFY(startServers());
+    const QString fingerprint = fingerprintOf(m_servers->certificateFile());
+    auto session = makeSession(pinFile());
+    QSignalSpy loggedIn(session.get(), &Session::loggedIn);
+    QSignalSpy failed(session.get(), &Session::loginFailed);
+    QSignalSpy registered(session.get(), &Session::registered);
+
+    session->registerAccount(u"carol"_s, Password);
+    QVERIFY(failed.wait(FinishTimeoutMs));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::FirstContact);
+    QCOMPARE(session->certificateQuestionServer(), m_servers->smtp().toString());
+    QVERIFY(session->certificateQuestionResumes());
+    QCOMPARE(m_servers->storeStats().value_or(StoreStats{}).accounts, 1); // alice only: REG was not sent
+
+    session->acceptCertificate(m_servers->smtp().toString(), fingerprint);
+    QVERIFY(loggedIn.wait(FinishTimeoutMs));
+    QCOMPARE(registered.count(), 1);
+    QCOMPARE(session->account(), m_servers->config().address(u"carol"_s));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::None);
+    QCOMPARE(session->trustedCertificates().size(), 2);
+    QCOMPARE(failed.count(), 1);
+}
+
+// Logged in, the SMTP server (with a certificate of its own) is met for the
+// first time when sending: the same question; the message is not sent, and
+// goes once the user accepted and sends again.
+void TestServerTrust::sessionQuestionWhileLoggedIn()
+{
+    QVERIFY(startServers());
+    const QString otherCertificate = m_servers->path(u"other-cert.pem"_s);
+    const QString otherKey = m_servers->path(u"other-key.pem"_s);
+    QVERIFY(m_servers->makeCertificate(otherCertificate, otherKey));
+    m_servers->stopSmtp();
+    QVERIFY(m_servers->startSmtp(otherCertificate, otherKey));
+    const QString smtpFingerprint = fingerprintOf(otherCertificate);
+
+    QVERIFY(ServerTrust(pinFile()).pin(m_servers->web(), fingerprintOf(m_servers->certificateFile())));
+    auto session = makeSession(pinFile());
+    QSignalSpy loggedIn(session.get(), &Session::loggedIn);
+    session->login(u"alice"_s, Password);
+    QVERIFY(loggedIn.wait(FinishTimeoutMs));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::None);
+
+    ComposeController compose;
+    compose.setSession(session.get());
+    compose.setTo(u"alice"_s);
+    compose.setSubject(u"Asked first"_s);
+    compose.setBody(u"Hello."_s);
+    QSignalSpy sent(&compose, &ComposeController::sent);
+    QSignalSpy sendFailed(&compose, &ComposeController::sendFailed);
+    compose.send();
+    QVERIFY(sendFailed.wait(FinishTimeoutMs));
+    QVERIFY2(compose.errorString().contains(u"sent nothing"_s), qPrintable(compose.errorString()));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::FirstContact);
+    QCOMPARE(session->certificateQuestionServer(), m_servers->smtp().toString());
+    QCOMPARE(session->certificateQuestionFingerprint(), smtpFingerprint);
+    QVERIFY(!session->certificateQuestionResumes());
+    QVERIFY(session->isLoggedIn());
+    QCOMPARE(m_servers->storeStats().value_or(StoreStats{.messages = -1}).messages, 0);
+
+    session->acceptCertificate(m_servers->smtp().toString(), smtpFingerprint);
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::None);
+    QCOMPARE(session->trust()->pinnedFingerprint(m_servers->smtp()), smtpFingerprint);
+    QVERIFY(session->isLoggedIn());
+    compose.send();
+    QVERIFY(sent.wait(FinishTimeoutMs));
+    QCOMPARE(m_servers->storeStats().value_or(StoreStats{}).messages, 1);
+}
+
+// A changed certificate asks with both fingerprints; once accepted, the
+// session's trusted certificates show the new one, not the old.
+void TestServerTrust::sessionChangedCertificateShowsNewPin()
+{
+    QVERIFY(startServers());
+    const QString oldFingerprint = fingerprintOf(m_servers->certificateFile());
+    QVERIFY(m_servers->pinCertificate(pinFile()));
+    const QString otherCertificate = m_servers->path(u"other-cert.pem"_s);
+    const QString otherKey = m_servers->path(u"other-key.pem"_s);
+    QVERIFY(m_servers->makeCertificate(otherCertificate, otherKey));
+    m_servers->stopWeb();
+    QVERIFY(m_servers->startWeb(otherCertificate, otherKey));
+    const QString newFingerprint = fingerprintOf(otherCertificate);
+
+    auto session = makeSession(pinFile());
+    const auto webPin = [&] {
+        const QVariantList trusted = session->trustedCertificates();
+        for (const QVariant &entry : trusted) {
+            if (entry.toMap().value(u"server"_s).toString() == m_servers->web().toString())
+                return entry.toMap().value(u"fingerprint"_s).toString();
+        }
+        return QString();
+    };
+    QCOMPARE(webPin(), oldFingerprint);
+    QSignalSpy loggedIn(session.get(), &Session::loggedIn);
+    QSignalSpy failed(session.get(), &Session::loginFailed);
+    QSignalSpy trustedChanged(session.get(), &Session::trustedCertificatesChanged);
+    session->login(u"alice"_s, Password);
+    QVERIFY(failed.wait(FinishTimeoutMs));
+    QVERIFY2(failed.first().first().toString().contains(u"presented a different certificate"_s),
+             qPrintable(failed.first().first().toString()));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::Changed);
+    QCOMPARE(session->certificateQuestionServer(), m_servers->web().toString());
+    QCOMPARE(session->certificateQuestionFingerprint(), newFingerprint);
+    QCOMPARE(session->certificateQuestionPinnedFingerprint(), oldFingerprint);
+    QCOMPARE(session->trust()->pinnedFingerprint(m_servers->web()), oldFingerprint);
+    QCOMPARE(m_servers->storeStats().value_or(StoreStats{.activeTokens = -1}).activeTokens, 0);
+
+    session->acceptCertificate(m_servers->web().toString(), newFingerprint);
+    QCOMPARE(trustedChanged.count(), 1);
+    QCOMPARE(webPin(), newFingerprint);
+    QVERIFY(loggedIn.wait(FinishTimeoutMs));
+    QCOMPARE(webPin(), newFingerprint);
+    QCOMPARE(session->trust()->pinnedFingerprint(m_servers->web()), newFingerprint);
+    // The SMTP server keeps its own pin.
+    QCOMPARE(session->trust()->pinnedFingerprint(m_servers->smtp()), oldFingerprint);
+}
+
 void TestServerTrust::smtpCertificateChanged()
 {
     QVERIFY(startServers());
@@ -423,6 +927,7 @@ void TestServerTrust::smtpCertificateChanged()
     QVERIFY(newFingerprint != oldFingerprint);
 
     ServerTrust trust(pinFile());
+    QVERIFY(trust.pin(server, oldFingerprint)); // accepted on first contact
     QSignalSpy pinned(&trust, &ServerTrust::pinned);
     SmtpClient client(server, &trust);
     SmtpOutcome first(client.ping());
@@ -439,19 +944,21 @@ void TestServerTrust::smtpCertificateChanged()
     SmtpOutcome refused(client.send(alice(), address(), {address()}, testMessage(address(), u"changed"_s)));
     VERIFY_FAILS_WITH(refused, ClientError::Kind::CertificateChanged);
     QCOMPARE(refused.error().presentedFingerprint, newFingerprint);
+    QCOMPARE(refused.error().pinnedFingerprint, oldFingerprint);
     QCOMPARE(refused.error().server, server);
     QVERIFY2(refused.error().message.contains(server.toString()), qPrintable(refused.error().message));
     QCOMPARE(trust.pinnedFingerprint(server), oldFingerprint);
     QCOMPARE(pinsInFile(pinFile()), pins);
-    QCOMPARE(pinned.count(), 1);
+    QCOMPARE(pinned.count(), 0);
     // No password went to the server: it logged nobody in, and stored nothing.
     QCOMPARE(smtpdLog.count(u"authenticated as"_s), 0);
     QCOMPARE(smtpdLog.count(u"failed to authenticate"_s), 0);
     QCOMPARE(m_servers->storeStats().value_or(StoreStats{.messages = -1}).messages, 0);
 
     // The user compared the new fingerprint and accepts it.
-    trust.pin(server, refused.error().presentedFingerprint);
+    QVERIFY(trust.pin(server, refused.error().presentedFingerprint));
     QCOMPARE(trust.pinnedFingerprint(server), newFingerprint);
+    QCOMPARE(pinned.count(), 1);
     pinned.clear();
     SmtpOutcome accepted(client.send(alice(), address(), {address()}, testMessage(address(), u"accepted"_s)));
     VERIFY_SUCCEEDS(accepted);
@@ -475,6 +982,7 @@ void TestServerTrust::webCertificateChanged()
     QVERIFY(newFingerprint != oldFingerprint);
 
     ServerTrust trust(pinFile());
+    QVERIFY(trust.pin(server, oldFingerprint)); // accepted on first contact
     QSignalSpy pinned(&trust, &ServerTrust::pinned);
     ApiClient api(server, &trust);
     ApiOutcome first(api.logIn(u"alice"_s, Password));
@@ -495,7 +1003,7 @@ void TestServerTrust::webCertificateChanged()
     QCOMPARE(refused.error().server, server);
     QCOMPARE(trust.pinnedFingerprint(server), oldFingerprint);
     QCOMPARE(pinsInFile(pinFile()), pins);
-    QCOMPARE(pinned.count(), 1);
+    QCOMPARE(pinned.count(), 0);
     // The password did not reach the server: no new session.
     QCOMPARE(m_servers->storeStats().value_or(StoreStats{}).activeTokens, tokensBefore);
 
@@ -506,7 +1014,7 @@ void TestServerTrust::webCertificateChanged()
     QCOMPARE(refusedAgain.error().presentedFingerprint, newFingerprint);
     QCOMPARE(m_servers->storeStats().value_or(StoreStats{}).activeTokens, tokensBefore);
 
-    trust.pin(server, newFingerprint);
+    QVERIFY(trust.pin(server, newFingerprint));
     pinned.clear();
     ApiOutcome accepted(api.logIn(u"alice"_s, Password));
     VERIFY_SUCCEEDS(accepted);
@@ -534,11 +1042,16 @@ void TestServerTrust::pinsArePerHostAndPort()
     SmtpClient smtp(m_servers->smtp(), &trust);
     ApiClient api(m_servers->web(), &trust);
 
+    QVERIFY(trust.pin(m_servers->smtp(), smtpFingerprint));
     SmtpOutcome ping(smtp.ping());
     VERIFY_SUCCEEDS(ping);
     QCOMPARE(pinned.count(), 1);
 
     // Another port of the same host: first contact again, not a changed certificate.
+    ApiOutcome firstCall(api.logIn(u"alice"_s, Password));
+    VERIFY_FAILS_WITH(firstCall, ClientError::Kind::CertificateUnknown);
+    QCOMPARE(firstCall.error().presentedFingerprint, webFingerprint);
+    QVERIFY(trust.pin(m_servers->web(), firstCall.error().presentedFingerprint));
     ApiOutcome call(api.logIn(u"alice"_s, Password));
     VERIFY_SUCCEEDS(call);
     QCOMPARE(pinned.count(), 2);
@@ -561,7 +1074,7 @@ void TestServerTrust::pinsArePerHostAndPort()
 
     // And a pin is not the host's: a wrong pin for the SMTP port refuses
     // there only.
-    trust.pin(m_servers->smtp(), webFingerprint);
+    QVERIFY(trust.pin(m_servers->smtp(), webFingerprint));
     SmtpOutcome refused(smtp.ping());
     VERIFY_FAILS_WITH(refused, ClientError::Kind::CertificateChanged);
     QCOMPARE(refused.error().presentedFingerprint, smtpFingerprint);
@@ -680,6 +1193,7 @@ void TestServerTrust::smtpServerDown()
 {
     QVERIFY(startServers());
     const ServerEndpoint server = m_servers->smtp();
+    QVERIFY(m_servers->pinCertificate(pinFile()));
     ServerTrust trust(pinFile());
     SmtpClient client(server, &trust);
     client.setTimeout(15000);
@@ -701,6 +1215,7 @@ void TestServerTrust::webServerDown()
 {
     QVERIFY(startServers());
     const ServerEndpoint server = m_servers->web();
+    QVERIFY(m_servers->pinCertificate(pinFile()));
     ServerTrust trust(pinFile());
     ApiClient api(server, &trust);
     api.setTimeout(15000);
@@ -878,9 +1393,9 @@ void TestServerTrust::smtpStartTlsInjection()
     QCOMPARE(pinned.count(), 0);
 }
 
-// A pin that cannot be kept would make every start a first contact that
-// accepts any certificate: no storage, no trust.
-void TestServerTrust::unstorablePinRefusesFirstContact()
+// A pin that cannot be stored trusts the certificate for this run only: the
+// next run asks again, it never accepts silently.
+void TestServerTrust::unstorablePinTrustsForThisRunOnly()
 {
     QVERIFY(startServers());
     QFile blocker(m_pinDir->filePath(u"not-a-directory"_s));
@@ -890,10 +1405,35 @@ void TestServerTrust::unstorablePinRefusesFirstContact()
     QSignalSpy pinned(&trust, &ServerTrust::pinned);
     SmtpClient client(m_servers->smtp(), &trust);
     SmtpOutcome outcome(client.ping());
-    VERIFY_FAILS_WITH(outcome, ClientError::Kind::Untrusted);
-    QVERIFY2(outcome.error().detail.contains(u"cannot be stored"_s), qPrintable(outcome.error().toString()));
+    VERIFY_FAILS_WITH(outcome, ClientError::Kind::CertificateUnknown);
     QCOMPARE(pinned.count(), 0);
     QVERIFY(trust.pinnedFingerprint(m_servers->smtp()).isEmpty());
+
+    QVERIFY(!trust.pin(m_servers->smtp(), outcome.error().presentedFingerprint));
+    QCOMPARE(trust.pinnedFingerprint(m_servers->smtp()), outcome.error().presentedFingerprint);
+    SmtpOutcome accepted(client.ping());
+    VERIFY_SUCCEEDS(accepted);
+    QVERIFY(!QFileInfo::exists(blocker.fileName() + u"/pins.ini"_s));
+}
+
+// The Session says that an accepted certificate could not be stored, and
+// logs in all the same.
+void TestServerTrust::sessionUnstorablePin()
+{
+    QVERIFY(startServers());
+    QFile blocker(m_pinDir->filePath(u"not-a-directory"_s));
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    auto session = makeSession(blocker.fileName() + u"/pins.ini"_s);
+    QSignalSpy loggedIn(session.get(), &Session::loggedIn);
+    QSignalSpy failed(session.get(), &Session::loginFailed);
+    session->login(u"alice"_s, Password);
+    QVERIFY(failed.wait(FinishTimeoutMs));
+    QCOMPARE(session->certificateQuestion(), Session::CertificateQuestion::FirstContact);
+    session->acceptCertificate(session->certificateQuestionServer(), session->certificateQuestionFingerprint());
+    QVERIFY(session->errorString().contains(u"could not be stored"_s));
+    QVERIFY(loggedIn.wait(FinishTimeoutMs));
+    QVERIFY2(session->errorString().contains(u"ask again next time"_s), qPrintable(session->errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestServerTrust)

@@ -4,7 +4,8 @@ import Mailroom
 import Mailroom.Client
 
 // LoginPage against the real servers: enabling, wording of each failure,
-// the busy state, registration.
+// the busy state, registration; with CertificateDialog, trust on first use
+// asking before anything is sent, and a changed certificate.
 Item {
     id: root
     width: 800
@@ -15,6 +16,11 @@ Item {
         LoginPage {
             anchors.fill: parent
         }
+    }
+
+    Component {
+        id: dialogComponent
+        CertificateDialog {}
     }
 
     TestHelpers {
@@ -28,13 +34,32 @@ Item {
         when: windowShown
 
         property var page: null
+        property var dialog: null
+        property var initialSession: null
+        property var otherSession: null
 
         function init() {
-            page = createTemporaryObject(pageComponent, root, { session: testServers.newSession() })
+            initialSession = testServers.newSession()
+            page = createTemporaryObject(pageComponent, root, { session: initialSession })
             verify(page)
+            dialog = createTemporaryObject(dialogComponent, root, { session: initialSession })
+            verify(dialog)
+        }
+        // The page and the dialog on another session, ended in cleanup().
+        function useSession(session) {
+            page.session = session
+            dialog.session = session
+            otherSession = session
         }
         function cleanup() {
             verify(testServers.startWeb(), "the web server did not come back")
+            if (otherSession !== null) {
+                // Its connections close: the web server counts them per address over the whole run.
+                page.session = initialSession
+                dialog.session = initialSession
+                testServers.endSession(otherSession)
+                otherSession = null
+            }
             ui.checkNoQmlWarnings()
         }
         function control(name) {
@@ -162,6 +187,86 @@ Item {
             // With the server back, the same page logs in.
             mouseClick(control("submit"))
             tryCompare(page.session, "loggedIn", true, ui.timeout)
+        }
+
+        function submitLogin(name) {
+            ui.type(control("username"), name)
+            ui.type(control("password"), testServers.password)
+            mouseClick(control("submit"))
+        }
+
+        function test_firstLoginAsksBeforeSending() {
+            const session = testServers.newUnpinnedSession()
+            useSession(session)
+            const name = testServers.newAccount("firstcontact")
+            verify(name.length > 0)
+            submitLogin(name)
+            tryCompare(dialog, "opened", true, ui.timeout)
+            compare(session.loggedIn, false)
+            compare(session.certificateQuestion, Session.FirstContact)
+            verify(ui.find(dialog, "certificateExplanation").text.indexOf(testServers.webServer) >= 0)
+            // The fingerprint in 4 lines of 8 whole bytes.
+            const fingerprint = testServers.certificateFingerprint()
+            const shown = ui.find(dialog, "presentedFingerprint").text
+            const lines = shown.split("\n")
+            compare(lines.length, 4)
+            for (let i = 0; i < lines.length; ++i)
+                verify(/^([0-9A-F]{2}:){7}[0-9A-F]{2}$/.test(lines[i]), lines[i])
+            compare(lines.join(":"), fingerprint)
+            compare(ui.find(dialog, "pinnedFingerprint").visible, false)
+            compare(testServers.pinnedFingerprint(session, testServers.webServer), "")
+            compare(testServers.pinnedFingerprint(session, testServers.smtpServer), "")
+
+            // Don't trust: nothing pinned, still logged out, and why.
+            mouseClick(ui.find(dialog, "declineCertificate"))
+            tryCompare(dialog, "visible", false, ui.timeout)
+            compare(session.certificateQuestion, Session.None)
+            compare(session.loggedIn, false)
+            compare(testServers.pinnedFingerprint(session, testServers.webServer), "")
+            compare(testServers.pinnedFingerprint(session, testServers.smtpServer), "")
+            compare(control("loginError").text,
+                    "Not connected: you did not trust the certificate of the server at " + testServers.webServer + ".")
+            compare(control("trustedCertificates").visible, false)
+
+            // Log in again: asked again; trusting goes on with the password given, no second Log in.
+            mouseClick(control("submit"))
+            tryCompare(dialog, "opened", true, ui.timeout)
+            mouseClick(ui.find(dialog, "acceptCertificate"))
+            tryCompare(session, "loggedIn", true, ui.timeout)
+            compare(session.account, name + "@" + testServers.domain)
+            compare(dialog.visible, false)
+            compare(testServers.pinnedFingerprint(session, testServers.webServer), fingerprint)
+            verify(control("trustedCertificates").visible)
+            compare(control("trustedFingerprint " + testServers.webServer).text, shown)
+        }
+
+        function test_changedCertificateShowsOldAndNew() {
+            const old = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                      + "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
+            const current = testServers.certificateFingerprint()
+            const session = testServers.newSessionWithWebPin(old)
+            useSession(session)
+            const pinLabel = "trustedFingerprint " + testServers.webServer
+            compare(control(pinLabel).text, session.displayFingerprint(old))
+
+            submitLogin(testServers.newAccount("changed"))
+            tryCompare(dialog, "opened", true, ui.timeout)
+            compare(session.certificateQuestion, Session.Changed)
+            compare(session.loggedIn, false)
+            compare(ui.find(dialog, "presentedFingerprint").text, session.displayFingerprint(current))
+            const pinned = ui.find(dialog, "pinnedFingerprint")
+            verify(pinned.visible)
+            compare(pinned.text, session.displayFingerprint(old))
+            compare(testServers.pinnedFingerprint(session, testServers.webServer), old)
+
+            mouseClick(ui.find(dialog, "acceptCertificate"))
+            tryCompare(session, "loggedIn", true, ui.timeout)
+            compare(testServers.pinnedFingerprint(session, testServers.webServer), current)
+            // The login page shows the certificate trusted now, not the one before.
+            tryVerify(function() {
+                const label = findChild(page, pinLabel)
+                return label !== null && label.text === session.displayFingerprint(current)
+            }, ui.timeout)
         }
     }
 }
