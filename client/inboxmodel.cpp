@@ -268,16 +268,30 @@ void InboxModel::refresh()
         return;
     }
     m_refreshing = true;
-    const quint64 generation = m_generation;
-    const quint64 changesBefore = m_changeSequence;
     beginRequest();
-    ApiCall *list = m_session->api()->listMessages(m_folder, m_limit);
-    connect(list, &ApiCall::succeeded, this, [this, generation, changesBefore](const QJsonValue &answer) {
+    requestRefreshPage({}, std::nullopt, m_generation, m_changeSequence);
+    refreshCounts();
+}
+
+void InboxModel::requestRefreshPage(QList<MessageListEntry> newer, std::optional<qint64> before, quint64 generation,
+                                    quint64 changesBefore)
+{
+    ApiCall *list = m_session->api()->listMessages(m_folder, m_limit, before);
+    connect(list, &ApiCall::succeeded, this,
+            [this, newer = std::move(newer), generation, changesBefore](const QJsonValue &answer) mutable {
         if (generation != m_generation)
             return;
-        const QList<MessageListEntry> page = withLocalChanges(pageFromJson(answer), changesBefore);
+        newer += pageFromJson(answer);
+        const std::optional<qint64> nextBefore = idFromJson(answer[u"nextBefore"]);
+        const qint64 top = m_entries.isEmpty() ? 0 : m_entries.first().id;
+        const bool reachesTop = m_entries.isEmpty() || newer.isEmpty() || newer.last().id <= top;
+        if (!reachesTop && nextBefore && newer.size() < MaxCatchUp && canRequest()) {
+            requestRefreshPage(std::move(newer), nextBefore, generation, changesBefore);
+            return;
+        }
+        const QList<MessageListEntry> page = withLocalChanges(std::move(newer), changesBefore);
         setErrorString({});
-        merge(page, idFromJson(answer[u"nextBefore"]));
+        merge(page, nextBefore);
         // This listing was asked for after these changes: it shows them itself.
         m_localChanges.removeIf([changesBefore](const LocalChange &change) { return change.sequence <= changesBefore; });
         m_refreshing = false;
@@ -292,7 +306,6 @@ void InboxModel::refresh()
         endRequest();
         fail(error);
     });
-    refreshCounts();
 }
 
 void InboxModel::refreshCounts()
@@ -474,11 +487,11 @@ void InboxModel::append(const QList<MessageListEntry> &page, std::optional<qint6
     }
 }
 
-void InboxModel::setSeen(int row, bool seen)
+void InboxModel::setMessageSeen(qint64 id, bool seen)
 {
-    if (row < 0 || row >= m_entries.size() || !canRequest() || m_entries.at(row).seen == seen)
+    const int row = rowOf(id);
+    if (row < 0 || !canRequest() || m_entries.at(row).seen == seen)
         return;
-    const qint64 id = m_entries.at(row).id;
     const quint64 generation = m_generation;
     ApiCall *call = m_session->api()->setSeen(id, seen);
     connect(call, &ApiCall::succeeded, this, [this, generation, id, seen] {
@@ -499,11 +512,10 @@ void InboxModel::setSeen(int row, bool seen)
     });
 }
 
-void InboxModel::remove(int row)
+void InboxModel::removeMessage(qint64 id)
 {
-    if (row < 0 || row >= m_entries.size() || !canRequest())
+    if (rowOf(id) < 0 || !canRequest())
         return;
-    const qint64 id = m_entries.at(row).id;
     const quint64 generation = m_generation;
     ApiCall *call = m_session->api()->deleteMessage(id);
     const auto removeRow = [this, id](bool adjustCounts) {
@@ -519,6 +531,7 @@ void InboxModel::remove(int row)
                 setCounts(m_unseen - (wasSeen ? 0 : 1), m_total - 1); // at once; the server's count follows
         }
         refreshCounts();
+        Q_EMIT messageRemoved(id);
     };
     connect(call, &ApiCall::succeeded, this, [generation, removeRow, this] {
         if (generation == m_generation)

@@ -69,6 +69,11 @@ public:
     Q_ENUM(Role)
 
     static constexpr int MaxLimit = 500; // SPEC: a page is 1..500
+    // A refresh pages back until it reaches the newest row shown, so that
+    // a burst of mail larger than a page does not push the rows shown (and
+    // the message open) out of the list; past this many new messages it
+    // starts over from the newest page instead.
+    static constexpr int MaxCatchUp = 5000;
 
     explicit InboxModel(QObject *parent = nullptr);
     ~InboxModel() override;
@@ -104,8 +109,11 @@ public Q_SLOTS:
     // The next `limit` older messages, when hasMore.
     void fetchMore();
     void markSeen(int row) { setSeen(row, true); }
-    void setSeen(int row, bool seen);
-    void remove(int row);
+    void setSeen(int row, bool seen) { setMessageSeen(idAt(row), seen); }
+    void remove(int row) { removeMessage(idAt(row)); }
+    // By entry id: rows move while a request is on its way, ids do not.
+    void setMessageSeen(qint64 id, bool seen);
+    void removeMessage(qint64 id);
 
 Q_SIGNALS:
     void sessionChanged();
@@ -118,11 +126,17 @@ Q_SIGNALS:
     void countsChanged();
     // A call of refresh(), fetchMore(), setSeen() or remove() failed.
     void failed(const QString &message);
+    // removeMessage(id) is done: the entry is gone on the server.
+    void messageRemoved(qint64 id);
 
 private:
     // The entries of a listing answer; ones without a valid id are skipped.
     [[nodiscard]] static QList<MessageListEntry> pageFromJson(const QJsonValue &answer);
     void reload();
+    // One page of a refresh, `before` the pages already in `newer`: pages
+    // follow each other until they reach what is shown.
+    void requestRefreshPage(QList<MessageListEntry> newer, std::optional<qint64> before, quint64 generation,
+                            quint64 changesBefore);
     void refreshCounts();
     void clear();
     void merge(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore);

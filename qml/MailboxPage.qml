@@ -14,9 +14,14 @@ Pane {
     readonly property InboxModel currentModel: folder === "sent" ? sentModel : inboxModel
     property int latest: 50
     property string status: ""
+    // What Reply, Reply all, Forward, Mark as unread and Delete act on: the
+    // message shown, whatever the list does meanwhile.
+    readonly property bool hasOpenMessage: message.loaded
 
     signal composeRequested()
     signal replyRequested(var messageId)
+    signal replyAllRequested(var messageId)
+    signal forwardRequested(var messageId)
 
     padding: 0
 
@@ -27,25 +32,58 @@ Pane {
 
     function showFolder(name) {
         page.folder = name
-        list.currentIndex = -1
+        selection.clear()
         message.clear()
+        list.anchorRow = -1
         list.focusList()
+    }
+    // The user opened the message listed at `row`: show it, mark it seen.
+    function open(row) {
+        const id = page.currentModel.idAt(row)
+        if (id <= 0)
+            return
+        selection.messageId = id
+        list.anchorRow = -1
+        message.load(id)
+        page.currentModel.setMessageSeen(id, true)
     }
     function refresh() {
         inboxModel.refresh()
         sentModel.refresh()
     }
-    function messageSent() {
-        page.status = qsTr("Message sent.")
+    // result: what the compose says was done ("Message sent to 2 recipients.").
+    function messageSent(result) {
+        page.status = result.length > 0 ? result : qsTr("Message sent.")
         page.refresh()
     }
-    function removeCurrent() {
-        if (list.currentIndex < 0)
+    function reply() { if (message.loaded) page.replyRequested(message.messageId) }
+    function replyAll() { if (message.loaded) page.replyAllRequested(message.messageId) }
+    function forward() { if (message.loaded) page.forwardRequested(message.messageId) }
+    function markOpenUnread() {
+        if (!message.loaded)
             return
-        const row = list.currentIndex
-        page.currentModel.remove(row)
+        page.currentModel.setMessageSeen(message.messageId, false)
+        page.status = qsTr("Marked as unread.")
+    }
+    function removeOpen() {
+        if (!message.loaded)
+            return
+        const id = message.messageId
+        // The keys go on from its place, which its neighbour takes.
+        list.anchorRow = page.currentModel.rowOf(id)
+        page.currentModel.removeMessage(id)
+        selection.clear()
         message.clear()
-        page.status = qsTr("Message deleted.")
+        page.status = ""
+    }
+    // The session ended: nothing of it stays for the next account.
+    function reset() {
+        page.folder = "inbox"
+        page.latest = 50
+        page.status = ""
+        selection.clear()
+        message.clear()
+        list.anchorRow = -1
     }
 
     InboxModel {
@@ -54,6 +92,7 @@ Pane {
         session: page.session
         folder: "inbox"
         limit: page.latest
+        onMessageRemoved: page.status = qsTr("Message deleted.")
     }
     InboxModel {
         id: sentModel
@@ -61,11 +100,22 @@ Pane {
         session: page.session
         folder: "sent"
         limit: page.latest
+        onMessageRemoved: page.status = qsTr("Message deleted.")
     }
     MessageController {
         id: message
         objectName: "messageController"
         session: page.session
+    }
+    MessageSelection {
+        id: selection
+        objectName: "messageSelection"
+        model: page.currentModel
+    }
+    Connections {
+        target: page.session
+        function onLoggedOut() { page.reset() }
+        function onPasswordChanged() { page.status = qsTr("Your password was changed.") }
     }
     // New mail shows up without a click.
     Timer {
@@ -73,11 +123,6 @@ Pane {
         repeat: true
         running: page.visible && page.session.loggedIn
         onTriggered: inboxModel.refresh()
-    }
-    Shortcut {
-        sequence: StandardKey.Delete
-        enabled: page.visible && !page.composeOpen && message.loaded
-        onActivated: page.removeCurrent()
     }
 
     SplitView {
@@ -138,11 +183,10 @@ Pane {
             model: page.currentModel
             title: page.folder === "sent" ? qsTr("Sent") : qsTr("Inbox")
             latest: page.latest
+            selectedRow: selection.row
             onLatestEdited: (value) => page.latest = value
-            onOpened: (row, messageId) => {
-                message.load(messageId)
-                page.currentModel.markSeen(row)
-            }
+            onActivated: (row) => page.open(row)
+            onDeleteRequested: page.removeOpen()
         }
 
         MessageView {
@@ -150,8 +194,11 @@ Pane {
             SplitView.fillWidth: true
             SplitView.minimumWidth: 300
             controller: message
-            onReplyRequested: page.replyRequested(message.messageId)
-            onRemoveRequested: page.removeCurrent()
+            onReplyRequested: page.reply()
+            onReplyAllRequested: page.replyAll()
+            onForwardRequested: page.forward()
+            onMarkUnreadRequested: page.markOpenUnread()
+            onRemoveRequested: page.removeOpen()
         }
     }
 }

@@ -11,13 +11,41 @@ Pane {
     required property InboxModel model
     property string title
     property int latest: 50
-    property alias currentIndex: view.currentIndex
+    // The row of the message open, -1 for none: highlighted, and where the
+    // arrow keys move on from. The list never opens anything by itself.
+    property int selectedRow: -1
+    // Where the keys start when nothing is open (the row a deleted message
+    // had, which its neighbour now has), -1 for the top.
+    property int anchorRow: -1
 
     signal latestEdited(int value)
-    signal opened(int row, var messageId)
+    // The user opened the message at `row`: a click, Enter or a key that moves.
+    signal activated(int row)
+    // Delete pressed in the list (the window's menu has the same key).
+    signal deleteRequested()
 
-    // Keyboard focus on the list: arrows move, Delete deletes.
+    // Keyboard focus on the list: arrows open the next or previous message, Delete deletes.
     function focusList() { view.forceActiveFocus() }
+
+    // Opens `row`, clamped to the list, and keeps it in sight.
+    function activate(row) {
+        if (view.count === 0)
+            return
+        row = Math.max(0, Math.min(view.count - 1, row))
+        view.positionViewAtIndex(row, ListView.Contain)
+        root.activated(row)
+    }
+    function step(delta) {
+        if (root.selectedRow >= 0)
+            activate(root.selectedRow + delta)
+        else if (root.anchorRow >= 0)
+            activate(delta > 0 ? root.anchorRow : root.anchorRow - 1)
+        else
+            activate(0)
+    }
+    function rowsPerPage() {
+        return Math.max(1, Math.floor(view.height / 64))
+    }
 
     padding: 0
     background: Rectangle { color: root.palette.base }
@@ -86,23 +114,49 @@ Pane {
             Layout.fillHeight: true
             clip: true
             model: root.model
+            // Always selectedRow. A view moves its current row by itself when
+            // rows come and go, the model resets or another model comes
+            // (to the top, when it has none), and opening what it landed on
+            // opened, and marked seen, mail nobody asked for: such a move is
+            // undone, and nothing opens but what the user opens. The keys
+            // are handled below instead of by the view.
             currentIndex: -1
-            keyNavigationEnabled: true
+            onCurrentIndexChanged: if (currentIndex !== root.selectedRow) Qt.callLater(view.showSelected)
+            function showSelected() {
+                if (view.currentIndex !== root.selectedRow)
+                    view.currentIndex = root.selectedRow
+            }
+            Connections {
+                target: root
+                function onSelectedRowChanged() { view.showSelected() }
+            }
+            keyNavigationEnabled: false
+            highlightFollowsCurrentItem: false
             focus: true
             boundsBehavior: Flickable.StopAtBounds
             ScrollBar.vertical: ScrollBar {}
 
+            Keys.onPressed: (event) => {
+                switch (event.key) {
+                case Qt.Key_Down: root.step(1); break
+                case Qt.Key_Up: root.step(-1); break
+                case Qt.Key_PageDown: root.step(root.rowsPerPage()); break
+                case Qt.Key_PageUp: root.step(-root.rowsPerPage()); break
+                case Qt.Key_Home: root.activate(0); break
+                case Qt.Key_End: root.activate(view.count - 1); break
+                case Qt.Key_Delete: root.deleteRequested(); break
+                case Qt.Key_Return:
+                case Qt.Key_Enter:
+                    root.activate(root.selectedRow >= 0 ? root.selectedRow : Math.max(root.anchorRow, 0))
+                    break
+                default: return
+                }
+                event.accepted = true
+            }
+
             onAtYEndChanged: {
                 if (atYEnd && root.model.hasMore && !root.model.loading)
                     root.model.fetchMore()
-            }
-            // Rows inserted above move the current index; only a different message is opened anew.
-            property var openedId
-            onCurrentIndexChanged: {
-                if (currentIndex < 0 || !currentItem || currentItem.messageId === openedId)
-                    return
-                openedId = currentItem.messageId
-                root.opened(currentIndex, currentItem.messageId)
             }
 
             delegate: ItemDelegate {
@@ -120,8 +174,8 @@ Pane {
                 width: ListView.view.width
                 highlighted: ListView.isCurrentItem
                 onClicked: {
-                    view.currentIndex = index
                     view.forceActiveFocus()
+                    root.activated(index)
                 }
 
                 contentItem: ColumnLayout {

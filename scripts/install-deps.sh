@@ -21,6 +21,8 @@ packages=(
     qml6-module-qttest qml6-module-qt-labs-folderlistmodel
     # the client's text, also when rendered headless (screenshots, UI tests)
     fonts-dejavu-core
+    # an X server for the UI test that runs the client's screens on the xcb platform, as on a desktop
+    xvfb
     # certificate creation, and what the tests drive
     openssl python3 curl sqlite3
     # swaks needs Net::SSLeay for TLS: a recommendation, which --no-install-recommends skips

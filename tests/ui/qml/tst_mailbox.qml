@@ -116,7 +116,10 @@ Item {
             tryCompare(inbox, "unseenCount", 1, ui.timeout)
             openRow(0, "Read me")
             compare(control("from").text, address(sender))
-            compare(control("body").text.trim(), "Text of Read me")
+            // The view's text as shown (its .text is the rich text behind it).
+            compare(control("messageController").text, "Text of Read me")
+            const body = control("body")
+            compare(body.getText(0, body.length), "Text of Read me")
             tryCompare(inbox, "unseenCount", 0, ui.timeout)
             compare(label(row(0), "Read me").bold, false)
             compare(control("unseenCount").text, "")
@@ -229,6 +232,172 @@ Item {
             compare(inbox.hasMore, true)
             verify(ui.labels(row(0)).some(l => l.text === "Three"))
             verify(ui.labels(row(1)).some(l => l.text === "Two"))
+        }
+
+        // Going to a folder opens nothing and marks nothing seen: only the
+        // user opens mail (a click, Enter, the arrow keys).
+        function test_folderSwitchOpensNothing() {
+            deliverToOwner("First")
+            deliverToOwner("Second")
+            refreshUntil(2)
+            tryCompare(inbox, "unseenCount", 2, ui.timeout)
+            mouseClick(control("sentFolder"))
+            mouseClick(control("inboxFolder"))
+            tryCompare(view, "count", 2, ui.timeout)
+            waitForRendering(view, ui.timeout)
+            tryCompare(view, "currentIndex", -1, ui.timeout)
+            compare(control("messageController").loaded, false)
+            compare(control("messageController").loading, false)
+            verify(control("noMessage").visible)
+            // Nor on the server: a fresh listing has both unread.
+            mouseClick(control("refreshButton"))
+            tryCompare(inbox, "loading", false, ui.timeout)
+            compare(inbox.unseenCount, 2)
+            verify(label(row(0), "Second").bold)
+            verify(label(row(1), "First").bold)
+        }
+
+        // A click on a row always opens it: the highlighted one, one after
+        // a folder switch, the open one again.
+        function test_clickAlwaysOpens() {
+            deliverToOwner("Only one")
+            refreshUntil(1)
+            openRow(0, "Only one")
+            mouseClick(control("sentFolder"))
+            mouseClick(control("inboxFolder"))
+            tryCompare(view, "count", 1, ui.timeout)
+            compare(control("messageController").loaded, false)
+            openRow(0, "Only one")
+            mouseClick(row(0))
+            tryCompare(control("messageController"), "loading", false, ui.timeout)
+            compare(control("messageController").loaded, true)
+            compare(view.currentIndex, 0)
+            compare(control("subject").text, "Only one")
+        }
+
+        // After Delete nothing is highlighted that is not shown; Down opens
+        // the message that took the deleted one's place, Up the one above.
+        function test_deleteThenKeys() {
+            deliverToOwner("Oldest")
+            deliverToOwner("Middle")
+            deliverToOwner("Newest")
+            refreshUntil(3)
+            openRow(1, "Middle")
+            keyClick(Qt.Key_Delete)
+            tryCompare(inbox, "count", 2, ui.timeout)
+            waitForRendering(view, ui.timeout)
+            compare(view.currentIndex, -1)
+            compare(control("messageController").loaded, false)
+            verify(control("noMessage").visible)
+            tryCompare(control("status"), "text", "Message deleted.", ui.timeout)
+            keyClick(Qt.Key_Down)
+            tryCompare(control("messageController"), "loaded", true, ui.timeout)
+            compare(control("subject").text, "Oldest")
+            compare(view.currentIndex, 1)
+            keyClick(Qt.Key_Up)
+            tryCompare(control("subject"), "text", "Newest", ui.timeout)
+            tryCompare(view, "currentIndex", 0, ui.timeout)
+            // Both were opened by the user, so both are seen now.
+            tryCompare(inbox, "unseenCount", 0, ui.timeout)
+        }
+
+        // The arrow keys open the next and the previous message; Home and End the ends.
+        function test_keysOpen() {
+            deliverToOwner("One")
+            deliverToOwner("Two")
+            deliverToOwner("Three")
+            refreshUntil(3)
+            view.forceActiveFocus()
+            keyClick(Qt.Key_Down)
+            tryCompare(control("subject"), "text", "Three", ui.timeout)
+            keyClick(Qt.Key_Down)
+            tryCompare(control("subject"), "text", "Two", ui.timeout)
+            compare(view.currentIndex, 1)
+            keyClick(Qt.Key_End)
+            tryCompare(control("subject"), "text", "One", ui.timeout)
+            keyClick(Qt.Key_Down) // already the last: stays
+            compare(view.currentIndex, 2)
+            keyClick(Qt.Key_Home)
+            tryCompare(control("subject"), "text", "Three", ui.timeout)
+            compare(view.currentIndex, 0)
+        }
+
+        function test_markUnread() {
+            deliverToOwner("Read then unread")
+            refreshUntil(1)
+            openRow(0, "Read then unread")
+            tryCompare(inbox, "unseenCount", 0, ui.timeout)
+            mouseClick(control("markUnreadButton"))
+            tryCompare(inbox, "unseenCount", 1, ui.timeout)
+            verify(label(row(0), "Read then unread").bold)
+            compare(control("status").text, "Marked as unread.")
+            // Still open and highlighted; and unseen on the server too.
+            compare(control("messageController").loaded, true)
+            compare(view.currentIndex, 0)
+            mouseClick(control("refreshButton"))
+            tryCompare(inbox, "loading", false, ui.timeout)
+            compare(inbox.unseenCount, 1)
+            verify(label(row(0), "Read then unread").bold)
+        }
+
+        // The visible item under `item` that is a button with this text, or null.
+        function buttonWithText(item, text) {
+            for (let i = 0; i < item.children.length; ++i) {
+                const child = item.children[i]
+                if (child.visible && child.text === text && child.clicked !== undefined)
+                    return child
+                const found = buttonWithText(child, text)
+                if (found)
+                    return found
+            }
+            return null
+        }
+
+        // Saving an attachment: the dialog says Save, starts in the user's
+        // Downloads folder, and the notice says which folder it went to.
+        function test_saveAttachment() {
+            const raw = "From: " + address(sender) + "\r\nTo: " + address(owner) + "\r\n"
+                + "Subject: With a file\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=b1\r\n\r\n"
+                + "--b1\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n"
+                + "--b1\r\nContent-Type: text/plain; name=notes.txt\r\n"
+                + "Content-Disposition: attachment; filename=notes.txt\r\n\r\nThe notes.\r\n"
+                + "--b1--\r\n"
+            verify(testServers.deliverRaw(sender, testServers.password, address(owner), raw))
+            refreshUntil(1)
+            openRow(0, "With a file")
+            const attachments = control("attachments")
+            tryVerify(() => attachments.visible, ui.timeout, "no attachments shown")
+            const attachment = buttonWithText(attachments, "notes.txt (10 bytes)…")
+            verify(attachment, "no button for notes.txt in " + JSON.stringify(ui.labels(attachments)))
+            mouseClick(attachment)
+            const dialog = control("saveAttachmentDialog")
+            tryCompare(dialog, "visible", true, ui.timeout)
+            const controller = control("messageController")
+            verify(String(controller.downloadsFolder).startsWith("file:///"))
+            compare(dialog.currentFolder, controller.downloadsFolder)
+            // The dialog's own button, as the user sees it.
+            tryVerify(() => buttonWithText(root.Window.window.contentItem, "Save") !== null, ui.timeout,
+                      "no Save button in the dialog")
+            compare(buttonWithText(root.Window.window.contentItem, "Open"), null)
+            // The attachment's name is offered; the user goes to another folder and names the file.
+            const name = findChild(root.Window.window.contentItem, "fileNameTextField")
+            verify(name, "no file name field in the dialog")
+            tryCompare(name, "text", "notes.txt", ui.timeout)
+            const folder = testServers.newFolderUrl()
+            verify(String(folder).length > 0)
+            dialog.currentFolder = folder
+            ui.retype(name, "kept-notes.txt")
+            keyClick(Qt.Key_Return)
+            // Qt 6.4's dialog gives what was typed as a URL without a scheme.
+            compare(String(dialog.selectedFile).replace(/^file:\/\//, ""),
+                    String(folder).substring("file://".length) + "/kept-notes.txt")
+            mouseClick(buttonWithText(root.Window.window.contentItem, "Save"))
+            tryCompare(dialog, "visible", false, ui.timeout)
+            tryVerify(() => control("attachmentNotice").text.length > 0, ui.timeout, "no notice")
+            compare(control("attachmentNotice").text, "Saved “kept-notes.txt” in " + String(folder).substring("file://".length))
+            const file = folder + "/kept-notes.txt"
+            compare(testServers.savedFileBytes(file), "The notes.")
         }
     }
 }
