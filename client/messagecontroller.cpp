@@ -2,11 +2,17 @@
 
 #include "apiclient.h"
 #include "messagejson.h"
+#include "messagetext.h"
 #include "recipients.h"
 #include "session.h"
 
 #include <QJsonArray>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
 #include <QSaveFile>
+#include <QStandardPaths>
+#include <QThreadPool>
 
 using namespace Qt::StringLiterals;
 
@@ -71,6 +77,7 @@ void MessageController::clear()
     m_cc.clear();
     m_date = {};
     m_text.clear();
+    m_richText.clear();
     m_seen = false;
     m_headers.clear();
     m_attachments.clear();
@@ -84,6 +91,8 @@ void MessageController::load(qint64 id)
         Q_EMIT loadFailed(m_errorString);
         return;
     }
+    if (m_id != id)
+        clear();
     m_requested = id;
     setLoading(true);
     setErrorString({});
@@ -100,6 +109,7 @@ void MessageController::load(qint64 id)
         m_cc = Recipients::formatList(MessageJson::addressesFrom(answer[u"cc"].toArray()));
         m_date = QDateTime::fromString(answer[u"date"].toString(), Qt::ISODate);
         m_text = answer[u"text"].toString();
+        m_richText = MessageText::toRichText(m_text);
         m_seen = answer[u"seen"].toBool();
         m_headers = answer[u"headers"].toArray().toVariantList();
         m_attachments = answer[u"attachments"].toArray().toVariantList();
@@ -119,6 +129,14 @@ void MessageController::load(qint64 id)
     });
 }
 
+QUrl MessageController::downloadsFolder()
+{
+    const QString downloads = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+    if (!downloads.isEmpty() && QFileInfo(downloads).isDir())
+        return QUrl::fromLocalFile(downloads);
+    return QUrl::fromLocalFile(QDir::homePath());
+}
+
 void MessageController::saveAttachment(int index, const QUrl &file)
 {
     const auto fail = [this](const QString &message) {
@@ -127,16 +145,30 @@ void MessageController::saveAttachment(int index, const QUrl &file)
     };
     if (!m_session || !m_session->isLoggedIn() || m_id == 0)
         return fail(u"Open a message first."_s);
-    if (!file.isLocalFile())
+    // Qt 6.4's own save dialog gives a name typed by the user as a URL
+    // without a scheme ("/home/me/report.pdf"): that is a local file too.
+    const bool bareLocalPath = file.scheme().isEmpty() && QDir::isAbsolutePath(file.path());
+    if (!file.isLocalFile() && !bareLocalPath)
         return fail(u"Choose a file on this computer to save to."_s);
-    const QString path = file.toLocalFile();
+    const QString path = bareLocalPath ? file.path() : file.toLocalFile();
     ApiCall *call = m_session->api()->attachment(m_id, index);
     connect(call, &ApiCall::downloaded, this, [this, path, fail](const QByteArray &bytes) {
-        QSaveFile out(path);
-        if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() || !out.commit())
-            return fail(u"Cannot save to %1: %2"_s.arg(path, out.errorString()));
-        setErrorString({});
-        Q_EMIT attachmentSaved(path);
+        // Writing and flushing 25 MB to disk takes long enough to freeze
+        // the window: a worker does it, and the verdict comes back here.
+        QPointer<MessageController> self(this);
+        QThreadPool::globalInstance()->start([self, path, bytes, fail] {
+            QSaveFile out(path);
+            const bool saved = out.open(QIODevice::WriteOnly) && out.write(bytes) == bytes.size() && out.commit();
+            const QString error = saved ? QString() : out.errorString();
+            QMetaObject::invokeMethod(qApp, [self, path, error, fail] {
+                if (!self)
+                    return;
+                if (!error.isEmpty())
+                    return fail(u"Cannot save to %1: %2"_s.arg(path, error));
+                self->setErrorString({});
+                Q_EMIT self->attachmentSaved(path, QDir::toNativeSeparators(QFileInfo(path).absolutePath()));
+            }, Qt::QueuedConnection);
+        });
     });
     connect(call, &ApiCall::failed, this, [this, fail](const ClientError &error) {
         if (m_session)

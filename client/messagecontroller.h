@@ -30,11 +30,17 @@ class MessageController : public QObject
     Q_PROPERTY(QString cc READ cc NOTIFY loadedChanged)
     Q_PROPERTY(QDateTime date READ date NOTIFY loadedChanged)
     Q_PROPERTY(QString text READ text NOTIFY loadedChanged)
+    // The text as rich text for a read-only TextEdit (MessageText::toRichText):
+    // the same text, with its web and mail addresses as links.
+    Q_PROPERTY(QString richText READ richText NOTIFY loadedChanged)
     Q_PROPERTY(bool seen READ isSeen NOTIFY loadedChanged)
     // [[name, value], …] in message order, decoded.
     Q_PROPERTY(QVariantList headers READ headers NOTIFY loadedChanged)
     // [{index, filename, contentType, size}, …]
     Q_PROPERTY(QVariantList attachments READ attachments NOTIFY loadedChanged)
+    // Where a save dialog starts: the user's Downloads folder (their home
+    // folder when there is none), as a local file URL.
+    Q_PROPERTY(QUrl downloadsFolder READ downloadsFolder CONSTANT)
 
 public:
     explicit MessageController(QObject *parent = nullptr);
@@ -52,13 +58,17 @@ public:
     [[nodiscard]] QString cc() const { return m_cc; }
     [[nodiscard]] QDateTime date() const { return m_date; }
     [[nodiscard]] QString text() const { return m_text; }
+    [[nodiscard]] QString richText() const { return m_richText; }
     [[nodiscard]] bool isSeen() const { return m_seen; }
     [[nodiscard]] QVariantList headers() const { return m_headers; }
     [[nodiscard]] QVariantList attachments() const { return m_attachments; }
+    [[nodiscard]] static QUrl downloadsFolder();
     // The first header of that name (case-insensitive), decoded; empty when none.
     [[nodiscard]] Q_INVOKABLE QString header(const QString &name) const;
 
 public Q_SLOTS:
+    // Shows nothing of the message shown before while `id` loads: what is
+    // on screen is always what Reply and Delete act on.
     void load(qint64 id);
     void clear();
     // Downloads attachment `index` of the loaded message into `file` (a
@@ -73,7 +83,8 @@ Q_SIGNALS:
     void errorStringChanged();
     void loaded();
     void loadFailed(const QString &message);
-    void attachmentSaved(const QString &path);
+    // path: the file written; folder: where it is, for the user to find it.
+    void attachmentSaved(const QString &path, const QString &folder);
     void attachmentSaveFailed(const QString &message);
 
 private:
@@ -92,6 +103,7 @@ private:
     QString m_cc;
     QDateTime m_date;
     QString m_text;
+    QString m_richText;
     bool m_seen = false;
     QVariantList m_headers;
     QVariantList m_attachments;

@@ -17,11 +17,28 @@ ApplicationWindow {
     minimumWidth: 800
     minimumHeight: 600
     visible: true
-    title: session.loggedIn ? qsTr("Mailroom — %1").arg(session.account) : qsTr("Mailroom")
+    // A message being written is not closed away without asking.
+    onClosing: (close) => {
+        if (compose.visible && !compose.requestClose())
+            close.accepted = false
+    }
+    // The platform adds the application's name ("… — Mailroom") itself.
+    title: session.loggedIn ? session.account : ""
+
+    // The session ended (log out, or the server ended it): close what it
+    // had open; the pages clear themselves.
+    Connections {
+        target: window.session
+        function onLoggedOut() {
+            compose.discard()
+            changePassword.close()
+        }
+    }
 
     menuBar: MenuBar {
         Menu {
             title: qsTr("&Mailbox")
+            delegate: ShortcutMenuItem {}
             Action {
                 text: qsTr("&Inbox")
                 shortcut: "Ctrl+1"
@@ -61,12 +78,57 @@ ApplicationWindow {
             MenuSeparator {}
             Action {
                 text: qsTr("&Quit")
-                shortcut: StandardKey.Quit
+                shortcut: "Ctrl+Q"
                 onTriggered: Qt.quit()
             }
         }
         Menu {
+            id: messageMenu
+            objectName: "messageMenu"
+            title: qsTr("M&essage")
+            delegate: ShortcutMenuItem {}
+            // The open message's actions; none while a dialog is up.
+            readonly property bool available: window.session.loggedIn && mailbox.hasOpenMessage && !compose.visible
+            Action {
+                objectName: "replyAction"
+                text: qsTr("&Reply")
+                shortcut: "Ctrl+R"
+                enabled: messageMenu.available
+                onTriggered: mailbox.reply()
+            }
+            Action {
+                objectName: "replyAllAction"
+                text: qsTr("Reply &all")
+                shortcut: "Ctrl+Shift+R"
+                enabled: messageMenu.available
+                onTriggered: mailbox.replyAll()
+            }
+            Action {
+                objectName: "forwardAction"
+                text: qsTr("&Forward")
+                shortcut: "Ctrl+L"
+                enabled: messageMenu.available
+                onTriggered: mailbox.forward()
+            }
+            MenuSeparator {}
+            Action {
+                objectName: "markUnreadAction"
+                text: qsTr("Mark as &unread")
+                shortcut: "Ctrl+U"
+                enabled: messageMenu.available
+                onTriggered: mailbox.markOpenUnread()
+            }
+            Action {
+                objectName: "deleteAction"
+                text: qsTr("&Delete")
+                shortcut: "Del"
+                enabled: messageMenu.available
+                onTriggered: mailbox.removeOpen()
+            }
+        }
+        Menu {
             title: qsTr("&Help")
+            delegate: ShortcutMenuItem {}
             Action {
                 text: qsTr("&About Mailroom")
                 onTriggered: about.open()
@@ -91,19 +153,27 @@ ApplicationWindow {
         composeOpen: compose.visible
         onComposeRequested: compose.openNew()
         onReplyRequested: (messageId) => compose.openReply(messageId)
+        onReplyAllRequested: (messageId) => compose.openReplyAll(messageId)
+        onForwardRequested: (messageId) => compose.openForward(messageId)
     }
 
     ComposeDialog {
         id: compose
         objectName: "composeDialog"
         session: window.session
-        onMessageSent: mailbox.messageSent()
+        onMessageSent: (result) => mailbox.messageSent(result)
         onClosed: mailbox.focusList()
     }
 
     ChangePasswordDialog {
         id: changePassword
         objectName: "changePasswordDialog"
+        session: window.session
+    }
+
+    // Trust on first use asks here, whichever page is showing.
+    CertificateDialog {
+        objectName: "certificateDialog"
         session: window.session
     }
 

@@ -5,28 +5,42 @@ import QtQuick.Layouts
 import Mailroom.Client
 
 // One message: its headers, the text (selectable), the attachments (saved
-// to a file), Reply and Delete.
+// to a file), Reply, Reply all, Forward, Mark as unread and Delete.
 Pane {
     id: root
 
     required property MessageController controller
     property int savingIndex: -1
     property string notice: ""
+    property bool noticeIsError: false
 
     signal replyRequested()
+    signal replyAllRequested()
+    signal forwardRequested()
+    signal markUnreadRequested()
     signal removeRequested()
 
     Connections {
         target: root.controller
-        function onAttachmentSaved(path) { root.notice = qsTr("Saved to %1").arg(path) }
-        function onAttachmentSaveFailed(message) { root.notice = message }
+        function onAttachmentSaved(path, folder) {
+            root.noticeIsError = false
+            root.notice = qsTr("Saved “%1” in %2").arg(path.substring(path.lastIndexOf("/") + 1)).arg(folder)
+        }
+        function onAttachmentSaveFailed(message) {
+            root.noticeIsError = true
+            root.notice = message
+        }
         function onLoadedChanged() { root.notice = "" }
     }
 
     FileDialog {
         id: saveDialog
+        objectName: "saveAttachmentDialog"
         fileMode: FileDialog.SaveFile
         title: qsTr("Save attachment")
+        acceptLabel: qsTr("Save")
+        parentWindow: root.Window.window
+        currentFolder: root.controller.downloadsFolder
         onAccepted: root.controller.saveAttachment(root.savingIndex, selectedFile)
     }
 
@@ -58,10 +72,38 @@ Pane {
                 wrapMode: Text.Wrap
                 Layout.fillWidth: true
             }
+        }
+        Flow {
+            objectName: "messageActions"
+            spacing: 6
+            Layout.fillWidth: true
             Button {
                 objectName: "replyButton"
                 text: qsTr("Reply")
                 onClicked: root.replyRequested()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("Reply to the sender (Ctrl+R)")
+            }
+            Button {
+                objectName: "replyAllButton"
+                text: qsTr("Reply all")
+                onClicked: root.replyAllRequested()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("Reply to the sender and every recipient (Ctrl+Shift+R)")
+            }
+            Button {
+                objectName: "forwardButton"
+                text: qsTr("Forward")
+                onClicked: root.forwardRequested()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("Forward with its attachments (Ctrl+L)")
+            }
+            Button {
+                objectName: "markUnreadButton"
+                text: qsTr("Mark unread")
+                onClicked: root.markUnreadRequested()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("Mark as unread (Ctrl+U)")
             }
             Button {
                 objectName: "deleteButton"
@@ -131,7 +173,9 @@ Pane {
                                            .arg(Qt.locale().formattedDataSize(modelData.size))
                     onClicked: {
                         root.savingIndex = modelData.index
-                        saveDialog.currentFile = "file:" + (modelData.filename.length > 0 ? modelData.filename : "attachment")
+                        saveDialog.currentFolder = root.controller.downloadsFolder
+                        saveDialog.selectedFile = root.controller.downloadsFolder + "/"
+                            + encodeURIComponent(modelData.filename.length > 0 ? modelData.filename : "attachment")
                         saveDialog.open()
                     }
                     ToolTip.visible: hovered
@@ -140,8 +184,9 @@ Pane {
             }
         }
         ErrorLabel {
+            objectName: "attachmentNotice"
             text: root.notice
-            color: root.notice.startsWith(qsTr("Saved")) ? palette.text : "#b3261e"
+            color: root.noticeIsError ? "#b3261e" : palette.text
             Layout.fillWidth: true
         }
 
@@ -155,14 +200,76 @@ Pane {
             Layout.fillWidth: true
             Layout.fillHeight: true
             TextArea {
+                id: body
                 objectName: "body"
-                text: root.controller.text
-                textFormat: TextEdit.PlainText
+                // Rich text only for the links: the same characters, spacing
+                // and wrapping as the plain text (MessageController.richText).
+                // A click asks first; nothing opens without the user's yes.
+                text: root.controller.richText
+                textFormat: TextEdit.RichText
                 readOnly: true
                 selectByMouse: true
                 wrapMode: TextEdit.Wrap
                 font.family: "monospace"
                 background: null
+                onLinkActivated: (link) => linkDialog.ask(link)
+                // hoveredLink follows the mouse only with hover events, which
+                // a TextArea takes only where the platform asks for hover effects.
+                hoverEnabled: true
+                ToolTip.visible: hoveredLink.length > 0
+                ToolTip.text: hoveredLink
+                ToolTip.delay: 300
+
+                HoverHandler {
+                    objectName: "bodyHover"
+                    cursorShape: body.hoveredLink.length > 0 ? Qt.PointingHandCursor : Qt.IBeamCursor
+                }
+            }
+        }
+    }
+
+    // The whole address, as plain text the user can read and select, before
+    // anything opens it: a link's text can say one place and go to another.
+    Dialog {
+        id: linkDialog
+        objectName: "openLinkDialog"
+
+        property string address: ""
+
+        function ask(link) {
+            address = link
+            open()
+        }
+
+        title: qsTr("Open this address?")
+        modal: true
+        anchors.centerIn: Overlay.overlay
+        width: Math.min(560, root.width)
+        onAccepted: Qt.openUrlExternally(address)
+
+        contentItem: TextEdit {
+            objectName: "linkAddress"
+            text: linkDialog.address
+            textFormat: TextEdit.PlainText
+            readOnly: true
+            selectByMouse: true
+            wrapMode: TextEdit.WrapAnywhere
+            font.family: "monospace"
+            color: palette.text
+            selectionColor: palette.highlight
+            selectedTextColor: palette.highlightedText
+        }
+
+        footer: DialogButtonBox {
+            Button {
+                objectName: "openLinkButton"
+                text: qsTr("Open")
+                DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
+            }
+            Button {
+                objectName: "cancelLinkButton"
+                text: qsTr("Cancel")
+                DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
             }
         }
     }

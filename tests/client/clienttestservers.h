@@ -8,8 +8,11 @@
 // started again on the same port, with another certificate if asked.
 
 #include "config.h"
+#include "messagebuilder.h"
+#include "mimemessage.h"
 #include "passwords.h"
 #include "serverendpoint.h"
+#include "servertrust.h"
 #include "smtpdaemon.h"
 #include "store.h"
 #include "tlsmaterial.h"
@@ -18,6 +21,7 @@
 
 #include <QHostAddress>
 #include <QSignalSpy>
+#include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -46,6 +50,8 @@ public:
 
     [[nodiscard]] bool isValid() const { return m_dir.isValid(); }
     [[nodiscard]] const Config &config() const { return m_config; }
+    // The servers' limits (message size, recipients, ...): call it before start().
+    void setLimits(const Limits &limits) { m_config.limits = limits; }
     [[nodiscard]] QString path(const QString &name) const { return m_dir.filePath(name); }
     [[nodiscard]] QString certificateFile() const { return m_config.certificateFile; }
     [[nodiscard]] ServerEndpoint smtp() const { return {QStringLiteral("127.0.0.1"), m_smtpPort}; }
@@ -105,7 +111,10 @@ public:
             qWarning() << "webd TLS:" << error;
             return false;
         }
-        m_web = std::make_unique<WebServer>(*tls, m_api.get(), WebServer::Options{});
+        WebServer::Options options;
+        options.maxConnections = m_config.limits.maxConnections;
+        options.maxConnectionsPerAddress = m_config.limits.maxConnectionsPerAddress;
+        m_web = std::make_unique<WebServer>(*tls, m_api.get(), options);
         if (!m_web->listen(QHostAddress(QHostAddress::LocalHost), m_webPort)) {
             qWarning() << "webd listen:" << m_web->errorString();
             return false;
@@ -121,6 +130,25 @@ public:
         m_web->close();
         m_web->shutDown();
         m_web.reset();
+    }
+
+    // The SHA-256 fingerprint of the data directory's certificate ("AB:CD:…").
+    [[nodiscard]] QString certificateFingerprint() const
+    {
+        const QList<QSslCertificate> certificates = QSslCertificate::fromPath(m_config.certificateFile);
+        return certificates.size() == 1 ? ServerTrust::fingerprint(certificates.first()) : QString();
+    }
+
+    // Trust on first use already answered: the data directory's certificate
+    // pinned for both servers in `pinFile`, as a user who accepted it earlier
+    // left it. For tests that are not about trust; call it after start().
+    [[nodiscard]] bool pinCertificate(const QString &pinFile) const
+    {
+        const QString fingerprint = certificateFingerprint();
+        if (fingerprint.isEmpty() || m_smtpPort == 0 || m_webPort == 0)
+            return false;
+        ServerTrust trust(pinFile);
+        return trust.pin(smtp(), fingerprint) && trust.pin(web(), fingerprint);
     }
 
     // A second self-signed certificate (for "the certificate changed").
@@ -141,6 +169,55 @@ public:
         if (!store.open(m_config.database.sqlitePath, Store::OpenMode::CreateIfMissing))
             return false;
         return store.createAccount(name, Passwords::hash(password, Passwords::MinIterations)).has_value();
+    }
+
+    // The id of account `name`, 0 when there is none.
+    [[nodiscard]] qint64 accountId(const QString &name)
+    {
+        Store store;
+        if (!store.open(m_config.database.sqlitePath, Store::OpenMode::MustExist))
+            return 0;
+        const std::optional<Account> account = store.findAccount(name);
+        return account ? account->id : 0;
+    }
+
+    // A plain-text message as the client builds it.
+    [[nodiscard]] static QByteArray plainMessage(const QString &from, const QString &to, const QString &subject)
+    {
+        OutgoingMessage message;
+        message.from = {{}, from};
+        message.to = {{{}, to}};
+        message.subject = subject;
+        message.text = QStringLiteral("Text of ") + subject;
+        return MessageBuilder::build(message);
+    }
+
+    // Messages from account senderId to recipientId straight into the store,
+    // as mailroom-smtpd stores them (summaries parsed from the bytes, one
+    // transaction): many at once, faster than SMTP. Their inbox entry ids,
+    // in order; empty when any failed.
+    [[nodiscard]] QList<qint64> storeMessages(qint64 senderId, qint64 recipientId, const QList<QByteArray> &raws)
+    {
+        Store store;
+        if (!store.open(m_config.database.sqlitePath, Store::OpenMode::MustExist))
+            return {};
+        QList<NewMessage> messages;
+        for (const QByteArray &raw : raws) {
+            NewMessage message;
+            message.raw = raw;
+            message.summary = MimeMessage::parse(raw).summary();
+            message.receivedAt = QDateTime::currentDateTimeUtc();
+            message.senderId = senderId;
+            message.recipientIds = {recipientId};
+            messages.append(message);
+        }
+        QList<qint64> ids;
+        for (const std::optional<Delivery> &delivery : store.deliverAll(messages)) {
+            if (!delivery || delivery->inboxEntryIds.size() != 1)
+                return {};
+            ids.append(delivery->inboxEntryIds.first());
+        }
+        return ids;
     }
 
     // What the store holds now (messages, active tokens, ...), as mailroomctl stats reads it.

@@ -1,7 +1,8 @@
 // Renders each screen of the desktop client headless into PNG files, against
 // real mailroom-smtpd and mailroom-webd code (in this process, on 127.0.0.1)
-// with a demo account and a few demo messages: login, inbox, message,
-// compose, sent, and the inbox at 800x600. Fails on any QML warning.
+// with a demo account and a few demo messages: login, the first contact's
+// certificate question, inbox, message, forward, compose (Cc, Bcc,
+// attachments), sent, and the inbox at 800x600. Fails on any QML warning.
 //   mailroom-screenshots --out DIR
 // scripts/screenshots.sh regenerates docs/screenshots/ with it.
 
@@ -13,6 +14,7 @@
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFile>
 #include <QGuiApplication>
 #include <QSignalSpy>
 
@@ -60,7 +62,10 @@ QByteArray withAttachment()
 
 bool deliver(ClientTestServers &servers, const QString &from, const QByteArray &message, const QStringList &to)
 {
-    ServerTrust trust(servers.path(u"demo-pins.ini"_s));
+    const QString pinFile = servers.path(u"demo-pins.ini"_s);
+    if (!servers.pinCertificate(pinFile))
+        return false;
+    ServerTrust trust(pinFile);
     SmtpClient smtp(servers.smtp(), &trust);
     SmtpJob *job = smtp.send({from, DemoPassword}, from + u"@project.com"_s, to, message);
     QSignalSpy succeeded(job, &SmtpJob::succeeded);
@@ -150,29 +155,65 @@ int main(int argc, char *argv[])
         && check(ui.type(u"password"_s, DemoPassword), "typing the password")
         && check(shoot(u"login"_s), "login.png")
         && check(ui.click(u"submit"_s), "clicking Log in")
+        && check(ui.waitFor([&] { return ui.property(u"certificateDialog"_s, "opened").toBool(); }),
+                 "the first contact's question")
+        && check(shoot(u"certificate"_s), "certificate.png")
+        && check(ui.click(u"acceptCertificate"_s), "clicking Trust and continue")
         && check(ui.waitFor([&] { return session.isLoggedIn(); }), "logging in")
         && check(ui.waitForRows(u"inboxModel"_s, 3), "the inbox")
         && check(ui.waitForRows(u"sentModel"_s, 1), "the sent folder")
         && check(shoot(u"inbox"_s), "inbox.png")
-        && check(ui.setProperty(u"messageListView"_s, "currentIndex", 1), "selecting a message")
+        && check(ui.clickListRow(u"messageListView"_s, 1), "clicking a message")
         && check(ui.waitFor([&] { return ui.property(u"messageController"_s, "loaded").toBool(); }), "opening it")
         && check(ui.waitFor([&] { return ui.property(u"inboxModel"_s, "unseenCount").toInt() == 2; }), "marking it seen")
         && check(shoot(u"message"_s), "message.png");
     if (ok) {
-        // A reply, as a user would start one from the message view.
-        ok = check(ui.click(u"replyButton"_s), "clicking Reply")
+        // Forward, from the message view: the text quoted, the attachment carried.
+        ok = check(ui.click(u"forwardButton"_s), "clicking Forward")
             && check(ui.waitFor([&] {
                    QObject *compose = ui.find(u"composeController"_s);
-                   return compose && compose->property("isReply").toBool() && !compose->property("busy").toBool();
-               }), "the reply prefill")
-            && check(ui.type(u"body"_s, u"Monday at 10 works for me."_s), "typing the reply")
+                   return compose && compose->property("isForward").toBool() && !compose->property("busy").toBool()
+                       && compose->property("attachments").toList().size() == 1;
+               }), "the forward prefill")
+            && check(ui.type(u"to"_s, u"carol"_s), "typing the recipient")
+            && check(shoot(u"forward"_s), "forward.png")
+            && check(ui.click(u"send"_s), "sending the forward")
+            && check(ui.waitFor([&] { return !ui.property(u"composeDialog"_s, "visible").toBool(); }), "the forward sent");
+    }
+    if (ok) {
+        // A new message with Cc, Bcc and two attachments (one added as a
+        // file dialog or a drop would add it).
+        const QDir files(servers.path(u"files"_s));
+        const auto write = [&](const QString &name, qsizetype size) {
+            QFile file(files.filePath(name));
+            QByteArray bytes(size, '\0');
+            for (qsizetype i = 0; i < size; ++i)
+                bytes[i] = char(i * 31 % 251);
+            return QDir().mkpath(files.path()) && file.open(QIODevice::WriteOnly) && file.write(bytes) == size;
+        };
+        QObject *compose = ui.find(u"composeController"_s);
+        bool attached = false;
+        ok = check(write(u"budget-2027.ods"_s, 23 * 1024) && write(u"Straßenplan Süd.png"_s, 318 * 1024), "writing the files")
+            && check(ui.click(u"composeButton"_s), "clicking Compose")
+            && check(ui.waitFor([&] { return ui.property(u"composeDialog"_s, "opened").toBool(); }), "the compose window")
+            && check(ui.type(u"to"_s, u"bob"_s), "typing To")
+            && check(ui.type(u"cc"_s, u"carol"_s), "typing Cc")
+            && check(ui.type(u"bcc"_s, u"alice"_s), "typing Bcc")
+            && check(ui.type(u"subject"_s, u"Budget 2027 and the new site plan"_s), "typing the subject")
+            && check(ui.type(u"body"_s, u"Hi Bob,\n\nhere are the budget and the plan we talked about.\n\nAlice"_s),
+                     "typing the text")
+            && check(QMetaObject::invokeMethod(compose, "addAttachments", Q_RETURN_ARG(bool, attached),
+                                               Q_ARG(QList<QUrl>, QList<QUrl>({QUrl::fromLocalFile(files.filePath(u"budget-2027.ods"_s)),
+                                                                               QUrl::fromLocalFile(files.filePath(u"Straßenplan Süd.png"_s))})))
+                         && attached,
+                     "attaching the files")
             && check(shoot(u"compose"_s), "compose.png");
     }
     if (ok) {
         ok = check(ui.click(u"send"_s), "clicking Send")
             && check(ui.waitFor([&] { return !ui.property(u"composeDialog"_s, "visible").toBool(); }), "sending")
             && check(ui.click(u"sentFolder"_s), "opening Sent")
-            && check(ui.waitForRows(u"sentModel"_s, 2), "the sent reply")
+            && check(ui.waitForRows(u"sentModel"_s, 3), "the sent messages")
             && check(shoot(u"sent"_s), "sent.png");
     }
     if (ok) {

@@ -6,6 +6,8 @@
 // deliveries, and the web server switched off and on. Any QML warning fails
 // the run: each TestCase checks testServers.takeQmlWarnings() after every
 // test function, and the setup's cleanupTestCase() catches the rest.
+// Qt.openUrlExternally() for http, https and mailto comes to
+// `testServers.openedUrls` instead of a browser.
 
 #include "clienttestservers.h"
 #include "mainwindow.h"
@@ -14,6 +16,13 @@
 #include "session.h"
 #include "smtpclient.h"
 
+#include <QDesktopServices>
+#include <QDir>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QFile>
 #include <QMutex>
 #include <QQmlContext>
 #include <QQmlEngine>
@@ -82,31 +91,67 @@ class TestServers : public QObject
     Q_PROPERTY(QString domain READ domain CONSTANT)
     Q_PROPERTY(QString webServer READ webServer CONSTANT)
     Q_PROPERTY(QString smtpServer READ smtpServer CONSTANT)
+    Q_PROPERTY(QStringList openedUrls READ openedUrls NOTIFY openedUrlsChanged)
 
 public:
     static constexpr int WaitMs = 20000;
 
     explicit TestServers(QObject *parent = nullptr) : QObject(parent) {}
 
-    [[nodiscard]] bool start() { return m_servers.isValid() && m_servers.start(); }
+    [[nodiscard]] bool start()
+    {
+        // Every test file's sessions, all from 127.0.0.1, over the whole
+        // run: far more than one client address is let hold at once (the
+        // limit itself is tst_webapi's subject).
+        Limits limits;
+        limits.maxConnectionsPerAddress = limits.maxConnections;
+        m_servers.setLimits(limits);
+        return m_servers.isValid() && m_servers.start();
+    }
 
     [[nodiscard]] QString password() const { return u"test-password-1"_s; }
     [[nodiscard]] QString domain() const { return m_servers.config().domain; }
     [[nodiscard]] QString webServer() const { return m_servers.web().toString(); }
     [[nodiscard]] QString smtpServer() const { return m_servers.smtp().toString(); }
+    // What the client asked the desktop to open, in order.
+    [[nodiscard]] QStringList openedUrls() const { return m_openedUrls; }
 
-    // A logged-out Session on the test servers, trusting their certificate
-    // on first use with a pin file of its own. Owned here, not by QML.
+    // A logged-out Session on the test servers with a pin file of its own
+    // that holds their certificate already (trust on first use answered
+    // earlier). Owned here, not by QML.
     Q_INVOKABLE Session *newSession()
     {
-        ClientSettings settings;
-        settings.smtp = m_servers.smtp();
-        settings.web = m_servers.web();
-        settings.pinFile = m_servers.path(u"pins-%1.ini"_s.arg(++m_sessions));
-        settings.timeoutMs = WaitMs;
-        auto *session = new Session(settings, this);
-        QQmlEngine::setObjectOwnership(session, QQmlEngine::CppOwnership);
-        return session;
+        const QString pinFile = newPinFile();
+        if (!m_servers.pinCertificate(pinFile))
+            qWarning() << "cannot pin the test servers' certificate in" << pinFile;
+        return makeSession(pinFile);
+    }
+    // The same with nothing pinned: the first login asks.
+    Q_INVOKABLE Session *newUnpinnedSession() { return makeSession(newPinFile()); }
+    // The same with the web server pinned to `fingerprint` (the certificate
+    // it had before, as far as the session knows) and SMTP to the real one.
+    Q_INVOKABLE Session *newSessionWithWebPin(const QString &fingerprint)
+    {
+        const QString pinFile = newPinFile();
+        ServerTrust trust(pinFile);
+        if (!trust.pin(m_servers.smtp(), m_servers.certificateFingerprint()) || !trust.pin(m_servers.web(), fingerprint))
+            qWarning() << "cannot write" << pinFile;
+        return makeSession(pinFile);
+    }
+    // Deletes a session made here, closing its connections: the web server
+    // limits open connections per client address, over the whole run.
+    Q_INVOKABLE void endSession(Session *session)
+    {
+        if (session && session->parent() == this)
+            session->deleteLater();
+    }
+    // The test servers' certificate's SHA-256 fingerprint ("AB:CD:…").
+    Q_INVOKABLE QString certificateFingerprint() const { return m_servers.certificateFingerprint(); }
+    // What `session` has pinned for `server` ("host:port"), "" for nothing.
+    Q_INVOKABLE QString pinnedFingerprint(Session *session, const QString &server) const
+    {
+        const std::optional<ServerEndpoint> endpoint = ServerEndpoint::parse(server);
+        return session && endpoint ? session->trust()->pinnedFingerprint(*endpoint) : QString();
     }
 
     // An account made in the store directly, as mailroomctl add-user does.
@@ -140,18 +185,72 @@ public:
         message.to = {{{}, toAddress}};
         message.subject = subject;
         message.text = text;
-        ServerTrust trust(m_servers.path(u"deliver-pins.ini"_s));
-        SmtpClient smtp(m_servers.smtp(), &trust);
-        SmtpJob *job = smtp.send({fromUser, password}, message.from.address, {toAddress}, MessageBuilder::build(message));
-        QSignalSpy succeeded(job, &SmtpJob::succeeded);
-        QSignalSpy failed(job, &SmtpJob::failed);
-        if (!QTest::qWaitFor([&] { return !succeeded.isEmpty() || !failed.isEmpty(); }, WaitMs)) {
-            qWarning() << "delivery timed out";
+        return submit(fromUser, password, toAddress, MessageBuilder::build(message));
+    }
+
+    // Submits `message` as written (RFC 5322, any line ends, sent as UTF-8)
+    // as `fromUser`: what the client does not write itself, such as an
+    // HTML-only message. True once the server has accepted it.
+    Q_INVOKABLE bool deliverRaw(const QString &fromUser, const QString &password, const QString &toAddress,
+                                const QString &message)
+    {
+        return submit(fromUser, password, toAddress, message.toUtf8());
+    }
+
+    Q_INVOKABLE void clearOpenedUrls()
+    {
+        m_openedUrls.clear();
+        Q_EMIT openedUrlsChanged();
+    }
+
+    // A folder where a test may save files, as a file URL (a new one each time).
+    Q_INVOKABLE QUrl newFolderUrl()
+    {
+        const QString path = m_servers.path(u"folder-%1"_s.arg(++m_folders));
+        return QDir().mkpath(path) ? QUrl::fromLocalFile(path) : QUrl();
+    }
+    // A saved file's bytes as Latin-1 text (each byte one character), "" when unreadable.
+    Q_INVOKABLE QString savedFileBytes(const QUrl &url) const
+    {
+        QFile file(url.toLocalFile());
+        return file.open(QIODevice::ReadOnly) ? QString::fromLatin1(file.readAll()) : QString();
+    }
+
+    // Drops `urls` on the middle of `target` as the window system does: drag
+    // enter, move and drop events through its window. True when the drop
+    // was accepted.
+    Q_INVOKABLE bool dropUrls(QQuickItem *target, const QList<QUrl> &urls) const
+    {
+        if (!target || !target->window())
             return false;
-        }
-        if (!failed.isEmpty())
-            qWarning().noquote() << "delivery failed:" << failed.first().first().value<ClientError>().toString();
-        return !succeeded.isEmpty();
+        QQuickWindow *window = target->window();
+        const QPoint at = target->mapToScene(QPointF(target->width() / 2, target->height() / 2)).toPoint();
+        QMimeData data;
+        data.setUrls(urls);
+        QDragEnterEvent enter(at, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(window, &enter);
+        QDragMoveEvent move(at, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(window, &move);
+        if (!move.isAccepted())
+            return false;
+        QDropEvent drop(at, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(window, &drop);
+        return drop.isAccepted();
+    }
+
+    // A new file `name` of `bytes` bytes (every byte value in turn) in the
+    // test's temporary directory, for attaching; its file URL.
+    Q_INVOKABLE QUrl makeFile(const QString &name, int bytes) const
+    {
+        const QString directory = m_servers.path(u"files"_s);
+        QDir().mkpath(directory);
+        QFile file(directory + u'/' + name);
+        QByteArray content(bytes, Qt::Uninitialized);
+        for (int i = 0; i < bytes; ++i)
+            content[i] = char(i & 0xff);
+        if (!file.open(QIODevice::WriteOnly) || file.write(content) != bytes)
+            qWarning() << "cannot write" << file.fileName();
+        return QUrl::fromLocalFile(file.fileName());
     }
 
     // The web API goes away (connections refused) and comes back on the same
@@ -173,10 +272,55 @@ public:
     // The QML warnings recorded since the last call.
     Q_INVOKABLE QStringList takeQmlWarnings() { return QmlWarnings::take(); }
 
+public Q_SLOTS:
+    // The URL handler for http, https and mailto (QDesktopServices::setUrlHandler).
+    void openUrl(const QUrl &url)
+    {
+        m_openedUrls.append(url.toString());
+        Q_EMIT openedUrlsChanged();
+    }
+
+Q_SIGNALS:
+    void openedUrlsChanged();
+
 private:
+    [[nodiscard]] QString newPinFile() { return m_servers.path(u"pins-%1.ini"_s.arg(++m_sessions)); }
+    Session *makeSession(const QString &pinFile)
+    {
+        ClientSettings settings;
+        settings.smtp = m_servers.smtp();
+        settings.web = m_servers.web();
+        settings.pinFile = pinFile;
+        settings.timeoutMs = WaitMs;
+        auto *session = new Session(settings, this);
+        QQmlEngine::setObjectOwnership(session, QQmlEngine::CppOwnership);
+        return session;
+    }
+    // `message` over SMTP as `fromUser` to `toAddress`; true once accepted.
+    bool submit(const QString &fromUser, const QString &password, const QString &toAddress, const QByteArray &message)
+    {
+        const QString pinFile = m_servers.path(u"deliver-pins.ini"_s);
+        if (!m_servers.pinCertificate(pinFile))
+            qWarning() << "cannot pin the test servers' certificate in" << pinFile;
+        ServerTrust trust(pinFile);
+        SmtpClient smtp(m_servers.smtp(), &trust);
+        SmtpJob *job = smtp.send({fromUser, password}, m_servers.config().address(fromUser), {toAddress}, message);
+        QSignalSpy succeeded(job, &SmtpJob::succeeded);
+        QSignalSpy failed(job, &SmtpJob::failed);
+        if (!QTest::qWaitFor([&] { return !succeeded.isEmpty() || !failed.isEmpty(); }, WaitMs)) {
+            qWarning() << "delivery timed out";
+            return false;
+        }
+        if (!failed.isEmpty())
+            qWarning().noquote() << "delivery failed:" << failed.first().first().value<ClientError>().toString();
+        return !succeeded.isEmpty();
+    }
+
     ClientTestServers m_servers;
+    QStringList m_openedUrls;
     int m_sessions = 0;
     int m_accounts = 0;
+    int m_folders = 0;
     bool m_webStopped = false;
 };
 
@@ -197,6 +341,8 @@ public Q_SLOTS:
             std::fprintf(stderr, "tst_qml: the test servers did not start\n");
             std::exit(2);
         }
+        for (const QString &scheme : urlSchemes())
+            QDesktopServices::setUrlHandler(scheme, m_servers.get(), "openUrl");
     }
 
     void qmlEngineAvailable(QQmlEngine *engine)
@@ -209,6 +355,8 @@ public Q_SLOTS:
 
     void cleanupTestCase()
     {
+        for (const QString &scheme : urlSchemes())
+            QDesktopServices::unsetUrlHandler(scheme);
         // Before the application goes: the servers' sockets need it.
         m_servers.reset();
         QmlWarnings::stopForwarding();
@@ -225,6 +373,8 @@ public Q_SLOTS:
     }
 
 private:
+    static QStringList urlSchemes() { return {u"http"_s, u"https"_s, u"mailto"_s}; }
+
     std::unique_ptr<TestServers> m_servers;
 };
 

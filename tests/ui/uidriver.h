@@ -64,7 +64,9 @@ public:
 
     [[nodiscard]] bool load(const QSize &size = {1280, 800})
     {
-        MainWindow::applyStyle();
+        // Once per process: Qt Quick Controls refuses a style set after its first use.
+        static const bool styled = (MainWindow::applyStyle(), true);
+        Q_UNUSED(styled);
         m_engine = std::make_unique<QQmlApplicationEngine>();
         QString error;
         m_window = MainWindow::load(*m_engine, m_session, &error);
@@ -83,6 +85,14 @@ public:
     [[nodiscard]] T *find(const QString &objectName) const
     {
         return m_window ? m_window->findChild<T *>(objectName) : nullptr;
+    }
+    // The object `objectName` inside the object `parentName`: names repeat
+    // (the message view and the compose dialog both have a "subject").
+    template<typename T = QObject>
+    [[nodiscard]] T *findIn(const QString &parentName, const QString &objectName) const
+    {
+        QObject *parent = find(parentName);
+        return parent ? parent->findChild<T *>(objectName) : nullptr;
     }
     [[nodiscard]] QVariant property(const QString &objectName, const char *name) const
     {
@@ -113,6 +123,23 @@ public:
     {
         auto *item = find<QQuickItem>(objectName);
         if (!item || !item->isVisible() || !item->isEnabled())
+            return false;
+        const QPointF centre = item->mapToScene(QPointF(item->width() / 2, item->height() / 2));
+        QTest::mouseClick(m_window, Qt::LeftButton, Qt::NoModifier, centre.toPoint());
+        return true;
+    }
+    // Clicks row `row` of the ListView `listName` as a person does, scrolled into view first.
+    bool clickListRow(const QString &listName, int row) const
+    {
+        auto *view = find<QQuickItem>(listName);
+        if (!view)
+            return false;
+        QMetaObject::invokeMethod(view, "positionViewAtIndex", Q_ARG(int, row), Q_ARG(int, 0 /* Beginning */));
+        QQuickItem *item = nullptr;
+        if (!waitFor([&] {
+                QMetaObject::invokeMethod(view, "itemAtIndex", Q_RETURN_ARG(QQuickItem *, item), Q_ARG(int, row));
+                return item != nullptr && item->isVisible();
+            }))
             return false;
         const QPointF centre = item->mapToScene(QPointF(item->width() / 2, item->height() / 2));
         QTest::mouseClick(m_window, Qt::LeftButton, Qt::NoModifier, centre.toPoint());
