@@ -171,6 +171,16 @@ void ComposeController::setSession(Session *session)
             if (isBusy())
                 setState(State::Idle);
         });
+        // The session ended (log out, or the server ended it): a message
+        // still on its way is not sent as whoever logs in next, nor is its
+        // outcome shown to them; the form is emptied.
+        connect(m_session, &Session::loggedOut, this, [this] {
+            ++m_generation;
+            if (m_job)
+                m_job->cancel();
+            setState(State::Idle);
+            clear();
+        });
         if (m_session->smtp())
             connect(m_session->smtp(), &SmtpClient::maxMessageSizeChanged, this, &ComposeController::fieldChanged);
     }
@@ -422,7 +432,10 @@ bool ComposeController::canSend() const
 {
     if (!m_session || !m_session->isLoggedIn() || isBusy())
         return false;
-    return recipientsProblem().isEmpty() && sizeError().isEmpty();
+    // sizeError() warns, but the server decides: the limit it announced in
+    // the last conversation may have been raised since, and only another
+    // conversation can tell (the dialogue checks SIZE before MAIL FROM).
+    return recipientsProblem().isEmpty();
 }
 
 void ComposeController::fieldChanged()
@@ -529,8 +542,6 @@ void ComposeController::send()
         return refuse(u"Log in first."_s);
     if (const QString problem = recipientsProblem(); !problem.isEmpty())
         return refuse(problem);
-    if (const QString problem = sizeError(); !problem.isEmpty())
-        return refuse(problem);
 
     OutgoingMessage message;
     message.from = {QString(), m_session->account()};
@@ -561,12 +572,13 @@ void ComposeController::send()
     auto *relay = new PreparationRelay;
     connect(relay, &PreparationRelay::finished, this,
             [this, generation, envelope](const QByteArray &payload, qint64 size, const QString &error) {
-                if (generation != m_generation || !m_session)
+                if (generation != m_generation || !m_session || !m_session->isLoggedIn() || !m_session->smtp())
                     return; // cleared, another send, or the session went
                 if (!error.isEmpty())
                     return refuse(error);
                 SmtpJob *job = m_session->smtp()->sendPayload(m_session->credentials(), m_session->account(),
                                                               envelope, payload, size);
+                m_job = job;
                 connect(job, &SmtpJob::progress, this, [this, generation](qint64 written, qint64 total) {
                     if (generation == m_generation && total > 0)
                         setProgress(double(written) / double(total));

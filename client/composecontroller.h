@@ -15,6 +15,8 @@
 
 #include "session.h"
 
+class SmtpJob;
+
 // The compose window's state: the fields, their validation, sending through
 // SMTP as the session's account, and the prefill of a reply, a reply to all
 // and a forward. Validation lives here, not in QML. (Tokodon's
@@ -223,4 +225,5 @@ private:
     qint64 m_estimatedSize = -1;
     QString m_sizeError;
     quint64 m_generation = 0; // clear(), a new load or send drop answers to what was asked before
+    QPointer<SmtpJob> m_job;  // the conversation sending now
 };

@@ -489,8 +489,12 @@ void InboxModel::append(const QList<MessageListEntry> &page, std::optional<qint6
 
 void InboxModel::setMessageSeen(qint64 id, bool seen)
 {
-    const int row = rowOf(id);
-    if (row < 0 || !canRequest() || m_entries.at(row).seen == seen)
+    // Also for a message not listed (any more): the one open may have
+    // left the list (a smaller "latest N", a reload) and is still the one
+    // the user acts on.
+    if (id <= 0 || !canRequest())
+        return;
+    if (const int row = rowOf(id); row >= 0 && m_entries.at(row).seen == seen)
         return;
     const quint64 generation = m_generation;
     ApiCall *call = m_session->api()->setSeen(id, seen);
@@ -514,8 +518,8 @@ void InboxModel::setMessageSeen(qint64 id, bool seen)
 
 void InboxModel::removeMessage(qint64 id)
 {
-    if (rowOf(id) < 0 || !canRequest())
-        return;
+    if (id <= 0 || !canRequest())
+        return; // listed or not, as setMessageSeen()
     const quint64 generation = m_generation;
     ApiCall *call = m_session->api()->deleteMessage(id);
     const auto removeRow = [this, id](bool adjustCounts) {

@@ -137,6 +137,39 @@ QUrl MessageController::downloadsFolder()
     return QUrl::fromLocalFile(QDir::homePath());
 }
 
+QString MessageController::safeFileName(const QString &name)
+{
+    QString cleaned;
+    for (const QChar c : name) {
+        const QChar::Category category = c.category();
+        if (category == QChar::Other_Control || category == QChar::Other_Format || category == QChar::Other_Surrogate
+            || c == u'\u2028' || c == u'\u2029')
+            continue;
+        cleaned.append(c);
+    }
+    // The last part of any path, whichever separator the sender's system had.
+    cleaned = cleaned.mid(std::max(cleaned.lastIndexOf(u'/'), cleaned.lastIndexOf(u'\\')) + 1);
+    if (const qsizetype colon = cleaned.lastIndexOf(u':'); colon >= 0)
+        cleaned = cleaned.mid(colon + 1);
+    // No hidden files, no "." or "..".
+    qsizetype start = 0;
+    while (start < cleaned.size() && (cleaned.at(start) == u'.' || cleaned.at(start).isSpace()))
+        ++start;
+    cleaned = cleaned.mid(start).trimmed();
+    return cleaned.isEmpty() ? u"attachment"_s : cleaned;
+}
+
+QUrl MessageController::suggestedSaveFile(int index) const
+{
+    QString name;
+    for (const QVariant &attachment : m_attachments) {
+        const QVariantMap fields = attachment.toMap();
+        if (fields.value(u"index"_s).toInt() == index)
+            name = fields.value(u"filename"_s).toString();
+    }
+    return QUrl::fromLocalFile(QDir(downloadsFolder().toLocalFile()).filePath(safeFileName(name)));
+}
+
 void MessageController::saveAttachment(int index, const QUrl &file)
 {
     const auto fail = [this](const QString &message) {
@@ -147,10 +180,14 @@ void MessageController::saveAttachment(int index, const QUrl &file)
         return fail(u"Open a message first."_s);
     // Qt 6.4's own save dialog gives a name typed by the user as a URL
     // without a scheme ("/home/me/report.pdf"): that is a local file too.
+    // Such a name was parsed as a URL: a '#' or '?' in it split it.
     const bool bareLocalPath = file.scheme().isEmpty() && QDir::isAbsolutePath(file.path());
     if (!file.isLocalFile() && !bareLocalPath)
         return fail(u"Choose a file on this computer to save to."_s);
-    const QString path = bareLocalPath ? file.path() : file.toLocalFile();
+    const QString path = bareLocalPath
+        ? file.path(QUrl::FullyDecoded) + (file.hasQuery() ? u'?' + file.query(QUrl::FullyDecoded) : QString())
+            + (file.hasFragment() ? u'#' + file.fragment(QUrl::FullyDecoded) : QString())
+        : file.toLocalFile();
     ApiCall *call = m_session->api()->attachment(m_id, index);
     connect(call, &ApiCall::downloaded, this, [this, path, fail](const QByteArray &bytes) {
         // Writing and flushing 25 MB to disk takes long enough to freeze

@@ -63,6 +63,14 @@ public:
     [[nodiscard]] QVariantList headers() const { return m_headers; }
     [[nodiscard]] QVariantList attachments() const { return m_attachments; }
     [[nodiscard]] static QUrl downloadsFolder();
+    // A file name to offer for an attachment's name as the sender wrote it:
+    // no folders ("../x", "a/b", "c:\\d"), no control or invisible
+    // formatting characters (a right-to-left override hiding the real
+    // extension), no leading dots; "attachment" when nothing is left.
+    [[nodiscard]] static QString safeFileName(const QString &name);
+    // Where the save dialog proposes to put attachment `index`: the
+    // Downloads folder and its safe name.
+    [[nodiscard]] Q_INVOKABLE QUrl suggestedSaveFile(int index) const;
     // The first header of that name (case-insensitive), decoded; empty when none.
     [[nodiscard]] Q_INVOKABLE QString header(const QString &name) const;
 

@@ -153,6 +153,8 @@ void SmtpJob::handle(const SmtpDialogue::Events &events)
         m_payloadWritten = 0;
         m_payloadTotal = m_payload.size();
         Q_EMIT progress(0, m_payloadTotal);
+        if (m_cancelled)
+            return; // from a slot of progress()
         writePayload();
     } else if (!events.send.isEmpty()) {
         m_socket->write(events.send);
@@ -190,6 +192,8 @@ void SmtpJob::handle(const SmtpDialogue::Events &events)
 
 void SmtpJob::writePayload()
 {
+    if (m_cancelled || m_closing)
+        return;
     // Two pieces in flight keep the connection busy; TLS reports each.
     constexpr qsizetype PieceBytes = 128 * 1024;
     while (m_payloadQueued < m_payload.size()
@@ -212,8 +216,23 @@ void SmtpJob::onBytesWritten(qint64 bytes)
     if (m_payloadWritten >= 0 && m_payloadWritten < m_payloadTotal) {
         m_payloadWritten = std::min(m_payloadTotal, m_payloadWritten + bytes);
         Q_EMIT progress(m_payloadWritten, m_payloadTotal);
+        if (m_cancelled)
+            return; // from a slot of progress()
     }
     writePayload();
+}
+
+void SmtpJob::cancel()
+{
+    if (m_cancelled)
+        return;
+    m_done = true;
+    m_cancelled = true;
+    m_timer.stop();
+    // Not from here: this may run inside a signal the socket emits from its
+    // TLS code (bytesWritten, through progress()), which goes on using its
+    // TLS state once the slot returns; aborting now would free it under it.
+    QMetaObject::invokeMethod(this, [this] { finish(std::nullopt, Close::Abort); }, Qt::QueuedConnection);
 }
 
 void SmtpJob::finish(const std::optional<ClientError> &error, Close close)

@@ -29,6 +29,10 @@ class SmtpJob : public QObject
     Q_OBJECT
 public:
     [[nodiscard]] const ServerEndpoint &server() const { return m_server; }
+    // Ends the conversation at once (the connection is reset: a message
+    // whose DATA is not complete is not stored); neither succeeded() nor
+    // failed() comes after it. For a session that ended meanwhile.
+    void cancel();
 
 Q_SIGNALS:
     // The operation's last reply, e.g. "250 2.0.0 OK: queued as 12".
@@ -69,6 +73,7 @@ private:
     std::optional<ClientError> m_refusal; // a request refused before connecting
     bool m_done = false;    // succeeded() or failed() was emitted
     bool m_closing = false;
+    bool m_cancelled = false; // cancel(): nothing more is written or reported
     QByteArray m_payload;          // the DATA payload while it is being written
     qsizetype m_payloadQueued = 0; // of it, handed to the socket
     qint64 m_payloadWritten = -1;  // of it, taken by TLS; -1 before DATA's 354

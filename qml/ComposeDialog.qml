@@ -15,6 +15,8 @@ Dialog {
 
     // result: what was done, e.g. "Message sent to 3 recipients."
     signal messageSent(string result)
+    // The user answered "Discard this message?": discarded, or keeps writing.
+    signal discardAnswered(bool discarded)
 
     function openNew() {
         compose.clear()
@@ -81,6 +83,9 @@ Dialog {
             dialog.close()
             dialog.messageSent(compose.resultText)
         }
+        // The fields are disabled while the original loads: the cursor goes
+        // in once they are filled, to the text (a forward: to To).
+        onReplyReady: (compose.isForward ? to : body).forceActiveFocus()
     }
 
     Shortcut {
@@ -108,6 +113,7 @@ Dialog {
         objectName: "discardQuestion"
 
         property Item returnFocus: null
+        property bool discardChosen: false
 
         parent: Overlay.overlay
         anchors.centerIn: Overlay.overlay
@@ -120,6 +126,9 @@ Dialog {
             if (dialog.visible)
                 (returnFocus && returnFocus.visible ? returnFocus : body).forceActiveFocus()
             returnFocus = null
+            const discarded = discardChosen
+            discardChosen = false
+            dialog.discardAnswered(discarded)
         }
 
         contentItem: Label {
@@ -132,8 +141,9 @@ Dialog {
                 text: qsTr("Discard")
                 DialogButtonBox.buttonRole: DialogButtonBox.DestructiveRole
                 onClicked: {
-                    discardQuestion.close()
+                    discardQuestion.discardChosen = true
                     dialog.close()
+                    discardQuestion.close()
                 }
             }
             Button {

@@ -34,7 +34,7 @@ Pane {
         page.folder = name
         selection.clear()
         message.clear()
-        list.anchorRow = -1
+        list.clearAnchor()
         list.focusList()
     }
     // The user opened the message listed at `row`: show it, mark it seen.
@@ -43,7 +43,7 @@ Pane {
         if (id <= 0)
             return
         selection.messageId = id
-        list.anchorRow = -1
+        list.clearAnchor()
         message.load(id)
         page.currentModel.setMessageSeen(id, true)
     }
@@ -69,12 +69,16 @@ Pane {
         if (!message.loaded)
             return
         const id = message.messageId
-        // The keys go on from its place, which its neighbour takes.
-        list.anchorRow = page.currentModel.rowOf(id)
+        // The keys go on from its neighbours.
+        const row = page.currentModel.rowOf(id)
+        list.afterId = row >= 0 ? page.currentModel.idAt(row + 1) : 0
+        list.beforeId = row >= 0 ? page.currentModel.idAt(row - 1) : 0
         page.currentModel.removeMessage(id)
         selection.clear()
         message.clear()
         page.status = ""
+        // The Delete button that had focus is gone with the message.
+        list.focusList()
     }
     // The session ended: nothing of it stays for the next account.
     function reset() {
@@ -83,7 +87,7 @@ Pane {
         page.status = ""
         selection.clear()
         message.clear()
-        list.anchorRow = -1
+        list.clearAnchor()
     }
 
     InboxModel {

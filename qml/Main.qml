@@ -17,10 +17,14 @@ ApplicationWindow {
     minimumWidth: 800
     minimumHeight: 600
     visible: true
-    // A message being written is not closed away without asking.
+    // A message being written is not closed away without asking; once the
+    // user discards it, the window closes as asked.
+    property bool closeAfterCompose: false
     onClosing: (close) => {
-        if (compose.visible && !compose.requestClose())
+        if (compose.visible && !compose.requestClose()) {
             close.accepted = false
+            window.closeAfterCompose = true
+        }
     }
     // The platform adds the application's name ("… — Mailroom") itself.
     title: session.loggedIn ? session.account : ""
@@ -162,6 +166,12 @@ ApplicationWindow {
         objectName: "composeDialog"
         session: window.session
         onMessageSent: (result) => mailbox.messageSent(result)
+        onDiscardAnswered: (discarded) => {
+            const closeWindow = window.closeAfterCompose && discarded
+            window.closeAfterCompose = false
+            if (closeWindow)
+                window.close()
+        }
         onClosed: mailbox.focusList()
     }
 

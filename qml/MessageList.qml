@@ -14,9 +14,11 @@ Pane {
     // The row of the message open, -1 for none: highlighted, and where the
     // arrow keys move on from. The list never opens anything by itself.
     property int selectedRow: -1
-    // Where the keys start when nothing is open (the row a deleted message
-    // had, which its neighbour now has), -1 for the top.
-    property int anchorRow: -1
+    // Where the keys go on from when nothing is open, by entry id (rows
+    // move as mail comes and goes): the messages after and before the one
+    // just deleted; 0 for none.
+    property var afterId: 0
+    property var beforeId: 0
 
     signal latestEdited(int value)
     // The user opened the message at `row`: a click, Enter or a key that moves.
@@ -35,13 +37,27 @@ Pane {
         view.positionViewAtIndex(row, ListView.Contain)
         root.activated(row)
     }
+    function clearAnchor() {
+        root.afterId = 0
+        root.beforeId = 0
+    }
+    // Down opens the message after the deleted one, Up the one before it.
     function step(delta) {
         if (root.selectedRow >= 0)
-            activate(root.selectedRow + delta)
-        else if (root.anchorRow >= 0)
-            activate(delta > 0 ? root.anchorRow : root.anchorRow - 1)
+            return activate(root.selectedRow + delta)
+        const after = root.afterId > 0 ? root.model.rowOf(root.afterId) : -1
+        const before = root.beforeId > 0 ? root.model.rowOf(root.beforeId) : -1
+        if (delta > 0 && after >= 0)
+            activate(after + delta - 1)
+        else if (delta < 0 && before >= 0)
+            activate(before + delta + 1)
         else
-            activate(0)
+            activate(after >= 0 ? after : before >= 0 ? before : 0)
+    }
+    function anchorRow() {
+        const after = root.afterId > 0 ? root.model.rowOf(root.afterId) : -1
+        const before = root.beforeId > 0 ? root.model.rowOf(root.beforeId) : -1
+        return after >= 0 ? after : Math.max(before, 0)
     }
     function rowsPerPage() {
         return Math.max(1, Math.floor(view.height / 64))
@@ -77,6 +93,8 @@ Pane {
                     ToolButton {
                         objectName: "refreshButton"
                         text: qsTr("Refresh")
+                        // A toolbar button: the keys stay with the list.
+                        focusPolicy: Qt.NoFocus
                         enabled: !root.model.loading
                         onClicked: root.model.refresh()
                         ToolTip.visible: hovered
@@ -147,7 +165,7 @@ Pane {
                 case Qt.Key_Delete: root.deleteRequested(); break
                 case Qt.Key_Return:
                 case Qt.Key_Enter:
-                    root.activate(root.selectedRow >= 0 ? root.selectedRow : Math.max(root.anchorRow, 0))
+                    root.activate(root.selectedRow >= 0 ? root.selectedRow : root.anchorRow())
                     break
                 default: return
                 }

@@ -174,8 +174,7 @@ Pane {
                     onClicked: {
                         root.savingIndex = modelData.index
                         saveDialog.currentFolder = root.controller.downloadsFolder
-                        saveDialog.selectedFile = root.controller.downloadsFolder + "/"
-                            + encodeURIComponent(modelData.filename.length > 0 ? modelData.filename : "attachment")
+                        saveDialog.selectedFile = root.controller.suggestedSaveFile(modelData.index)
                         saveDialog.open()
                     }
                     ToolTip.visible: hovered

@@ -124,6 +124,8 @@ private Q_SLOTS:
     void recipientRules();
     void largeAttachmentOffTheGuiThread();
     void staleResultIsDropped();
+    void logOutWhileSending_data();
+    void logOutWhileSending();
 
 private:
     bool startServers(const Limits &limits = {});
@@ -389,11 +391,17 @@ void TestCompose::overTheServersSize()
     QCOMPARE(m_servers->storeStats()->messages, qint64(0));
     QCOMPARE(listing(u"bob"_s, u"inbox"_s).size(), 0);
 
-    // Now known: Send is off and the form says why, until the file goes.
+    // Now known: the form says why before the next try. Send stays possible
+    // (the server may have raised its limit since), and the server's SIZE
+    // refuses it again before MAIL FROM: still nothing stored.
     QCOMPARE(alice->smtp()->maxMessageSize(), qint64(64 * 1024));
     QVERIFY(!estimated.isEmpty());
     QVERIFY2(compose.sizeError().endsWith(u"the server accepts at most 64 KB."_s), qPrintable(compose.sizeError()));
-    QVERIFY(!compose.canSend());
+    QVERIFY(compose.canSend());
+    QString again;
+    QVERIFY(!sendNow(compose, &again));
+    QCOMPARE(again, error);
+    QCOMPARE(m_servers->storeStats()->messages, qint64(0));
     compose.removeAttachment(0);
     QCOMPARE(compose.sizeError(), QString());
     QVERIFY(compose.canSend());
@@ -852,6 +860,82 @@ void TestCompose::largeAttachmentOffTheGuiThread()
 
 // The worker's result for a controller whose session went meanwhile is
 // dropped: no send, the controller idle, nothing left dangling.
+// The session ends (log out, or the server ends it) while a message is on
+// its way: it is not sent, as nobody or as whoever logs in next; the form
+// is emptied and no outcome is shown. Logged in again, the next message is
+// the only one that arrives.
+void TestCompose::logOutWhileSending_data()
+{
+    QTest::addColumn<bool>("duringData");
+    QTest::newRow("while the files are read") << false;
+    QTest::newRow("in the middle of DATA") << true;
+}
+
+void TestCompose::logOutWhileSending()
+{
+    QFETCH(bool, duringData);
+    QSemaphore gate;
+    HookGuard guard{&gate};
+    std::atomic<int> reads = 0;
+    if (!duringData) {
+        ComposeController::setFileReadHook([&](const QString &) {
+            ++reads;
+            gate.acquire();
+        });
+    }
+    Session *alice = session(u"alice"_s);
+    QVERIFY(alice);
+    ComposeController compose;
+    compose.setSession(alice);
+    compose.setTo(u"bob"_s);
+    compose.setSubject(u"Interrupted"_s);
+    QVERIFY(compose.addAttachments({QUrl::fromLocalFile(file(u"big.bin"_s, QByteArray(6 * 1024 * 1024, 'x')))}));
+    QSignalSpy sent(&compose, &ComposeController::sent);
+    QSignalSpy failed(&compose, &ComposeController::sendFailed);
+    double progressAtLogOut = 0;
+    if (duringData) {
+        // At the first part of DATA written: the log out comes mid-message.
+        connect(&compose, &ComposeController::progressChanged, alice, [&] {
+            if (compose.progress() > 0 && alice->isLoggedIn()) {
+                progressAtLogOut = compose.progress();
+                alice->logout();
+            }
+        });
+    }
+    compose.send();
+    QCOMPARE(compose.state(), ComposeController::State::Sending);
+    if (duringData) {
+        QTRY_VERIFY_WITH_TIMEOUT(!alice->isLoggedIn(), WaitMs);
+        QVERIFY2(progressAtLogOut < 1, "the whole message was written before the log out");
+    } else {
+        QTRY_COMPARE_WITH_TIMEOUT(reads.load(), 1, WaitMs);
+        alice->logout();
+    }
+    disconnect(&compose, &ComposeController::progressChanged, alice, nullptr);
+    QCOMPARE(compose.state(), ComposeController::State::Idle);
+    QCOMPARE(compose.to(), QString());
+    QCOMPARE(compose.subject(), QString());
+    QCOMPARE(compose.attachments().size(), 0);
+    QCOMPARE(compose.resultText(), QString());
+    gate.release();
+    QTRY_VERIFY_WITH_TIMEOUT(QThreadPool::globalInstance()->activeThreadCount() == 0, WaitMs);
+
+    // Alice logs in again and sends another: that one arrives, alone.
+    QSignalSpy loggedIn(alice, &Session::loggedIn);
+    alice->login(u"alice"_s, Password);
+    QVERIFY(loggedIn.wait(WaitMs));
+    compose.setTo(u"bob"_s);
+    compose.setSubject(u"After"_s);
+    QVERIFY(sendNow(compose));
+    const QJsonArray inbox = listing(u"bob"_s, u"inbox"_s);
+    QCOMPARE(inbox.size(), 1);
+    QCOMPARE(inbox.first()[u"subject"].toString(), u"After"_s);
+    QCOMPARE(m_servers->storeStats()->messages, qint64(1));
+    QCOMPARE(sent.size(), 1);
+    QCOMPARE(failed.size(), 0); // the interrupted one said nothing
+    QCOMPARE(alice->errorString(), QString());
+}
+
 void TestCompose::staleResultIsDropped()
 {
     const QString path = file(u"x.txt"_s, "x"_ba);

@@ -156,6 +156,10 @@ Item {
             compare(view.count, 1)
             verify(ui.labels(row(0)).some(l => l.text === "Older"))
             compare(control("messageController").loaded, false)
+            // The keys still work: the list has the focus the button had.
+            verify(view.activeFocus)
+            keyClick(Qt.Key_Down)
+            tryCompare(control("subject"), "text", "Older", ui.timeout)
         }
 
         function test_sentFolder() {
@@ -290,15 +294,18 @@ Item {
             compare(control("messageController").loaded, false)
             verify(control("noMessage").visible)
             tryCompare(control("status"), "text", "Message deleted.", ui.timeout)
+            // New mail meanwhile moves every row down one.
+            deliverToOwner("Newer still")
+            refreshUntil(3)
             keyClick(Qt.Key_Down)
             tryCompare(control("messageController"), "loaded", true, ui.timeout)
             compare(control("subject").text, "Oldest")
-            compare(view.currentIndex, 1)
+            compare(view.currentIndex, 2)
             keyClick(Qt.Key_Up)
             tryCompare(control("subject"), "text", "Newest", ui.timeout)
-            tryCompare(view, "currentIndex", 0, ui.timeout)
-            // Both were opened by the user, so both are seen now.
-            tryCompare(inbox, "unseenCount", 0, ui.timeout)
+            tryCompare(view, "currentIndex", 1, ui.timeout)
+            // Both were opened by the user, so both are seen now; the newest is not.
+            tryCompare(inbox, "unseenCount", 1, ui.timeout)
         }
 
         // The arrow keys open the next and the previous message; Home and End the ends.
