@@ -5,6 +5,7 @@
 #include "messagetext.h"
 #include "recipients.h"
 #include "session.h"
+#include "smtpclient.h"
 
 #include <QJsonArray>
 #include <QCoreApplication>
@@ -159,6 +160,35 @@ QString MessageController::safeFileName(const QString &name)
     return cleaned.isEmpty() ? u"attachment"_s : cleaned;
 }
 
+QString MessageController::localPath(const QUrl &file)
+{
+    if (file.isLocalFile())
+        return file.toLocalFile();
+    // Qt 6.4's own save dialog gives a name typed by the user as a URL
+    // without a scheme ("/home/me/report.pdf"): that is a local file too.
+    // Such a name was parsed as a URL: a '#' or '?' in it split it.
+    if (!file.scheme().isEmpty() || !QDir::isAbsolutePath(file.path()))
+        return {};
+    return file.path(QUrl::FullyDecoded) + (file.hasQuery() ? u'?' + file.query(QUrl::FullyDecoded) : QString())
+        + (file.hasFragment() ? u'#' + file.fragment(QUrl::FullyDecoded) : QString());
+}
+
+QVariantMap MessageController::saveTarget(const QUrl &file)
+{
+    const QString path = localPath(file);
+    const QFileInfo info(path);
+    return {
+        {u"exists"_s, !path.isEmpty() && info.exists()},
+        {u"name"_s, info.fileName()},
+        {u"folder"_s, path.isEmpty() ? QString() : QDir::toNativeSeparators(info.absolutePath())},
+    };
+}
+
+QString MessageController::formatSize(qint64 bytes)
+{
+    return DataSize::format(bytes);
+}
+
 QUrl MessageController::suggestedSaveFile(int index) const
 {
     QString name;
@@ -178,16 +208,9 @@ void MessageController::saveAttachment(int index, const QUrl &file)
     };
     if (!m_session || !m_session->isLoggedIn() || m_id == 0)
         return fail(u"Open a message first."_s);
-    // Qt 6.4's own save dialog gives a name typed by the user as a URL
-    // without a scheme ("/home/me/report.pdf"): that is a local file too.
-    // Such a name was parsed as a URL: a '#' or '?' in it split it.
-    const bool bareLocalPath = file.scheme().isEmpty() && QDir::isAbsolutePath(file.path());
-    if (!file.isLocalFile() && !bareLocalPath)
+    const QString path = localPath(file);
+    if (path.isEmpty())
         return fail(u"Choose a file on this computer to save to."_s);
-    const QString path = bareLocalPath
-        ? file.path(QUrl::FullyDecoded) + (file.hasQuery() ? u'?' + file.query(QUrl::FullyDecoded) : QString())
-            + (file.hasFragment() ? u'#' + file.fragment(QUrl::FullyDecoded) : QString())
-        : file.toLocalFile();
     ApiCall *call = m_session->api()->attachment(m_id, index);
     connect(call, &ApiCall::downloaded, this, [this, path, fail](const QByteArray &bytes) {
         // Writing and flushing 25 MB to disk takes long enough to freeze

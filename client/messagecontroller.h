@@ -7,6 +7,7 @@
 #include <QPointer>
 #include <QUrl>
 #include <QVariantList>
+#include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
 
 #include "session.h"
@@ -71,6 +72,14 @@ public:
     // Where the save dialog proposes to put attachment `index`: the
     // Downloads folder and its safe name.
     [[nodiscard]] Q_INVOKABLE QUrl suggestedSaveFile(int index) const;
+    // The local file a save dialog's URL names ("" for none): a file URL,
+    // or what Qt 6.4's own dialog gives for a typed name, a bare path.
+    [[nodiscard]] static QString localPath(const QUrl &file);
+    // {exists, name, folder} of where a save would go: a file that is there
+    // already is not replaced without asking.
+    [[nodiscard]] Q_INVOKABLE static QVariantMap saveTarget(const QUrl &file);
+    // A size as the compose window writes it ("48 KB"), for one unit everywhere.
+    [[nodiscard]] Q_INVOKABLE static QString formatSize(qint64 bytes);
     // The first header of that name (case-insensitive), decoded; empty when none.
     [[nodiscard]] Q_INVOKABLE QString header(const QString &name) const;
 

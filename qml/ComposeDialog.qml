@@ -19,23 +19,27 @@ Dialog {
     signal discardAnswered(bool discarded)
 
     function openNew() {
+        dialog.toAll = false
         compose.clear()
         open()
         to.forceActiveFocus()
     }
     function openReply(messageId) {
+        dialog.toAll = false
         compose.clear()
         compose.replyTo(messageId)
         open()
         body.forceActiveFocus()
     }
     function openReplyAll(messageId) {
+        dialog.toAll = true
         compose.clear()
         compose.replyAllTo(messageId)
         open()
         body.forceActiveFocus()
     }
     function openForward(messageId) {
+        dialog.toAll = false
         compose.clear()
         compose.forward(messageId)
         open()
@@ -67,7 +71,11 @@ Dialog {
         compose.clear()
     }
 
-    title: compose.isForward ? qsTr("Forward") : compose.isReply ? qsTr("Reply") : qsTr("New message")
+    title: compose.isForward ? qsTr("Forward")
+         : compose.isReply ? (dialog.toAll ? qsTr("Reply all") : qsTr("Reply"))
+         : qsTr("New message")
+    // Opened by Reply all (the controller knows a reply, not to whom).
+    property bool toAll: false
     modal: true
     anchors.centerIn: Overlay.overlay
     width: Math.min(760, (parent ? parent.width : 800) - 40)

@@ -44,6 +44,7 @@ Pane {
             return
         selection.messageId = id
         list.clearAnchor()
+        page.status = "" // the last action's word is done with
         message.load(id)
         page.currentModel.setMessageSeen(id, true)
     }

@@ -41,7 +41,52 @@ Pane {
         acceptLabel: qsTr("Save")
         parentWindow: root.Window.window
         currentFolder: root.controller.downloadsFolder
-        onAccepted: root.controller.saveAttachment(root.savingIndex, selectedFile)
+        onAccepted: root.saveTo(selectedFile)
+    }
+    // Qt 6.4's own save dialog replaces a file without asking: ask here.
+    function saveTo(file) {
+        const target = root.controller.saveTarget(file)
+        if (!target.exists) {
+            root.controller.saveAttachment(root.savingIndex, file)
+            return
+        }
+        replaceQuestion.file = file
+        replaceQuestion.target = target
+        replaceQuestion.open()
+    }
+    Dialog {
+        id: replaceQuestion
+        objectName: "replaceQuestion"
+        property url file
+        property var target: ({ name: "", folder: "" })
+        parent: Overlay.overlay
+        anchors.centerIn: Overlay.overlay
+        width: 420
+        modal: true
+        title: qsTr("Replace “%1”?").arg(replaceQuestion.target.name)
+        contentItem: Label {
+            text: qsTr("A file of that name is in %1 already. Replacing it overwrites what it holds.")
+                .arg(replaceQuestion.target.folder)
+            wrapMode: Text.Wrap
+        }
+        footer: DialogButtonBox {
+            Button {
+                objectName: "replaceButton"
+                text: qsTr("Replace")
+                DialogButtonBox.buttonRole: DialogButtonBox.DestructiveRole
+                onClicked: {
+                    replaceQuestion.close()
+                    root.controller.saveAttachment(root.savingIndex, replaceQuestion.file)
+                }
+            }
+            Button {
+                objectName: "keepFileButton"
+                text: qsTr("Cancel")
+                highlighted: true
+                DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+                onClicked: replaceQuestion.close()
+            }
+        }
     }
 
     Label {
@@ -100,7 +145,7 @@ Pane {
             }
             Button {
                 objectName: "markUnreadButton"
-                text: qsTr("Mark unread")
+                text: qsTr("Mark as unread")
                 onClicked: root.markUnreadRequested()
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Mark as unread (Ctrl+U)")
@@ -170,7 +215,7 @@ Pane {
                 delegate: Button {
                     required property var modelData
                     text: qsTr("%1 (%2)…").arg(modelData.filename.length > 0 ? modelData.filename : qsTr("attachment"))
-                                           .arg(Qt.locale().formattedDataSize(modelData.size))
+                                           .arg(root.controller.formatSize(modelData.size))
                     onClicked: {
                         root.savingIndex = modelData.index
                         saveDialog.currentFolder = root.controller.downloadsFolder
@@ -178,7 +223,7 @@ Pane {
                         saveDialog.open()
                     }
                     ToolTip.visible: hovered
-                    ToolTip.text: qsTr("Save %1 to a file").arg(modelData.contentType)
+                    ToolTip.text: qsTr("Save it to a file (%1)").arg(modelData.contentType)
                 }
             }
         }

@@ -24,10 +24,12 @@ void MainWindow::applyStyle()
 QQuickWindow *MainWindow::load(QQmlApplicationEngine &engine, Session &session, QString *error)
 {
     QStringList problems;
-    QObject::connect(&engine, &QQmlApplicationEngine::warnings, &engine, [&problems](const QList<QQmlError> &warnings) {
-        for (const QQmlError &warning : warnings)
-            problems.append(warning.toString());
-    });
+    // Only while loading: `problems` is gone once this returns.
+    const QMetaObject::Connection collecting = QObject::connect(
+        &engine, &QQmlApplicationEngine::warnings, &engine, [&problems](const QList<QQmlError> &warnings) {
+            for (const QQmlError &warning : warnings)
+                problems.append(warning.toString());
+        });
     const QDir source(QStringLiteral(MAILROOM_SOURCE_DIR));
     engine.setInitialProperties({
         {u"session"_s, QVariant::fromValue(&session)},
@@ -36,6 +38,7 @@ QQuickWindow *MainWindow::load(QQmlApplicationEngine &engine, Session &session, 
         {u"docsUrl"_s, QUrl::fromLocalFile(source.filePath(u"README.md"_s))},
     });
     engine.load(QUrl(u"qrc:/Mailroom/Main.qml"_s));
+    QObject::disconnect(collecting);
     auto *window = engine.rootObjects().isEmpty() ? nullptr : qobject_cast<QQuickWindow *>(engine.rootObjects().first());
     if (!window && error)
         *error = problems.isEmpty() ? u"Main.qml did not load"_s : problems.join(u'\n');

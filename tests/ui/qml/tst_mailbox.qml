@@ -405,6 +405,22 @@ Item {
             compare(control("attachmentNotice").text, "Saved “kept-notes.txt” in " + String(folder).substring("file://".length))
             const file = folder + "/kept-notes.txt"
             compare(testServers.savedFileBytes(file), "The notes.")
+
+            // A file of that name is there already: nothing is replaced without asking.
+            const existing = testServers.makeFile("existing.txt", 5)
+            const view = control("messageView")
+            const question = control("replaceQuestion")
+            view.saveTo(existing) // what the dialog's Save does with the chosen file
+            tryCompare(question, "opened", true, ui.timeout)
+            compare(question.title, "Replace “existing.txt”?")
+            mouseClick(control("keepFileButton"))
+            tryCompare(question, "visible", false, ui.timeout)
+            compare(testServers.savedFileBytes(existing), "\u0000\u0001\u0002\u0003\u0004")
+            view.saveTo(existing)
+            tryCompare(question, "opened", true, ui.timeout)
+            mouseClick(control("replaceButton"))
+            tryVerify(() => control("attachmentNotice").text.startsWith("Saved “existing.txt”"), ui.timeout)
+            compare(testServers.savedFileBytes(existing), "The notes.")
         }
     }
 }
