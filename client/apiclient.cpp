@@ -3,7 +3,9 @@
 #include "clientlogging.h"
 #include "servertrust.h"
 
+#include <QCoreApplication>
 #include <QJsonDocument>
+#include <QThreadPool>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QSslConfiguration>
@@ -72,10 +74,32 @@ ApiCall *ApiClient::request(const QByteArray &verb, const QString &path, const Q
 void ApiClient::finished(ApiCall *call, QNetworkReply *reply, Auth auth)
 {
     reply->deleteLater();
-    call->deleteLater();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     // An aborted reply (the transfer timeout, a refused pin) is closed already.
     const QByteArray bytes = reply->isOpen() ? reply->readAll() : QByteArray();
+    // A large answer (a message with tens of megabytes of text) takes a
+    // quarter of a second and more to parse: a worker does it, and the
+    // call answers from here once it is done.
+    if (!call->m_trustRefusal && !call->m_download && status >= 200 && status < 300
+        && bytes.size() > LargeAnswerBytes) {
+        QPointer<ApiCall> target(call);
+        QThreadPool::globalInstance()->start([target, bytes, server = m_server] {
+            const QJsonDocument document = QJsonDocument::fromJson(bytes);
+            QMetaObject::invokeMethod(qApp, [target, document, server] {
+                if (!target)
+                    return;
+                target->deleteLater();
+                if (!document.isObject()) {
+                    Q_EMIT target->failed(ClientError::fromNetwork(QNetworkReply::ProtocolFailure,
+                                                                   u"the answer is not a JSON object"_s, server));
+                    return;
+                }
+                Q_EMIT target->succeeded(QJsonValue(document.object()));
+            }, Qt::QueuedConnection);
+        });
+        return;
+    }
+    call->deleteLater();
     if (call->m_trustRefusal) {
         Q_EMIT call->failed(*call->m_trustRefusal);
         return;

@@ -64,6 +64,10 @@ public:
 Q_SIGNALS:
     void sessionExpired(const ClientError &error);
 
+public:
+    // Answers larger than this are parsed on a worker thread.
+    static constexpr qsizetype LargeAnswerBytes = 256 * 1024;
+
 private:
     enum class Auth { Token, LoggingIn };
     ApiCall *request(const QByteArray &verb, const QString &path, const QString &query = {},

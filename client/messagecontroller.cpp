@@ -79,6 +79,7 @@ void MessageController::clear()
     m_date = {};
     m_text.clear();
     m_richText.clear();
+    m_textCut = false;
     m_seen = false;
     m_headers.clear();
     m_attachments.clear();
@@ -101,22 +102,19 @@ void MessageController::load(qint64 id)
     connect(call, &ApiCall::succeeded, this, [this, id](const QJsonValue &answer) {
         if (m_requested != id)
             return;
-        m_requested = 0;
-        m_id = id;
-        m_subject = answer[u"subject"].toString();
-        m_fromName = answer[u"from"][u"name"].toString();
-        m_fromAddress = answer[u"from"][u"address"].toString();
-        m_to = Recipients::formatList(MessageJson::addressesFrom(answer[u"to"].toArray()));
-        m_cc = Recipients::formatList(MessageJson::addressesFrom(answer[u"cc"].toArray()));
-        m_date = QDateTime::fromString(answer[u"date"].toString(), Qt::ISODate);
-        m_text = answer[u"text"].toString();
-        m_richText = MessageText::toRichText(m_text);
-        m_seen = answer[u"seen"].toBool();
-        m_headers = answer[u"headers"].toArray().toVariantList();
-        m_attachments = answer[u"attachments"].toArray().toVariantList();
-        setLoading(false);
-        Q_EMIT loadedChanged();
-        Q_EMIT loaded();
+        const QString text = answer[u"text"].toString();
+        const QString shown = shownPart(text);
+        if (shown.size() <= RichTextOnThisThreadChars)
+            return show(id, answer, MessageText::toRichText(shown), shown.size() < text.size());
+        // Tens of megabytes of text take a second and more to mark up.
+        QPointer<MessageController> self(this);
+        QThreadPool::globalInstance()->start([self, id, answer, shown, cut = shown.size() < text.size()] {
+            const QString richText = MessageText::toRichText(shown);
+            QMetaObject::invokeMethod(qApp, [self, id, answer, richText, cut] {
+                if (self && self->m_requested == id)
+                    self->show(id, answer, richText, cut);
+            }, Qt::QueuedConnection);
+        });
     });
     connect(call, &ApiCall::failed, this, [this, id](const ClientError &error) {
         if (m_requested != id)
@@ -128,6 +126,36 @@ void MessageController::load(qint64 id)
             m_session->reportError(error);
         Q_EMIT loadFailed(error.message);
     });
+}
+
+QString MessageController::shownPart(const QString &text)
+{
+    if (text.size() <= ShownTextChars)
+        return text;
+    // At a line's end, so that no line is shown half.
+    const qsizetype end = text.lastIndexOf(u'\n', ShownTextChars - 1);
+    return text.left(end > 0 ? end + 1 : ShownTextChars);
+}
+
+void MessageController::show(qint64 id, const QJsonValue &answer, const QString &richText, bool textCut)
+{
+    m_requested = 0;
+    m_id = id;
+    m_subject = answer[u"subject"].toString();
+    m_fromName = answer[u"from"][u"name"].toString();
+    m_fromAddress = answer[u"from"][u"address"].toString();
+    m_to = Recipients::formatList(MessageJson::addressesFrom(answer[u"to"].toArray()));
+    m_cc = Recipients::formatList(MessageJson::addressesFrom(answer[u"cc"].toArray()));
+    m_date = QDateTime::fromString(answer[u"date"].toString(), Qt::ISODate);
+    m_text = answer[u"text"].toString();
+    m_richText = richText;
+    m_textCut = textCut;
+    m_seen = answer[u"seen"].toBool();
+    m_headers = answer[u"headers"].toArray().toVariantList();
+    m_attachments = answer[u"attachments"].toArray().toVariantList();
+    setLoading(false);
+    Q_EMIT loadedChanged();
+    Q_EMIT loaded();
 }
 
 QUrl MessageController::downloadsFolder()

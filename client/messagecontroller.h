@@ -3,6 +3,7 @@
 #include "clienterror.h"
 
 #include <QDateTime>
+#include <QJsonValue>
 #include <QObject>
 #include <QPointer>
 #include <QUrl>
@@ -34,6 +35,10 @@ class MessageController : public QObject
     // The text as rich text for a read-only TextEdit (MessageText::toRichText):
     // the same text, with its web and mail addresses as links.
     Q_PROPERTY(QString richText READ richText NOTIFY loadedChanged)
+    // The view shows the first ShownTextChars characters of a longer text
+    // (laying out more would freeze the window); richText is of those.
+    Q_PROPERTY(bool textCut READ isTextCut NOTIFY loadedChanged)
+    Q_PROPERTY(qsizetype shownTextChars READ shownTextCharsLimit CONSTANT)
     Q_PROPERTY(bool seen READ isSeen NOTIFY loadedChanged)
     // [[name, value], …] in message order, decoded.
     Q_PROPERTY(QVariantList headers READ headers NOTIFY loadedChanged)
@@ -60,6 +65,13 @@ public:
     [[nodiscard]] QDateTime date() const { return m_date; }
     [[nodiscard]] QString text() const { return m_text; }
     [[nodiscard]] QString richText() const { return m_richText; }
+    [[nodiscard]] bool isTextCut() const { return m_textCut; }
+    [[nodiscard]] static qsizetype shownTextCharsLimit() { return ShownTextChars; }
+    static constexpr qsizetype ShownTextChars = 1024 * 1024;
+    // Up to this much text is marked up at once; more on a worker thread.
+    static constexpr qsizetype RichTextOnThisThreadChars = 64 * 1024;
+    // The part of `text` the view shows: all of it, or the lines within ShownTextChars.
+    [[nodiscard]] static QString shownPart(const QString &text);
     [[nodiscard]] bool isSeen() const { return m_seen; }
     [[nodiscard]] QVariantList headers() const { return m_headers; }
     [[nodiscard]] QVariantList attachments() const { return m_attachments; }
@@ -105,6 +117,7 @@ Q_SIGNALS:
     void attachmentSaveFailed(const QString &message);
 
 private:
+    void show(qint64 id, const QJsonValue &answer, const QString &richText, bool textCut);
     void setLoading(bool loading);
     void setErrorString(const QString &message);
 
@@ -121,6 +134,7 @@ private:
     QDateTime m_date;
     QString m_text;
     QString m_richText;
+    bool m_textCut = false;
     bool m_seen = false;
     QVariantList m_headers;
     QVariantList m_attachments;

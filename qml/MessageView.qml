@@ -239,6 +239,15 @@ Pane {
             implicitHeight: 1
             Layout.fillWidth: true
         }
+        Label {
+            objectName: "textCutNotice"
+            visible: root.controller.textCut
+            text: qsTr("This text is long: its first %1 characters are shown.")
+                .arg(Qt.locale().toString(root.controller.shownTextChars))
+            font.italic: true
+            wrapMode: Text.Wrap
+            Layout.fillWidth: true
+        }
 
         ScrollView {
             Layout.fillWidth: true

@@ -9,6 +9,7 @@
 
 #include "clienttestservers.h"
 #include "inboxmodel.h"
+#include "messagebuilder.h"
 #include "messagecontroller.h"
 #include "messageselection.h"
 #include "session.h"
@@ -46,6 +47,7 @@ private Q_SLOTS:
     void saveAttachment();
     void safeFileName_data();
     void safeFileName();
+    void longTextIsShownInPart();
 
 private:
     // Messages from sender to reader straight into the store, oldest first; their inbox entry ids.
@@ -356,6 +358,47 @@ void TestMessageSelection::safeFileName()
     QFETCH(QString, name);
     QFETCH(QString, expected);
     QCOMPARE(MessageController::safeFileName(name), expected);
+}
+
+// A text of megabytes: its JSON parsed and its rich text built on workers
+// (both paths taken past their thresholds), the view given its first
+// ShownTextChars characters cut at a line's end, the whole text kept.
+void TestMessageSelection::longTextIsShownInPart()
+{
+    QString text;
+    int line = 0;
+    while (text.size() < 3 * MessageController::ShownTextChars)
+        text += u"Line %1, see https://example.org/%1 for more.\n"_s.arg(++line);
+    OutgoingMessage outgoing;
+    outgoing.from = {{}, u"sender@project.com"_s};
+    outgoing.to = {{{}, u"reader@project.com"_s}};
+    outgoing.subject = u"Long"_s;
+    outgoing.text = text;
+    const QList<qint64> ids = m_servers->storeMessages(m_sender, m_reader, {MessageBuilder::build(outgoing)});
+    QCOMPARE(ids.size(), 1);
+
+    MessageController message;
+    message.setSession(m_session.get());
+    QSignalSpy loaded(&message, &MessageController::loaded);
+    message.load(ids.first());
+    QVERIFY(loaded.wait(WaitMs));
+    QCOMPARE(message.subject(), u"Long"_s);
+    QCOMPARE(message.text().trimmed(), text.trimmed()); // all of it, for Reply and Forward
+    QVERIFY(message.isTextCut());
+    const QString shown = MessageController::shownPart(message.text());
+    QVERIFY(shown.size() <= MessageController::ShownTextChars);
+    QVERIFY(shown.endsWith(u'\n'));
+    QVERIFY(text.startsWith(shown));
+    QVERIFY(message.richText().contains(u"<a href=\"https://example.org/1\">"_s));
+    const QString lastLine = u"https://example.org/%1"_s.arg(line);
+    QVERIFY(!message.richText().contains(lastLine));
+
+    // A short text is shown whole.
+    const QList<qint64> shortId = deliver({u"Short"_s});
+    message.load(shortId.first());
+    QVERIFY(loaded.wait(WaitMs));
+    QVERIFY(!message.isTextCut());
+    QCOMPARE(MessageController::shownPart(message.text()), message.text());
 }
 
 QTEST_MAIN(TestMessageSelection)
