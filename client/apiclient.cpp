@@ -1,11 +1,10 @@
 #include "apiclient.h"
 
 #include "clientlogging.h"
+#include "offthread.h"
 #include "servertrust.h"
 
-#include <QCoreApplication>
 #include <QJsonDocument>
-#include <QThreadPool>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QSslConfiguration>
@@ -82,20 +81,15 @@ void ApiClient::finished(ApiCall *call, QNetworkReply *reply, Auth auth)
     // call answers from here once it is done.
     if (!call->m_trustRefusal && !call->m_download && status >= 200 && status < 300
         && bytes.size() > LargeAnswerBytes) {
-        QPointer<ApiCall> target(call);
-        QThreadPool::globalInstance()->start([target, bytes, server = m_server] {
-            const QJsonDocument document = QJsonDocument::fromJson(bytes);
-            QMetaObject::invokeMethod(qApp, [target, document, server] {
-                if (!target)
-                    return;
-                target->deleteLater();
-                if (!document.isObject()) {
-                    Q_EMIT target->failed(ClientError::fromNetwork(QNetworkReply::ProtocolFailure,
-                                                                   u"the answer is not a JSON object"_s, server));
-                    return;
-                }
-                Q_EMIT target->succeeded(QJsonValue(document.object()));
-            }, Qt::QueuedConnection);
+        runOffThread(call, [bytes] { return QJsonDocument::fromJson(bytes); },
+                     [server = m_server](ApiCall *target, const QJsonDocument &document) {
+            target->deleteLater();
+            if (!document.isObject()) {
+                Q_EMIT target->failed(ClientError::fromNetwork(QNetworkReply::ProtocolFailure,
+                                                               u"the answer is not a JSON object"_s, server));
+                return;
+            }
+            Q_EMIT target->succeeded(QJsonValue(document.object()));
         });
         return;
     }

@@ -3,17 +3,16 @@
 #include "apiclient.h"
 #include "messagejson.h"
 #include "messagetext.h"
+#include "offthread.h"
 #include "recipients.h"
 #include "session.h"
 #include "smtpclient.h"
 
 #include <QJsonArray>
-#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QSaveFile>
 #include <QStandardPaths>
-#include <QThreadPool>
 
 using namespace Qt::StringLiterals;
 
@@ -107,13 +106,10 @@ void MessageController::load(qint64 id)
         if (shown.size() <= RichTextOnThisThreadChars)
             return show(id, answer, MessageText::toRichText(shown), shown.size() < text.size());
         // Tens of megabytes of text take a second and more to mark up.
-        QPointer<MessageController> self(this);
-        QThreadPool::globalInstance()->start([self, id, answer, shown, cut = shown.size() < text.size()] {
-            const QString richText = MessageText::toRichText(shown);
-            QMetaObject::invokeMethod(qApp, [self, id, answer, richText, cut] {
-                if (self && self->m_requested == id)
-                    self->show(id, answer, richText, cut);
-            }, Qt::QueuedConnection);
+        runOffThread(this, [shown] { return MessageText::toRichText(shown); },
+                     [id, answer, cut = shown.size() < text.size()](MessageController *self, const QString &richText) {
+            if (self->m_requested == id)
+                self->show(id, answer, richText, cut);
         });
     });
     connect(call, &ApiCall::failed, this, [this, id](const ClientError &error) {
@@ -243,19 +239,15 @@ void MessageController::saveAttachment(int index, const QUrl &file)
     connect(call, &ApiCall::downloaded, this, [this, path, fail](const QByteArray &bytes) {
         // Writing and flushing 25 MB to disk takes long enough to freeze
         // the window: a worker does it, and the verdict comes back here.
-        QPointer<MessageController> self(this);
-        QThreadPool::globalInstance()->start([self, path, bytes, fail] {
+        runOffThread(this, [path, bytes] {
             QSaveFile out(path);
             const bool saved = out.open(QIODevice::WriteOnly) && out.write(bytes) == bytes.size() && out.commit();
-            const QString error = saved ? QString() : out.errorString();
-            QMetaObject::invokeMethod(qApp, [self, path, error, fail] {
-                if (!self)
-                    return;
-                if (!error.isEmpty())
-                    return fail(u"Cannot save to %1: %2"_s.arg(path, error));
-                self->setErrorString({});
-                Q_EMIT self->attachmentSaved(path, QDir::toNativeSeparators(QFileInfo(path).absolutePath()));
-            }, Qt::QueuedConnection);
+            return saved ? QString() : out.errorString();
+        }, [path, fail](MessageController *self, const QString &error) {
+            if (!error.isEmpty())
+                return fail(u"Cannot save to %1: %2"_s.arg(path, error));
+            self->setErrorString({});
+            Q_EMIT self->attachmentSaved(path, QDir::toNativeSeparators(QFileInfo(path).absolutePath()));
         });
     });
     connect(call, &ApiCall::failed, this, [this, fail](const ClientError &error) {

@@ -41,23 +41,29 @@ Pane {
         root.afterId = 0
         root.beforeId = 0
     }
+    // The rows of the messages after and before the one just deleted (-1: none).
+    function anchorRows() {
+        return {
+            after: root.afterId > 0 ? root.model.rowOf(root.afterId) : -1,
+            before: root.beforeId > 0 ? root.model.rowOf(root.beforeId) : -1
+        }
+    }
     // Down opens the message after the deleted one, Up the one before it.
     function step(delta) {
         if (root.selectedRow >= 0)
             return activate(root.selectedRow + delta)
-        const after = root.afterId > 0 ? root.model.rowOf(root.afterId) : -1
-        const before = root.beforeId > 0 ? root.model.rowOf(root.beforeId) : -1
-        if (delta > 0 && after >= 0)
-            activate(after + delta - 1)
-        else if (delta < 0 && before >= 0)
-            activate(before + delta + 1)
+        const rows = anchorRows()
+        if (delta > 0 && rows.after >= 0)
+            activate(rows.after + delta - 1)
+        else if (delta < 0 && rows.before >= 0)
+            activate(rows.before + delta + 1)
         else
-            activate(after >= 0 ? after : before >= 0 ? before : 0)
+            activate(anchorRow())
     }
+    // Where Enter opens when nothing is open.
     function anchorRow() {
-        const after = root.afterId > 0 ? root.model.rowOf(root.afterId) : -1
-        const before = root.beforeId > 0 ? root.model.rowOf(root.beforeId) : -1
-        return after >= 0 ? after : Math.max(before, 0)
+        const rows = anchorRows()
+        return rows.after >= 0 ? rows.after : Math.max(rows.before, 0)
     }
     function rowsPerPage() {
         return Math.max(1, Math.floor(view.height / 64))
