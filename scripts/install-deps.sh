@@ -27,6 +27,8 @@ packages=(
     openssl python3 curl sqlite3
     # swaks needs Net::SSLeay for TLS: a recommendation, which --no-install-recommends skips
     swaks libnet-ssleay-perl
+    # a POP3 retriever that writes mbox "From " lines from Return-Path
+    getmail6
 )
 
 missing=()

@@ -60,16 +60,17 @@ TEXT
 else
     cat <<TEXT
 
-No display here, so no desktop client. To connect:
-  - from a machine with a display (the certificate verifies 127.0.0.1):
-      build/bin/mailroom --smtp 127.0.0.1:8025 --web 127.0.0.1:9999 --ca-cert $cert
+No display here, so no desktop client. To connect (use the name localhost:
+some clients check only the certificate's DNS names, not its IP addresses):
+  - from a machine with a display:
+      build/bin/mailroom --smtp localhost:8025 --web localhost:9999 --ca-cert $cert
   - add an account:   build/bin/mailroomctl --data-dir $data_dir add-user NAME
-  - send with swaks:  swaks --server 127.0.0.1:8025 -tls --tls-ca-path $cert --auth PLAIN \\
+  - send with swaks:  swaks --server localhost:8025 -tls --tls-verify --tls-ca-path $cert --auth PLAIN \\
                         --auth-user NAME --auth-password PASSWORD --from NAME@project.com --to NAME@project.com
-  - read with curl:   curl --cacert $cert https://127.0.0.1:9999/api/v1/session \\
+  - read with curl:   curl --cacert $cert https://localhost:9999/api/v1/session \\
                         -H 'Content-Type: application/json' -d '{"username":"NAME","password":"PASSWORD"}'
-                      curl --ssl-reqd --cacert $cert pop3://127.0.0.1:8110/1 -u NAME:PASSWORD
-  - Thunderbird: see "Thunderbird" in README.md (POP3 127.0.0.1:8995 SSL/TLS, SMTP 127.0.0.1:8465 SSL/TLS)
+                      curl --ssl-reqd --cacert $cert pop3://localhost:8110/1 -u NAME:PASSWORD
+  - Thunderbird: see "Thunderbird" in README.md (POP3 localhost:8995 SSL/TLS, SMTP localhost:8465 SSL/TLS)
 Ctrl-C stops the servers.
 TEXT
     wait -n || true
