@@ -2,6 +2,7 @@
 
 #include "apiclient.h"
 #include "clientlogging.h"
+#include "mailaddress.h"
 #include "messagebuilder.h"
 #include "messagejson.h"
 #include "recipients.h"
@@ -30,6 +31,20 @@ QString firstHeader(const QJsonArray &headers, QStringView name)
             return pair[1].toString().trimmed();
     }
     return {};
+}
+
+// A field of the message: the server lists at most 50 of its addresses and
+// counts them all (SPEC "Mailbox model"). With `every`, a field that had
+// more is read again from its header, which the message's headers list has
+// whole (decoded: an encoded name may read differently, never an address).
+QList<MailAddress> addressField(const QJsonValue &answer, QStringView field, QStringView countField,
+                                QStringView header, bool every)
+{
+    const QList<MailAddress> listed = MessageJson::addressesFrom(answer[field].toArray());
+    if (!every || answer[countField].toInteger() <= listed.size())
+        return listed;
+    const AddressList whole = MailAddresses::parseList(firstHeader(answer[u"headers"].toArray(), header).toUtf8());
+    return whole.addresses.size() > listed.size() ? whole.addresses : listed;
 }
 
 QString quoted(const QString &text)
@@ -680,8 +695,10 @@ void ComposeController::applyPrefill(const QJsonValue &answer, Prefill prefill, 
     const QJsonArray headers = answer[u"headers"].toArray();
     const QString ownAddress = m_session ? m_session->account().toLower() : QString();
     const MailAddress from = MessageJson::addressFrom(answer[u"from"].toObject());
-    const QList<MailAddress> originalTo = MessageJson::addressesFrom(answer[u"to"].toArray());
-    const QList<MailAddress> originalCc = MessageJson::addressesFrom(answer[u"cc"].toArray());
+    // A reply goes to every recipient; a forward's header block shows the listed ones and how many more.
+    const bool every = prefill != Prefill::Forward;
+    const QList<MailAddress> originalTo = addressField(answer, u"to", u"toCount", u"To", every);
+    const QList<MailAddress> originalCc = addressField(answer, u"cc", u"ccCount", u"Cc", every);
     const QString subject = answer[u"subject"].toString();
     const QString messageId = messageIds(firstHeader(headers, u"Message-ID")).value(0);
     // The parent's References (or, without them, its In-Reply-To).
@@ -697,10 +714,10 @@ void ComposeController::applyPrefill(const QJsonValue &answer, Prefill prefill, 
         if (date.isEmpty())
             date = answer[u"date"].toString();
         QString block = u"\n\n---------- Forwarded message ----------\nFrom: "_s + Recipients::format(from)
-            + u"\nDate: "_s + date + u"\nSubject: "_s + subject + u"\nTo: "_s + Recipients::formatList(originalTo)
-            + u'\n';
+            + u"\nDate: "_s + date + u"\nSubject: "_s + subject + u"\nTo: "_s
+            + Recipients::formatListed(originalTo, answer[u"toCount"].toInteger()) + u'\n';
         if (!originalCc.isEmpty())
-            block += u"Cc: "_s + Recipients::formatList(originalCc) + u'\n';
+            block += u"Cc: "_s + Recipients::formatListed(originalCc, answer[u"ccCount"].toInteger()) + u'\n';
         setTo({});
         setCc({});
         setBcc({});

@@ -140,8 +140,10 @@ void MessageController::show(qint64 id, const QJsonValue &answer, const QString 
     m_subject = answer[u"subject"].toString();
     m_fromName = answer[u"from"][u"name"].toString();
     m_fromAddress = answer[u"from"][u"address"].toString();
-    m_to = Recipients::formatList(MessageJson::addressesFrom(answer[u"to"].toArray()));
-    m_cc = Recipients::formatList(MessageJson::addressesFrom(answer[u"cc"].toArray()));
+    m_to = Recipients::formatListed(MessageJson::addressesFrom(answer[u"to"].toArray()),
+                                    answer[u"toCount"].toInteger());
+    m_cc = Recipients::formatListed(MessageJson::addressesFrom(answer[u"cc"].toArray()),
+                                    answer[u"ccCount"].toInteger());
     m_date = QDateTime::fromString(answer[u"date"].toString(), Qt::ISODate);
     m_text = answer[u"text"].toString();
     m_richText = richText;

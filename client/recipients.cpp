@@ -119,6 +119,14 @@ QString Recipients::formatList(const QList<MailAddress> &addresses)
     return parts.join(u", "_s);
 }
 
+QString Recipients::formatListed(const QList<MailAddress> &listed, qint64 count)
+{
+    const qint64 more = count - listed.size();
+    if (more <= 0)
+        return formatList(listed);
+    return listed.isEmpty() ? u"%1 addresses"_s.arg(count) : formatList(listed) + u" and %1 more"_s.arg(more);
+}
+
 RecipientList RecipientList::parse(const QString &text, const QString &defaultDomain)
 {
     RecipientList list;

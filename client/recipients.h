@@ -31,4 +31,8 @@ namespace Recipients {
 [[nodiscard]] QString format(const MailAddress &address);
 // format() of each, joined by ", ".
 [[nodiscard]] QString formatList(const QList<MailAddress> &addresses);
+// formatList() of the addresses a summary lists, and " and N more" when the
+// field has `count` (its toCount or ccCount) and more than are listed: the
+// server lists at most 50 of a field.
+[[nodiscard]] QString formatListed(const QList<MailAddress> &listed, qint64 count);
 } // namespace Recipients

@@ -3,10 +3,13 @@
 #include "logging.h"
 #include "passwords.h"
 #include "store.h"
+#include "username.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QMessageAuthenticationCode>
 #include <QRandomGenerator>
+#include <QThread>
 #include <QTimer>
 
 Authenticator::Authenticator(const Config &config, Store *store, QObject *parent)
@@ -33,13 +36,49 @@ QByteArray Authenticator::rememberKey(const QString &password, const QString &st
 void Authenticator::login(const QString &username, const QString &password, const QString &clientAddress,
                           QObject *context, std::function<void(LoginOutcome, qint64)> done)
 {
+    // The store is this thread's connection, and the counts of checks under way are not locked.
+    Q_ASSERT_X(QThread::currentThread() == thread(), "Authenticator::login", "called from another thread");
     handle(Request{username, password, clientAddress, context, std::move(done)});
+}
+
+namespace {
+
+// What the shared store keeps of a failed login's name: a valid name as it
+// is, anything else only as a hash, since it may be a password typed into
+// the wrong field (the servers never log such a name either).
+QString storedFailureName(const QString &username)
+{
+    if (username.isEmpty() || Username::isValid(username))
+        return username;
+    return QStringLiteral("sha256:")
+        + QString::fromLatin1(QCryptographicHash::hash(username.toUtf8(), QCryptographicHash::Sha256).toHex());
+}
+
+} // namespace
+
+std::optional<LoginFailureCounts> Authenticator::failures(const QString &clientAddress, const QString &username,
+                                                          qint64 now)
+{
+    return m_store->countLoginFailures(clientAddress, storedFailureName(username), now - m_throttle.windowMs(),
+                                       m_throttle.countLimit());
 }
 
 void Authenticator::handle(Request request)
 {
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    if (m_throttle.addressBlocked(request.clientAddress, now)) {
+    // Without the counts nobody can tell whether this address may still
+    // try: no check, so no guess goes uncounted (the account lookup would
+    // most likely fail the same way).
+    const std::optional<LoginFailureCounts> counted = failures(request.clientAddress, request.username, now);
+    if (!counted) {
+        qCWarning(lcAuth).noquote() << "login check impossible now:" << m_store->lastErrorText();
+        QTimer::singleShot(0, this, [context = request.context, done = request.done] {
+            if (context)
+                done(LoginOutcome::Unavailable, 0);
+        });
+        return;
+    }
+    if (m_throttle.addressBlocked(request.clientAddress, counted->byAddress, now)) {
         qCInfo(lcAuth).noquote() << request.clientAddress << "login refused: too many failures from this address";
         QTimer::singleShot(0, this, [context = request.context, done = request.done] {
             if (context)
@@ -68,16 +107,16 @@ void Authenticator::handle(Request request)
             return;
         }
     }
-    if (!m_throttle.mayStartAttempt(request.clientAddress, now)) {
+    if (!m_throttle.mayStartAttempt(request.clientAddress, counted->byAddress, now)) {
         m_waiting[request.clientAddress].append(std::move(request)); // its turn comes when a check ends
         return;
     }
     m_throttle.attemptStarted(request.clientAddress);
     ++m_passwordChecks;
-    // No stored password has a NUL (Passwords::checkStrength), and HMAC's
-    // zero padding would let "secret\0" match "secret": checked against the
+    // No password may hold a control character (SPEC), and HMAC's zero
+    // padding would let "secret\0" match "secret": checked against the
     // dummy like an unknown name, so it fails in the same time.
-    if (request.password.contains(QChar(0)))
+    if (Passwords::containsControlCharacter(request.password))
         account.reset();
     const quint64 ticket = m_hasher->verifyAsync(request.password, account ? account->passwordHash : m_dummyHash);
     Pending pending{request.clientAddress, request.username, account ? account->id : 0, key,
@@ -124,8 +163,10 @@ void Authenticator::onVerified(quint64 ticket, bool matches)
         return;
     }
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const bool slowed = m_throttle.usernameSlowed(pending.username, now);
-    m_throttle.recordFailure(pending.clientAddress, pending.username, now);
+    // Counts that cannot be read slow the answer down: never faster than allowed.
+    const std::optional<LoginFailureCounts> counted = failures(pending.clientAddress, pending.username, now);
+    const bool slowed = !counted || m_throttle.usernameSlowed(pending.username, counted->byUsername, now);
+    recordFailure(pending.clientAddress, pending.username);
     // Many failures for one name, from anywhere: answer slowly, never refuse.
     QTimer::singleShot(slowed ? 1000 : 0, this, [pending] {
         if (pending.context)
@@ -135,7 +176,19 @@ void Authenticator::onVerified(quint64 ticket, bool matches)
 
 void Authenticator::recordFailure(const QString &clientAddress, const QString &username)
 {
-    m_throttle.recordFailure(clientAddress, username, QDateTime::currentMSecsSinceEpoch());
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (!m_store->addLoginFailure(clientAddress, storedFailureName(username), now)) {
+        qCWarning(lcAuth).noquote() << "a failed login counts in this process only:" << m_store->lastErrorText();
+        m_throttle.addUnrecordedFailure(clientAddress, username, now);
+        return;
+    }
+    // Every process prunes, each at most once a minute, with one range
+    // delete on the time index: rows live about a window, whoever wrote them.
+    if (now - m_lastPruneMs >= PruneIntervalMs) {
+        m_lastPruneMs = now;
+        if (!m_store->purgeLoginFailures(now - m_throttle.windowMs()))
+            qCWarning(lcAuth).noquote() << "old failed logins not pruned now:" << m_store->lastErrorText();
+    }
 }
 
 void Authenticator::onHashed(quint64 ticket, const QString &stronger)

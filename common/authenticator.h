@@ -8,9 +8,11 @@
 #include <QPointer>
 
 #include <functional>
+#include <optional>
 
 class PasswordHasher;
 class Store;
+struct LoginFailureCounts;
 
 // Unavailable: the store could not be asked (a database that is down): no
 // answer about the password, and no failure counted against anyone.
@@ -21,7 +23,16 @@ enum class LoginOutcome { Accepted, Rejected, Throttled, Unavailable };
 // password check; from the 20th failure for one name, answers come after a
 // second (never a lock-out); an unknown name costs a full hash like a known
 // one. Hashing runs on the thread pool (PasswordHasher); the account lookup
-// is one indexed query on the caller's store, on this thread.
+// and the failure counts are indexed queries on the caller's store, on this
+// thread: use it only from the thread it lives in, as that store.
+//
+// Failures are counted in the store (Store::countLoginFailures), so every
+// process on one database, on one machine or many, holds to one budget per
+// address and per name. Only the checks under way are counted per process:
+// a burst that reaches several processes in the same instant, before any of
+// its failures is recorded, may get one budget's checks from each. When the
+// counts cannot be read the login is Unavailable (not checked, so no guess
+// goes uncounted); a failure the store cannot record counts in this process.
 //
 // A client that logs in again and again (a connection per message) does
 // not pay PBKDF2 each time: a verified login is remembered for a few minutes
@@ -50,6 +61,8 @@ public:
     // A password check that failed elsewhere (e.g. the current password of
     // a password change) counts like a failed login.
     void recordFailure(const QString &clientAddress, const QString &username);
+    // Failures older than the window are deleted from the store at most this often.
+    static constexpr qint64 PruneIntervalMs = 60 * 1000;
     // How many PBKDF2 checks were started (a remembered login starts none).
     [[nodiscard]] quint64 passwordChecks() const { return m_passwordChecks; }
 
@@ -86,6 +99,8 @@ private:
     void onVerified(quint64 ticket, bool matches);
     void onHashed(quint64 ticket, const QString &stronger);
     [[nodiscard]] QByteArray rememberKey(const QString &password, const QString &storedHash) const;
+    [[nodiscard]] std::optional<LoginFailureCounts> failures(const QString &clientAddress, const QString &username,
+                                                             qint64 now);
 
     Store *m_store;
     PasswordHasher *m_hasher = nullptr;
@@ -97,4 +112,5 @@ private:
     QByteArray m_rememberSecret;              // random, this process only
     QHash<QByteArray, qint64> m_remembered;   // key -> expiry (ms since epoch)
     quint64 m_passwordChecks = 0;
+    qint64 m_lastPruneMs = 0;
 };

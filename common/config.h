@@ -44,10 +44,15 @@ enum class Registration { Open, Closed };
 struct Limits
 {
     int maxMessageBytes = 25 * 1024 * 1024;
+    // SPEC "Mailbox model": work per message stays bounded whatever the
+    // header holds (e.g. millions of addresses in To:).
+    int maxHeaderBytes = 256 * 1024;
     int maxRecipients = 100;
     int maxConnections = 1024;
     int maxConnectionsPerAddress = 64;
     int idleTimeoutSeconds = 300;
+    // SMTP DATA as a whole, however steadily the data trickles in.
+    int dataTimeoutSeconds = 600;
     int maxRequestHeadBytes = 16 * 1024;
     int maxRequestBodyBytes = 64 * 1024;
     int keepAliveTimeoutSeconds = 60;
@@ -90,7 +95,7 @@ public:
         Listen = 0x2,       // --listen
         ListenTls = 0x4,    // --listen-tls
         RegistrationMode = 0x8, // --registration
-        SmtpLimits = 0x10,  // message size, recipients, connections, idle timeout
+        SmtpLimits = 0x10,  // message and header size, recipients, connections, idle and DATA timeouts
         WebLimits = 0x20,   // head/body sizes, keep-alive, handshake, token lifetime, connections
         Throttling = 0x40,  // failed-login window and thresholds
         ConnectionLimits = 0x80, // connections (in all, per address), idle and handshake timeouts (POP3)

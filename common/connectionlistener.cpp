@@ -10,6 +10,30 @@
 
 #include <unistd.h>
 
+void logTlsHandshakeFailure(const QLoggingCategory &category, const QString &address, quint16 port,
+                            const QString &reason)
+{
+    qCInfo(category).noquote() << address << QStringLiteral("TLS handshake failed (client port %1):").arg(port)
+                               << reason;
+}
+
+QString tlsHandshakeFailureReason(const QSslSocket *socket, QAbstractSocket::SocketError error, int timeoutMs)
+{
+    switch (error) {
+    case QAbstractSocket::SocketTimeoutError:
+        return QStringLiteral("no handshake within %1 s").arg(timeoutMs / 1000.0);
+    case QAbstractSocket::RemoteHostClosedError:
+        return QStringLiteral("the client closed the connection");
+    default:
+        break;
+    }
+    // QSslServer reports some errors without setting the socket's own: its
+    // text would then be "Unknown error".
+    if (socket && socket->error() == error)
+        return socket->errorString();
+    return QStringLiteral("socket error %1").arg(int(error));
+}
+
 ConnectionLimiter::ConnectionLimiter(int total, int perAddress)
     : m_total(total)
     , m_perAddress(perAddress)

@@ -15,6 +15,17 @@
 
 class QSslSocket;
 
+// Logs a TLS handshake that failed or timed out, in one form for every
+// server: "ADDRESS TLS handshake failed (client port N): REASON". Give the
+// address and port taken at accept time: once the socket is closed they
+// are gone.
+void logTlsHandshakeFailure(const QLoggingCategory &category, const QString &address, quint16 port,
+                            const QString &reason);
+// Why a handshake failed, from the error the socket or QSslServer reported:
+// a timeout, the client closing, or the TLS library's own message.
+[[nodiscard]] QString tlsHandshakeFailureReason(const QSslSocket *socket, QAbstractSocket::SocketError error,
+                                                int timeoutMs);
+
 // Open connections in all and per client address, shared by every listener
 // and network thread of one server (SPEC: 1024 in all, 64 per address).
 // Thread-safe.

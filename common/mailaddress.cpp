@@ -64,8 +64,9 @@ bool plausibleAddress(const QByteArray &address)
                         [](char c) { return c == ' ' || c == '<' || c == '>' || c == ',' || c == '"'; });
 }
 
-// One mailbox: [phrase] <addr> or addr-spec [comment].
-std::optional<MailAddress> parseMailbox(QByteArrayView raw)
+// One mailbox: [phrase] <addr> or addr-spec [comment]. Without `decode`
+// only whether it parses is found out: an empty MailAddress when it does.
+std::optional<MailAddress> parseMailbox(QByteArrayView raw, bool decode)
 {
     QByteArray phrase;    // display name words, quotes removed, for RFC 2047 decoding
     QByteArray bare;      // everything outside quotes, comments and angle brackets
@@ -109,6 +110,8 @@ std::optional<MailAddress> parseMailbox(QByteArrayView raw)
         address.replace(' ', QByteArray());
         if (address.isEmpty() || !plausibleAddress(address))
             return std::nullopt;
+        if (!decode)
+            return mailbox;
         mailbox.address = QString::fromUtf8(address);
         mailbox.name = foldWhiteSpace(EncodedWords::decode(phrase.trimmed()));
         if (mailbox.name.isEmpty() && !comment.isEmpty())
@@ -116,6 +119,8 @@ std::optional<MailAddress> parseMailbox(QByteArrayView raw)
     } else {
         if (!plausibleAddress(bare))
             return std::nullopt;
+        if (!decode)
+            return mailbox;
         mailbox.address = QString::fromUtf8(bare);
         mailbox.name = foldWhiteSpace(EncodedWords::decode(comment));
     }
@@ -124,7 +129,7 @@ std::optional<MailAddress> parseMailbox(QByteArrayView raw)
 
 } // namespace
 
-AddressList parseList(QByteArrayView raw)
+AddressList parseList(QByteArrayView raw, qsizetype keep)
 {
     AddressList list;
     list.raw = EncodedWords::decode(raw.trimmed()).simplified();
@@ -132,10 +137,14 @@ AddressList parseList(QByteArrayView raw)
     const auto finishElement = [&](qsizetype end) {
         const QByteArrayView element = raw.sliced(elementStart, end - elementStart).trimmed();
         if (!element.isEmpty()) {
-            if (const auto mailbox = parseMailbox(element))
-                list.addresses.append(*mailbox);
-            else
+            const bool kept = list.addresses.size() < keep;
+            if (const auto mailbox = parseMailbox(element, kept)) {
+                if (kept)
+                    list.addresses.append(*mailbox);
+                ++list.count;
+            } else {
                 list.complete = false;
+            }
         }
         elementStart = end + 1;
     };

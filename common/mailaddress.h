@@ -5,12 +5,15 @@
 #include <QByteArray>
 #include <QByteArrayView>
 
+#include <limits>
+
 // An address header's mailboxes, RFC 5322 §3.4.
 struct AddressList
 {
-    QList<MailAddress> addresses;
-    bool complete = true; // false when some part did not parse
-    QString raw;          // the decoded header value, kept for showing when !complete
+    QList<MailAddress> addresses; // the first ones, as many as parseList() was asked to keep
+    qsizetype count = 0;          // every mailbox that parsed, kept or not
+    bool complete = true;         // false when some part did not parse
+    QString raw;                  // the decoded header value, kept for showing when !complete
 };
 
 namespace MailAddresses {
@@ -21,7 +24,11 @@ namespace MailAddresses {
 // real mail has them), obsolete routes. A comment is the name only when there
 // is no other ("bob@x (Bob)"). Mailboxes that do not parse are skipped and
 // clear `complete`.
-[[nodiscard]] AddressList parseList(QByteArrayView raw);
+// Only the first `keep` mailboxes are decoded and kept; the others are
+// still parsed, so that `count` and `complete` cover the whole field, but
+// cost no memory: a field of millions of addresses (SPEC "Mailbox model")
+// takes time linear in its length and memory bounded by `keep`.
+[[nodiscard]] AddressList parseList(QByteArrayView raw, qsizetype keep = std::numeric_limits<qsizetype>::max());
 
 // "Name <address>" for a header, the name encoded as RFC 5322/2047 require;
 // just the address when there is no name.

@@ -5,6 +5,9 @@
 
 #include <QMap>
 
+#include <algorithm>
+#include <utility>
+
 namespace {
 bool isWsp(char c)
 {
@@ -18,50 +21,109 @@ bool isFieldNameChar(char c)
 }
 } // namespace
 
+namespace {
+
+enum class LineKind { Empty, Continuation, MboxSeparator, Field, Body };
+
+struct LineClass
+{
+    LineKind kind = LineKind::Body;
+    qsizetype nameSize = 0; // a field's name, without white space before the colon
+    qsizetype colon = 0;
+};
+
+// What a line (without its line end) is in a header section: the one rule
+// that HeaderBlock::parse() and HeaderSectionMeter share.
+LineClass classifyLine(QByteArrayView line, bool first, HeaderBlock::FirstLine firstLine)
+{
+    if (line.isEmpty())
+        return {LineKind::Empty};
+    if (isWsp(line.front()))
+        return {LineKind::Continuation};
+    if (first && firstLine == HeaderBlock::FirstLine::MayBeMboxSeparator && line.startsWith("From "))
+        return {LineKind::MboxSeparator};
+    const qsizetype colon = line.indexOf(':');
+    QByteArrayView name = colon > 0 ? line.first(colon) : QByteArrayView();
+    while (!name.isEmpty() && isWsp(name.back()))
+        name.chop(1);
+    if (name.isEmpty() || !std::all_of(name.begin(), name.end(), isFieldNameChar))
+        return {LineKind::Body}; // not a header: the body starts here
+    return {LineKind::Field, name.size(), colon};
+}
+
+// The line at `pos`: its text without the line end (LF, and one CR before
+// it or at the very end), and where the next line begins.
+QByteArrayView lineAt(QByteArrayView data, qsizetype pos, qsizetype *next)
+{
+    qsizetype end = data.indexOf('\n', pos);
+    *next = end < 0 ? data.size() : end + 1;
+    if (end < 0)
+        end = data.size();
+    QByteArrayView line = data.sliced(pos, end - pos);
+    if (line.endsWith('\r'))
+        line.chop(1);
+    return line;
+}
+
+} // namespace
+
 HeaderBlock HeaderBlock::parse(QByteArrayView data, FirstLine firstLine)
 {
     HeaderBlock block;
-    const qsizetype n = data.size();
     qsizetype pos = 0;
     bool first = true;
-    while (pos < n) {
-        qsizetype end = data.indexOf('\n', pos);
-        const qsizetype next = end < 0 ? n : end + 1;
-        if (end < 0)
-            end = n;
-        QByteArrayView line = data.sliced(pos, end - pos);
-        if (line.endsWith('\r'))
-            line.chop(1);
-        if (line.isEmpty()) {
+    while (pos < data.size()) {
+        qsizetype next = 0;
+        const QByteArrayView line = lineAt(data, pos, &next);
+        const LineClass what = classifyLine(line, std::exchange(first, false), firstLine);
+        switch (what.kind) {
+        case LineKind::Empty:
             block.m_bodyOffset = next;
             return block;
-        }
-        if (isWsp(line.front())) {
+        case LineKind::Body:
+            block.m_bodyOffset = pos;
+            return block;
+        case LineKind::Continuation:
             if (!block.m_fields.isEmpty())
                 block.m_fields.last().value.append(line); // unfold: the line end goes, the white space stays
-            pos = next;
-            first = false;
-            continue;
+            break;
+        case LineKind::MboxSeparator:
+            break;
+        case LineKind::Field:
+            block.m_fields.append({line.first(what.nameSize).toByteArray(), line.sliced(what.colon + 1).toByteArray()});
+            break;
         }
-        if (first && firstLine == FirstLine::MayBeMboxSeparator && line.startsWith("From ")) {
-            pos = next; // an mbox separator line
-            first = false;
-            continue;
-        }
-        first = false;
-        const qsizetype colon = line.indexOf(':');
-        QByteArrayView name = colon > 0 ? line.first(colon) : QByteArrayView();
-        while (!name.isEmpty() && isWsp(name.back()))
-            name.chop(1);
-        if (name.isEmpty() || !std::all_of(name.begin(), name.end(), isFieldNameChar)) {
-            block.m_bodyOffset = pos; // not a header: the body starts here
-            return block;
-        }
-        block.m_fields.append({name.toByteArray(), line.sliced(colon + 1).toByteArray()});
         pos = next;
     }
-    block.m_bodyOffset = n;
+    block.m_bodyOffset = data.size();
     return block;
+}
+
+qsizetype HeaderBlock::sectionSize(QByteArrayView data, FirstLine firstLine)
+{
+    HeaderSectionMeter meter(firstLine);
+    qsizetype pos = 0;
+    while (pos < data.size() && !meter.isComplete()) {
+        qsizetype next = 0;
+        const QByteArrayView line = lineAt(data, pos, &next);
+        meter.addLine(line, next - pos - line.size());
+        pos = next;
+    }
+    return meter.size();
+}
+
+void HeaderSectionMeter::addLine(QByteArrayView text, qsizetype lineEnd)
+{
+    if (m_complete)
+        return;
+    const LineKind kind = classifyLine(text, std::exchange(m_first, false), m_firstLine).kind;
+    if (kind == LineKind::Body) {
+        m_complete = true;
+        return;
+    }
+    m_size += text.size() + lineEnd;
+    if (kind == LineKind::Empty)
+        m_complete = true;
 }
 
 QByteArray HeaderBlock::value(QByteArrayView name) const

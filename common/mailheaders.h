@@ -32,6 +32,10 @@ public:
     [[nodiscard]] const QList<HeaderField> &fields() const { return m_fields; }
     // Offset of the body in the parsed data (its size when there is none).
     [[nodiscard]] qsizetype bodyOffset() const { return m_bodyOffset; }
+    // What parse(data, firstLine).bodyOffset() would say, found without
+    // keeping any field: a cheap check of a complete message against a
+    // header size limit before it is parsed (HeaderSectionMeter).
+    [[nodiscard]] static qsizetype sectionSize(QByteArrayView data, FirstLine firstLine = FirstLine::MayBeMboxSeparator);
 
     // The first field of that name (case-insensitive), trimmed; empty when absent.
     [[nodiscard]] QByteArray value(QByteArrayView name) const;
@@ -41,6 +45,38 @@ public:
 private:
     QList<HeaderField> m_fields;
     qsizetype m_bodyOffset = 0;
+};
+
+// The size of a header section as HeaderBlock::parse() delimits it, fed one
+// line at a time: smtpd counts it while DATA streams in, so a message whose
+// header section is over the limit is known without scanning it again and
+// without keeping it. The section ends after the first empty line (which it
+// includes) or before the first line that is neither a field nor a
+// continuation (the body's first line); lines after the end are ignored.
+// One rule with parse() (the same classification of lines), so that what is
+// measured is exactly what the parsers later take for the header section.
+class HeaderSectionMeter
+{
+public:
+    explicit HeaderSectionMeter(HeaderBlock::FirstLine firstLine = HeaderBlock::FirstLine::MayBeMboxSeparator)
+        : m_firstLine(firstLine)
+    {
+    }
+
+    // One line: `text` without its line end, `lineEnd` the octets of that
+    // (2 for CRLF, 1 for a bare LF, 0 for a last line without one). As in
+    // parse(), the line end is the LF and one CR before it: of CR CR LF the
+    // first CR is text.
+    void addLine(QByteArrayView text, qsizetype lineEnd);
+    [[nodiscard]] bool isComplete() const { return m_complete; }
+    // Octets of the section so far (all of it once complete).
+    [[nodiscard]] qsizetype size() const { return m_size; }
+
+private:
+    HeaderBlock::FirstLine m_firstLine;
+    qsizetype m_size = 0;
+    bool m_first = true;
+    bool m_complete = false;
 };
 
 // A structured MIME header value: "type/subtype; name=value; ..." (RFC 2045

@@ -28,6 +28,26 @@ QList<MailAddress> addressesFrom(const QJsonArray &array)
     return addresses;
 }
 
+QJsonValue storedAddresses(const QList<MailAddress> &kept, qint64 count)
+{
+    if (count <= kept.size())
+        return addresses(kept);
+    return QJsonObject{{QStringLiteral("count"), count}, {QStringLiteral("addresses"), addresses(kept)}};
+}
+
+StoredAddresses storedAddressesFrom(const QJsonValue &value)
+{
+    StoredAddresses stored;
+    if (value.isObject()) {
+        stored.addresses = addressesFrom(value[u"addresses"].toArray());
+        stored.count = value[u"count"].toInteger();
+    } else {
+        stored.addresses = addressesFrom(value.toArray());
+    }
+    stored.count = std::max<qint64>(stored.count, stored.addresses.size());
+    return stored;
+}
+
 QJsonArray attachments(const QList<AttachmentInfo> &attachments)
 {
     QJsonArray array;

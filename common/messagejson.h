@@ -15,6 +15,17 @@ namespace MessageJson {
 [[nodiscard]] QJsonArray addresses(const QList<MailAddress> &addresses);
 [[nodiscard]] MailAddress addressFrom(const QJsonObject &object);
 [[nodiscard]] QList<MailAddress> addressesFrom(const QJsonArray &array);
+// An address field as the store keeps it (SPEC "Mailbox model"): the
+// array of the kept addresses when they are all of the field's `count`,
+// else {"count": count, "addresses": the kept ones}.
+[[nodiscard]] QJsonValue storedAddresses(const QList<MailAddress> &kept, qint64 count);
+struct StoredAddresses
+{
+    QList<MailAddress> addresses;
+    qint64 count = 0; // never less than addresses.size()
+};
+// Either form; anything else is no address.
+[[nodiscard]] StoredAddresses storedAddressesFrom(const QJsonValue &value);
 [[nodiscard]] QJsonArray attachments(const QList<AttachmentInfo> &attachments);
 [[nodiscard]] QList<AttachmentInfo> attachmentsFrom(const QJsonArray &array);
 

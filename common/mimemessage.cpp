@@ -285,13 +285,17 @@ MessageSummary MimeMessage::summary() const
 {
     const HeaderBlock &top = headers();
     MessageSummary summary;
-    const AddressList from = MailAddresses::parseList(top.value("From"));
+    const AddressList from = MailAddresses::parseList(top.value("From"), 1);
     if (!from.addresses.isEmpty())
         summary.from = from.addresses.first();
     else
         summary.from.name = from.raw; // shown as written when it does not parse
-    summary.to = MailAddresses::parseList(top.value("To")).addresses;
-    summary.cc = MailAddresses::parseList(top.value("Cc")).addresses;
+    AddressList to = MailAddresses::parseList(top.value("To"), MessageSummary::MaxAddresses);
+    summary.to = std::move(to.addresses);
+    summary.toCount = to.count;
+    AddressList cc = MailAddresses::parseList(top.value("Cc"), MessageSummary::MaxAddresses);
+    summary.cc = std::move(cc.addresses);
+    summary.ccCount = cc.count;
     summary.subject = EncodedWords::decode(top.value("Subject")).trimmed();
     if (const auto date = MailDate::parse(top.value("Date")))
         summary.date = *date;

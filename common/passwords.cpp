@@ -7,6 +7,7 @@
 #include <QRandomGenerator>
 #include <QThreadPool>
 
+#include <algorithm>
 #include <memory>
 
 namespace Passwords {
@@ -46,10 +47,16 @@ std::optional<ParsedHash> parse(const QString &stored)
 }
 } // namespace
 
+bool containsControlCharacter(QStringView password)
+{
+    return std::any_of(password.cbegin(), password.cend(),
+                       [](QChar c) { return c.unicode() < 0x20 || c.unicode() == 0x7f; });
+}
+
 Strength checkStrength(QStringView password)
 {
-    if (password.contains(QChar(0)))
-        return Strength::ContainsNul;
+    if (containsControlCharacter(password))
+        return Strength::ControlCharacter;
     const qsizetype length = password.toUcs4().size();
     if (length < MinLength)
         return Strength::TooShort;
@@ -67,8 +74,8 @@ QString strengthMessage(Strength strength)
         return QStringLiteral("Password too weak: it needs at least %1 characters").arg(MinLength);
     case Strength::TooLong:
         return QStringLiteral("Password too long: at most %1 characters").arg(MaxLength);
-    case Strength::ContainsNul:
-        return QStringLiteral("Password not allowed: it contains a NUL character");
+    case Strength::ControlCharacter:
+        return QStringLiteral("Password not allowed: it contains a control character (such as a tab or a line break)");
     }
     return {};
 }

@@ -26,13 +26,18 @@ inline constexpr int MinIterations = 1000;
 inline constexpr int SaltBytes = 16;
 inline constexpr int HashBytes = 32;
 
-enum class Strength { Acceptable, TooShort, TooLong, ContainsNul };
+enum class Strength { Acceptable, TooShort, TooLong, ControlCharacter };
 
-// Length is counted in Unicode code points, not UTF-16 units. NUL is
-// refused: HMAC pads its key with zero bytes (RFC 2104 §2), so "secret" and
-// "secret\0" would hash alike, and REG and AUTH PLAIN use NUL as separator.
+// Length is counted in Unicode code points, not UTF-16 units. Control
+// characters (U+0000 to U+001F, U+007F; SPEC "Mailbox model") are refused:
+// a CR or LF cannot be sent in a line protocol (POP3 USER/PASS, IMAP LOGIN),
+// so such an account could never log in there, and HMAC pads its key with
+// zero bytes (RFC 2104 §2), so "secret" and "secret\0" would hash alike.
 [[nodiscard]] Strength checkStrength(QStringView password);
 [[nodiscard]] QString strengthMessage(Strength strength);
+// True when the password holds a character checkStrength refuses as a
+// control character: no stored password can match it.
+[[nodiscard]] bool containsControlCharacter(QStringView password);
 
 // Slow on purpose: call from a worker thread (see PasswordHasher).
 [[nodiscard]] QString hash(const QString &password, int iterations);

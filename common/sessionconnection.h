@@ -60,6 +60,7 @@ protected:
         , m_socket(socket)
         , m_implicitTls(implicitTls)
         , m_peerAddress(clientAddressText(socket->peerAddress()))
+        , m_peerPort(socket->peerPort())
         , m_category(category)
     {
         m_socket->setParent(this);
@@ -93,8 +94,8 @@ protected:
         m_handshakeTimer.setSingleShot(true);
         m_handshakeTimer.setInterval(timeouts.handshakeMs);
         QObject::connect(&m_handshakeTimer, &QTimer::timeout, this, [this] {
-            qCInfo(m_category).noquote() << m_peerAddress << "TLS handshake timed out";
-            m_socket->abort();
+            handshakeFailed(tlsHandshakeFailureReason(m_socket, QAbstractSocket::SocketTimeoutError,
+                                                      m_handshakeTimer.interval()));
         });
         QObject::connect(m_socket, &QSslSocket::readyRead, this, [this] { readAvailable(); });
         // A client reading a long answer (a 25 MiB RETR on a slow link) is
@@ -131,6 +132,12 @@ protected:
         // QSslSocket reports it and keeps the connection open, which would
         // hold its slot until the idle timeout. RFC 8446 §5.2: terminate.
         QObject::connect(m_socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+            // Any error before the handshake is done ends it, the client
+            // closing too: one line that says so, and no "disconnected".
+            if (m_handshakeTimer.isActive()) {
+                handshakeFailed(tlsHandshakeFailureReason(m_socket, error, m_handshakeTimer.interval()));
+                return;
+            }
             if (error != QAbstractSocket::SslInternalError && error != QAbstractSocket::SslHandshakeFailedError
                 && error != QAbstractSocket::SslInvalidUserDataError)
                 return;
@@ -163,6 +170,14 @@ protected:
 
     // Our turn, not the client's: the idle timeout does not run.
     void requestStarted() { m_idleTimer.stop(); }
+
+    // Called after every step of the session (what it was fed, an answer, a
+    // timer), before its output is written: a protocol keeps the timers of
+    // its own phases in step with the session here (SMTP's DATA deadline).
+    virtual void sessionStepped() {}
+    // For such a timer, after telling the session: writes what it says,
+    // closes if it asks to.
+    void sessionChanged() { afterSession(); }
 
     Session m_session;
 
@@ -218,6 +233,7 @@ private:
 
     void afterSession()
     {
+        sessionStepped();
         const QByteArray output = m_session.takeOutput();
         if (!output.isEmpty())
             m_socket->write(output);
@@ -260,6 +276,15 @@ private:
         m_socket->startServerEncryption();
     }
 
+    void handshakeFailed(const QString &reason)
+    {
+        logTlsHandshakeFailure(m_category, m_peerAddress, m_peerPort, reason);
+        m_closing = true;
+        m_idleTimer.stop();
+        m_handshakeTimer.stop();
+        m_socket->abort();
+    }
+
     void closeSoon()
     {
         if (m_closing)
@@ -287,6 +312,7 @@ private:
     QSslSocket *m_socket = nullptr;
     bool m_implicitTls = false;
     QString m_peerAddress;
+    quint16 m_peerPort = 0;
     const QLoggingCategory &m_category;
     QTimer m_idleTimer;
     QTimer m_handshakeTimer;

@@ -17,9 +17,18 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <limits>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -92,6 +101,27 @@ QJsonArray jsonArray(const QString &text)
     return QJsonDocument::fromJson(text.toUtf8()).array();
 }
 
+// To and Cc: at most MaxStoredAddresses kept, and the field's count when it
+// held more (the form StoreSchema::MaxStoredAddresses describes). A summary
+// made by hand with more is cut here too.
+QString storedAddressesJson(const QList<MailAddress> &addresses, qint64 count)
+{
+    static_assert(MessageSummary::MaxListedAddresses == StoreSchema::MaxStoredAddresses);
+    const QJsonValue stored = MessageJson::storedAddresses(
+        addresses.first(std::min<qsizetype>(addresses.size(), StoreSchema::MaxStoredAddresses)),
+        std::max<qint64>(count, addresses.size()));
+    const QJsonDocument document =
+        stored.isObject() ? QJsonDocument(stored.toObject()) : QJsonDocument(stored.toArray());
+    return QString::fromUtf8(document.toJson(QJsonDocument::Compact));
+}
+
+MessageJson::StoredAddresses storedAddressesFrom(const QString &text)
+{
+    const QJsonDocument document = QJsonDocument::fromJson(text.toUtf8());
+    return MessageJson::storedAddressesFrom(document.isObject() ? QJsonValue(document.object())
+                                                                : QJsonValue(document.array()));
+}
+
 Account accountFromQuery(const QSqlQuery &query)
 {
     return Account{query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
@@ -111,8 +141,12 @@ MailboxEntry entryFromQuery(const QSqlQuery &query)
     entry.size = query.value(6).toLongLong();
     MessageSummary &summary = entry.summary;
     summary.from = {query.value(7).toString(), query.value(8).toString()};
-    summary.to = MessageJson::addressesFrom(jsonArray(query.value(9).toString()));
-    summary.cc = MessageJson::addressesFrom(jsonArray(query.value(10).toString()));
+    MessageJson::StoredAddresses to = storedAddressesFrom(query.value(9).toString());
+    summary.to = std::move(to.addresses);
+    summary.toCount = to.count;
+    MessageJson::StoredAddresses cc = storedAddressesFrom(query.value(10).toString());
+    summary.cc = std::move(cc.addresses);
+    summary.ccCount = cc.count;
     summary.subject = query.value(11).toString();
     summary.date = fromMs(query.value(12));
     summary.messageId = query.value(13).toString();
@@ -786,8 +820,8 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
             insert.bindValue(1, qint64(message.raw.size()));
             insert.bindValue(2, text(summary.from.name));
             insert.bindValue(3, text(summary.from.address));
-            insert.bindValue(4, compactJson(MessageJson::addresses(summary.to)));
-            insert.bindValue(5, compactJson(MessageJson::addresses(summary.cc)));
+            insert.bindValue(4, storedAddressesJson(summary.to, summary.toCount));
+            insert.bindValue(5, storedAddressesJson(summary.cc, summary.ccCount));
             insert.bindValue(6, text(summary.subject));
             insert.bindValue(7, summary.date.isValid() ? QVariant(toMs(summary.date)) : QVariant(QMetaType::fromType<qint64>()));
             insert.bindValue(8, text(summary.messageId));
@@ -795,6 +829,10 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
             insert.bindValue(10, text(summary.preview));
             insert.bindValue(11, compactJson(MessageJson::attachments(summary.attachments)));
             insert.bindValue(12, message.raw);
+            // The statement is cached: its bound raw would keep the last
+            // message alive until the next delivery (found: 24 MiB held by
+            // smtpd after a 24 MiB message), on success and failure alike.
+            const auto releaseRaw = qScopeGuard([&insert] { insert.bindValue(12, QVariant()); });
             if (!insert.exec() || !insert.next())
                 return failed(insert, QStringLiteral("storing a message"));
             delivery.messageId = insert.value(0).toLongLong();
@@ -1078,6 +1116,64 @@ std::optional<qint64> Store::purgeExpiredTokens(const QDateTime &now)
     return query.numRowsAffected();
 }
 
+namespace {
+// A row's key: bounded, so a client cannot make rows as large as a line it sends.
+QString loginFailureKey(const QString &value)
+{
+    return text(value.left(256));
+}
+} // namespace
+
+bool Store::addLoginFailure(const QString &clientAddress, const QString &username, qint64 failedAtMs)
+{
+    clearError();
+    const QString what = QStringLiteral("recording a failed login");
+    for (;;) {
+        if (QSqlQuery *query = cachedStatement(
+                QStringLiteral("INSERT INTO login_failures (failed_at, client_address, username) VALUES (?, ?, ?)"), what)) {
+            const FinishedOnExit finished(query);
+            query->bindValue(0, failedAtMs);
+            query->bindValue(1, loginFailureKey(clientAddress));
+            query->bindValue(2, loginFailureKey(username));
+            if (query->exec())
+                return true;
+            failQuery(*query, what);
+        }
+        if (!reconnectedAfterStaleConnection())
+            return false;
+    }
+}
+
+std::optional<LoginFailureCounts> Store::countLoginFailures(const QString &clientAddress, const QString &username,
+                                                            qint64 sinceMs, int limit)
+{
+    // Each count a range of its own index, stopped at the limit.
+    QSqlQuery *row = selectRow(
+        QStringLiteral("SELECT (SELECT count(*) FROM (SELECT 1 FROM login_failures"
+                       " WHERE client_address = ? AND failed_at > ? LIMIT ?) AS by_address),"
+                       " (SELECT count(*) FROM (SELECT 1 FROM login_failures"
+                       " WHERE username = ? AND failed_at > ? LIMIT ?) AS by_username)"),
+        {loginFailureKey(clientAddress), sinceMs, limit, loginFailureKey(username), sinceMs, limit},
+        QStringLiteral("counting failed logins"), QStringLiteral("no counts"));
+    const FinishedOnExit finished(row);
+    if (!row)
+        return std::nullopt;
+    return LoginFailureCounts{row->value(0).toInt(), row->value(1).toInt()};
+}
+
+std::optional<qint64> Store::purgeLoginFailures(qint64 untilMs)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM login_failures WHERE failed_at <= ?"));
+    query.addBindValue(untilMs);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("purging old failed logins"));
+        return std::nullopt;
+    }
+    return query.numRowsAffected();
+}
+
 std::optional<StoreStats> Store::stats()
 {
     clearError();
@@ -1100,36 +1196,142 @@ std::optional<StoreStats> Store::stats()
                       query.value(4).toLongLong(), query.value(5).toLongLong()};
 }
 
+namespace {
+
+// Where a backup is written before it takes its name: a fresh 0700
+// directory beside the target holding one empty 0600 file made with
+// O_EXCL|O_NOFOLLOW, which SQLite then fills (VACUUM INTO and a new
+// database both take an empty file). The directory is held open and
+// everything in it is reached through that descriptor (SQLite through
+// /proc/self/fd/N/), never through its name: someone who can write to the
+// target's directory may rename ours and put a link in its place, and the
+// copy must not follow it. Whatever happens, what is in it goes away at
+// the end: a failed backup leaves no file that looks complete.
+class BackupStaging
+{
+public:
+    explicit BackupStaging(const QByteArray &parentDirectory)
+    {
+        m_parent = ::open(parentDirectory.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m_parent < 0) {
+            m_errno = errno;
+            return;
+        }
+        QByteArray path = parentDirectory + "/.mailroom-backup-XXXXXX";
+        if (!::mkdtemp(path.data())) {
+            m_errno = errno;
+            return;
+        }
+        m_name = path.mid(path.lastIndexOf('/') + 1);
+        m_directory = ::openat(m_parent, m_name.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat status = {};
+        if (m_directory < 0 || ::fstat(m_directory, &status) != 0 || status.st_uid != ::geteuid()
+            || (status.st_mode & 0077) != 0) {
+            // Swapped between mkdtemp and open: not ours, not touched.
+            m_errno = m_directory < 0 ? errno : EEXIST;
+            m_name.clear();
+            return;
+        }
+        const int fd = ::openat(m_directory, FileName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            m_errno = errno;
+            return;
+        }
+        ::close(fd);
+    }
+    ~BackupStaging()
+    {
+        if (m_directory >= 0) {
+            // SQLite may have left a journal beside the copy.
+            const int listing = ::dup(m_directory);
+            if (DIR *entries = listing >= 0 ? ::fdopendir(listing) : nullptr) {
+                while (const dirent *entry = ::readdir(entries)) {
+                    if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0)
+                        ::unlinkat(m_directory, entry->d_name, 0);
+                }
+                ::closedir(entries);
+            } else if (listing >= 0) {
+                ::close(listing);
+            }
+            ::close(m_directory);
+        }
+        // A link put in its place is not a directory: AT_REMOVEDIR leaves it.
+        if (!m_name.isEmpty())
+            ::unlinkat(m_parent, m_name.constData(), AT_REMOVEDIR);
+        if (m_parent >= 0)
+            ::close(m_parent);
+    }
+    BackupStaging(const BackupStaging &) = delete;
+    BackupStaging &operator=(const BackupStaging &) = delete;
+
+    [[nodiscard]] int error() const { return m_errno; }
+    // The copy's path for SQLite, through the held directory.
+    [[nodiscard]] QString file() const
+    {
+        return QStringLiteral("/proc/self/fd/%1/%2").arg(m_directory).arg(QLatin1StringView(FileName));
+    }
+
+    // Gives the file its final name, never replacing what is there (a file,
+    // a directory, a symbolic link, dangling or not): 0 or an errno.
+    int publish(const QByteArray &target) const
+    {
+#ifdef RENAME_NOREPLACE
+        if (::renameat2(m_directory, FileName, AT_FDCWD, target.constData(), RENAME_NOREPLACE) == 0)
+            return 0;
+        // Some file systems do not support the flag; link() never replaces either.
+        if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+            return errno;
+#endif
+        if (::linkat(m_directory, FileName, AT_FDCWD, target.constData(), 0) != 0)
+            return errno;
+        ::unlinkat(m_directory, FileName, 0);
+        return 0;
+    }
+
+private:
+    static constexpr const char *FileName = "backup.db";
+    int m_parent = -1;
+    int m_directory = -1;
+    QByteArray m_name; // set while the directory is ours to remove
+    int m_errno = 0;
+};
+
+} // namespace
+
 bool Store::backupTo(const QString &file)
 {
     clearError();
     const QFileInfo target(file);
-    if (target.exists())
-        return fail(Error::AlreadyExists, QStringLiteral("%1 already exists: choose a new file name").arg(file));
+    const QByteArray targetPath = QFile::encodeName(target.absoluteFilePath());
+    // lstat, not QFileInfo::exists(), which follows links: a dangling
+    // symbolic link at FILE once had the copy written where it pointed.
+    struct stat existing = {};
+    if (::lstat(targetPath.constData(), &existing) == 0) {
+        const QString link = S_ISLNK(existing.st_mode) ? QStringLiteral(" (a symbolic link, never followed)") : QString();
+        return fail(Error::AlreadyExists, QStringLiteral("%1 already exists%2: choose a new file name").arg(file, link));
+    }
     if (!target.dir().exists())
         return fail(Error::NotFound, QStringLiteral("directory %1 does not exist").arg(target.absolutePath()));
-    // Written under a temporary name and renamed, so a failed or interrupted
-    // backup never leaves a file that looks complete.
-    const QString partial = target.absoluteFilePath() + QStringLiteral(".partial");
-    QFile::remove(partial);
+    const BackupStaging staging(QFile::encodeName(target.absolutePath()));
+    if (staging.error())
+        return fail(Error::Failed, QStringLiteral("cannot write a backup in %1: %2")
+                                       .arg(target.absolutePath(), qt_error_string(staging.error())));
     if (m_engine == Engine::Postgresql) {
-        if (!backupPostgresqlTo(partial)) {
-            QFile::remove(partial);
-            return false;
-        }
+        // Its errors name the file it writes: the user knows theirs.
+        if (!backupPostgresqlTo(staging.file()))
+            return fail(m_error, QString(m_errorText).replace(staging.file(), file));
     } else {
         QSqlQuery query(database());
         query.prepare(QStringLiteral("VACUUM INTO ?"));
-        query.addBindValue(partial);
-        if (!query.exec()) {
-            failQuery(query, QStringLiteral("backing up to %1").arg(file));
-            QFile::remove(partial);
-            return false;
-        }
+        query.addBindValue(staging.file());
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("backing up to %1").arg(file));
     }
-    if (!QFile::rename(partial, target.absoluteFilePath())) {
-        QFile::remove(partial);
-        return fail(Error::Failed, QStringLiteral("cannot rename the backup to %1").arg(file));
+    if (const int error = staging.publish(targetPath)) {
+        // EEXIST: something took the name while the copy was being made.
+        if (error == EEXIST)
+            return fail(Error::AlreadyExists, QStringLiteral("%1 already exists: choose a new file name").arg(file));
+        return fail(Error::Failed, QStringLiteral("cannot name the backup %1: %2").arg(file, qt_error_string(error)));
     }
     qCInfo(lcStore) << "backed up" << m_path << "to" << file;
     return true;

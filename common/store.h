@@ -77,6 +77,13 @@ struct Delivery
     qint64 sentEntryId = 0;
 };
 
+// Failed logins in the throttling window (Store::countLoginFailures).
+struct LoginFailureCounts
+{
+    int byAddress = 0;
+    int byUsername = 0;
+};
+
 struct StoreStats
 {
     int schemaVersion = 0;
@@ -186,11 +193,25 @@ public:
     bool deleteOtherTokens(qint64 accountId, const QByteArray &keep = {});
     std::optional<qint64> purgeExpiredTokens(const QDateTime &now);
 
+    // Failed logins, kept here so that every server process on the database
+    // counts against one budget (SPEC "Mailbox model", throttling). Times
+    // are ms since the epoch; names and addresses past 256 characters are
+    // cut there (no account has such a name).
+    bool addLoginFailure(const QString &clientAddress, const QString &username, qint64 failedAtMs);
+    // Failures after sinceMs from the address and for the name, each counted
+    // up to `limit` (enough to decide; the work stays bounded).
+    std::optional<LoginFailureCounts> countLoginFailures(const QString &clientAddress, const QString &username,
+                                                         qint64 sinceMs, int limit);
+    // Forgets the failures at or before untilMs; how many.
+    std::optional<qint64> purgeLoginFailures(qint64 untilMs);
+
     std::optional<StoreStats> stats();
 
     // A consistent copy of the whole database taken while others write, as
     // a SQLite file on both engines (VACUUM INTO; from PostgreSQL, the rows
-    // of one repeatable-read snapshot). Refuses to overwrite a file.
+    // of one repeatable-read snapshot). Refuses when anything is at `file`
+    // (a symbolic link too, dangling or not: never followed), and creates
+    // nothing but `file` and, while it works, a private directory beside it.
     bool backupTo(const QString &file);
     // Replaces accounts, messages and mailbox entries with those of a backup
     // (or a copy of a database file, its -wal included) in one transaction,

@@ -63,23 +63,25 @@ int SlidingWindowCounter::count(const QString &key, qint64 nowMs)
 }
 
 LoginThrottle::LoginThrottle(int windowSeconds, int failuresPerAddress, int failuresPerUsername)
-    : m_byAddress(qint64(windowSeconds) * 1000)
-    , m_byUsername(qint64(windowSeconds) * 1000)
+    : m_windowMs(qint64(windowSeconds) * 1000)
+    , m_unrecordedByAddress(m_windowMs)
+    , m_unrecordedByUsername(m_windowMs)
     , m_failuresPerAddress(failuresPerAddress)
     , m_failuresPerUsername(failuresPerUsername)
 {
 }
 
-bool LoginThrottle::addressBlocked(const QString &address, qint64 nowMs)
+bool LoginThrottle::addressBlocked(const QString &address, int failures, qint64 nowMs)
 {
     // "From the 10th on": nine failures are allowed, the tenth attempt is refused unchecked.
-    return m_byAddress.count(address, nowMs) >= m_failuresPerAddress - 1;
+    return failures + m_unrecordedByAddress.count(address, nowMs) >= m_failuresPerAddress - 1;
 }
 
-bool LoginThrottle::mayStartAttempt(const QString &address, qint64 nowMs)
+bool LoginThrottle::mayStartAttempt(const QString &address, int failures, qint64 nowMs)
 {
     // Checks under way may all still fail: never more of them than failures remain allowed.
-    return m_byAddress.count(address, nowMs) + m_inFlight.value(address) < m_failuresPerAddress - 1;
+    return failures + m_unrecordedByAddress.count(address, nowMs) + m_inFlight.value(address)
+        < m_failuresPerAddress - 1;
 }
 
 void LoginThrottle::attemptStarted(const QString &address)
@@ -94,13 +96,13 @@ void LoginThrottle::attemptFinished(const QString &address)
         m_inFlight.erase(it);
 }
 
-bool LoginThrottle::usernameSlowed(const QString &username, qint64 nowMs)
+bool LoginThrottle::usernameSlowed(const QString &username, int failures, qint64 nowMs)
 {
-    return m_byUsername.count(username, nowMs) >= m_failuresPerUsername - 1;
+    return failures + m_unrecordedByUsername.count(username, nowMs) >= m_failuresPerUsername - 1;
 }
 
-void LoginThrottle::recordFailure(const QString &address, const QString &username, qint64 nowMs)
+void LoginThrottle::addUnrecordedFailure(const QString &address, const QString &username, qint64 nowMs)
 {
-    m_byAddress.add(address, nowMs);
-    m_byUsername.add(username, nowMs);
+    m_unrecordedByAddress.add(address, nowMs);
+    m_unrecordedByUsername.add(username, nowMs);
 }

@@ -28,7 +28,7 @@ const QString CommandsHelp = QStringLiteral(
     "  del-user NAME     Delete an account, its sessions and its mailbox entries.\n"
     "  list-users        List the accounts.\n"
     "  stats             Show counts and sizes.\n"
-    "  backup FILE       Write a consistent copy of the database to FILE (safe while servers run).\n"
+    "  backup FILE       Write a consistent copy of the database to FILE, a new name (safe while servers run).\n"
     "  restore FILE      Replace the database's contents with those of a backup; ends every session.");
 
 struct CommandSpec

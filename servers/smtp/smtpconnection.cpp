@@ -10,6 +10,26 @@ SmtpConnection::SmtpConnection(QSslSocket *socket, const QSslConfiguration &tls,
                         parent)
     , m_backend(backend)
 {
+    m_dataDeadline.setSingleShot(true);
+    m_dataDeadline.setInterval(options.dataTimeoutMs);
+    connect(&m_dataDeadline, &QTimer::timeout, this, [this] {
+        m_session.dataTimedOut();
+        sessionChanged();
+    });
+    // Gone clients are deleted later: their deadline must not fire meanwhile.
+    connect(this, &ServerConnection::finished, &m_dataDeadline, &QTimer::stop);
+}
+
+void SmtpConnection::sessionStepped()
+{
+    if (m_session.state() != SmtpSession::State::Data) {
+        m_dataDeadline.stop(); // the final dot came, or the session ended
+        return;
+    }
+    if (m_session.dataStarts() != m_dataStartsSeen) {
+        m_dataStartsSeen = m_session.dataStarts();
+        m_dataDeadline.start();
+    }
 }
 
 void SmtpConnection::serveRequest()

@@ -24,11 +24,13 @@ ServerConnection *SmtpDaemon::makeConnection(QSslSocket *socket, bool implicitTl
     options.session.hostname = config().hostname;
     options.session.domain = config().domain;
     options.session.maxMessageBytes = config().limits.maxMessageBytes;
+    options.session.maxHeaderBytes = config().limits.maxHeaderBytes;
     options.session.maxRecipients = config().limits.maxRecipients;
     options.session.registration = config().registration;
     options.session.implicitTls = implicitTls;
     options.idleTimeoutMs = config().limits.idleTimeoutSeconds * 1000;
     options.handshakeTimeoutMs = config().limits.handshakeTimeoutSeconds * 1000;
+    options.dataTimeoutMs = config().limits.dataTimeoutSeconds * 1000;
     return new SmtpConnection(socket, tls(), options, m_backend, parent);
 }
 

@@ -421,8 +421,8 @@ void SmtpSession::reg(const QByteArray &argument)
     case Passwords::Strength::TooLong:
         error(550, "5.7.1", QStringLiteral("Password too long"));
         return;
-    case Passwords::Strength::ContainsNul:
-        error(550, "5.7.1", QStringLiteral("Password must not contain NUL"));
+    case Passwords::Strength::ControlCharacter:
+        error(550, "5.7.1", QStringLiteral("Password must not contain control characters"));
         return;
     case Passwords::Strength::Acceptable:
         break;
@@ -600,6 +600,7 @@ void SmtpSession::data(const QByteArray &argument)
     }
     reply(354, nullptr, QStringLiteral("End data with <CR><LF>.<CR><LF>"));
     m_state = State::Data;
+    ++m_dataStarts;
     m_message.clear();
     m_partialLine.clear();
     m_partialLastByte = 0;
@@ -607,6 +608,8 @@ void SmtpSession::data(const QByteArray &argument)
     m_tooBig = false;
     m_badLineEnd = false;
     m_lineTooLong = false;
+    m_headerMeter = HeaderSectionMeter(HeaderBlock::FirstLine::IsHeader);
+    m_headerTooBig = false;
     m_queueId = newQueueId();
 }
 
@@ -667,17 +670,63 @@ void SmtpSession::processDataBytes()
             m_lineTooLong = true;
         if (startsAfterCrlf && line.size() > 1 && line.startsWith('.'))
             line = line.sliced(1);
-        if (m_tooBig)
+        if (m_tooBig || m_headerTooBig)
             continue;
         if (m_message.size() + line.size() + 2 > m_settings.maxMessageBytes) {
             m_tooBig = true;
             m_message = QByteArray(); // read on to the end, keep nothing
             continue;
         }
+        // The header section is measured line by line as it is stored
+        // (unstuffed, CRLF), never by rescanning what was kept: one past the
+        // limit is dropped at once and the rest only read (SPEC "Mailbox
+        // model": a To: of millions of addresses costs nothing more).
+        if (!m_headerMeter.isComplete()) {
+            m_headerMeter.addLine(line, 2);
+            if (m_headerMeter.size() > m_settings.maxHeaderBytes) {
+                m_headerTooBig = true;
+                m_message = QByteArray();
+                continue;
+            }
+        }
         m_message.append(line).append("\r\n", 2);
     }
     input.remove(0, pos);
 }
+
+namespace {
+
+// RFC 5321 §4.4: the final delivery may remove Return-Path fields before
+// adding its own, and does: a client's own would stand beside ours and
+// name a forged envelope sender to whoever reads the wrong one. Drops each
+// such field with its continuation lines; the rest stays as sent.
+QByteArray withoutReturnPathFields(const QByteArray &message, qsizetype headerEnd)
+{
+    static constexpr QByteArrayView Name = "return-path";
+    QByteArray kept;
+    kept.reserve(message.size());
+    bool dropping = false;
+    for (qsizetype position = 0; position < headerEnd;) {
+        const qsizetype newline = message.indexOf('\n', position);
+        const qsizetype end = newline < 0 || newline >= headerEnd ? headerEnd : newline + 1;
+        const QByteArrayView line(message.constData() + position, end - position);
+        if (line.isEmpty() || (line.front() != ' ' && line.front() != '\t')) {
+            // Obsolete syntax allows white space before the colon (RFC 5322 §4.5).
+            qsizetype colon = Name.size();
+            while (colon < line.size() && (line.at(colon) == ' ' || line.at(colon) == '\t'))
+                ++colon;
+            dropping = line.size() > colon && line.at(colon) == ':'
+                && line.first(Name.size()).compare(Name, Qt::CaseInsensitive) == 0;
+        }
+        if (!dropping)
+            kept.append(line);
+        position = end;
+    }
+    kept.append(message.constData() + headerEnd, message.size() - headerEnd);
+    return kept;
+}
+
+} // namespace
 
 void SmtpSession::finishData()
 {
@@ -692,6 +741,10 @@ void SmtpSession::finishData()
     };
     if (m_tooBig) {
         refuse(552, "5.3.4", QStringLiteral("Message too big"));
+        return;
+    }
+    if (m_headerTooBig) {
+        refuse(552, "5.3.4", QStringLiteral("Header section too large"));
         return;
     }
     if (m_badLineEnd || m_lineTooLong) {
@@ -710,10 +763,15 @@ void SmtpSession::finishData()
             return;
         }
     }
+    if (headers.contains("Return-Path"))
+        m_message = withoutReturnPathFields(m_message, headers.bodyOffset());
     const QDateTime now = QDateTime::currentDateTimeUtc();
     // EHLO is not required; without it the client is "unknown" (Postfix's word).
     const QByteArray helo = m_helo.isEmpty() ? QByteArrayLiteral("unknown") : m_helo.toLatin1();
-    QByteArray top = "Received: from " + helo + " ([" + m_clientAddress.toLatin1() + "])\r\n by "
+    // RFC 5321 §4.4: the final delivery records the envelope sender (MAIL
+    // FROM, which is the account's own address; "<>" for a null sender).
+    QByteArray top = "Return-Path: <" + sender.toUtf8() + ">\r\n";
+    top += "Received: from " + helo + " ([" + m_clientAddress.toLatin1() + "])\r\n by "
         + m_settings.hostname.toLatin1() + " (Mailroom) with ESMTPSA id " + m_queueId.toLatin1() + ";\r\n "
         + MailDate::format(now) + "\r\n";
     if (fromFields.isEmpty())
@@ -761,6 +819,16 @@ void SmtpSession::timedOut()
     if (m_state == State::Closed)
         return;
     reply(421, "4.4.2", QStringLiteral("Timeout"));
+    close();
+}
+
+void SmtpSession::dataTimedOut()
+{
+    if (m_state != State::Data)
+        return;
+    qCInfo(lcSmtp).noquote() << m_clientAddress << m_accountName << "message" << m_queueId
+                             << "refused: DATA went on past its deadline";
+    reply(421, "4.4.2", QStringLiteral("Message data took too long, closing connection"));
     close();
 }
 

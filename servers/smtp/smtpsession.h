@@ -3,6 +3,7 @@
 #include "authenticator.h"
 #include "commandlinebuffer.h"
 #include "config.h"
+#include "mailheaders.h"
 
 #include <QByteArray>
 #include <QList>
@@ -17,6 +18,7 @@ struct SmtpSessionSettings
     QString hostname = QStringLiteral("localhost");
     QString domain = QStringLiteral("project.com");
     qint64 maxMessageBytes = 25 * 1024 * 1024;
+    qint64 maxHeaderBytes = 256 * 1024; // the client's header section (HeaderSectionMeter)
     int maxRecipients = 100;
     bool implicitTls = false; // --listen-tls: encrypted from the first byte
     Registration registration = Registration::Open;
@@ -68,7 +70,7 @@ struct SmtpDeliveryRequest
     QString queueId;
     qint64 senderId = 0;
     QList<qint64> recipientIds;
-    QByteArray message; // as stored: our Received: on top, CRLF line ends
+    QByteArray message; // as stored: our Return-Path: and Received: on top, CRLF line ends
 };
 
 using SmtpRequest = std::variant<SmtpLoginRequest, SmtpRegisterRequest, SmtpDeliveryRequest>;
@@ -118,6 +120,10 @@ public:
     void registrationFinished(RegisterOutcome outcome);
     void deliveryFinished(DeliveryOutcome outcome);
     void timedOut();    // 421 4.4.2 and close
+    // The connection's deadline for DATA as a whole (started when the
+    // session enters State::Data, stopped when it leaves) has passed: 421
+    // 4.4.2, nothing stored, close. Nothing happens outside DATA.
+    void dataTimedOut();
     void shuttingDown(); // 421 4.3.2 and close
 
     [[nodiscard]] QByteArray takeOutput();
@@ -130,6 +136,10 @@ public:
     [[nodiscard]] bool quitReceived() const { return m_quitReceived; }
 
     [[nodiscard]] State state() const { return m_state; }
+    // How many times DATA was answered 354: a new count is a new DATA, whose
+    // deadline starts afresh (pipelined messages may follow each other
+    // within one receive()).
+    [[nodiscard]] quint64 dataStarts() const { return m_dataStarts; }
     [[nodiscard]] bool isEncrypted() const { return m_encrypted; }
     [[nodiscard]] qint64 accountId() const { return m_accountId; }
     [[nodiscard]] QString accountName() const { return m_accountName; }
@@ -192,5 +202,8 @@ private:
     bool m_tooBig = false;
     bool m_badLineEnd = false; // bare CR or NUL
     bool m_lineTooLong = false;
+    quint64 m_dataStarts = 0;
+    HeaderSectionMeter m_headerMeter{HeaderBlock::FirstLine::IsHeader}; // the same rule as finishData()'s parse
+    bool m_headerTooBig = false;
     QString m_queueId;
 };

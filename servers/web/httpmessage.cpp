@@ -262,6 +262,17 @@ HttpRequestParser::Status HttpRequestParser::parseHead(QByteArrayView head, Http
     }
     if (request->minorVersion == 1 && !request->hasHeader("host"))
         return fail(error, 400, "bad_request", QStringLiteral("HTTP/1.1 requests need a Host header."));
+    // RFC 9110 §5.3: neither may be a list. With two, a proxy in front and
+    // this server could each take a different one (the first Authorization
+    // won here), so the request is refused rather than guessed at.
+    const std::pair<QByteArrayView, QLatin1StringView> singles[] = {
+        {"host", QLatin1StringView("Host")}, {"authorization", QLatin1StringView("Authorization")}};
+    for (const auto &[name, shown] : singles) {
+        const auto count = std::count_if(request->headers.cbegin(), request->headers.cend(),
+                                         [name = name](const auto &header) { return header.first == name; });
+        if (count > 1)
+            return fail(error, 400, "bad_request", QStringLiteral("More than one %1 header.").arg(shown));
+    }
 
     // §9.3: persistent unless "close" (1.1), or unless "keep-alive" (1.0).
     const QList<QByteArray> connection = request->header("connection").toLower().split(',');
@@ -358,6 +369,10 @@ QByteArray HttpResponse::serialize(bool keepAlive, bool headOnly) const
     if (status != 204)
         out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     out += "Date: " + date + "\r\n";
+    // RFC 6797: webd speaks only HTTPS, so browsers may refuse plain HTTP to
+    // this host for a year. Here, on every answer, errors included: a client
+    // learns it from whichever response it gets first.
+    out += "Strict-Transport-Security: max-age=31536000\r\n";
     out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     out += "\r\n";
     if (!headOnly && status != 204)

@@ -45,7 +45,8 @@ struct HttpResponse
     [[nodiscard]] static HttpResponse json(int status, QByteArray body);
     [[nodiscard]] static HttpResponse error(const HttpError &error);
     [[nodiscard]] static HttpResponse noContent();
-    // Status line, headers (Content-Length, Date, Connection added) and body.
+    // Status line, headers (Content-Length, Date, Strict-Transport-Security,
+    // Connection added) and body.
     [[nodiscard]] QByteArray serialize(bool keepAlive, bool headOnly = false) const;
     [[nodiscard]] static QByteArray reasonPhrase(int status);
 };

@@ -30,10 +30,15 @@ void writeAddress(JsonWriter &json, const MailAddress &address)
     json.key(QLatin1StringView("address")).value(address.address).endObject();
 }
 
+// A summary lists at most MessageSummary::MaxListedAddresses of a field
+// (the store keeps no more) and counts them all (toCount, ccCount); the
+// message's headers and raw bytes have the rest.
+constexpr qsizetype ListedAddresses = MessageSummary::MaxListedAddresses;
+
 void writeAddresses(JsonWriter &json, const QList<MailAddress> &addresses)
 {
     json.beginArray();
-    for (const MailAddress &address : addresses)
+    for (const MailAddress &address : addresses.first(std::min(addresses.size(), ListedAddresses)))
         writeAddress(json, address);
     json.endArray();
 }
@@ -51,6 +56,8 @@ void writeSummaryMembers(JsonWriter &json, const MailboxEntry &entry)
     writeAddresses(json, summary.to);
     json.key(L("cc"));
     writeAddresses(json, summary.cc);
+    json.key(L("toCount")).value(std::max<qint64>(summary.toCount, summary.to.size()));
+    json.key(L("ccCount")).value(std::max<qint64>(summary.ccCount, summary.cc.size()));
     json.key(L("subject")).value(summary.subject);
     json.key(L("date")).isoUtc(summary.date.isValid() ? summary.date : entry.receivedAt);
     json.key(L("receivedAt")).isoUtc(entry.receivedAt);
@@ -376,7 +383,13 @@ void WebApi::changePassword(const HttpRequest &request, const Caller &caller, co
     const Passwords::Strength strength = Passwords::checkStrength(next.toString());
     if (strength != Passwords::Strength::Acceptable)
         return answer(errorResponse(400, "bad_request", Passwords::strengthMessage(strength) + u'.'));
-    const quint64 ticket = m_hasher->verifyAsync(current.toString(), caller.account.passwordHash);
+    // A password with a control character never matches, as at login (SPEC;
+    // HMAC's zero padding would let "secret\0" match "secret"): an empty hash
+    // matches nothing, and the caller holds a token of the account already,
+    // so how fast it fails tells nothing.
+    const bool currentUsable = !Passwords::containsControlCharacter(current.toString());
+    const quint64 ticket =
+        m_hasher->verifyAsync(current.toString(), currentUsable ? caller.account.passwordHash : QString());
     m_verifications.insert(ticket, [this, caller, clientAddress, newPassword = next.toString(), answer](bool matches) {
         if (!matches) {
             m_authenticator->recordFailure(clientAddress, caller.account.username);

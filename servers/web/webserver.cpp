@@ -27,8 +27,14 @@ WebServer::WebServer(const QSslConfiguration &tls, WebApi *api, const Options &o
     setListenBacklogSize(std::max(options.maxConnections, 128));
     // newConnection comes before the handshake in 6.4; this one after it.
     connect(this, &QTcpServer::pendingConnectionAvailable, this, &WebServer::acceptPending);
-    connect(this, &QSslServer::errorOccurred, this, [](QSslSocket *socket, QAbstractSocket::SocketError) {
-        qCInfo(lcWeb).noquote() << socket->peerAddress().toString() << "TLS handshake failed:" << socket->errorString();
+    // Once per client: QSslServer deletes the socket after its first error.
+    connect(this, &QSslServer::errorOccurred, this, [this](QSslSocket *socket, QAbstractSocket::SocketError error) {
+        const auto handshake = m_handshakes.constFind(socket);
+        if (handshake == m_handshakes.cend())
+            return;
+        logTlsHandshakeFailure(lcWeb(), handshake->address, handshake->port,
+                               tlsHandshakeFailureReason(socket, error, handshakeTimeout()));
+        m_handshakes.erase(handshake);
     });
 }
 
@@ -62,6 +68,19 @@ void WebServer::incomingConnection(qintptr socketDescriptor)
     // the socket and itself when the handshake ends.
     connect(*made, &QAbstractSocket::disconnected, &m_slotContext, releaseOnce);
     connect(*made, &QObject::destroyed, &m_slotContext, releaseOnce);
+
+    m_handshakes.insert(*made, Handshake{address, (*made)->peerPort()});
+    connect(*made, &QSslSocket::encrypted, &m_slotContext, [this, socket = *made] { m_handshakes.remove(socket); });
+    // Closed without an error (QSslServer drops a client whose first byte
+    // cannot begin a TLS handshake, plain HTTP say, without a word).
+    connect(*made, &QObject::destroyed, &m_slotContext, [this](QObject *socket) {
+        const auto handshake = m_handshakes.constFind(socket);
+        if (handshake == m_handshakes.cend())
+            return;
+        logTlsHandshakeFailure(lcWeb(), handshake->address, handshake->port,
+                               QStringLiteral("not TLS (its first byte cannot begin a handshake)"));
+        m_handshakes.erase(handshake);
+    });
 }
 
 void WebServer::acceptPending()

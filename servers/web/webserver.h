@@ -3,6 +3,7 @@
 #include "connectionlistener.h"
 #include "httpmessage.h"
 
+#include <QHash>
 #include <QSet>
 #include <QSslServer>
 
@@ -44,5 +45,14 @@ private:
     // Per client address, from the accept to the socket's end, handshake
     // included: one address cannot take every slot.
     ConnectionLimiter m_perAddress;
+    // Clients in their handshake: their address and port as accepted, for
+    // the log line of a failure (QSslServer reports a timeout after closing
+    // the socket, when the socket no longer knows its peer).
+    struct Handshake
+    {
+        QString address;
+        quint16 port = 0;
+    };
+    QHash<const QObject *, Handshake> m_handshakes;
     QObject m_slotContext;
 };

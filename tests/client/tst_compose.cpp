@@ -518,6 +518,22 @@ void TestCompose::replyAllAddresses_data()
     QTest::newRow("my own message") // found in Sent
         << u"alice"_s << "To: bob@project.com, carol@project.com\r\nCc: dave@project.com, alice@project.com\r\n"_ba
         << u"bob@project.com, carol@project.com"_s << u"dave@project.com"_s;
+    // The server lists 50 addresses of a field and counts all: a reply
+    // reads the others from the headers.
+    const auto numbered = [](const char *prefix, int count) {
+        QStringList addresses;
+        for (int i = 1; i <= count; ++i)
+            addresses.append(u"%1%2@project.com"_s.arg(QLatin1StringView(prefix)).arg(i));
+        return addresses;
+    };
+    QTest::newRow("more than are listed")
+        << u"bob"_s
+        << "To: alice@project.com,\r\n " + numbered("p", 79).join(u",\r\n "_s).toUtf8() + "\r\nCc: "
+            + numbered("c", 60).join(u",\r\n "_s).toUtf8() + "\r\n"
+        << u"bob@project.com"_s << (numbered("p", 79) + numbered("c", 60)).join(u", "_s);
+    QTest::newRow("my own message, more than are listed")
+        << u"alice"_s << "To: " + numbered("p", 80).join(u",\r\n "_s).toUtf8() + "\r\n"
+        << numbered("p", 80).join(u", "_s) << QString();
 }
 
 void TestCompose::replyAllAddresses()

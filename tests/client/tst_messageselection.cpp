@@ -8,6 +8,7 @@
 // Every model is watched by QAbstractItemModelTester.
 
 #include "clienttestservers.h"
+#include "composecontroller.h"
 #include "inboxmodel.h"
 #include "messagebuilder.h"
 #include "messagecontroller.h"
@@ -48,6 +49,7 @@ private Q_SLOTS:
     void safeFileName_data();
     void safeFileName();
     void longTextIsShownInPart();
+    void manyRecipientsAreCounted();
 
 private:
     // Messages from sender to reader straight into the store, oldest first; their inbox entry ids.
@@ -399,6 +401,40 @@ void TestMessageSelection::longTextIsShownInPart()
     QVERIFY(loaded.wait(WaitMs));
     QVERIFY(!message.isTextCut());
     QCOMPARE(MessageController::shownPart(message.text()), message.text());
+}
+
+// The server lists at most 50 addresses of To and of Cc and counts them all
+// (toCount, ccCount): the message view and a forward's header block say
+// how many more there are.
+void TestMessageSelection::manyRecipientsAreCounted()
+{
+    QByteArrayList to;
+    for (int i = 1; i <= 5000; ++i)
+        to.append("p" + QByteArray::number(i) + "@example.org");
+    const QByteArray raw = "From: sender@project.com\r\nTo: " + to.join(",\r\n ")
+        + "\r\nCc: a@example.org, b@example.org\r\nSubject: Everyone\r\n\r\nHello all.\r\n";
+    const QList<qint64> ids = m_servers->storeMessages(m_sender, m_reader, {raw});
+    QCOMPARE(ids.size(), 1);
+    QStringList listed;
+    for (int i = 1; i <= 50; ++i)
+        listed.append(u"p%1@example.org"_s.arg(i));
+    const QString expectedTo = listed.join(u", "_s) + u" and 4950 more"_s;
+
+    MessageController message;
+    message.setSession(m_session.get());
+    QSignalSpy loaded(&message, &MessageController::loaded);
+    message.load(ids.first());
+    QVERIFY(loaded.wait(WaitMs));
+    QCOMPARE(message.to(), expectedTo);
+    QCOMPARE(message.cc(), u"a@example.org, b@example.org"_s);
+
+    ComposeController forward;
+    forward.setSession(m_session.get());
+    QSignalSpy ready(&forward, &ComposeController::replyReady);
+    forward.forward(ids.first());
+    QVERIFY(ready.wait(WaitMs));
+    QVERIFY2(forward.body().contains(u"\nTo: "_s + expectedTo + u"\nCc: a@example.org, b@example.org\n"_s),
+             qPrintable(forward.body().left(200)));
 }
 
 QTEST_MAIN(TestMessageSelection)

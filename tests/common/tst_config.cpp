@@ -63,10 +63,12 @@ QVariantMap fields(const Config &config)
          config.registration == Registration::Open ? QStringLiteral("open") : QStringLiteral("closed")},
         {QStringLiteral("pbkdf2Iterations"), config.pbkdf2Iterations},
         {QStringLiteral("maxMessageBytes"), limits.maxMessageBytes},
+        {QStringLiteral("maxHeaderBytes"), limits.maxHeaderBytes},
         {QStringLiteral("maxRecipients"), limits.maxRecipients},
         {QStringLiteral("maxConnections"), limits.maxConnections},
         {QStringLiteral("maxConnectionsPerAddress"), limits.maxConnectionsPerAddress},
         {QStringLiteral("idleTimeoutSeconds"), limits.idleTimeoutSeconds},
+        {QStringLiteral("dataTimeoutSeconds"), limits.dataTimeoutSeconds},
         {QStringLiteral("maxRequestHeadBytes"), limits.maxRequestHeadBytes},
         {QStringLiteral("maxRequestBodyBytes"), limits.maxRequestBodyBytes},
         {QStringLiteral("keepAliveTimeoutSeconds"), limits.keepAliveTimeoutSeconds},
@@ -101,10 +103,12 @@ QVariantMap specDefaults()
         {QStringLiteral("registration"), QStringLiteral("open")},
         {QStringLiteral("pbkdf2Iterations"), Passwords::DefaultIterations},
         {QStringLiteral("maxMessageBytes"), 25 * 1024 * 1024},
+        {QStringLiteral("maxHeaderBytes"), 256 * 1024},
         {QStringLiteral("maxRecipients"), 100},
         {QStringLiteral("maxConnections"), 1024},
         {QStringLiteral("maxConnectionsPerAddress"), 64},
         {QStringLiteral("idleTimeoutSeconds"), 300},
+        {QStringLiteral("dataTimeoutSeconds"), 600},
         {QStringLiteral("maxRequestHeadBytes"), 16 * 1024},
         {QStringLiteral("maxRequestBodyBytes"), 64 * 1024},
         {QStringLiteral("keepAliveTimeoutSeconds"), 60},
@@ -477,6 +481,12 @@ void TestConfig::optionChangesItsField_data()
         QStringLiteral("maxMessageBytes"), 10 * 1024 * 1024);
     one("--max-message-size G", QStringLiteral("max-message-size"), QStringLiteral("1G"),
         QStringLiteral("maxMessageBytes"), 1024 * 1024 * 1024);
+    one("--max-header-size K", QStringLiteral("max-header-size"), QStringLiteral("64K"),
+        QStringLiteral("maxHeaderBytes"), 64 * 1024);
+    one("--max-header-size plain", QStringLiteral("max-header-size"), QStringLiteral("1024"),
+        QStringLiteral("maxHeaderBytes"), 1024);
+    one("--data-timeout", QStringLiteral("data-timeout"), QStringLiteral("30"), QStringLiteral("dataTimeoutSeconds"),
+        30);
     one("--max-recipients", QStringLiteral("max-recipients"), QStringLiteral("5"), QStringLiteral("maxRecipients"), 5);
     one("--max-connections", QStringLiteral("max-connections"), QStringLiteral("10"),
         QStringLiteral("maxConnections"), 10);
@@ -553,6 +563,10 @@ void TestConfig::badValueNamesOption_data()
     // 17179869185 = 2^34 + 1: times 2^30 this overflows 64 bits to exactly 1 GiB.
     bad("--max-message-size 64-bit overflow", QStringLiteral("max-message-size"), QStringLiteral("17179869185G"));
     bad("--max-message-size huge", QStringLiteral("max-message-size"), QStringLiteral("99999999999999999999"));
+    bad("--max-header-size below 1K", QStringLiteral("max-header-size"), QStringLiteral("1023"));
+    bad("--max-header-size 2G", QStringLiteral("max-header-size"), QStringLiteral("2G"));
+    bad("--data-timeout 0", QStringLiteral("data-timeout"), QStringLiteral("0"));
+    bad("--data-timeout above a day", QStringLiteral("data-timeout"), QStringLiteral("86401"));
     bad("--max-recipients 0", QStringLiteral("max-recipients"), QStringLiteral("0"));
     bad("--max-recipients no suffix", QStringLiteral("max-recipients"), QStringLiteral("1K"));
     bad("--max-recipients above maximum", QStringLiteral("max-recipients"), QStringLiteral("10001"));
@@ -646,6 +660,8 @@ void TestConfig::groupsAddOnlyTheirOptions_data()
         {"registration", "closed", G::RegistrationMode},
         {"max-message-size", "1M", G::SmtpLimits},
         {"max-recipients", "3", G::SmtpLimits},
+        {"max-header-size", "2K", G::SmtpLimits},
+        {"data-timeout", "3", G::SmtpLimits},
         {"max-connections", "3", G::Groups(G::SmtpLimits) | G::WebLimits},
         {"max-connections-per-address", "3", G::Groups(G::SmtpLimits) | G::WebLimits},
         {"idle-timeout", "3", G::SmtpLimits},
@@ -721,6 +737,7 @@ void TestConfig::everyOptionHasHelp()
         QStringLiteral("keepalive-timeout"), QStringLiteral("handshake-timeout"), QStringLiteral("token-lifetime"),
         QStringLiteral("login-window"), QStringLiteral("max-failed-logins-per-address"),
         QStringLiteral("max-failed-logins-per-user"), QStringLiteral("database-password-file"),
+        QStringLiteral("max-header-size"), QStringLiteral("data-timeout"),
     };
     const ConfigOptions options(allGroups(), defaultListen());
     QCommandLineParser parser;

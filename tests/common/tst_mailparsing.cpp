@@ -10,6 +10,8 @@
 #include <QElapsedTimer>
 #include <QTest>
 
+#include <functional>
+
 namespace {
 // "name=value" per field, joined with "|".
 QString describe(const HeaderBlock &block)
@@ -50,6 +52,8 @@ private Q_SLOTS:
     void charsets();
     void addressList_data();
     void addressList();
+    void addressListLimit_data();
+    void addressListLimit();
     void dates_data();
     void dates();
     void quotedPrintable_data();
@@ -258,6 +262,98 @@ void TestMailParsing::addressList()
     QCOMPARE(describe(list.addresses), addresses);
     QCOMPARE(list.complete, complete);
     QCOMPARE(list.raw, EncodedWords::decode(raw.trimmed()).simplified());
+}
+
+namespace {
+// `count` entries made by `entry(i)` (i from 1), joined as a folded header value.
+QByteArray addressField(int count, const std::function<QByteArray(int)> &entry)
+{
+    QByteArrayList entries;
+    for (int i = 1; i <= count; ++i)
+        entries.append(entry(i));
+    return entries.join(",\r\n ");
+}
+
+QByteArray bareAddress(int i)
+{
+    return "u" + QByteArray::number(i) + "@x.org";
+}
+} // namespace
+
+// SPEC "Mailbox model": at most MaxAddresses of To and Cc kept for the
+// summary, the first ones in order, and toCount/ccCount counting every
+// mailbox of the field (what parseList() without a limit returns), also
+// past the kept ones; From keeps its first.
+void TestMailParsing::addressListLimit_data()
+{
+    QTest::addColumn<QByteArray>("value");
+    QTest::addColumn<int>("count");     // toCount
+    QTest::addColumn<QString>("first"); // address of summary.to's first and last
+    QTest::addColumn<QString>("last");
+
+    const auto numbered = [](int i) { return QStringLiteral("u%1@x.org").arg(i); };
+    QTest::newRow("none") << QByteArray() << 0 << QString() << QString();
+    QTest::newRow("empty group") << QByteArray("Undisclosed recipients:;") << 0 << QString() << QString();
+    QTest::newRow("1") << addressField(1, bareAddress) << 1 << numbered(1) << numbered(1);
+    QTest::newRow("1,000") << addressField(1000, bareAddress) << 1000 << numbered(1) << numbered(1000);
+    QTest::newRow("1,001") << addressField(1001, bareAddress) << 1001 << numbered(1) << numbered(1000);
+    QTest::newRow("5,000") << addressField(5000, bareAddress) << 5000 << numbered(1) << numbered(1000);
+    QTest::newRow("5,000 unfolded") << addressField(5000, bareAddress).replace("\r\n ", " ") << 5000 << numbered(1)
+                                    << numbered(1000);
+    QTest::newRow("5,000 with names, quotes and comments")
+        << addressField(5000, [](int i) -> QByteArray {
+               const QByteArray n = QByteArray::number(i);
+               return "\"Last, First " + n + "\" <" + bareAddress(i) + "> (c, " + n + ")";
+           })
+        << 5000 << numbered(1) << numbered(1000);
+    QTest::newRow("groups of 700")
+        << "First: " + addressField(700, bareAddress) + ";, Second: "
+               + addressField(700, [](int i) -> QByteArray { return bareAddress(700 + i); }) + ";"
+        << 1400 << numbered(1) << numbered(1000);
+    // Every third entry is no address: not counted, the others are, also past the kept ones.
+    QTest::newRow("unparsable ones among 3,000")
+        << addressField(3000,
+                        [](int i) -> QByteArray {
+                            return i % 3 == 0 ? QByteArray("nonsense ") + QByteArray::number(i) : bareAddress(i);
+                        })
+        << 2000 << numbered(1) << numbered(1499);
+    QTest::newRow("unparsable ones only past the kept")
+        << addressField(1000, bareAddress) + ", nonsense, <>, (only a comment)" << 1000 << numbered(1)
+        << numbered(1000);
+}
+
+void TestMailParsing::addressListLimit()
+{
+    QFETCH(QByteArray, value);
+    QFETCH(int, count);
+    QFETCH(QString, first);
+    QFETCH(QString, last);
+
+    const QByteArray header = value.isNull() ? QByteArray() : "To: " + value + "\r\nCc: " + value + "\r\n";
+    const QByteArray raw = "From: " + addressField(3, bareAddress) + "\r\n" + header + "Subject: many\r\n\r\nbody\r\n";
+    const MessageSummary summary = MimeMessage::parse(raw).summary();
+    const int kept = std::min(count, MessageSummary::MaxAddresses);
+    QCOMPARE(summary.to.size(), kept);
+    QCOMPARE(summary.toCount, qint64(count));
+    QCOMPARE(summary.cc.size(), kept);
+    QCOMPARE(summary.ccCount, qint64(count));
+    QCOMPARE(summary.from.address, QStringLiteral("u1@x.org"));
+    if (kept > 0) {
+        QCOMPARE(summary.to.first().address, first);
+        QCOMPARE(summary.to.last().address, last);
+    }
+
+    // The count is what the whole parse finds; the kept ones are its start.
+    const AddressList whole = MailAddresses::parseList(value);
+    QCOMPARE(whole.addresses.size(), count);
+    QCOMPARE(whole.count, count);
+    QCOMPARE(summary.to, whole.addresses.first(kept));
+    const AddressList bounded = MailAddresses::parseList(value, MessageSummary::MaxAddresses);
+    QCOMPARE(bounded.count, whole.count);
+    QCOMPARE(bounded.complete, whole.complete);
+    QCOMPARE(bounded.raw, whole.raw);
+    QCOMPARE(MailAddresses::parseList(value, 0).addresses.size(), 0);
+    QCOMPARE(MailAddresses::parseList(value, 0).count, count);
 }
 
 void TestMailParsing::dates_data()
@@ -771,6 +867,9 @@ void TestMailParsing::hostileInputIsBounded_data()
     QTest::newRow("many parameters") << QByteArray("Content-Type: text/plain" + QByteArray("; a*1*=x").repeated(100000)
                                                    + "\r\n\r\nx");
     QTest::newRow("deep comments") << QByteArray("From: " + QByteArray(100000, '(') + "\r\n\r\n");
+    // The attack, at 4 MB: a To of a million short addresses.
+    QTest::newRow("a million addresses") << QByteArray("To: " + QByteArray("a@b,").repeated(1000000) + "\r\n\r\n");
+    QTest::newRow("a million empty elements") << QByteArray("Cc: " + QByteArray(1000000, ',') + "\r\n\r\n");
     QTest::newRow("binary garbage") << [] {
         QByteArray garbage(1 << 20, Qt::Uninitialized);
         quint32 state = 12345;
@@ -795,6 +894,8 @@ void TestMailParsing::hostileInputIsBounded()
     for (const MimePart &part : message.parts())
         QVERIFY(part.depth <= MimeMessage::MaxDepth);
     QVERIFY(summary.preview.size() <= 2 * MimeMessage::PreviewLength);
+    QVERIFY(summary.to.size() <= MessageSummary::MaxAddresses);
+    QVERIFY(summary.cc.size() <= MessageSummary::MaxAddresses);
 }
 
 // The measure: a 25 MiB message of 10,000 parts.

@@ -122,8 +122,26 @@ void TestPasswords::strength_data()
     QTest::newRow("8") << QString(8, u'a') << S::Acceptable;
     QTest::newRow("128") << QString(128, u'a') << S::Acceptable;
     QTest::newRow("129") << QString(129, u'a') << S::TooLong;
-    QTest::newRow("NUL inside") << QStringLiteral("abcd\0efgh") << S::ContainsNul;
-    QTest::newRow("NUL padding") << QStringLiteral("abc\0\0\0\0\0") << S::ContainsNul;
+    QTest::newRow("NUL inside") << QStringLiteral("abcd\0efgh") << S::ControlCharacter;
+    QTest::newRow("NUL padding") << QStringLiteral("abc\0\0\0\0\0") << S::ControlCharacter;
+    // SPEC "Mailbox model": no control characters, U+0000-U+001F and U+007F.
+    // Found: REG and the API took "pass\r\nword", which POP3 PASS cannot send.
+    QTest::newRow("CR LF inside") << QStringLiteral("pass\r\nword") << S::ControlCharacter;
+    QTest::newRow("LF at the end") << QStringLiteral("password\n") << S::ControlCharacter;
+    QTest::newRow("CR at the start") << QStringLiteral("\rpassword") << S::ControlCharacter;
+    QTest::newRow("tab") << QStringLiteral("pass\tword") << S::ControlCharacter;
+    QTest::newRow("U+0001") << QStringLiteral("pass\x01word") << S::ControlCharacter;
+    QTest::newRow("U+001B escape") << QStringLiteral("pass\x1bword") << S::ControlCharacter;
+    QTest::newRow("U+001F") << QStringLiteral("pass\x1fword") << S::ControlCharacter;
+    QTest::newRow("U+007F delete") << QStringLiteral("pass\x7fword") << S::ControlCharacter;
+    QTest::newRow("too short and a control") << QStringLiteral("\n") << S::ControlCharacter;
+    QTest::newRow("too long and a control") << QString(128, u'a').append(u'\t') << S::ControlCharacter;
+    // The neighbours stay allowed: space, tilde, U+0080 (a C1 control, not
+    // in SPEC's list), no-break space.
+    QTest::newRow("space") << QStringLiteral("pass word") << S::Acceptable;
+    QTest::newRow("tilde") << QStringLiteral("pass~word") << S::Acceptable;
+    QTest::newRow("U+0080") << QStringLiteral("pass\u0080word") << S::Acceptable;
+    QTest::newRow("U+00A0") << QStringLiteral("pass\u00a0word") << S::Acceptable;
     // Four characters outside the BMP are eight UTF-16 units but four characters.
     QTest::newRow("4 emoji") << QString(QStringLiteral("\U0001F600")).repeated(4) << S::TooShort;
     QTest::newRow("8 emoji") << QString(QStringLiteral("\U0001F600")).repeated(8) << S::Acceptable;
@@ -136,6 +154,9 @@ void TestPasswords::strength()
     QFETCH(Passwords::Strength, expected);
     QCOMPARE(Passwords::checkStrength(password), expected);
     QCOMPARE(Passwords::strengthMessage(expected).isEmpty(), expected == Passwords::Strength::Acceptable);
+    QCOMPARE(Passwords::containsControlCharacter(password), expected == Passwords::Strength::ControlCharacter);
+    if (expected == Passwords::Strength::ControlCharacter)
+        QVERIFY(Passwords::strengthMessage(expected).contains(u"control character"));
 }
 
 void TestPasswords::constantTimeEquals_data()

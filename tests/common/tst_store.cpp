@@ -1,3 +1,5 @@
+#include "messagejson.h"
+#include "mimemessage.h"
 #include "sqltransaction.h"
 #include "store.h"
 #include "store_p.h"
@@ -6,6 +8,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTcpServer>
@@ -110,6 +114,8 @@ NewMessage makeMessage(qint64 sender, QList<qint64> recipients, const QString &s
     message.summary.from = {QStringLiteral("A"), QStringLiteral("a@project.com")};
     message.summary.to = {{QString(), QStringLiteral("b@project.com")}, {QStringLiteral("C"), QStringLiteral("c@project.com")}};
     message.summary.cc = {{QStringLiteral("D \"x\""), QStringLiteral("d@project.com")}};
+    message.summary.toCount = 2;
+    message.summary.ccCount = 1;
     message.summary.subject = subject;
     message.summary.date = QDateTime(QDate(2026, 11, 22), QTime(13, 5), Qt::UTC);
     message.summary.messageId = QStringLiteral("<%1@project.com>").arg(subject);
@@ -120,6 +126,21 @@ NewMessage makeMessage(qint64 sender, QList<qint64> recipients, const QString &s
     message.senderId = sender;
     message.recipientIds = std::move(recipients);
     return message;
+}
+
+// Addresses u1@x.org ... u<count>@x.org, with names JSON and SQL must keep as they are.
+QList<MailAddress> numberedAddresses(int count, int first = 1)
+{
+    QList<MailAddress> addresses;
+    for (int i = first; i < first + count; ++i)
+        addresses.append({QStringLiteral("\u00dc \"%1\", \\ '").arg(i), QStringLiteral("u%1@x.org").arg(i)});
+    return addresses;
+}
+
+// As versions before 3 stored a list: every address, a JSON array.
+QString wholeList(const QList<MailAddress> &addresses)
+{
+    return QString::fromUtf8(QJsonDocument(MessageJson::addresses(addresses)).toJson(QJsonDocument::Compact));
 }
 
 } // namespace
@@ -134,6 +155,7 @@ private Q_SLOTS:
     void freshDatabase();
     void migratesAnOlderDatabase();
     void migratesStepByStep();
+    void migrationBoundsAddressLists();
     void refusesWhatItCannotUse_data();
     void refusesWhatItCannotUse();
     void refusesWhatItCannotUseOnPostgresql_data();
@@ -144,6 +166,7 @@ private Q_SLOTS:
     void accounts();
     void idsAreNeverReused();
     void deliveryRoundTrip();
+    void addressListsAreBounded();
     void deliveryIsAllOrNothing_data();
     void deliveryIsAllOrNothing();
     void groupCommitKeepsEachMessageWhole();
@@ -161,6 +184,7 @@ private Q_SLOTS:
     void restoreNeverReusesIds();
     void restoreEndsEverySession();
     void restoreReadsTheWalOfALiveFile();
+    void restoreAnOlderBackup();
 
 private:
     QString dbPath() const { return m_dir->filePath(QStringLiteral("mailroom.db")); }
@@ -294,6 +318,87 @@ void TestStore::migratesStepByStep()
     QVERIFY(store.addToken(QByteArray(32, 'h'), bob, now, now.addSecs(60)));
     QCOMPARE(store.tokenAccount(QByteArray(32, 'h'), now).value_or(0), bob);
     QCOMPARE(StoreSchema::postgresqlMigrations().size(), StoreSchema::migrations().size());
+}
+
+// Migration 3 on the engine under test: lists that a version-2 database
+// stored whole come out with their first MaxStoredAddresses, in order, and
+// their count; lists within the bound and other rows stay as they were.
+void TestStore::migrationBoundsAddressLists()
+{
+    m_store.reset();
+    m_database = std::make_unique<TestDatabase>(m_dir->filePath(QStringLiteral("v2")));
+    QVERIFY(QDir(m_dir->path()).mkpath(QStringLiteral("v2")));
+    qint64 bob = 0;
+    qint64 big = 0;
+    qint64 exact = 0;
+    qint64 small = 0;
+    {
+        Store old;
+        QVERIFY2(old.open(url(), Store::OpenMode::CreateIfMissing, 2), qPrintable(old.lastErrorText()));
+        const qint64 alice = old.createAccount(QStringLiteral("alice"), QStringLiteral("h")).value_or(Account()).id;
+        bob = old.createAccount(QStringLiteral("bob"), QStringLiteral("h")).value_or(Account()).id;
+        QVERIFY(alice && bob);
+        big = old.deliver(makeMessage(alice, {bob}, QStringLiteral("big"))).value_or(Delivery()).messageId;
+        exact = old.deliver(makeMessage(alice, {bob}, QStringLiteral("exact"))).value_or(Delivery()).messageId;
+        small = old.deliver(makeMessage(alice, {bob}, QStringLiteral("small"))).value_or(Delivery()).messageId;
+        QVERIFY(big && exact && small);
+    }
+    QString smallTo;
+    QString smallCc;
+    QString exactTo;
+    {
+        RawConnection raw(url());
+        QSqlQuery update(raw.db());
+        QVERIFY(update.prepare(QStringLiteral("UPDATE messages SET to_list = ?, cc_list = ? WHERE id = ?")));
+        update.addBindValue(wholeList(numberedAddresses(1500)));
+        update.addBindValue(wholeList(numberedAddresses(1200, 5001)));
+        update.addBindValue(big);
+        QVERIFY2(update.exec(), qPrintable(update.lastError().text()));
+        update.addBindValue(wholeList(numberedAddresses(StoreSchema::MaxStoredAddresses)));
+        update.addBindValue(wholeList(numberedAddresses(3)));
+        update.addBindValue(exact);
+        QVERIFY2(update.exec(), qPrintable(update.lastError().text()));
+        update.finish();
+        smallTo = raw.scalar(QStringLiteral("SELECT to_list FROM messages WHERE id = %1").arg(small)).toString();
+        smallCc = raw.scalar(QStringLiteral("SELECT cc_list FROM messages WHERE id = %1").arg(small)).toString();
+        exactTo = raw.scalar(QStringLiteral("SELECT to_list FROM messages WHERE id = %1").arg(exact)).toString();
+    }
+
+    Store store;
+    QVERIFY2(store.open(url(), Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
+    QCOMPARE(store.schemaVersion(), Store::latestSchemaVersion());
+    const auto page = store.listFolder(bob, Folder::Inbox, 10);
+    QVERIFY(page);
+    QCOMPARE(page->entries.size(), 3);
+    for (const MailboxEntry &entry : page->entries) {
+        const MessageSummary &summary = entry.summary;
+        if (entry.messageId == big) {
+            QCOMPARE(summary.to, numberedAddresses(StoreSchema::MaxStoredAddresses));
+            QCOMPARE(summary.toCount, 1500);
+            QCOMPARE(summary.cc, numberedAddresses(StoreSchema::MaxStoredAddresses, 5001));
+            QCOMPARE(summary.ccCount, 1200);
+            QCOMPARE(summary.subject, QStringLiteral("big"));
+        } else if (entry.messageId == exact) {
+            QCOMPARE(summary.to, numberedAddresses(StoreSchema::MaxStoredAddresses));
+            QCOMPARE(summary.toCount, StoreSchema::MaxStoredAddresses);
+            QCOMPARE(summary.cc, numberedAddresses(3));
+            QCOMPARE(summary.ccCount, 3);
+        } else {
+            QCOMPARE(entry.messageId, small);
+            NewMessage expected = makeMessage(0, {}, QStringLiteral("small"));
+            QCOMPARE(summary, expected.summary);
+        }
+    }
+    RawConnection raw(url());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT to_list FROM messages WHERE id = %1").arg(small)).toString(), smallTo);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT cc_list FROM messages WHERE id = %1").arg(small)).toString(), smallCc);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT to_list FROM messages WHERE id = %1").arg(exact)).toString(), exactTo);
+    // The stored form is the one the store writes itself.
+    const QJsonObject bigTo = QJsonDocument::fromJson(
+        raw.scalar(QStringLiteral("SELECT to_list FROM messages WHERE id = %1").arg(big)).toString().toUtf8()).object();
+    QCOMPARE(bigTo.keys(), (QStringList{QStringLiteral("addresses"), QStringLiteral("count")}));
+    QCOMPARE(bigTo.value(u"count").toInteger(), 1500);
+    QCOMPARE(bigTo.value(u"addresses").toArray().size(), StoreSchema::MaxStoredAddresses);
 }
 
 void TestStore::refusesWhatItCannotUseOnPostgresql_data()
@@ -634,6 +739,67 @@ void TestStore::deliveryRoundTrip()
     QVERIFY(self);
     QCOMPARE(m_store->counts(alice)->inbox.total, 1);
     QCOMPARE(m_store->counts(alice)->sent.total, 2);
+}
+
+// SPEC "Mailbox model": at most MaxStoredAddresses of To and Cc stored,
+// and every address of the field counted; a list within the bound stays a
+// plain array, as versions before 3 wrote it.
+void TestStore::addressListsAreBounded()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    // Made by hand with more than the bound (no count given), and as the
+    // parser gives it for a Cc of 5,000.
+    NewMessage message = makeMessage(alice, {bob}, QStringLiteral("many"));
+    message.summary.to = numberedAddresses(1500);
+    message.summary.toCount = 0;
+    message.summary.cc = numberedAddresses(StoreSchema::MaxStoredAddresses, 2001);
+    message.summary.ccCount = 5000;
+    const auto delivery = m_store->deliver(message);
+    QVERIFY2(delivery, qPrintable(m_store->lastErrorText()));
+    const auto entry = m_store->entry(bob, delivery->inboxEntryIds.first());
+    QVERIFY(entry);
+    QCOMPARE(entry->summary.to, numberedAddresses(StoreSchema::MaxStoredAddresses));
+    QCOMPARE(entry->summary.toCount, 1500);
+    QCOMPARE(entry->summary.cc, message.summary.cc);
+    QCOMPARE(entry->summary.ccCount, 5000);
+    QCOMPARE(m_store->listFolder(bob, Folder::Inbox, 1)->entries.first().summary, entry->summary);
+
+    // What the parser makes of a message of 5,000 recipients reads back the same.
+    QByteArray raw = "From: a@project.com\r\nTo: ";
+    for (int i = 1; i <= 5000; ++i)
+        raw += (i > 1 ? ",\r\n u" : "u") + QByteArray::number(i) + "@x.org";
+    raw += "\r\nSubject: parsed\r\n\r\nbody\r\n";
+    NewMessage parsed = makeMessage(alice, {bob}, QStringLiteral("parsed"));
+    parsed.raw = raw;
+    parsed.summary = MimeMessage::parse(raw).summary();
+    QCOMPARE(parsed.summary.toCount, 5000);
+    const auto parsedDelivery = m_store->deliver(parsed);
+    QVERIFY(parsedDelivery);
+    // The parser keeps MessageSummary::MaxAddresses; the store, what a summary shows.
+    QCOMPARE(parsed.summary.to.size(), MessageSummary::MaxAddresses);
+    MessageSummary listed = parsed.summary;
+    listed.to = listed.to.first(StoreSchema::MaxStoredAddresses);
+    QCOMPARE(m_store->entry(bob, parsedDelivery->inboxEntryIds.first())->summary, listed);
+    QCOMPARE(m_store->rawMessage(bob, parsedDelivery->inboxEntryIds.first()).value_or(QByteArray()), raw);
+
+    RawConnection connection(url());
+    const auto stored = [&](const char *column, qint64 id) {
+        return QJsonDocument::fromJson(connection.scalar(QStringLiteral("SELECT %1 FROM messages WHERE id = %2")
+                                                             .arg(QLatin1StringView(column))
+                                                             .arg(id))
+                                           .toString()
+                                           .toUtf8());
+    };
+    const QJsonDocument to = stored("to_list", delivery->messageId);
+    QCOMPARE(to.object().value(u"count").toInteger(), 1500);
+    QCOMPARE(to.object().value(u"addresses").toArray().size(), StoreSchema::MaxStoredAddresses);
+    QCOMPARE(stored("cc_list", delivery->messageId).object().value(u"count").toInteger(), 5000);
+    const auto small = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("small")));
+    QVERIFY(small);
+    QVERIFY(stored("to_list", small->messageId).isArray());
+    QCOMPARE(stored("to_list", small->messageId).array().size(), 2);
+    QCOMPARE(m_store->entry(bob, small->inboxEntryIds.first())->summary.toCount, 2);
 }
 
 void TestStore::deliveryIsAllOrNothing_data()
@@ -1089,6 +1255,67 @@ void TestStore::restoreReadsTheWalOfALiveFile()
     QFile after(livePath);
     QVERIFY(after.open(QIODevice::ReadOnly));
     QCOMPARE(after.readAll(), mainFileBefore);
+}
+
+// A backup made before version 3 (a SQLite file, as every backup) restores
+// into today's database on either engine, its lists bounded by the
+// migration. login_failures is the servers' throttling state, not data: a
+// SQLite backup carries its rows (VACUUM INTO copies every table) but a
+// restore never reads them and leaves the live table as it was (an
+// attacker's budget does not come back with old mail).
+void TestStore::restoreAnOlderBackup()
+{
+    const QString backup = m_dir->filePath(QStringLiteral("v2-backup.db"));
+    qint64 big = 0;
+    {
+        Store old;
+        QVERIFY2(old.open(backup, Store::OpenMode::CreateIfMissing, 2), qPrintable(old.lastErrorText()));
+        const qint64 alice = old.createAccount(QStringLiteral("alice"), QStringLiteral("h")).value_or(Account()).id;
+        const qint64 bob = old.createAccount(QStringLiteral("bob"), QStringLiteral("h")).value_or(Account()).id;
+        big = old.deliver(makeMessage(alice, {bob}, QStringLiteral("big"))).value_or(Delivery()).messageId;
+        QVERIFY(big);
+        QVERIFY(old.deliver(makeMessage(alice, {bob}, QStringLiteral("small"))));
+    }
+    {
+        RawConnection raw(backup);
+        QSqlQuery update(raw.db());
+        QVERIFY(update.prepare(QStringLiteral("UPDATE messages SET to_list = ? WHERE id = ?")));
+        update.addBindValue(wholeList(numberedAddresses(1500)));
+        update.addBindValue(big);
+        QVERIFY2(update.exec(), qPrintable(update.lastError().text()));
+    }
+    RawConnection live(url());
+    QVERIFY(live.exec(QStringLiteral("INSERT INTO login_failures (failed_at, client_address, username)"
+                                     " VALUES (1795000000000, '192.0.2.7', 'mallory')")));
+
+    QVERIFY2(m_store->restoreFrom(backup), qPrintable(m_store->lastErrorText()));
+    const auto bob = m_store->findAccount(QStringLiteral("bob"));
+    QVERIFY(bob);
+    const auto check = [&] {
+        const auto page = m_store->listFolder(bob->id, Folder::Inbox, 10);
+        QVERIFY(page);
+        QCOMPARE(page->entries.size(), 2);
+        QCOMPARE(page->entries.at(0).summary, makeMessage(0, {}, QStringLiteral("small")).summary);
+        QCOMPARE(page->entries.at(1).summary.to, numberedAddresses(StoreSchema::MaxStoredAddresses));
+        QCOMPARE(page->entries.at(1).summary.toCount, 1500);
+    };
+    check();
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(live.scalar(QStringLiteral("SELECT count(*) FROM login_failures")).toInt(), 1);
+
+    // Today's backup, login failures in the live database, and back.
+    QVERIFY(live.exec(QStringLiteral("INSERT INTO login_failures (failed_at, client_address, username)"
+                                     " VALUES (1795000000001, '192.0.2.8', 'mallory')")));
+    const QString current = m_dir->filePath(QStringLiteral("v3-backup.db"));
+    QVERIFY2(m_store->backupTo(current), qPrintable(m_store->lastErrorText()));
+    QVERIFY(live.exec(QStringLiteral("DELETE FROM login_failures WHERE client_address = '192.0.2.7'")));
+    QVERIFY2(m_store->restoreFrom(current), qPrintable(m_store->lastErrorText()));
+    check();
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(live.column(QStringLiteral("SELECT client_address FROM login_failures")),
+             QStringList{QStringLiteral("192.0.2.8")});
 }
 
 QTEST_GUILESS_MAIN(TestStore)

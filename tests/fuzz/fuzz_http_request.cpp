@@ -2,9 +2,9 @@
 // must give the same requests and the same error (the parser may not depend
 // on how TCP segments the stream). Every request is within the limits and
 // consistent (a token method, an origin-form target, a body as long as its
-// Content-Length); while the parser waits for more, it holds less than its
-// buffer limit, or the connection (which stops reading at the limit) would
-// wait forever.
+// Content-Length, one Host and one Authorization at most); while the parser
+// waits for more, it holds less than its buffer limit, or the connection
+// (which stops reading at the limit) would wait forever.
 //
 // Input: byte 0 the limits (low bits) and how the input is cut (the rest),
 // then the bytes of the stream.
@@ -42,6 +42,12 @@ void checkRequest(const HttpRequest &request, const HttpLimits &limits)
     check(length.isEmpty() ? request.body.isEmpty() : length.toLongLong() == request.body.size(),
           "body length differs from Content-Length", text);
     check(!request.hasHeader("transfer-encoding"), "a Transfer-Encoding request accepted", text);
+    // RFC 9110 §5.3: one Host and one Authorization at most (SPEC: 400).
+    for (QByteArrayView single : {QByteArrayView("host"), QByteArrayView("authorization")}) {
+        const auto count = std::count_if(request.headers.cbegin(), request.headers.cend(),
+                                         [single](const auto &header) { return header.first == single; });
+        check(count <= 1, "a request with two Host or two Authorization headers accepted", text);
+    }
 }
 
 struct Outcome

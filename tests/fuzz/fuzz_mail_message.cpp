@@ -6,7 +6,9 @@
 // sees any read past its end. Checked: the MIME tree is within its bounds
 // and limits, all text is valid UTF-16, and a message built from what was
 // parsed (MessageBuilder) parses back to the same fields, for the fields
-// the builder can represent.
+// the builder can represent. Address lists: a bounded parse (the summary's
+// MaxAddresses, and 3 so that short inputs pass the bound too) counts
+// what the whole parse finds and keeps its first mailboxes.
 
 #include "encodedwords.h"
 #include "fuzzsupport.h"
@@ -89,6 +91,29 @@ QString withoutTrailingSpace(QString text)
     return text;
 }
 
+// parseList(raw, keep) against the whole parse.
+void checkBoundedList(const QByteArray &raw, const AddressList &whole, qsizetype keep)
+{
+    const AddressList bounded = MailAddresses::parseList(raw, keep);
+    check(whole.count == whole.addresses.size(), "an unbounded address list does not keep what it counts", raw);
+    check(bounded.count == whole.count, "a bounded address list counts otherwise", raw);
+    check(bounded.addresses == whole.addresses.first(std::min(keep, whole.addresses.size())),
+          "a bounded address list keeps other addresses than the first", raw);
+    check(bounded.complete == whole.complete && bounded.raw == whole.raw, "a bounded address list reads otherwise",
+          raw);
+}
+
+// The summary keeps at most MaxAddresses of To and Cc, the field's first,
+// and counts every one.
+void checkSummaryList(const QByteArray &field, const QList<MailAddress> &kept, qint64 count)
+{
+    const AddressList whole = MailAddresses::parseList(field);
+    check(kept.size() <= MessageSummary::MaxAddresses, "a summary keeps more than MaxAddresses", field.left(2000));
+    check(count == whole.count, "a summary counts otherwise than the whole parse", field.left(2000));
+    check(kept == whole.addresses.first(std::min<qsizetype>(MessageSummary::MaxAddresses, whole.addresses.size())),
+          "a summary keeps other addresses than the field's first", field.left(2000));
+}
+
 void checkRoundTrip(const MimeMessage &parsed, const MessageSummary &summary)
 {
     if (!isRepresentable(summary.from) || !allRepresentable(summary.to) || !allRepresentable(summary.cc)
@@ -142,6 +167,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         checkText(list.raw, "address list text is not valid UTF-16");
         for (const MailAddress &address : list.addresses)
             checkAddress(address);
+        checkBoundedList(raw, list, 3);
         const MimeHeaderValue value = MimeHeaderValue::parse(raw);
         for (const auto &[name, parameter] : value.parameters)
             checkText(parameter, "MIME parameter is not valid UTF-16");
@@ -169,6 +195,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     checkAddress(summary.from);
     for (const MailAddress &address : summary.to + summary.cc)
         checkAddress(address);
+    checkSummaryList(message.headers().value("To"), summary.to, summary.toCount);
+    checkSummaryList(message.headers().value("Cc"), summary.cc, summary.ccCount);
     checkText(summary.subject, "subject is not valid UTF-16");
     checkText(summary.messageId, "Message-ID is not valid UTF-16");
     checkText(summary.inReplyTo, "In-Reply-To is not valid UTF-16");

@@ -5,7 +5,11 @@
 // same code on each line of a reply, at most 512 octets; MAIL is never
 // accepted before TLS and a successful AUTH; no login is asked for before
 // TLS; a message handed over for delivery has CRLF lines of at most 1000
-// octets, no bare CR and no NUL.
+// octets, no bare CR and no NUL, begins with Return-Path: and Received:, and
+// its header section is within the limit (plus our own fields). Byte 0 can
+// make the size limits small enough for the fuzzer to reach. At the end of
+// the input the connection's idle timer, its DATA deadline (inside DATA, for
+// an odd input size) or a shutdown ends the session.
 //
 // Input: byte 0 settings and answers, byte 1 how the rest is cut into
 // reads (FuzzSupport::Chunker), then the client's bytes.
@@ -69,10 +73,17 @@ private:
     int m_continuedCode = 0;
 };
 
-void checkDelivered(const SmtpDeliveryRequest &delivery, const SmtpSessionSettings &settings)
+// Return-Path:, Received: (3 lines), From:, Message-ID:, Date: and an empty line.
+constexpr qsizetype OwnFieldsMax = 1024;
+
+void checkDelivered(const SmtpDeliveryRequest &delivery, const SmtpSessionSettings &settings, const QString &sender)
 {
     const QByteArray &message = delivery.message;
-    check(message.startsWith("Received: "), "delivered message without our Received: on top", message.left(200));
+    const QByteArray top = "Return-Path: <" + sender.toUtf8() + "@project.com>\r\nReceived: ";
+    check(message.startsWith(top),
+          "delivered message without Return-Path: and our Received: on top", message.left(200));
+    check(HeaderBlock::sectionSize(message, HeaderBlock::FirstLine::IsHeader) <= settings.maxHeaderBytes + OwnFieldsMax,
+          "delivered header section over the limit", message.left(200));
     check(message.size() <= settings.maxMessageBytes + 4096, "delivered message over the size limit");
     check(!delivery.recipientIds.isEmpty(), "delivery without recipients");
     check(!message.contains('\0'), "NUL in a delivered message");
@@ -98,8 +109,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     settings.hostname = QStringLiteral("mx.project.com");
     settings.implicitTls = options & 0x01;
     settings.registration = (options & 0x02) ? Registration::Closed : Registration::Open;
-    if (options & 0x04)
-        settings.maxMessageBytes = 2048; // the size limit within the fuzzer's reach
+    if (options & 0x04) {
+        settings.maxMessageBytes = 2048; // the size limits within the fuzzer's reach
+        settings.maxHeaderBytes = 256;
+    }
     if (options & 0x08)
         settings.maxRecipients = 2;
     const int loginAnswers = (options >> 4) & 0x03; // 0 accepted, 1 rejected, 2 throttled, 3 alternating
@@ -146,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                     const auto &delivery = std::get<SmtpDeliveryRequest>(*request);
                     check(replies.tlsDone && replies.authenticated, "delivery before TLS and AUTH");
                     check(delivery.senderId == session.accountId(), "delivery for another sender");
-                    checkDelivered(delivery, settings);
+                    checkDelivered(delivery, settings, session.accountName());
                     session.deliveryFinished(static_cast<DeliveryOutcome>(otherAnswers));
                 }
                 continue;
@@ -170,13 +183,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         session.receive(*piece);
         pump();
     }
-    // The connection's idle timer or a shutdown ends what the client left open.
+    // The connection's idle timer, its DATA deadline or a shutdown ends what
+    // the client left open (the deadline only inside DATA).
+    const bool inData = session.state() == SmtpSession::State::Data;
     if (options & 0x80)
         session.shuttingDown();
+    else if (inData && (size & 1))
+        session.dataTimedOut();
     else
         session.timedOut();
     replies.add(session.takeOutput());
     check(session.closeRequested(), "still open after the timeout");
+    check(!session.takeRequest().has_value(), "a request after the session ended");
     check(!replies.insideReply(), "a multi-line reply left unfinished");
     return 0;
 }

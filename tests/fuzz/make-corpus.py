@@ -89,6 +89,13 @@ def smtp_session():
         write("fuzz_smtp_session", f"message-{eml.stem}", bytes([0x01, 7 + n]) + conversation)
     write("fuzz_smtp_session", "register", b"\x00\x02EHLO c\r\nSTARTTLS\r\nEHLO c\r\nREG "
           + base64.b64encode(b"dave\0dave-password") + b"\r\nQUIT\r\n")
+    # 0x05: implicit TLS and the small size limits (a 256-octet header section).
+    big_header = b"From: alice@project.com\r\nTo: " + b",\r\n ".join(b"u%d@example.org" % i for i in range(30)) + b"\r\n\r\n"
+    write("fuzz_smtp_session", "header-too-large", b"\x05\x02" + to_auth_implicit + transaction + b"DATA\r\n"
+          + big_header + b"x\r\n.\r\n" + transaction + b"DATA\r\nSubject: s\r\n\r\nx\r\n.\r\nQUIT\r\n")
+    # Ends inside DATA with an odd size: the DATA deadline ends the session.
+    write("fuzz_smtp_session", "data-deadline", b"\x01\x02" + to_auth_implicit + transaction
+          + b"DATA\r\nSubject: slow\r\n\r\npart")
     write("fuzz_smtp_session", "auth-login", b"\x01\x01EHLO c\r\nAUTH LOGIN\r\n" + base64.b64encode(b"alice")
           + b"\r\n" + base64.b64encode(b"alice-password") + b"\r\n" + transaction + b"DATA\r\nSubject: s\r\n\r\nx\r\n.\r\n")
 
@@ -115,6 +122,10 @@ def http_request():
         b"GET /one HTTP/1.1\r\nHost: h\r\n\r\nPOST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}GET /three HTTP/1.0\r\n\r\n",
         b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
         b"\r\n\r\nGET /x HTTP/1.1\nHost: h\n\n",
+        # Host and Authorization twice (RFC 9110 §5.3: 400), among others and pipelined after a good request
+        b"GET /api/v1/account HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer abc\r\nX-A: 1\r\n"
+        b"authorization: Bearer abd\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\nGET /healthz HTTP/1.1\r\nHost: h\r\nHOST: evil\r\n\r\n",
     ]
     for n, request in enumerate(dict.fromkeys(requests)):
         write("fuzz_http_request", f"request-{n:02}", bytes([(n % 4) | ((n * 5 % 60) << 2)]) + request)
@@ -140,6 +151,12 @@ def mail_message():
     snippets = [lit for lit in literals(test) if b"\r\n" in lit and len(lit) > 12]
     for n, snippet in enumerate(dict.fromkeys(snippets)):
         write("fuzz_mail_message", f"snippet-{n:02}", snippet)
+    # Address fields past the 1,000 mailboxes a summary keeps
+    # (MessageSummary::MaxAddresses): counted on, groups, unparsable ones.
+    many = b",".join(b"u%d@x" % i for i in range(1, 1202))
+    group = b"G: " + b", ".join(b'"N, %d" <g%d@x> (c)' % (i, i) for i in range(1, 60)) + b";, bad, <>, u@x"
+    write("fuzz_mail_message", "many-addresses",
+          b"From: a@x, b@x\r\nTo: " + many + b"\r\nCc: " + group + b"\r\nSubject: s\r\n\r\nbody\r\n")
 
 
 if __name__ == "__main__":

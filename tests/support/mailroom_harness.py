@@ -692,3 +692,22 @@ def binaries_from_argv(argv):
         parser.add_argument("--" + kind, required=True)
     known, rest = parser.parse_known_args(argv[1:])
     return vars(known), argv[:1] + rest
+
+
+def huge_to_message(size, subject, sender="alice@" + "project.com"):
+    """The security probe's message: a To: of short addresses ("1f@x",
+    folded at about 990 octets) filling `size` octets, then a one-line
+    body: (bytes, number of addresses)."""
+    parts = [f"From: {sender}\r\nSubject: {subject}\r\nTo: ".encode()]
+    total, column, count = len(parts[0]), 4, 0
+    while total < size:
+        address = b"%x@x" % count
+        separator = b"," if count else b""
+        if column + len(address) + 2 > 990:
+            separator, column = b",\r\n ", 1
+        parts += [separator, address]
+        total += len(separator) + len(address)
+        column += len(separator) + len(address)
+        count += 1
+    parts.append(b"\r\n\r\nbody\r\n")
+    return b"".join(parts), count

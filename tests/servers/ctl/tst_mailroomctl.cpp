@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -22,7 +23,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <csignal>
 
 #include <memory>
 #include <optional>
@@ -111,9 +115,14 @@ QStringList snapshot(const QString &root)
     while (it.hasNext()) {
         const QString path = it.next();
         const QFileInfo info = it.fileInfo();
-        const QByteArray digest = info.isDir()
-            ? QByteArray("directory")
-            : QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256).toHex();
+        // A symbolic link by where it points: never followed, even to read.
+        QByteArray digest;
+        if (info.isSymLink())
+            digest = "link to " + QFile::encodeName(info.symLinkTarget());
+        else if (info.isDir())
+            digest = "directory";
+        else
+            digest = QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256).toHex();
         tree.append(base.relativeFilePath(path) + u' ' + QString::fromLatin1(digest));
     }
     tree.sort();
@@ -284,6 +293,7 @@ private Q_SLOTS:
     void backupWhileWriting();
     void backupRefusals_data();
     void backupRefusals();
+    void backupFailureLeavesNothing();
     void restoreRefusals_data();
     void restoreRefusals();
     void createdFilesArePrivate();
@@ -302,6 +312,7 @@ private:
     std::unique_ptr<QTemporaryDir> m_scratch; // the test's own copies, outside snapshots
     QString m_dataDir;
     int m_copies = 0;
+    qint64 m_fileSizeLimit = 0; // RLIMIT_FSIZE of the next runs, when not 0
 };
 
 void TestMailroomCtl::initTestCase()
@@ -328,7 +339,8 @@ void TestMailroomCtl::init()
         QStringLiteral("initKeepsExistingCertificate"), QStringLiteral("acceptanceSequence"),
         QStringLiteral("addUserAccepts"), QStringLiteral("passwdChangesPasswordAndEndsSessions"),
         QStringLiteral("passwdRefusals"), QStringLiteral("delUserKeepsOthersMail"),
-        QStringLiteral("statsMatchStore"), QStringLiteral("backupAndRestoreRoundTrip")};
+        QStringLiteral("statsMatchStore"), QStringLiteral("backupRefusals"),
+        QStringLiteral("backupFailureLeavesNothing"), QStringLiteral("backupAndRestoreRoundTrip")};
     if (TestDatabase::postgresql() && !onBothEngines.contains(QString::fromLatin1(QTest::currentTestFunction())))
         QSKIP("about the SQLite file; the SQLite run checks it");
 }
@@ -352,6 +364,15 @@ CtlRun TestMailroomCtl::ctl(const QStringList &arguments, const QByteArray &inpu
     QProcess process;
     // A relative or default --data-dir then lands inside the test's directory.
     process.setWorkingDirectory(m_tmp->path());
+    if (m_fileSizeLimit > 0) {
+        process.setChildProcessModifier([limit = rlim_t(m_fileSizeLimit)] {
+            // A write past the limit then fails with EFBIG instead of
+            // killing the process.
+            ::signal(SIGXFSZ, SIG_IGN);
+            const rlimit fileSize{limit, limit};
+            ::setrlimit(RLIMIT_FSIZE, &fileSize);
+        });
+    }
     process.start(QStringLiteral(MAILROOMCTL), all);
     CtlRun run;
     if (!process.waitForStarted(ProcessTimeoutMs)) {
@@ -679,6 +700,19 @@ void TestMailroomCtl::refusals_data()
     QTest::newRow("password line over 4096 bytes")
         << Setup::Initialized << aliceArgs << line(QByteArray(5000, 'p'))
         << QStringLiteral("the password line is too long") << QString();
+    // SPEC "Mailbox model": no control characters, U+0000-U+001F and U+007F
+    // (a CR LF line end is the end of the line, as "CRLF line" accepts).
+    const QString control = QStringLiteral("contains a control character");
+    QTest::newRow("password with a CR inside")
+        << Setup::Initialized << aliceArgs << QByteArray("pass\rword-1\n") << control << QString();
+    QTest::newRow("password with a tab")
+        << Setup::Initialized << aliceArgs << QByteArray("pass\tword-1\n") << control << QString();
+    QTest::newRow("password with NUL")
+        << Setup::Initialized << aliceArgs << QByteArray("pass\0word-1\n", 12) << control << QString();
+    QTest::newRow("password with ESC")
+        << Setup::Initialized << aliceArgs << QByteArray("pass\x1bword-1\n") << control << QString();
+    QTest::newRow("password with DEL")
+        << Setup::Initialized << aliceArgs << QByteArray("pass\x7fword-1\n") << control << QString();
 
     // Commands and their arguments.
     QTest::newRow("unknown command") << Setup::Initialized << QStringList{dataDir, data, QStringLiteral("frobnicate")}
@@ -847,6 +881,15 @@ void TestMailroomCtl::passwdRefusals_data()
     QTest::newRow("password too long") << QStringLiteral("alice") << line(QByteArray(129, 'p'))
                                        << QStringLiteral("at most 128 characters");
     QTest::newRow("empty stdin") << QStringLiteral("alice") << QByteArray() << QStringLiteral("no password given");
+    // SPEC "Mailbox model": no control characters, U+0000-U+001F and U+007F.
+    QTest::newRow("password with a CR inside") << QStringLiteral("alice") << QByteArray("new-pass\rword-2\n")
+                                               << QStringLiteral("contains a control character");
+    QTest::newRow("password with a tab") << QStringLiteral("alice") << QByteArray("new-pass\tword-2\n")
+                                         << QStringLiteral("contains a control character");
+    QTest::newRow("password with U+001F") << QStringLiteral("alice") << QByteArray("new-pass\x1fword-2\n")
+                                          << QStringLiteral("contains a control character");
+    QTest::newRow("password with DEL") << QStringLiteral("alice") << QByteArray("new-pass\x7fword-2\n")
+                                       << QStringLiteral("contains a control character");
 }
 
 void TestMailroomCtl::passwdRefusals()
@@ -1172,6 +1215,16 @@ void TestMailroomCtl::backupRefusals_data()
                                          << QStringLiteral("@DATA@/mailroom.db already exists");
     QTest::newRow("missing directory") << QStringLiteral("@TMP@/missing/target.db") << QString()
                                        << QStringLiteral("@TMP@/missing does not exist");
+    // Symbolic links are never followed (found: a dangling one had the whole
+    // database written where it pointed). The places they point to are
+    // outside @TMP@, in @OUT@, except for the relative one.
+    const QString link = QStringLiteral("@TMP@/target.db");
+    const QString linkRefused = QStringLiteral("@TMP@/target.db already exists (a symbolic link");
+    QTest::newRow("dangling symbolic link") << link << QStringLiteral("dangling link") << linkRefused;
+    QTest::newRow("dangling symbolic link, relative") << link << QStringLiteral("relative link") << linkRefused;
+    QTest::newRow("symbolic link to a file") << link << QStringLiteral("link to file") << linkRefused;
+    QTest::newRow("symbolic link to a directory") << link << QStringLiteral("link to directory") << linkRefused;
+    QTest::newRow("symbolic link to itself") << link << QStringLiteral("loop") << linkRefused;
 }
 
 void TestMailroomCtl::backupRefusals()
@@ -1181,21 +1234,75 @@ void TestMailroomCtl::backupRefusals()
     QFETCH(QString, expected);
     target = substituted(target);
 
+    if (TestDatabase::postgresql() && target.startsWith(m_dataDir))
+        QSKIP("no database file in the data directory on PostgreSQL");
+
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("init")}));
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("alice")}, "alice-password\n"));
+    const QString outside = m_scratch->filePath(QStringLiteral("outside"));
     if (kind == u"file")
         QVERIFY(writeFile(target, "precious, not a backup\n"));
     else if (kind == u"empty")
         QVERIFY(writeFile(target, {}));
     else if (kind == u"directory")
         QVERIFY(QDir().mkpath(target));
+    else if (kind == u"dangling link")
+        QVERIFY(QFile::link(outside, target));
+    else if (kind == u"relative link")
+        QCOMPARE(::symlink("victim.db", QFile::encodeName(target).constData()), 0);
+    else if (kind == u"link to file")
+        QVERIFY(writeFile(outside, "precious, not a backup\n") && QFile::link(outside, target));
+    else if (kind == u"link to directory")
+        QVERIFY(QDir().mkpath(outside) && QFile::link(outside, target));
+    else if (kind == u"loop")
+        QCOMPARE(::symlink("target.db", QFile::encodeName(target).constData()), 0);
     const QStringList before = snapshot(m_tmp->path());
+    const QStringList beforeOutside = snapshot(m_scratch->path());
 
     const CtlRun run = ctlIn(m_dataDir, {QStringLiteral("backup"), target});
     VERIFY_FAILED(run);
     QVERIFY2(run.errorLine().contains(substituted(expected)), qPrintable(run.describe()));
-    // The existing file is untouched and no partial file is left behind.
+    // What was there is untouched (a link still points where it did),
+    // nothing was created where a link points, and no partial file or work
+    // directory is left behind.
     QCOMPARE(snapshot(m_tmp->path()), before);
+    QCOMPARE(snapshot(m_scratch->path()), beforeOutside);
+}
+
+// Failing halfway (the file grows past RLIMIT_FSIZE, as on a full disk):
+// exit 2, and neither the backup nor its work directory is left behind.
+void TestMailroomCtl::backupFailureLeavesNothing()
+{
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("init")}));
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("alice")}, "alice-password\n"));
+    {
+        Store store;
+        QVERIFY(store.open(m_database->url(), Store::OpenMode::MustExist));
+        const qint64 alice = store.findAccount(QStringLiteral("alice"))->id;
+        // Random bytes, so that no page compresses: the copy needs them all.
+        QByteArray body;
+        for (int i = 0; i < 512 * 1024 / 4; ++i) {
+            const quint32 word = QRandomGenerator::global()->generate();
+            body.append(reinterpret_cast<const char *>(&word), 4);
+        }
+        QVERIFY(store.deliver(makeMessage(alice, {alice}, "Subject: big\r\n\r\n" + body.toBase64() + "\r\n")));
+    }
+    const QString backupDir = m_scratch->filePath(QStringLiteral("backups"));
+    QVERIFY(QDir().mkpath(backupDir));
+    const QString target = backupDir + QStringLiteral("/backup.db");
+
+    m_fileSizeLimit = 256 * 1024;
+    const CtlRun run = ctlIn(m_dataDir, {QStringLiteral("backup"), target});
+    m_fileSizeLimit = 0;
+    VERIFY_FAILED(run);
+    QVERIFY2(run.errorLine().contains(u"backing up to " + target), qPrintable(run.describe()));
+    QCOMPARE(QDir(backupDir).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot),
+             QStringList());
+
+    // Without the limit the same backup works.
+    VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("backup"), target}));
+    QCOMPARE(QDir(backupDir).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot),
+             QStringList{QStringLiteral("backup.db")});
 }
 
 void TestMailroomCtl::restoreRefusals_data()
@@ -1327,6 +1434,9 @@ void TestMailroomCtl::backupAndRestoreRoundTrip()
     const QString backup = m_scratch->filePath(QStringLiteral("backup.db"));
     const CtlRun backedUp = ctlIn(m_dataDir, {QStringLiteral("backup"), backup});
     VERIFY_SUCCEEDED(backedUp);
+    // Only the file: its work directory is gone.
+    QCOMPARE(QDir(m_scratch->path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot),
+             QStringList{QStringLiteral("backup.db")});
     QVERIFY2(backedUp.out.contains(m_database->url().displayString().toUtf8()), qPrintable(backedUp.describe()));
     QVERIFY2(!backedUp.out.contains(m_database->url().password.toUtf8()) || m_database->url().password.isEmpty(),
              "the password is in the output");

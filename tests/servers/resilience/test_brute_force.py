@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Password guessing against mailroom-smtpd and mailroom-webd (SPEC, SMTP
-"Throttling" and the HTTPS API's login limits), each on a server of its own:
+"Throttling" and the HTTPS API's login limits), each on a server of its own,
+and against smtpd, webd and pop3d sharing one database (SPEC "Mailbox
+model": the failures are counted in the store, one budget for all):
 
 - 1,000 wrong passwords for bob, 125 from each of 8 attacker addresses
   (127.0.0.1..8), over many parallel connections (SMTP: implicit TLS, at most 3 AUTH PLAIN a
@@ -15,6 +17,10 @@
   window (--login-window) has passed, then it works;
 - an unknown name and a wrong password get the same reply (and the same 1 s
   delay once a name collects 20 failures);
+- smtpd, webd and pop3d on one database, guesses taking turns over the three
+  from one address: 9 are checked in all, then every server refuses (not 9
+  on each); 19 failures for one name over the three, then each server
+  answers the next after 1 s;
 - on servers with realistic PBKDF2 cost and no throttling, 200 unknown-name
   and 200 wrong-password tries, interleaved: the two answer-time medians
   (printed) do not differ. POP3: the same replies.
@@ -44,6 +50,7 @@ SECRETS = set(PASSWORDS.values())  # plus every AUTH PLAIN token sent, checked a
 SECRETS_LOCK = threading.Lock()
 
 WINDOW = 10                     # --login-window for the attacked servers, seconds
+SHARED_WINDOW = 60              # --login-window for the three on one database (no failure leaves it mid-test)
 PER_ADDRESS = 10                # SPEC defaults, left as they are on the attacked servers
 PER_USER = 20
 ATTEMPTS = 1000
@@ -140,6 +147,7 @@ class WebLogin:
 
     per_connection = 25
     accepted, rejected, throttled = 200, 401, 429
+    window = WINDOW  # the server's --login-window: Retry-After says no more
 
     def __init__(self, server, context, source):
         self.https = harness.Https(server.port, context, source=source)
@@ -170,8 +178,8 @@ class WebLogin:
         latency = time.perf_counter() - start
         if status == 429:
             retry = headers.get("Retry-After", "")
-            if not retry.isdigit() or not 0 < int(retry) <= WINDOW:
-                raise AssertionError(f"429 with Retry-After {retry!r}, not 1..{WINDOW} s")
+            if not retry.isdigit() or not 0 < int(retry) <= self.window:
+                raise AssertionError(f"429 with Retry-After {retry!r}, not 1..{self.window} s")
             if json.loads(body)["error"]["code"] != "too_many_requests":
                 raise AssertionError(f"429 body {body!r}")
         elif status == 401:
@@ -192,6 +200,50 @@ class WebLogin:
 
     def close(self):
         self.https.close()
+
+
+class SharedWebLogin(WebLogin):
+    window = SHARED_WINDOW
+
+
+class Pop3Login:
+    """An implicit-TLS POP3 connection from `source`, greeted; USER and PASS."""
+
+    accepted, rejected, throttled = "+OK", "-ERR [AUTH]", "-ERR [SYS/TEMP]"
+
+    def __init__(self, server, context, source):
+        self.client = harness.Pop3Client(server.tls_port, context=context, source=source)
+        greeting = self.client.line()
+        if greeting is None or not greeting.startswith("+OK"):
+            raise AssertionError(f"greeting from {source}: {greeting!r}")
+        self.open = True
+
+    def attempt(self, username, password):
+        """(code, latency in s, reply text)."""
+        reply = self.client.command(f"USER {username}")
+        if reply != "+OK Send the password":
+            raise AssertionError(f"USER {username}: {reply!r}")
+        start = time.perf_counter()
+        reply = self.client.command(f"PASS {password}")
+        latency = time.perf_counter() - start
+        if reply is not None and reply.startswith("+OK Logged in"):
+            code = self.accepted
+        elif reply == "-ERR [AUTH] Invalid credentials":
+            code = self.rejected
+        elif reply == "-ERR [SYS/TEMP] Too many failed logins, try later":
+            code = self.throttled
+            self.open = False  # the server ends the session
+        else:
+            raise AssertionError(f"PASS as {username}: unexpected {reply!r}")
+        return code, latency, reply
+
+    def close(self):
+        if self.open:
+            try:
+                self.client.command("QUIT")
+            except OSError:
+                pass
+        self.client.close()
 
 
 def one_attempt(kind, server, context, source, username, password):
@@ -440,6 +492,97 @@ class BruteForceTests(unittest.TestCase):
                              re.compile(r"login failed for bob$"),
                              re.compile(r"login refused: too many failures from this address"))
         self.after_attack(WebLogin, "web", daemon, deployment, attack)
+
+
+# --- one budget for every server on the database ----------------------------------------------
+
+class SharedBudgetTests(unittest.TestCase):
+    """smtpd, webd and pop3d on ONE database (the SQLite file; a PostgreSQL database in
+    test_brute_force_shared_postgres): failed logins are counted in the store, so the budget per
+    address and the per-name slowdown hold over the three together (found: 9 guesses per server
+    per address, 27 over the three)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.deployment = harness.Deployment(BINARIES, PASSWORDS, prefix="mailroom-shared-budget-")
+        DEPLOYMENTS.append(cls.deployment)
+        window = ["--login-window", str(SHARED_WINDOW)]
+        cls.servers = [(SmtpLogin, "smtp", cls.deployment.start("smtpd", *window)),
+                       (SharedWebLogin, "web", cls.deployment.start("webd", *window)),
+                       (Pop3Login, "pop3", cls.deployment.start("pop3d", *window))]
+        cls.context = cls.deployment.context()
+        say(f"shared: smtpd, webd and pop3d on one {cls.deployment.engine()} database")
+
+    def attempt(self, server, source, username, password):
+        kind, _, daemon = server
+        return one_attempt(kind, daemon, self.context, source, username, password)
+
+    def test_address_budget_is_one_for_all_servers(self):
+        attacker = "127.0.0.40"
+        started = time.monotonic()
+        outcomes = []  # (protocol, "checked" | "refused")
+        for number in range(3 * PER_ADDRESS):  # 30 wrong passwords, taking turns over the three
+            server = self.servers[number % 3]
+            kind, protocol, _ = server
+            code, _, reply = self.attempt(server, attacker, "bob", wrong_password(f"shared-{number}"))
+            self.assertIn(code, (kind.rejected, kind.throttled), reply)
+            outcomes.append((protocol, "checked" if code == kind.rejected else "refused"))
+        duration = time.monotonic() - started
+        windows = 1 + int(duration // SHARED_WINDOW)  # > 1 only on a machine far too slow
+        checked = [protocol for protocol, outcome in outcomes if outcome == "checked"]
+        say(f"shared: {len(outcomes)} wrong passwords for bob from {attacker} over smtpd, webd and pop3d in "
+            f"{duration:.2f} s: {len(checked)} checked (" + ", ".join(
+                f"{protocol} {checked.count(protocol)}" for _, protocol, _ in self.servers) + "), "
+            f"{len(outcomes) - len(checked)} refused unchecked")
+        if windows == 1:
+            # The first nine are checked, on whichever server; from the 10th on every server refuses.
+            self.assertEqual([outcome for _, outcome in outcomes],
+                             ["checked"] * (PER_ADDRESS - 1) + ["refused"] * (len(outcomes) - PER_ADDRESS + 1))
+            self.assertEqual(self.deployment.query("SELECT count(*) FROM login_failures WHERE client_address = ?",
+                                                   (attacker,)), [(PER_ADDRESS - 1,)])
+            # Even the right password, for anyone, on every server.
+            for server in self.servers:
+                kind, protocol, _ = server
+                for username in ("bob", "alice"):
+                    code, _, reply = self.attempt(server, attacker, username, PASSWORDS[username])
+                    self.assertEqual(code, kind.throttled, f"{protocol}: right password of {username}: {reply}")
+        else:
+            self.assertLessEqual(len(checked), (PER_ADDRESS - 1) * windows)
+        # Another address is not affected, on any server.
+        for server in self.servers:
+            kind, protocol, _ = server
+            code, _, reply = self.attempt(server, "127.0.0.41", "bob", PASSWORDS["bob"])
+            self.assertEqual(code, kind.accepted, f"{protocol}: {reply}")
+
+    def test_username_slowdown_is_one_for_all_servers(self):
+        name = "alice"
+        started = time.monotonic()
+        # 19 failures for alice, taking turns over the three, three from each address (under its limit).
+        for number in range(PER_USER - 1):
+            server = self.servers[number % 3]
+            kind, protocol, _ = server
+            code, latency, reply = self.attempt(server, f"127.0.1.{number // 3 + 1}", name,
+                                                wrong_password(f"shared-name-{number}"))
+            self.assertEqual(code, kind.rejected, f"{protocol}: {reply}")
+            self.assertLess(latency, SLOW, f"{protocol}: failure {number + 1} for {name} delayed")
+        if time.monotonic() - started > SHARED_WINDOW / 2:
+            self.skipTest("too slow a machine: the first failures would leave the window")
+        # The 20th and later, on each server, from fresh addresses: after 1 s (each server saw about 6).
+        latencies = []
+        for index, server in enumerate(self.servers):
+            kind, protocol, _ = server
+            code, latency, reply = self.attempt(server, f"127.0.2.{index + 1}", name,
+                                                wrong_password(f"shared-name-late-{index}"))
+            latencies.append(f"{protocol} {ms(latency)}")
+            self.assertEqual(code, kind.rejected, f"{protocol}: {reply}")
+            self.assertGreaterEqual(latency, SLOW, f"{protocol}: failure {PER_USER + index} for {name} not delayed")
+        say(f"shared: failures {PER_USER} to {PER_USER + 2} for {name}, one on each server: " + ", ".join(latencies))
+        # No lock-out: the right password, from a fresh address, at once, on every server.
+        for index, server in enumerate(self.servers):
+            kind, protocol, _ = server
+            code, latency, reply = self.attempt(server, f"127.0.3.{index + 1}", name, PASSWORDS[name])
+            self.assertEqual(code, kind.accepted, f"{protocol}: {reply}")
+            self.assertLess(latency, SLOW, f"{protocol}: the right password of {name} delayed")
 
 
 # --- unknown name versus wrong password ---------------------------------------------------------

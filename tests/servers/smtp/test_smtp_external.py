@@ -259,17 +259,22 @@ class ServerTestCase(unittest.TestCase):
                          "one seen sent entry for the sender")
         return raw
 
-    def assertReceivedHeader(self, raw, helo=CLIENT_NAME, queue_id=None):
-        """SPEC: `Received: from <helo> ([<ip>]) by <hostname> (Mailroom) with ESMTPSA id <id>; <date>` on top."""
-        self.assertTrue(raw.startswith(b"Received: from "),
-                        f"expected the stored message to begin with 'Received: from ', got {raw[:80]!r}")
+    def assertReceivedHeader(self, raw, helo=CLIENT_NAME, queue_id=None, sender=ALICE):
+        """SPEC: `Return-Path: <envelope sender>` (RFC 5321 §4.4), then `Received: from <helo> ([<ip>]) by
+        <hostname> (Mailroom) with ESMTPSA id <id>; <date>`, on top."""
+        expected_start = f"Return-Path: <{sender}>\r\nReceived: from ".encode()
+        self.assertTrue(raw.startswith(expected_start),
+                        f"expected the stored message to begin with {expected_start!r}, got {raw[:80]!r}")
         fields = header_fields(raw)
-        self.assertEqual(fields[0][0], "received")
+        self.assertEqual(fields[0], ("return-path", f"<{sender}>"))
+        self.assertEqual([name for name, _ in fields].count("return-path"), 1,
+                         "expected exactly one Return-Path: field (the server's)")
+        self.assertEqual(fields[1][0], "received")
         self.assertEqual([name for name, _ in fields].count("received"), 1,
                          "expected exactly one Received: field (the server's)")
-        match = RECEIVED.fullmatch(fields[0][1])
+        match = RECEIVED.fullmatch(fields[1][1])
         self.assertIsNotNone(match, "expected 'Received: from <helo> ([<ip>]) by <hostname> (Mailroom) with "
-                                    f"ESMTPSA id <id>; <date>', got {fields[0][1]!r}")
+                                    f"ESMTPSA id <id>; <date>', got {fields[1][1]!r}")
         if helo is not None:
             self.assertEqual(match.group("helo"), helo, "expected the client's EHLO name in Received:")
         self.assertEqual(match.group("ip"), "127.0.0.1", "expected the client address in Received:")
@@ -467,7 +472,7 @@ class SmtplibTests(ServerTestCase):
             self.assertEqual(client.sendmail(BOB, [ALICE, CAROL], make_message(subject, sender=BOB, to=(ALICE, CAROL))),
                              {})
         raw = self.assertDelivered(subject, "bob", ["alice", "carol"])
-        self.assertReceivedHeader(raw)
+        self.assertReceivedHeader(raw, sender=BOB)
 
     def test_reg_creates_an_account_that_can_log_in(self):
         name, password = "newcomer", "newcomer-secret-4"

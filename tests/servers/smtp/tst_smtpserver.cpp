@@ -115,6 +115,8 @@ private Q_SLOTS:
     void messageTooBig();
     void disconnectDuringData();
     void idleTimeout();
+    void dataDeadline();
+    void headerSectionTooLarge();
     void dribbledCommandTimesOut();
     void garbageBeneathTlsCloses();
     void authFailuresClose();
@@ -367,7 +369,9 @@ void TestSmtpServer::fullTransactionWithStartTls()
     QVERIFY(aliceSent.first().seen);
 
     const QByteArray raw = m_store->rawMessage(m_bob, bobInbox.first().id).value_or(QByteArray());
-    QVERIFY2(raw.startsWith("Received: from client.example ([127.0.0.1])"), raw.left(200).constData());
+    // RFC 5321 §4.4: Return-Path: first, then our Received:.
+    QVERIFY2(raw.startsWith("Return-Path: <alice@project.com>\r\nReceived: from client.example ([127.0.0.1])"),
+             raw.left(200).constData());
     QVERIFY2(raw.contains(QByteArray("by localhost (Mailroom) with ESMTPSA id " + queueId + ';')), raw.left(300).constData());
     QCOMPARE(raw.count("\r\nMessage-ID: <"), 1);
     QCOMPARE(raw.count("\r\nDate: "), 1);
@@ -447,7 +451,8 @@ void TestSmtpServer::implicitTls()
     QCOMPARE(folder(m_alice, Folder::Sent).size(), 1);
     QCOMPARE(inbox.first().summary.subject, QStringLiteral("over implicit TLS"));
     const QByteArray raw = m_store->rawMessage(m_bob, inbox.first().id).value_or(QByteArray());
-    QVERIFY2(raw.startsWith("Received: from tls.example ([127.0.0.1])"), raw.left(200).constData());
+    QVERIFY2(raw.startsWith("Return-Path: <alice@project.com>\r\nReceived: from tls.example ([127.0.0.1])"),
+             raw.left(200).constData());
 }
 
 void TestSmtpServer::startTlsInjection_data()
@@ -699,6 +704,93 @@ void TestSmtpServer::idleTimeout()
     QVERIFY2(sinceChunk.elapsed() >= 1500, qPrintable(QString::number(sinceChunk.elapsed())));
     QVERIFY(stalled.waitClosed());
     QCOMPARE(storedMessages(), 0);
+}
+
+// SPEC "Mailbox model": DATA as a whole has a deadline besides the idle
+// timeout per chunk. Found: one byte every 4 s kept a DATA open for ever
+// under --idle-timeout 5. Here a chunk every 300 ms, well inside the idle
+// timeout, is cut at the deadline: 421 4.4.2, closed, nothing stored. Each
+// DATA has its own deadline: two messages that each take most of it pass.
+void TestSmtpServer::dataDeadline()
+{
+    m_config.limits.idleTimeoutSeconds = 4;
+    m_config.limits.dataTimeoutSeconds = 3;
+    QVERIFY(startDaemon());
+
+    SmtpClient patient(m_ca);
+    QVERIFY(openSession(patient, "carol", CarolPassword));
+    SmtpClient slow(m_ca);
+    QVERIFY(openSession(slow));
+    QCOMPARE(slow.command(QByteArrayLiteral("MAIL FROM:<alice@project.com>")).code, 250);
+    QCOMPARE(slow.command(QByteArrayLiteral("RCPT TO:<bob@project.com>")).code, 250);
+    QCOMPARE(slow.command(QByteArrayLiteral("DATA")).code, 354);
+    QElapsedTimer sinceData;
+    sinceData.start();
+    int chunks = 0;
+    QTimer dribble;
+    connect(&dribble, &QTimer::timeout, &dribble, [&] {
+        slow.send(chunks++ == 0 ? QByteArrayLiteral("Subject: slow\r\n\r\n") : QByteArrayLiteral("x\r\n"));
+    });
+    dribble.start(300);
+
+    // Meanwhile messages on another connection, each DATA taking 2 s of the
+    // 3: the deadline is per DATA and starts afresh for each.
+    const auto patientMessage = [&](int i) {
+        QCOMPARE(patient.command(QByteArrayLiteral("MAIL FROM:<carol@project.com>")).code, 250);
+        QCOMPARE(patient.command(QByteArrayLiteral("RCPT TO:<alice@project.com>")).code, 250);
+        QCOMPARE(patient.command(QByteArrayLiteral("DATA")).code, 354);
+        patient.send("Subject: patient " + QByteArray::number(i) + "\r\n\r\n");
+        QTest::qWait(1000);
+        patient.send(QByteArrayLiteral("half\r\n"));
+        QTest::qWait(1000);
+        patient.send(QByteArrayLiteral("the rest\r\n.\r\n"));
+        const SmtpReply reply = patient.readReply();
+        QVERIFY2(reply.status().startsWith("250 2.0.0"), reply.all().constData());
+    };
+    patientMessage(1);
+    if (QTest::currentTestFailed())
+        return;
+
+    const SmtpReply cut = slow.readReply(15000);
+    const qint64 cutAfterMs = sinceData.elapsed();
+    dribble.stop();
+    QCOMPARE(cut.status(), QByteArrayLiteral("421 4.4.2 Message data took too long, closing connection"));
+    QVERIFY2(cutAfterMs >= 2500 && cutAfterMs < 6000, qPrintable(QString::number(cutAfterMs)));
+    QVERIFY2(chunks >= 8, qPrintable(QString::number(chunks))); // it was sending all along
+    QVERIFY(slow.waitClosed());
+
+    patientMessage(2);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(storedMessages(), 2);
+    QCOMPARE(folder(m_bob, Folder::Inbox).size(), 0);
+    QCOMPARE(patient.command(QByteArrayLiteral("NOOP")).code, 250);
+}
+
+// SPEC "Mailbox model": a header section over 256 KiB (here a To: of 20,000
+// addresses) is read to the end and refused with 552 5.3.4, nothing stored;
+// the session goes on: a new transaction on the same connection is stored.
+void TestSmtpServer::headerSectionTooLarge()
+{
+    QVERIFY(startDaemon());
+    SmtpClient client(m_ca);
+    QVERIFY(openSession(client));
+    QByteArray header = QByteArrayLiteral("From: alice@project.com\r\nTo: bob@project.com");
+    for (int i = 0; i < 20000; ++i)
+        header += ",\r\n user" + QByteArray::number(i) + "@example.org";
+    header += "\r\nSubject: huge header\r\n\r\n";
+    QVERIFY(header.size() > 256 * 1024);
+    SmtpReply reply = transaction(client, "alice@project.com", {"bob@project.com"},
+                                  header + "body\r\n.\r\n");
+    QCOMPARE(reply.status(), QByteArrayLiteral("552 5.3.4 Header section too large"));
+    QCOMPARE(client.command(QByteArrayLiteral("NOOP")).status(), QByteArrayLiteral("250 2.0.0 OK"));
+    QCOMPARE(storedMessages(), 0);
+
+    reply = transaction(client, "alice@project.com", {"bob@project.com"},
+                        QByteArrayLiteral("Subject: after\r\n\r\nbody\r\n.\r\n"));
+    QVERIFY2(reply.status().startsWith("250 2.0.0"), reply.all().constData());
+    QCOMPARE(storedMessages(), 1);
+    QCOMPARE(folder(m_bob, Folder::Inbox).first().summary.subject, QStringLiteral("after"));
 }
 
 // SPEC: the idle timeout is per command. A client dribbling a command a

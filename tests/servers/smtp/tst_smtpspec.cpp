@@ -408,7 +408,7 @@ QString TestSmtpSpec::run(const QString &start, const QByteArrayList &script)
 void TestSmtpSpec::specRow_data()
 {
     QTest::addColumn<QString>("setting"); // default, registration-closed, size-64k, recipients-3, accounts-100,
-                                          // idle-1s, per-address-3, total-3, log
+                                          // idle-1s, data-1s, per-address-3, total-3, log
     QTest::addColumn<QString>("start");   // plain, tls, auth, mail, rcpt, implicit
     QTest::addColumn<QByteArrayList>("script");
     const auto row = [](const char *name, const QString &setting, const QString &start, const QByteArrayList &script) {
@@ -450,7 +450,7 @@ void TestSmtpSpec::specRow_data()
          c("MAIL FROM:<alice@project.com>"), s("530 5.7.0 Authentication required"), c("EHLO after.example"),
          s("250 ..."), aliceAuth, Accepted, c("MAIL FROM:<alice@project.com>"), s("250 2.1.0 OK"),
          c("RCPT TO:<bob@project.com>"), s("250 2.1.5 OK"), c("DATA"), DataGo, message, Queued,
-         "M: regex ^Received: from after\\.example "_ba});
+         "M: regex ^Return-Path: <alice@project\\.com>\\r\\nReceived: from after\\.example "_ba});
     row("STARTTLS injection: NOOP", def, u"plain"_s,
         {c("EHLO client.example"), s("250 ..."), "C< STARTTLS\r\nNOOP\r\n"_ba, s("220 2.0.0 Ready to start TLS"),
          "T: tls"_ba, c("PING"), s("250 2.0.0 PONG"), "X: quiet"_ba});
@@ -565,6 +565,11 @@ void TestSmtpSpec::specRow_data()
         {"C: REG "_ba + regArgument("dave"_ba, "1234567"_ba), s("550 5.7.1 Password too weak")});
     row("REG 550 5.7.1 password too long", def, u"tls"_s,
         {"C: REG "_ba + regArgument("dave"_ba, QByteArray(129, 'p')), s("550 5.7.1 ...")});
+    // Found: "pass\r\nword" was accepted, an account POP3 USER/PASS can never log into.
+    row("REG 550 5.7.1 password with control characters", def, u"tls"_s,
+        {"C: REG "_ba + regArgument("dave"_ba, "pass\r\nword"_ba), s("550 5.7.1 Password must not contain control characters"),
+         "C: REG "_ba + regArgument("dave"_ba, "pass\x7fword"_ba), s("550 5.7.1 Password must not contain control characters"),
+         "C: REG "_ba + regArgument("dave"_ba, "dave-password"_ba), s("250 2.0.0 Account dave@project.com created")});
     row("REG 550 5.1.0 username taken", def, u"tls"_s,
         {"C: REG "_ba + regArgument("alice"_ba, "another-password"_ba), s("550 5.1.0 Username already taken"),
          "C: REG "_ba + regArgument("Bob"_ba, "another-password"_ba), s("550 5.1.0 Username already taken")});
@@ -733,9 +738,9 @@ void TestSmtpSpec::specRow_data()
     }
 
     // ---- what the server adds -----------------------------------------------------------------
-    row("Received, Message-ID, Date and From added", def, u"rcpt"_s,
+    row("Return-Path, Received, Message-ID, Date and From added", def, u"rcpt"_s,
         {c("DATA"), DataGo, "C< Subject: nothing else\r\n\r\nbody\r\n.\r\n"_ba, Queued,
-         "M: regex ^Received: from client\\.example \\(\\[127\\.0\\.0\\.1\\]\\)\\r\\n by localhost \\(Mailroom\\) "
+         "M: regex ^Return-Path: <alice@project\\.com>\\r\\nReceived: from client\\.example \\(\\[127\\.0\\.0\\.1\\]\\)\\r\\n by localhost \\(Mailroom\\) "
          "with ESMTPSA id {queue};\\r\\n (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{1,2} "
          "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \\d{4} \\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\r\\n"_ba,
          "M: once \r\nFrom: alice@project.com\r\n"_ba, "M: regex \\r\\nMessage-ID: <[^<>@\\s]+@[^<>@\\s]+>\\r\\n"_ba,
@@ -747,7 +752,16 @@ void TestSmtpSpec::specRow_data()
          "Message-ID: <own@client.example>\r\nSubject: s\r\n\r\nbody\r\n.\r\n"_ba,
          Queued, "M: once Message-ID: "_ba, "M: has \r\nMessage-ID: <own@client.example>\r\n"_ba,
          "M: once \r\nDate: "_ba, "M: has \r\nDate: Sun, 22 Nov 2026 13:05:00 +0000\r\n"_ba, "M: once \r\nFrom: "_ba,
-         "M: regex ^Received: from "_ba});
+         "M: regex ^Return-Path: <alice@project\\.com>\\r\\nReceived: from "_ba, "M: once Return-Path: "_ba});
+    // RFC 5321 §4.4: the client's own Return-Path fields (any case, folded
+    // or not) are dropped, so the stored message names one envelope sender.
+    row("Return-Path of the client dropped", def, u"rcpt"_s,
+        {c("DATA"), DataGo,
+         "C< Return-Path: <ceo@bank.example>\r\nSubject: s\r\nreturn-path :\r\n <other@bank.example>\r\n"
+         "X-Kept: yes\r\n\r\nReturn-Path: <in-the-body@example.org>\r\n.\r\n"_ba,
+         Queued, "M: regex ^Return-Path: <alice@project\\.com>\\r\\nReceived: from "_ba,
+         "M: lacks bank.example"_ba,
+         "M: has \r\nSubject: s\r\nX-Kept: yes\r\n\r\nReturn-Path: <in-the-body@example.org>\r\n"_ba});
 
     // ---- limits -------------------------------------------------------------------------------
     row("idle timeout 421 4.4.2 after the greeting", u"idle-1s"_s, u"plain"_s,
@@ -755,6 +769,22 @@ void TestSmtpSpec::specRow_data()
     row("idle timeout 421 4.4.2 inside DATA, nothing stored", u"idle-1s"_s, u"rcpt"_s,
         {c("DATA"), DataGo, "C< From: alice@project.com\r\n\r\nand then nothing"_ba, s("421 4.4.2 Timeout"),
          "X: closed"_ba, "M: count 0"_ba});
+    // SPEC "Mailbox model": DATA as a whole has a deadline (here 1 s; the
+    // idle timeout is the default 300 s, so only the deadline can end it).
+    row("DATA deadline 421 4.4.2, nothing stored", u"data-1s"_s, u"rcpt"_s,
+        {c("DATA"), DataGo, "C< From: alice@project.com\r\n\r\npart of a message\r\n"_ba,
+         s("421 4.4.2 Message data took too long, closing connection"), "X: closed"_ba, "M: count 0"_ba});
+    {
+        // SPEC "Mailbox model": the header section counts at most 256 KiB.
+        QByteArray header = "From: alice@project.com\r\nTo: bob@project.com"_ba;
+        for (int n = 0; n < 15000; ++n)
+            header += ",\r\n user"_ba + QByteArray::number(n) + "@example.org"_ba;
+        header += "\r\nSubject: big header\r\n\r\n"_ba;
+        row("DATA 552 5.3.4 header section too large", def, u"rcpt"_s,
+            {c("DATA"), DataGo, "C< "_ba + header + "body\r\nQUIT\r\n.\r\n"_ba,
+             s("552 5.3.4 Header section too large"), c("NOOP"), Ok, c("MAIL FROM:<alice@project.com>"),
+             s("250 2.1.0 OK"), "M: count 0"_ba});
+    }
     row("connections per address 421 4.7.0", u"per-address-3"_s, u"plain"_s,
         {"N: plain"_ba, s(Greeting), "N: plain"_ba, s(Greeting), "N: plain"_ba, s("421 4.7.0 Too many connections"),
          "X: closed"_ba, "N: plain 127.0.0.2"_ba, s(Greeting)});
@@ -796,6 +826,8 @@ void TestSmtpSpec::specRow()
         addUsers(100);
     } else if (setting == u"idle-1s") {
         m_config.limits.idleTimeoutSeconds = 1;
+    } else if (setting == u"data-1s") {
+        m_config.limits.dataTimeoutSeconds = 1;
     } else if (setting == u"per-address-3") {
         m_config.limits.maxConnectionsPerAddress = 3;
     } else if (setting == u"total-3") {

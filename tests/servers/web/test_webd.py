@@ -43,6 +43,7 @@ ITERATIONS = "1000"
 DOMAIN = "project.com"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 JSON_TYPE = "application/json; charset=utf-8"
+HSTS = "max-age=31536000"  # RFC 6797; SPEC "HTTPS API additions": on every response
 
 
 def parse_iso(text):
@@ -452,7 +453,8 @@ class ApiRowsTest(WebdTestCase):
         headers = d["headers"]
         self.assertTrue(all(isinstance(h, list) and len(h) == 2 for h in headers), headers)
         names = [h[0].lower() for h in headers]
-        self.assertEqual(names[0], "received")  # prepended by smtpd
+        self.assertEqual(names[:2], ["return-path", "received"])  # prepended by smtpd (RFC 5321 §4.4)
+        self.assertEqual(headers[0][1], "<alice@" + DOMAIN + ">")
         ours = [n for n in names if n in ("from", "to", "cc", "subject", "date", "x-note")]
         self.assertEqual(ours, ["from", "to", "cc", "subject", "date", "x-note"])
         values = {h[0].lower(): h[1] for h in headers}
@@ -623,6 +625,35 @@ class ApiRowsTest(WebdTestCase):
         self.assertIn(["Subject", "Grüße"], d["headers"])
         self.assertIn(b"=?utf-8?", self.stored_raw(inbox["id"]).lower())
 
+    def test_many_recipients_listed_bounded(self):
+        # SPEC "Mailbox model": a To of 5,000 addresses (RCPT to bob only)
+        # through mailroom-smtpd; listings and the message carry the first
+        # 50 and count all, the headers list and the raw message keep all.
+        others = ["p%d@example.org" % i for i in range(1, 5000)]
+        raw = ("From: alice@%s\r\nTo: bob@%s,\r\n %s\r\nSubject: Everyone\r\n\r\nHello all.\r\n"
+               % (DOMAIN, DOMAIN, ",\r\n ".join(others))).encode()
+        with smtplib.SMTP("127.0.0.1", self.smtpd.port, local_hostname="client.test", timeout=30) as s:
+            s.starttls(context=ssl.create_default_context(cafile=self.cafile))
+            s.login("alice", self.users["alice"])
+            s.sendmail("alice@%s" % DOMAIN, ["bob@%s" % DOMAIN], raw)
+        started = time.monotonic()
+        r = self.request("GET", "/api/v1/mailboxes/inbox/messages?limit=500", token=self.bob_token)
+        listing_ms = (time.monotonic() - started) * 1000
+        self.assertEqual(r.status, 200, r)
+        entry = next(m for m in r.json()["messages"] if m["subject"] == "Everyone")
+        expected = [{"name": "", "address": a} for a in ["bob@%s" % DOMAIN] + others[:49]]
+        self.assertEqual(entry["to"], expected)
+        self.assertEqual(entry["toCount"], 5000)
+        self.assertEqual((entry["cc"], entry["ccCount"]), ([], 0))
+        d = self.request("GET", "/api/v1/messages/%d" % entry["id"], token=self.bob_token).json()
+        self.assertEqual((d["to"], d["toCount"]), (expected, 5000))
+        to_header = [value for name, value in d["headers"] if name == "To"]
+        self.assertEqual(len(to_header), 1)
+        self.assertEqual(to_header[0].count("@"), 5000)
+        self.assertIn(raw[raw.index(b"To: "):raw.index(b"\r\nSubject")], self.stored_raw(entry["id"]))
+        print("\n  listing with a 5,000-address message: %d bytes in %.0f ms" % (len(r.body), listing_ms),
+              file=sys.stderr)
+
     def test_curl_as_outside_client(self):
         if shutil.which("curl") is None:
             self.skipTest("curl not installed")
@@ -709,6 +740,92 @@ class ErrorsTest(WebdTestCase):
         obj = json.loads(body[:int(headers.get("content-length", len(body)))])
         self.assertIn(obj["error"]["code"], codes, obj)
         return status, headers
+
+    def test_two_host_headers_400(self):
+        for name, head in (
+                ("two values", b"Host: localhost\r\nHost: evil.example\r\n"),
+                ("the same value twice", b"Host: localhost\r\nHost: localhost\r\n"),
+                ("names in other cases", b"host: localhost\r\nHOST: evil.example\r\n"),
+                ("apart", b"Host: localhost\r\nAccept: */*\r\nHost: evil.example\r\n"),
+                ("one empty", b"Host: localhost\r\nHost:\r\n")):
+            for version in (b"HTTP/1.1", b"HTTP/1.0"):
+                with self.subTest(name=name, version=version):
+                    out = self.raw_exchange(b"GET /healthz " + version + b"\r\n" + head + b"\r\n")
+                    status, headers = self.assertRawError(out, {400}, {"bad_request"})
+                    self.assertIn(b"More than one Host header", out)
+                    self.assertEqual(headers.get("strict-transport-security"), HSTS)
+                    self.assertEqual(headers.get("connection"), "close")
+
+    def test_two_authorization_headers_400(self):
+        # Found: answered 200, the first one counted. Whichever comes first, and valid or not: 400.
+        bearer = ("Bearer " + self.token).encode()
+        for name, head in (("valid, then junk", b"Authorization: " + bearer + b"\r\nAuthorization: Bearer x\r\n"),
+                           ("junk, then valid", b"Authorization: Bearer x\r\nAuthorization: " + bearer + b"\r\n"),
+                           ("valid twice", b"Authorization: " + bearer + b"\r\nauthorization: " + bearer + b"\r\n")):
+            with self.subTest(name=name):
+                out = self.raw_exchange(b"GET /api/v1/account HTTP/1.1\r\nHost: localhost\r\n" + head + b"\r\n")
+                self.assertRawError(out, {400}, {"bad_request"})
+                self.assertIn(b"More than one Authorization header", out)
+                self.assertNotIn(b'"username"', out)
+        # one is still fine
+        self.assertEqual(self.request("GET", "/api/v1/account", token=self.token).status, 200)
+
+    def test_duplicate_headers_with_curl(self):
+        base = "https://localhost:%d" % self.port
+        curl = ["curl", "-sS", "-v", "--cacert", self.cafile, "--resolve", "localhost:%d:127.0.0.1" % self.port,
+                "-o", "-", "-w", "\n%{http_code}"]
+        cases = [
+            # curl sends its own Host unless told not to ("Host:" alone), then both given.
+            ("Host", ["-H", "Host:", "-H", "Host: localhost", "-H", "Host: evil.example", base + "/healthz"]),
+            ("Authorization", ["-H", "Authorization: Bearer " + self.token, "-H", "Authorization: Bearer x",
+                               base + "/api/v1/account"]),
+        ]
+        for name, args in cases:
+            with self.subTest(header=name):
+                out = subprocess.run(curl + args, capture_output=True, timeout=60)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                sent = [line for line in out.stderr.decode("latin-1").splitlines()
+                        if line.lower().startswith("> " + name.lower() + ":")]
+                self.assertEqual(len(sent), 2, out.stderr)  # both went out
+                body, _, code = out.stdout.rpartition(b"\n")
+                self.assertEqual(code, b"400", out.stdout)
+                self.assertEqual(json.loads(body)["error"]["code"], "bad_request")
+                self.assertIn("< strict-transport-security: " + HSTS, out.stderr.decode("latin-1").lower())
+
+    def test_hsts_on_every_kind_of_answer(self):
+        def check(status, headers, what):
+            self.assertEqual(headers.get("strict-transport-security"), HSTS, "%s: %d" % (what, status))
+
+        token, _ = self.login("alice")
+        for method, path, kwargs, status in (
+                ("GET", "/healthz", {}, 200),
+                ("HEAD", "/healthz", {}, 200),
+                ("GET", "/api/v1/account", {"token": token}, 200),
+                ("DELETE", "/api/v1/session", {"token": token}, 204),
+                ("GET", "/api/v1/account", {"token": token}, 401),  # ended just now
+                ("GET", "/api/v1/account", {}, 401),
+                ("GET", "/nope", {}, 404),
+                ("POST", "/healthz", {"raw": b""}, 405),
+                ("POST", "/api/v1/session", {"raw": b"{", "headers": {"Content-Type": "application/json"}}, 400),
+                ("POST", "/api/v1/session", {"raw": b"{}", "headers": {"Content-Type": "text/plain"}}, 415)):
+            with self.subTest(method=method, path=path, status=status):
+                r = self.request(method, path, **kwargs)
+                self.assertEqual(r.status, status, r)
+                check(r.status, {k.lower(): v for k, v in r.headers.items()}, (method, path))
+        big = b"x" * (64 * 1024 + 1)
+        for name, data, status in (
+                ("parser: garbage", b"\x00\x01 nonsense\r\n\r\n", 400),
+                ("parser: two Host headers", b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+                ("411", b"POST /api/v1/session HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n", 411),
+                ("413", b"POST /api/v1/session HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
+                 % len(big) + big, 413),
+                ("414", b"GET /" + b"a" * (17 * 1024) + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 414),
+                ("431", b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + b"a" * (17 * 1024) + b"\r\n\r\n", 431),
+                ("505", b"GET /healthz HTTP/2.0\r\nHost: localhost\r\n\r\n", 505)):
+            with self.subTest(name=name):
+                status_seen, headers, _ = self.parse(self.raw_exchange(data))
+                self.assertEqual(status_seen, status)
+                check(status_seen, headers, name)
 
     def test_unknown_paths_404(self):
         for path in ("/", "/nope", "/api", "/api/v1", "/api/v1/nope", "/api/v2/account", "/api/v1/messages/abc",
@@ -914,6 +1031,7 @@ class ThrottleTest(WebdTestCase):
         # the 10th attempt is refused unchecked, even with the right password
         r = self.request("POST", "/api/v1/session", {"username": "alice", "password": self.users["alice"]})
         self.assertError(r, 429, "too_many_requests")
+        self.assertEqual(r.header("Strict-Transport-Security"), HSTS)
         retry = r.header("Retry-After")
         self.assertIsNotNone(retry)
         self.assertTrue(retry.isdigit() and int(retry) >= 1, retry)
@@ -949,6 +1067,7 @@ class ConnectionTest(WebdTestCase):
         statuses = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", data)]
         self.assertEqual(statuses, [200, 408], data)
         self.assertIn(b'"code":"timeout"', data)
+        self.assertEqual(data.count(b"\r\nStrict-Transport-Security: " + HSTS.encode() + b"\r\n"), 2, data)
         self.assertGreater(elapsed, 1.5)
         self.assertLess(elapsed, 8)
 

@@ -82,6 +82,8 @@ private Q_SLOTS:
     void jsonBodies_data();
     void jsonBodies();
     void responses();
+    void hstsOnEveryStatus_data();
+    void hstsOnEveryStatus();
 };
 
 void TestHttpParser::requests_data()
@@ -136,6 +138,30 @@ void TestHttpParser::requests_data()
     QTest::newRow("two spaces in the request line") << QByteArray("GET  /x HTTP/1.1\r\nHost: h\r\n\r\n")
                                                     << QStringLiteral("error 400 bad_request");
     QTest::newRow("HTTP/1.1 without Host") << QByteArray("GET /x HTTP/1.1\r\n\r\n") << QStringLiteral("error 400 bad_request");
+    // RFC 9110 §5.3: Host and Authorization are single fields; with two, a
+    // proxy in front and this server could each act on a different one.
+    QTest::newRow("two Host headers") << get("/x", "Host: other\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two Host headers, same value") << get("/x", "Host: localhost\r\n")
+                                                  << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two Host headers, names in other cases")
+        << QByteArray("GET /x HTTP/1.1\r\nhost: a\r\nHOST: b\r\n\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two Host headers, one empty") << get("/x", "Host:\r\n") << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two Host headers in HTTP/1.0") << QByteArray("GET /x HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")
+                                                  << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two Authorization headers")
+        << get("/x", "Authorization: Bearer first\r\nAuthorization: Bearer second\r\n")
+        << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two Authorization headers, names in other cases")
+        << get("/x", "authorization: Bearer first\r\nAUTHORIZATION: Bearer first\r\n")
+        << QStringLiteral("error 400 bad_request");
+    QTest::newRow("two Authorization headers apart, on a POST")
+        << post("{}", "Authorization: Bearer a\r\nX-Other: 1\r\nAuthorization: Bearer b\r\n")
+        << QStringLiteral("error 400 bad_request");
+    QTest::newRow("a good request, then one with two Host headers")
+        << get("/ok") + get("/x", "Host: evil\r\n")
+        << QStringLiteral("GET /ok? v1.1 keep body= | error 400 bad_request");
+    QTest::newRow("one Host and one Authorization") << get("/x", "Authorization: Bearer a\r\n")
+                                                    << QStringLiteral("GET /x? v1.1 keep body=");
     QTest::newRow("space before the colon") << get("/x", "Foo : bar\r\n") << QStringLiteral("error 400 bad_request");
     QTest::newRow("folded header") << get("/x", "Foo: bar\r\n baz\r\n") << QStringLiteral("error 400 bad_request");
     QTest::newRow("header without colon") << get("/x", "Foo bar\r\n") << QStringLiteral("error 400 bad_request");
@@ -308,6 +334,8 @@ void TestHttpParser::jsonBodies()
 
 void TestHttpParser::responses()
 {
+    // RFC 6797, SPEC "HTTPS API additions": on every response.
+    const QByteArray hsts = "\r\nStrict-Transport-Security: max-age=31536000\r\n";
     const QByteArray ok = HttpResponse::json(200, QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}})
                               .serialize(true);
     QVERIFY(ok.startsWith("HTTP/1.1 200 OK\r\n"));
@@ -316,16 +344,47 @@ void TestHttpParser::responses()
     QVERIFY(ok.contains("\r\nConnection: keep-alive\r\n"));
     QVERIFY(ok.endsWith("\r\n\r\n{\"status\":\"ok\"}"));
     QVERIFY(ok.contains("\r\nDate: ") && ok.contains(" GMT\r\n"));
+    QVERIFY(ok.contains(hsts));
 
     const QByteArray error = HttpResponse::error({404, "not_found", QStringLiteral("No such message.")}).serialize(false);
     QVERIFY(error.startsWith("HTTP/1.1 404 Not Found\r\n"));
     QVERIFY(error.contains("\r\nConnection: close\r\n"));
     QVERIFY(error.endsWith("{\"error\":{\"code\":\"not_found\",\"message\":\"No such message.\"}}"));
+    QVERIFY(error.contains(hsts));
 
     const QByteArray none = HttpResponse::noContent().serialize(true);
     QVERIFY(none.startsWith("HTTP/1.1 204 No Content\r\n"));
     QVERIFY(!none.contains("Content-Length"));
     QVERIFY(none.endsWith("\r\n\r\n"));
+    QVERIFY(none.contains(hsts));
+    QCOMPARE(ok.count("Strict-Transport-Security"), 1);
+}
+
+void TestHttpParser::hstsOnEveryStatus_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::addColumn<bool>("headOnly");
+    for (int status : {200, 204, 400, 401, 404, 405, 408, 411, 413, 414, 415, 429, 431, 500, 503, 505}) {
+        QTest::addRow("%d", status) << status << false;
+        QTest::addRow("%d to HEAD", status) << status << true;
+    }
+}
+
+// SPEC "HTTPS API additions": every response, errors and HEAD included,
+// carries Strict-Transport-Security once.
+void TestHttpParser::hstsOnEveryStatus()
+{
+    QFETCH(int, status);
+    QFETCH(bool, headOnly);
+    const HttpResponse response = status == 204 ? HttpResponse::noContent()
+        : status < 400 ? HttpResponse::json(status, QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}})
+                       : HttpResponse::error({status, "x", QStringLiteral("Nope.")});
+    for (bool keepAlive : {true, false}) {
+        const QByteArray out = response.serialize(keepAlive, headOnly);
+        const QByteArray head = out.left(out.indexOf("\r\n\r\n") + 2);
+        QVERIFY2(head.contains("\r\nStrict-Transport-Security: max-age=31536000\r\n"), head.constData());
+        QCOMPARE(head.count("Strict-Transport-Security"), 1);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestHttpParser)

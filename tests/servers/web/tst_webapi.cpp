@@ -238,6 +238,7 @@ private Q_SLOTS:
     void listingBadParameters_data();
     void listingBadParameters();
     void messageDetail();
+    void manyRecipientsListedBounded();
     void rawMessage();
     void attachment_data();
     void attachment();
@@ -248,6 +249,8 @@ private Q_SLOTS:
     void changePassword();
     void changePasswordRefused_data();
     void changePasswordRefused();
+    void changePasswordControlCharacters_data();
+    void changePasswordControlCharacters();
     void otherAccountsIds_data();
     void otherAccountsIds();
     void unknownPaths_data();
@@ -294,6 +297,8 @@ private:
     std::unique_ptr<WebApi> m_api;
     std::unique_ptr<WebServer> m_server;
     std::unique_ptr<QNetworkAccessManager> m_nam;
+    // Answers of the test so far without SPEC's HSTS header (cleanup() fails the test on any).
+    QStringList m_withoutHsts;
 
     qint64 m_alice = 0;
     qint64 m_bob = 0;
@@ -385,6 +390,9 @@ void TestWebApi::cleanup()
     m_store.reset();
     m_database.reset();
     m_dataDir.reset();
+    const QStringList withoutHsts = std::exchange(m_withoutHsts, {});
+    QVERIFY2(withoutHsts.isEmpty(),
+             qPrintable(u"answers without Strict-Transport-Security: "_s + withoutHsts.join(u", "_s)));
 }
 
 bool TestWebApi::startServer(const WebServer::Options &options)
@@ -447,6 +455,9 @@ Answer TestWebApi::send(const QByteArray &method, const QString &target, const Q
     answer.errorString = reply->errorString();
     answer.headers = reply->rawHeaderPairs();
     answer.body = reply->readAll();
+    // SPEC "HTTPS API additions": on every response, whatever its status.
+    if (answer.status != 0 && answer.header("strict-transport-security") != "max-age=31536000")
+        m_withoutHsts.append(QString::fromLatin1(method) + u' ' + target + u" -> " + QString::number(answer.status));
     return answer;
 }
 
@@ -848,6 +859,117 @@ void TestWebApi::messageDetail()
         QCOMPARE(value.toObject().value(u"seen"), QJsonValue(false));
 }
 
+// SPEC "Mailbox model": a listing, a message and a PATCH answer carry at
+// most 50 addresses of To and of Cc, the first ones, plus toCount and
+// ccCount counting all; the message's headers and raw bytes keep every one.
+// The measure: every listing of the mailbox carried all 5,000.
+void TestWebApi::manyRecipientsListedBounded()
+{
+    constexpr int ToCount = 5000;
+    constexpr int CcCount = 1200;
+    QByteArrayList to;
+    QJsonArray everyTo;
+    for (int i = 1; i <= ToCount; ++i) {
+        to.append("\"P " + QByteArray::number(i) + "\" <p" + QByteArray::number(i) + "@example.org>");
+        everyTo.append(address(u"P %1"_s.arg(i), u"p%1@example.org"_s.arg(i)));
+    }
+    QByteArrayList cc;
+    for (int i = 1; i <= CcCount; ++i)
+        cc.append("c" + QByteArray::number(i) + "@example.org");
+    const QByteArray raw = "From: carol@example.org\r\nTo: " + to.join(",\r\n ") + "\r\nCc: " + cc.join(",\r\n ")
+        + "\r\nSubject: Everyone\r\nMessage-ID: <many@example.org>\r\n\r\nHello all.\r\n";
+    NewMessage message;
+    message.raw = raw;
+    message.summary = MimeMessage::parse(raw).summary();
+    message.receivedAt = arrival(5);
+    message.recipientIds = {m_alice};
+    const auto delivery = m_store->deliver(message);
+    QVERIFY2(delivery, qPrintable(m_store->lastErrorText()));
+    const qint64 id = delivery->inboxEntryIds.value(0);
+
+    const auto firstOf = [](const QJsonArray &array, qsizetype count) {
+        QJsonArray first;
+        for (qsizetype i = 0; i < count && i < array.size(); ++i)
+            first.append(array.at(i));
+        return first;
+    };
+    const auto checkSummary = [&](const QJsonObject &json) {
+        QCOMPARE(json.value(u"id").toInteger(), id);
+        const QJsonArray listedTo = json.value(u"to").toArray();
+        QCOMPARE(listedTo.size(), 50);
+        QCOMPARE(listedTo, firstOf(everyTo, 50));
+        QCOMPARE(json.value(u"toCount").toInteger(), ToCount);
+        const QJsonArray listedCc = json.value(u"cc").toArray();
+        QCOMPARE(listedCc.size(), 50);
+        QCOMPARE(listedCc.first(), QJsonValue(address(QString(), u"c1@example.org"_s)));
+        QCOMPARE(listedCc.last(), QJsonValue(address(QString(), u"c50@example.org"_s)));
+        QCOMPARE(json.value(u"ccCount").toInteger(), CcCount);
+    };
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    QElapsedTimer timer;
+    timer.start();
+    const Answer listing = send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, alice);
+    const qint64 listingMs = timer.elapsed();
+    CHECK_STATUS(listing, 200);
+    const QJsonArray messages = listing.json().value(u"messages").toArray();
+    QCOMPARE(messages.size(), 4);
+    checkSummary(messages.first().toObject());
+    if (QTest::currentTestFailed())
+        return;
+    // The others count what they list.
+    for (qsizetype i = 1; i < messages.size(); ++i) {
+        const QJsonObject other = messages.at(i).toObject();
+        QCOMPARE(other.value(u"toCount").toInteger(), other.value(u"to").toArray().size());
+        QCOMPARE(other.value(u"ccCount").toInteger(), other.value(u"cc").toArray().size());
+    }
+    QCOMPARE(messages.at(2).toObject().value(u"ccCount").toInteger(), 1);
+
+    timer.restart();
+    const Answer detail = send("GET"_ba, messagePath(id), alice);
+    const qint64 detailMs = timer.elapsed();
+    CHECK_STATUS(detail, 200);
+    checkSummary(detail.json());
+    if (QTest::currentTestFailed())
+        return;
+    // The headers list and the raw message stay complete.
+    QString toHeader;
+    for (const QJsonValue &header : detail.json().value(u"headers").toArray()) {
+        if (header[0].toString() == u"To")
+            toHeader = header[1].toString();
+    }
+    QCOMPARE(toHeader.count(u'@'), ToCount);
+    QVERIFY(toHeader.endsWith(u"\"P 5000\" <p5000@example.org>"_s));
+    const Answer rawAnswer = send("GET"_ba, messagePath(id, u"/raw"_s), alice);
+    CHECK_STATUS(rawAnswer, 200);
+    QCOMPARE(rawAnswer.body, raw);
+
+    const Answer patched = sendJson("PATCH"_ba, messagePath(id), alice, {{u"seen"_s, true}});
+    CHECK_STATUS(patched, 200);
+    checkSummary(patched.json());
+    if (QTest::currentTestFailed())
+        return;
+
+    // What listing every address would have cost, for comparison.
+    QJsonArray everyCc;
+    for (int i = 1; i <= CcCount; ++i)
+        everyCc.append(address(QString(), u"c%1@example.org"_s.arg(i)));
+    const auto jsonSize = [](const QJsonArray &array) {
+        return QJsonDocument(array).toJson(QJsonDocument::Compact).size();
+    };
+    const qsizetype unbounded = listing.body.size() + jsonSize(everyTo) - jsonSize(firstOf(everyTo, 50)) + jsonSize(everyCc)
+        - jsonSize(firstOf(everyCc, 50));
+    qInfo().noquote() << u"a message of %1 To and %2 Cc addresses: the listing is %3 bytes (every address listed: about %4),"
+                         " answered in %5 ms; the message %6 bytes in %7 ms"_s
+                             .arg(ToCount)
+                             .arg(CcCount)
+                             .arg(listing.body.size())
+                             .arg(unbounded)
+                             .arg(listingMs)
+                             .arg(detail.body.size())
+                             .arg(detailMs);
+}
+
 // GET /api/v1/messages/{id}/raw: message/rfc822, the stored bytes exactly.
 void TestWebApi::rawMessage()
 {
@@ -1048,6 +1170,47 @@ void TestWebApi::changePasswordRefused()
     // Both sessions live on, and the old password still works.
     CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, mine), 200);
     CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, other), 200);
+    QVERIFY(!tokenFor(u"alice"_s, AlicePassword).isEmpty());
+}
+
+// SPEC "Mailbox model": passwords hold no control characters (U+0000-U+001F,
+// U+007F). Found: "pass\r\nword" was accepted, and POP3 USER/PASS can never
+// send it. A current password with one never matches (HMAC's zero padding
+// made "alice-secret-1\0" match "alice-secret-1").
+void TestWebApi::changePasswordControlCharacters_data()
+{
+    QTest::addColumn<QString>("current");
+    QTest::addColumn<QString>("next");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("messagePart");
+    const QString control = u"control character"_s;
+    QTest::newRow("new with CR LF") << AlicePassword << u"pass\r\nword-1"_s << 400 << control;
+    QTest::newRow("new with LF at the end") << AlicePassword << u"password-1\n"_s << 400 << control;
+    QTest::newRow("new with a tab") << AlicePassword << u"pass\tword-1"_s << 400 << control;
+    QTest::newRow("new with NUL") << AlicePassword << u"pass\0word-1"_s << 400 << control;
+    QTest::newRow("new with U+001F") << AlicePassword << u"pass\x1fword-1"_s << 400 << control;
+    QTest::newRow("new with DEL") << AlicePassword << u"pass\x7fword-1"_s << 400 << control;
+    QTest::newRow("current with NUL appended") << u"alice-secret-1\0"_s << u"alice-new-password"_s << 401
+                                               << u"current password is wrong"_s;
+    QTest::newRow("current with LF appended") << u"alice-secret-1\n"_s << u"alice-new-password"_s << 401
+                                              << u"current password is wrong"_s;
+}
+
+void TestWebApi::changePasswordControlCharacters()
+{
+    QFETCH(QString, current);
+    QFETCH(QString, next);
+    QFETCH(int, status);
+    QFETCH(QString, messagePart);
+    const QByteArray mine = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!mine.isEmpty());
+    const Answer answer =
+        sendJson("PUT"_ba, u"/api/v1/account/password"_s, mine, {{u"current"_s, current}, {u"new"_s, next}});
+    CHECK_ERROR(answer, status, status == 401 ? u"unauthorized"_s : u"bad_request"_s);
+    const QString message = answer.json().value(u"error").toObject().value(u"message").toString();
+    QVERIFY2(message.contains(messagePart), qPrintable(message));
+    // Nothing changed: the session lives on, and the old password still works.
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, mine), 200);
     QVERIFY(!tokenFor(u"alice"_s, AlicePassword).isEmpty());
 }
 
