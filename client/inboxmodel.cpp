@@ -9,6 +9,8 @@
 #include <QJsonArray>
 #include <QLocale>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -32,6 +34,7 @@ std::optional<MessageListEntry> MessageListEntry::fromJson(const QJsonObject &ob
     entry.id = *id;
     entry.from = MessageJson::addressFrom(object.value(u"from").toObject());
     entry.to = MessageJson::addressesFrom(object.value(u"to").toArray());
+    entry.toCount = std::max<qint64>(object.value(u"toCount").toInteger(), entry.to.size());
     entry.cc = MessageJson::addressesFrom(object.value(u"cc").toArray());
     entry.subject = object.value(u"subject").toString();
     entry.date = QDateTime::fromString(object.value(u"date").toString(), Qt::ISODate);
@@ -79,7 +82,7 @@ QVariant InboxModel::data(const QModelIndex &index, int role) const
     case SenderRole:
         return entry.from.name.isEmpty() ? entry.from.address : entry.from.name;
     case ToRole:
-        return Recipients::formatList(entry.to);
+        return Recipients::formatListed(entry.to, entry.toCount);
     case SubjectRole:
         return entry.subject;
     case DateRole:

@@ -18,7 +18,8 @@ struct MessageListEntry
 {
     qint64 id = 0;
     MailAddress from;
-    QList<MailAddress> to;
+    QList<MailAddress> to; // the first 50 the server lists
+    qint64 toCount = 0;    // every address of the field
     QList<MailAddress> cc;
     QString subject;
     QDateTime date;

@@ -420,6 +420,11 @@ void TestMessageSelection::manyRecipientsAreCounted()
         listed.append(u"p%1@example.org"_s.arg(i));
     const QString expectedTo = listed.join(u", "_s) + u" and 4950 more"_s;
 
+    // The list's To column (the Sent folder shows it) says so too.
+    auto model = inbox(50);
+    QVERIFY(settle(*model));
+    QCOMPARE(model->index(model->rowOf(ids.first())).data(InboxModel::ToRole).toString(), expectedTo);
+
     MessageController message;
     message.setSession(m_session.get());
     QSignalSpy loaded(&message, &MessageController::loaded);
