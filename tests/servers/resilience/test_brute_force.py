@@ -88,7 +88,20 @@ def plain_token(username, password):
 
 # --- one login attempt per call, the same interface for SMTP and the API ------------------------
 
-class SmtpLogin:
+class LineLogin:
+    """What the SMTP and POP3 logins share: QUIT while the server has not
+    ended the session, then close."""
+
+    def close(self):
+        if self.open:
+            try:
+                self.client.command("QUIT")
+            except OSError:
+                pass
+        self.client.close()
+
+
+class SmtpLogin(LineLogin):
     """An implicit-TLS SMTP connection from `source`, greeted and EHLO'd."""
 
     per_connection = 3  # SPEC: after 3 failures on one connection, 421 and close
@@ -133,13 +146,6 @@ class SmtpLogin:
         self.client.command("PING", expect=250)
         return time.perf_counter() - start
 
-    def close(self):
-        if self.open:
-            try:
-                self.client.command("QUIT")
-            except OSError:
-                pass
-        self.client.close()
 
 
 class WebLogin:
@@ -206,7 +212,7 @@ class SharedWebLogin(WebLogin):
     window = SHARED_WINDOW
 
 
-class Pop3Login:
+class Pop3Login(LineLogin):
     """An implicit-TLS POP3 connection from `source`, greeted; USER and PASS."""
 
     accepted, rejected, throttled = "+OK", "-ERR [AUTH]", "-ERR [SYS/TEMP]"
@@ -237,13 +243,6 @@ class Pop3Login:
             raise AssertionError(f"PASS as {username}: unexpected {reply!r}")
         return code, latency, reply
 
-    def close(self):
-        if self.open:
-            try:
-                self.client.command("QUIT")
-            except OSError:
-                pass
-        self.client.close()
 
 
 def one_attempt(kind, server, context, source, username, password):
