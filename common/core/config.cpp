@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "passwords.h"
+#include "pbkdf2iterations.h"
 
 #include <QCommandLineParser>
 #include <QDir>
@@ -297,7 +297,7 @@ void ConfigOptions::addTo(QCommandLineParser &parser) const
              QStringLiteral("FILE")},
             {QStringLiteral("pbkdf2-iterations"),
              QStringLiteral("PBKDF2 iterations for new password hashes (default %1; tests only may lower it).")
-                 .arg(Passwords::DefaultIterations),
+                 .arg(Pbkdf2Iterations::Default),
              QStringLiteral("N")},
         });
     }
@@ -364,13 +364,13 @@ std::optional<Config> ConfigOptions::read(const QCommandLineParser &parser, QStr
                                            : config.dataDir + QStringLiteral("/tls/cert.pem");
         config.keyFile = certGiven ? absolute(parser.value(QStringLiteral("key")))
                                    : config.dataDir + QStringLiteral("/tls/key.pem");
-        config.pbkdf2Iterations = Passwords::DefaultIterations;
+        config.pbkdf2Iterations = Pbkdf2Iterations::Default;
         if (parser.isSet(QStringLiteral("pbkdf2-iterations"))) {
             const QString value = parser.value(QStringLiteral("pbkdf2-iterations"));
             const auto iterations = parseAmount(value, false);
-            if (!iterations || *iterations < Passwords::MinIterations || *iterations > 100'000'000) {
+            if (!iterations || *iterations < Pbkdf2Iterations::Minimum || *iterations > 100'000'000) {
                 *error = optionError(QStringLiteral("pbkdf2-iterations"), value,
-                                     QStringLiteral("give a number from %1 up").arg(Passwords::MinIterations));
+                                     QStringLiteral("give a number from %1 up").arg(Pbkdf2Iterations::Minimum));
                 return std::nullopt;
             }
             config.pbkdf2Iterations = int(*iterations);

@@ -80,7 +80,7 @@ struct Config
     std::optional<ListenAddress> listenTls;
     Registration registration = Registration::Open;
     Limits limits;
-    int pbkdf2Iterations = 0; // 0: Passwords::DefaultIterations
+    int pbkdf2Iterations = 0; // 0: Pbkdf2Iterations::Default
 
     [[nodiscard]] QString address(const QString &username) const { return username + u'@' + domain; }
 };
