@@ -15,7 +15,9 @@
 #include <map>
 #include <optional>
 
-// Mail folders of an account (SPEC "Storage": inbox and sent).
+class SqlWriteTransaction;
+
+// Mail folders of an account (docs/protocol/messages.md §3: inbox and sent).
 enum class Folder { Inbox, Sent };
 [[nodiscard]] QString folderName(Folder folder);
 [[nodiscard]] std::optional<Folder> folderFromName(QStringView name);
@@ -194,7 +196,7 @@ public:
     std::optional<qint64> purgeExpiredTokens(const QDateTime &now);
 
     // Failed logins, kept here so that every server process on the database
-    // counts against one budget (SPEC "Mailbox model", throttling). Times
+    // counts against one budget (docs/PROTOCOL.md §6). Times
     // are ms since the epoch; names and addresses past 256 characters are
     // cut there (no account has such a name).
     bool addLoginFailure(const QString &clientAddress, const QString &username, qint64 failedAtMs);
@@ -248,7 +250,23 @@ private:
     bool reconnectedAfterStaleConnection();
     // SAVEPOINT and its kin: cached on SQLite; PostgreSQL cannot prepare them.
     bool execControl(const QString &sql, QSqlError *error);
+    // deliverAll's steps (storedelivery.cpp). A write transaction for the
+    // group, reconnecting once for a stale connection.
+    bool beginDelivery(std::optional<SqlWriteTransaction> *transaction);
+    // One message of the group in a savepoint of its own: a message that
+    // fails is undone alone and has its error in `error`. False when the
+    // savepoint fails, which ends the group.
+    bool deliverInSavepoint(QSqlQuery &insert, QSqlQuery &addEntry, const NewMessage &message,
+                            std::optional<Delivery> *delivery, DeliveryError *error);
+    // backupTo's and restoreFrom's steps (storebackup.cpp).
     bool backupPostgresqlTo(const QString &file);
+    // A private copy of the backup, made by SQLite from a read-only connection.
+    bool copyBackupFile(const QString &file, const QString &copy);
+    // The copy opens as a Mailroom database (migrated to this schema) and is intact.
+    bool checkBackupCopy(const QString &copy, const QString &file);
+    bool restoreSqliteFrom(const QString &backupCopy, const QString &file);
+    // On a connection that has the copy attached as restore_source.
+    bool replaceFromAttachedBackup(QSqlQuery &query, const QString &file);
     bool restorePostgresqlFrom(const QString &backupCopy, const QString &file);
     // The statement for sql, prepared on first use and kept for the life of
     // the connection (preparing is a good part of a short query's cost);

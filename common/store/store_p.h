@@ -1,7 +1,7 @@
 #pragma once
 
 // The store's schema and the SQL whose query plans tests check. Internal to
-// common/ and its tests.
+// common/store and its tests.
 
 #include <QList>
 #include <QStringList>
@@ -79,7 +79,7 @@ inline const QList<QStringList> &migrations()
                            " UNIQUE (owner_id, folder, message_id))"),
             QStringLiteral("CREATE INDEX mailbox_entries_by_folder ON mailbox_entries (owner_id, folder, id)"),
             QStringLiteral("CREATE INDEX mailbox_entries_by_message ON mailbox_entries (message_id)"),
-            // A message lives as long as some mailbox shows it (SPEC "Storage").
+            // A message lives as long as some mailbox shows it (docs/protocol/messages.md §2).
             QStringLiteral("CREATE TRIGGER messages_drop_unreferenced AFTER DELETE ON mailbox_entries"
                            " WHEN NOT EXISTS (SELECT 1 FROM mailbox_entries WHERE message_id = OLD.message_id)"
                            " BEGIN DELETE FROM messages WHERE id = OLD.message_id; END"),

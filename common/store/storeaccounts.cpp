@@ -1,0 +1,217 @@
+// Store: accounts, their passwords, and the failed logins every server on
+// the database counts against one budget.
+
+#include "store.h"
+
+#include "logging.h"
+#include "sqltransaction.h"
+#include "storesql_p.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+
+using StoreSql::FinishedOnExit;
+using StoreSql::fromMs;
+using StoreSql::text;
+using StoreSql::toMs;
+
+namespace {
+
+Account accountFromQuery(const QSqlQuery &query)
+{
+    return Account{query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
+                   fromMs(query.value(3))};
+}
+
+// A row's key: bounded, so a client cannot make rows as large as a line it sends.
+QString loginFailureKey(const QString &value)
+{
+    return text(value.left(256));
+}
+
+} // namespace
+
+std::optional<Account> Store::createAccount(const QString &username, const QString &passwordHash,
+                                            const QDateTime &createdAt)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral(
+        "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id"));
+    query.addBindValue(text(username));
+    query.addBindValue(text(passwordHash));
+    query.addBindValue(toMs(createdAt));
+    if (!query.exec() || !query.next()) {
+        failQuery(query, QStringLiteral("creating account %1").arg(username));
+        return std::nullopt;
+    }
+    const qint64 id = query.value(0).toLongLong();
+    query.finish();
+    qCInfo(lcStore) << "created account" << username;
+    return Account{id, username, passwordHash,
+                   QDateTime::fromMSecsSinceEpoch(toMs(createdAt), Qt::UTC)};
+}
+
+std::optional<Account> Store::findAccount(const QString &username)
+{
+    // No name holds U+0000 (Username), and QPSQL, which writes bound values
+    // into the statement's text, would cut the name there and fail the query:
+    // such a name is simply no account, on both engines.
+    if (username.contains(QChar(0))) {
+        clearError();
+        fail(Error::NotFound, QStringLiteral("no account %1").arg(QString(username).replace(QChar(0), QStringLiteral("\\0"))));
+        return std::nullopt;
+    }
+    QSqlQuery *row = selectRow(
+        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"), {username},
+        QStringLiteral("looking up account %1").arg(username), QStringLiteral("no account %1").arg(username));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<Account>(accountFromQuery(*row)) : std::nullopt;
+}
+
+std::optional<Account> Store::findAccount(qint64 id)
+{
+    QSqlQuery *row = selectRow(
+        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE id = ?"), {id},
+        QStringLiteral("looking up account %1").arg(id), QStringLiteral("no account with id %1").arg(id));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<Account>(accountFromQuery(*row)) : std::nullopt;
+}
+
+std::optional<QList<Account>> Store::listAccounts()
+{
+    clearError();
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts ORDER BY id"))) {
+        failQuery(query, QStringLiteral("listing accounts"));
+        return std::nullopt;
+    }
+    QList<Account> accounts;
+    while (query.next())
+        accounts.append(accountFromQuery(query));
+    return accounts;
+}
+
+bool Store::setPasswordHash(qint64 accountId, const QString &passwordHash)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("UPDATE accounts SET password_hash = ? WHERE id = ?"));
+    query.addBindValue(passwordHash);
+    query.addBindValue(accountId);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("setting the password of account %1").arg(accountId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
+    return true;
+}
+
+bool Store::replacePasswordHash(qint64 accountId, const QString &expected, const QString &replacement)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?"));
+    query.addBindValue(replacement);
+    query.addBindValue(accountId);
+    query.addBindValue(expected);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("replacing the password hash of account %1").arg(accountId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("account %1 is gone or has another password").arg(accountId));
+    return true;
+}
+
+bool Store::changePassword(qint64 accountId, const QString &passwordHash, const QByteArray &keepToken)
+{
+    clearError();
+    SqlWriteTransaction transaction(database());
+    if (!transaction.isActive())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("cannot start the password change: %1").arg(transaction.lastError().text()));
+    {
+        QSqlQuery query(database());
+        query.prepare(QStringLiteral("UPDATE accounts SET password_hash = ? WHERE id = ?"));
+        query.addBindValue(text(passwordHash));
+        query.addBindValue(accountId);
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("setting the password of account %1").arg(accountId));
+        if (query.numRowsAffected() == 0)
+            return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
+        query.prepare(QStringLiteral("DELETE FROM api_tokens WHERE account_id = ? AND token_hash IS DISTINCT FROM ?"));
+        query.addBindValue(accountId);
+        query.addBindValue(keepToken.isEmpty() ? QVariant() : QVariant(keepToken));
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("ending the sessions of account %1").arg(accountId));
+    }
+    if (!transaction.commit())
+        return fail(classify(transaction.lastError()),
+                    QStringLiteral("committing the password change: %1").arg(transaction.lastError().text()));
+    return true;
+}
+
+bool Store::deleteAccount(qint64 accountId)
+{
+    clearError();
+    // Foreign keys cascade to tokens and entries; the trigger drops messages
+    // no mailbox shows any more. One statement, so one atomic change.
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM accounts WHERE id = ?"));
+    query.addBindValue(accountId);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("deleting account %1").arg(accountId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
+    qCInfo(lcStore) << "deleted account" << accountId;
+    return true;
+}
+
+bool Store::addLoginFailure(const QString &clientAddress, const QString &username, qint64 failedAtMs)
+{
+    clearError();
+    const QString what = QStringLiteral("recording a failed login");
+    for (;;) {
+        if (QSqlQuery *query = cachedStatement(
+                QStringLiteral("INSERT INTO login_failures (failed_at, client_address, username) VALUES (?, ?, ?)"), what)) {
+            const FinishedOnExit finished(query);
+            query->bindValue(0, failedAtMs);
+            query->bindValue(1, loginFailureKey(clientAddress));
+            query->bindValue(2, loginFailureKey(username));
+            if (query->exec())
+                return true;
+            failQuery(*query, what);
+        }
+        if (!reconnectedAfterStaleConnection())
+            return false;
+    }
+}
+
+std::optional<LoginFailureCounts> Store::countLoginFailures(const QString &clientAddress, const QString &username,
+                                                            qint64 sinceMs, int limit)
+{
+    // Each count a range of its own index, stopped at the limit.
+    QSqlQuery *row = selectRow(
+        QStringLiteral("SELECT (SELECT count(*) FROM (SELECT 1 FROM login_failures"
+                       " WHERE client_address = ? AND failed_at > ? LIMIT ?) AS by_address),"
+                       " (SELECT count(*) FROM (SELECT 1 FROM login_failures"
+                       " WHERE username = ? AND failed_at > ? LIMIT ?) AS by_username)"),
+        {loginFailureKey(clientAddress), sinceMs, limit, loginFailureKey(username), sinceMs, limit},
+        QStringLiteral("counting failed logins"), QStringLiteral("no counts"));
+    const FinishedOnExit finished(row);
+    if (!row)
+        return std::nullopt;
+    return LoginFailureCounts{row->value(0).toInt(), row->value(1).toInt()};
+}
+
+std::optional<qint64> Store::purgeLoginFailures(qint64 untilMs)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("DELETE FROM login_failures WHERE failed_at <= ?"));
+    query.addBindValue(untilMs);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("purging old failed logins"));
+        return std::nullopt;
+    }
+    return query.numRowsAffected();
+}
