@@ -27,7 +27,8 @@ void logTlsHandshakeFailure(const QLoggingCategory &category, const QString &add
                                                 int timeoutMs);
 
 // Open connections in all and per client address, shared by every listener
-// and network thread of one server (SPEC: 1024 in all, 64 per address).
+// and network thread of one server (docs/PROTOCOL.md: 1024 in all, 64 per
+// address).
 // Thread-safe.
 class ConnectionLimiter
 {
@@ -58,27 +59,6 @@ public:
 
 Q_SIGNALS:
     void finished();
-
-protected:
-    // Wraps `done` so that any thread may call the result: `done` then runs
-    // on this connection's thread, and only if the connection still exists.
-    // Call it on the connection's thread.
-    template<typename... Args, typename Callback>
-    std::function<void(Args...)> answerHere(Callback done)
-    {
-        // The host lives as long as the thread serves connections: posting
-        // to it is safe where posting to a connection that may be deleted
-        // meanwhile would not be.
-        return [host = QPointer<QObject>(parent()), self = QPointer<ServerConnection>(this),
-                done = std::move(done)](Args... args) {
-            if (!host)
-                return;
-            QMetaObject::invokeMethod(host, [self, done, args...] {
-                if (self)
-                    done(args...);
-            });
-        };
-    }
 };
 
 // The event-loop threads a server spreads its connections over. With one,

@@ -55,7 +55,9 @@ void ServerDaemon::listen()
     m_tls = *tls;
     m_limiter = std::make_unique<ConnectionLimiter>(m_config.limits.maxConnections, m_config.limits.maxConnectionsPerAddress);
     m_threads = std::make_unique<NetworkThreads>(networkThreadCount());
-    const auto makeServer = [&](const ListenAddress &address, bool implicitTls) -> ConnectionListener * {
+    const QList<Listener> wanted = listeners();
+    for (const Listener &listener : wanted) {
+        const bool implicitTls = listener.implicitTls;
         const auto factory = [this, implicitTls](QSslSocket *socket, QObject *parent) {
             return makeConnection(socket, implicitTls, parent);
         };
@@ -65,33 +67,54 @@ void ServerDaemon::listen()
             : ConnectionListener::Refusals{tooManyConnectionsLine(), shuttingDownLine()};
         auto *server = new ConnectionListener(factory, refusals, m_limiter.get(), m_config.limits.maxConnections,
                                               *m_threads, m_category, this);
-        if (!server->listen(address.host, address.port)) {
-            Q_EMIT failed(QStringLiteral("cannot listen on %1: %2 (choose another address with --listen%3)")
-                              .arg(address.toString(), server->errorString(),
-                                   implicitTls ? QStringLiteral("-tls") : QString()));
-            return nullptr;
+        if (!server->listen(listener.address.host, listener.address.port)) {
+            Q_EMIT failed(QStringLiteral("cannot listen on %1: %2 (choose another address with %3)")
+                              .arg(listener.address.toString(), server->errorString(), listener.option));
+            return;
         }
         connect(server, &ConnectionListener::allConnectionsClosed, this, &ServerDaemon::checkStopped);
         qCInfo(m_category).noquote() << "listening on"
                                      << ListenAddress{server->serverAddress(), server->serverPort()}.toString()
-                                     << (implicitTls ? "(implicit TLS)" : "(STARTTLS)");
-        return server;
-    };
-    if (m_config.listen && !(m_server = makeServer(*m_config.listen, false)))
-        return;
-    if (m_config.listenTls && !(m_tlsServer = makeServer(*m_config.listenTls, true)))
-        return;
+                                     << listener.kind;
+        m_listening.append(Listening{server, implicitTls});
+    }
     Q_EMIT ready();
+}
+
+QList<ServerDaemon::Listener> ServerDaemon::listeners() const
+{
+    QList<Listener> list;
+    if (m_config.listen)
+        list.append({*m_config.listen, false, QStringLiteral("--listen"), QStringLiteral("(STARTTLS)")});
+    if (m_config.listenTls)
+        list.append({*m_config.listenTls, true, QStringLiteral("--listen-tls"), QStringLiteral("(implicit TLS)")});
+    return list;
 }
 
 quint16 ServerDaemon::port() const
 {
-    return m_server ? m_server->serverPort() : 0;
+    for (const Listening &listening : m_listening) {
+        if (!listening.implicitTls)
+            return listening.server->serverPort();
+    }
+    return 0;
 }
 
 quint16 ServerDaemon::tlsPort() const
 {
-    return m_tlsServer ? m_tlsServer->serverPort() : 0;
+    for (const Listening &listening : m_listening) {
+        if (listening.implicitTls)
+            return listening.server->serverPort();
+    }
+    return 0;
+}
+
+int ServerDaemon::connectionCount() const
+{
+    int count = 0;
+    for (const Listening &listening : m_listening)
+        count += listening.server->connectionCount();
+    return count;
 }
 
 void ServerDaemon::shutDown()
@@ -100,10 +123,8 @@ void ServerDaemon::shutDown()
         return;
     m_stopping = true;
     qCInfo(m_category).noquote() << "shutting down";
-    if (m_server)
-        m_server->shutDown();
-    if (m_tlsServer)
-        m_tlsServer->shutDown();
+    for (const Listening &listening : std::as_const(m_listening))
+        listening.server->shutDown();
     // Whatever still hangs on (a client that does not read) gets 30 s.
     QTimer::singleShot(30000, this, [this] { finishStopping(); });
     checkStopped();
@@ -120,8 +141,6 @@ void ServerDaemon::checkStopped()
 {
     if (!m_stopping)
         return;
-    const bool serversIdle = (!m_server || m_server->connectionCount() == 0)
-        && (!m_tlsServer || m_tlsServer->connectionCount() == 0);
-    if (serversIdle && !backendBusy())
+    if (connectionCount() == 0 && !backendBusy())
         finishStopping();
 }

@@ -15,12 +15,13 @@ class NetworkThreads;
 class QSslSocket;
 class ServerConnection;
 
-// A line-protocol server's start-up and shutdown (mailroom-smtpd,
-// mailroom-pop3d): the data directory, the backend, the TLS material (made
-// on first start), the STARTTLS and implicit-TLS listeners sharing one
-// connection limit. On shutDown(): no new connections; work being committed
-// finishes and is answered; every connection is then told and closed.
-// stopped() comes once. Subclasses supply the protocol.
+// A protocol server's start-up and shutdown (mailroom-smtpd, mailroom-pop3d,
+// mailroom-webd): the data directory, the backend, the TLS material (made on
+// first start), the listeners (STARTTLS and implicit TLS, or one HTTPS port)
+// sharing one connection limit and one pool of network threads. On
+// shutDown(): no new connections; work being committed finishes and is
+// answered; every connection is then told and closed. stopped() comes once.
+// Subclasses supply the protocol.
 class ServerDaemon : public QObject
 {
     Q_OBJECT
@@ -30,8 +31,11 @@ public:
     void start();
     void shutDown();
 
+    // The first STARTTLS listener's port, and the first implicit-TLS one's.
     [[nodiscard]] quint16 port() const;
     [[nodiscard]] quint16 tlsPort() const;
+    // Clients handed to the network threads and not done with yet.
+    [[nodiscard]] int connectionCount() const;
 
 Q_SIGNALS:
     void ready();
@@ -41,15 +45,27 @@ Q_SIGNALS:
 protected:
     ServerDaemon(const Config &config, const QLoggingCategory &category, QObject *parent);
 
+    // A port to listen on.
+    struct Listener
+    {
+        ListenAddress address;
+        bool implicitTls = false;
+        QString option; // the command-line option that chooses the address
+        QString kind;   // the log line's name for it: "(STARTTLS)"
+    };
+    // By default --listen (STARTTLS) and --listen-tls (implicit TLS), each
+    // when configured.
+    [[nodiscard]] virtual QList<Listener> listeners() const;
+
     // Opens the store(s) the connections are served from.
     virtual bool openBackend(QString *error) = 0;
     virtual ServerConnection *makeConnection(QSslSocket *socket, bool implicitTls, QObject *parent) = 0;
     // What a refused client is told in plain text (too many connections,
     // shutting down); never said with implicit TLS.
-    [[nodiscard]] virtual QByteArray tooManyConnectionsLine() const = 0;
-    [[nodiscard]] virtual QByteArray shuttingDownLine() const = 0;
+    [[nodiscard]] virtual QByteArray tooManyConnectionsLine() const { return {}; }
+    [[nodiscard]] virtual QByteArray shuttingDownLine() const { return {}; }
     // Work that must finish before stopping (a commit under way).
-    [[nodiscard]] virtual bool backendBusy() const = 0;
+    [[nodiscard]] virtual bool backendBusy() const { return false; }
     // How many event-loop threads serve the connections (1: this one).
     // makeConnection() is then called on those threads.
     [[nodiscard]] virtual int networkThreadCount() const { return 1; }
@@ -66,11 +82,15 @@ private:
     Config m_config;
     const QLoggingCategory &m_category;
     QSslConfiguration m_tls;
-    ConnectionListener *m_server = nullptr;
-    ConnectionListener *m_tlsServer = nullptr;
+    struct Listening
+    {
+        ConnectionListener *server = nullptr;
+        bool implicitTls = false;
+    };
+    QList<Listening> m_listening;
     CertificateGenerator *m_generator = nullptr;
-    std::unique_ptr<ConnectionLimiter> m_limiter; // shared by both listeners
-    std::unique_ptr<NetworkThreads> m_threads;    // shared by both listeners
+    std::unique_ptr<ConnectionLimiter> m_limiter; // shared by the listeners
+    std::unique_ptr<NetworkThreads> m_threads;    // shared by the listeners
     bool m_stopping = false;
     bool m_stopped = false;
 };

@@ -49,7 +49,7 @@ std::optional<QSslConfiguration> loadServerConfiguration(const QString &certific
     // handshake.
     configuration.setCaCertificates({});
     // Mozilla's "intermediate" choice: forward secrecy and AEAD only, which
-    // every client SPEC names speaks. A short list is also cheaper: Qt builds
+    // every client docs/PROTOCOL.md §4 names speaks. A short list is also cheaper: Qt builds
     // an OpenSSL context per connection and parses this list into each.
     configuration.setCiphers(QStringLiteral(
         "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"

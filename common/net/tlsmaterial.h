@@ -17,7 +17,7 @@ namespace TlsMaterial {
 [[nodiscard]] std::optional<QSslConfiguration> loadServerConfiguration(const QString &certificateFile,
                                                                         const QString &keyFile, QString *error);
 
-// The names a self-signed certificate covers (SPEC "Data directory"):
+// The names a self-signed certificate covers (docs/PROTOCOL.md §3):
 // the host name, localhost, 127.0.0.1 and ::1.
 [[nodiscard]] QStringList subjectAltNames(const QString &hostname);
 

@@ -28,30 +28,26 @@ bool Pop3Backend::open(QString *error)
 }
 
 template<typename Result>
-void Pop3Backend::onWorker(std::function<Result(Pop3Worker *)> work, QObject *context,
-                           std::function<void(Result)> answer)
+void Pop3Backend::onWorker(std::function<Result(Pop3Worker *)> work, std::function<void(Result)> answer)
 {
     Pop3Worker *worker = m_worker;
-    QPointer<QObject> guard(context);
-    QMetaObject::invokeMethod(worker, [this, worker, work, guard, answer] {
-        Result result = work(worker);
-        QMetaObject::invokeMethod(this, [guard, answer, result = std::move(result)] {
-            if (guard)
-                answer(result);
-        });
+    QMetaObject::invokeMethod(worker, [worker, work = std::move(work), answer = std::move(answer)] {
+        answer(work(worker));
     });
 }
 
-void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAddress, QObject *context,
-                        std::function<void(Pop3LoginOutcome, qint64, QList<Pop3Message>)> done)
+void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAddress,
+                        BackendReply<Pop3LoginOutcome, qint64, QList<Pop3Message>> done)
 {
     // The name or the full address in our domain; anything else is a failed
     // login like a wrong password (counted under what was typed).
     const QString username =
         Username::fromLogin(request.username, m_config.domain).value_or(request.username.toLower());
-    QPointer<QObject> guard(context);
+    // A client gone meanwhile cancels its check (and a check still waiting
+    // for its turn) when it was served on this thread.
+    QObject *context = done.receiverHere() ? done.receiverHere() : this;
     m_authenticator->login(username, request.password, clientAddress, context,
-                           [this, guard, done, clientAddress, username](LoginOutcome outcome, qint64 accountId) {
+                           [this, done, clientAddress, username](LoginOutcome outcome, qint64 accountId) {
         if (outcome != LoginOutcome::Accepted) {
             qCInfo(lcPop3).noquote() << clientAddress << "login failed for" << Logging::printable(username)
                                      << (outcome == LoginOutcome::Throttled ? "(throttled)" : "");
@@ -61,9 +57,11 @@ void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAd
                  0, {});
             return;
         }
-        // SPEC: the maildrop is the inbox as it was at login.
+        if (done.isGone())
+            return; // nobody to read the maildrop for
+        // docs/PROTOCOL.md: the maildrop is the inbox as it was at login.
         onWorker<std::optional<QList<Pop3Message>>>(
-            [accountId](Pop3Worker *worker) { return worker->maildrop(accountId); }, guard,
+            [accountId](Pop3Worker *worker) { return worker->maildrop(accountId); },
             [done, accountId, clientAddress, username](const std::optional<QList<Pop3Message>> &maildrop) {
                 if (!maildrop) {
                     done(Pop3LoginOutcome::Failed, 0, {});
@@ -76,26 +74,26 @@ void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAd
     });
 }
 
-void Pop3Backend::fetch(qint64 accountId, const Pop3FetchRequest &request, QObject *context,
-                        std::function<void(std::optional<QByteArray>)> done)
+void Pop3Backend::fetch(qint64 accountId, const Pop3FetchRequest &request, BackendReply<std::optional<QByteArray>> done)
 {
     onWorker<std::optional<QByteArray>>(
-        [accountId, request](Pop3Worker *worker) { return worker->fetch(accountId, request); }, context, done);
+        [accountId, request](Pop3Worker *worker) { return worker->fetch(accountId, request); }, done);
 }
 
-void Pop3Backend::commit(const Pop3CommitRequest &request, QObject *context, std::function<void(bool)> done)
+void Pop3Backend::commit(const Pop3CommitRequest &request, BackendReply<bool> done)
 {
     ++m_commitsInFlight;
-    // Answered (and counted) even when the client is gone meanwhile: the
-    // commit itself always runs to its end.
-    onWorker<bool>([request](Pop3Worker *worker) { return worker->commit(request); }, this,
-                   [this, done, guard = QPointer<QObject>(context), request](bool committed) {
-        qCInfo(lcPop3).noquote() << "account" << request.accountId << (committed ? "deleted" : "could not delete")
-                                 << request.deletedEntryIds.size() << "messages";
-        if (guard)
+    // Counted here, on the backend's thread, even when the client is gone
+    // meanwhile: the commit itself always runs to its end.
+    onWorker<bool>([request](Pop3Worker *worker) { return worker->commit(request); },
+                   [this, done, request](bool committed) {
+        QMetaObject::invokeMethod(this, [this, done, request, committed] {
+            qCInfo(lcPop3).noquote() << "account" << request.accountId << (committed ? "deleted" : "could not delete")
+                                     << request.deletedEntryIds.size() << "messages";
             done(committed);
-        if (--m_commitsInFlight == 0)
-            Q_EMIT commitsIdle();
+            if (--m_commitsInFlight == 0)
+                Q_EMIT commitsIdle();
+        });
     });
 }
 

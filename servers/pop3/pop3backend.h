@@ -1,13 +1,13 @@
 #pragma once
 
 #include "authenticator.h"
+#include "backendreply.h"
 #include "config.h"
 #include "pop3session.h"
 #include "store.h"
 #include "storeworker.h"
 
 #include <QObject>
-#include <QPointer>
 #include <QThread>
 
 #include <functional>
@@ -16,7 +16,8 @@
 class Pop3Worker;
 
 // Serves the POP3 sessions' requests. Logins go through the shared
-// Authenticator (SPEC's throttling, hashing on the thread pool); reading a
+// Authenticator (throttling as docs/PROTOCOL.md says, hashing on the thread
+// pool); reading a
 // maildrop or a message, marking entries seen and committing deletions run
 // on a thread of their own with its own store connection, so the event loop
 // keeps serving every other connection (a message may be 25 MiB, a commit
@@ -30,13 +31,13 @@ public:
 
     bool open(QString *error);
 
-    // Each answer comes later, on the event loop, and only while context lives.
-    void login(const Pop3LoginRequest &request, const QString &clientAddress, QObject *context,
-               std::function<void(Pop3LoginOutcome, qint64 accountId, QList<Pop3Message> maildrop)> done);
-    void fetch(qint64 accountId, const Pop3FetchRequest &request, QObject *context,
-               std::function<void(std::optional<QByteArray>)> done);
-    void commit(const Pop3CommitRequest &request, QObject *context, std::function<void(bool committed)> done);
-    // RETR's side effect (SPEC): no answer needed.
+    // On the backend's thread. Each answer comes later, on the connection's
+    // thread, through the reply it made with answerOn(): (outcome, account id, maildrop).
+    void login(const Pop3LoginRequest &request, const QString &clientAddress,
+               BackendReply<Pop3LoginOutcome, qint64, QList<Pop3Message>> done);
+    void fetch(qint64 accountId, const Pop3FetchRequest &request, BackendReply<std::optional<QByteArray>> done);
+    void commit(const Pop3CommitRequest &request, BackendReply<bool> done);
+    // RETR's side effect (docs/PROTOCOL.md): no answer needed.
     void markSeen(qint64 accountId, const QList<qint64> &entryIds);
 
     [[nodiscard]] int commitsInFlight() const { return m_commitsInFlight; }
@@ -45,9 +46,9 @@ Q_SIGNALS:
     void commitsIdle();
 
 private:
-    // Runs `work` on the worker thread, then `answer` with its result here.
+    // Runs `work` on the worker thread, then hands its result to `answer` there.
     template<typename Result>
-    void onWorker(std::function<Result(Pop3Worker *)> work, QObject *context, std::function<void(Result)> answer);
+    void onWorker(std::function<Result(Pop3Worker *)> work, std::function<void(Result)> answer);
 
     Config m_config;
     Store m_store; // this thread's: account lookups for logins

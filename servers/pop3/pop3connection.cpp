@@ -18,22 +18,23 @@ void Pop3Connection::serveRequest()
         return;
     requestStarted();
     if (const auto *login = std::get_if<Pop3LoginRequest>(&*request)) {
-        m_backend->login(*login, peerAddress(), this,
-                         [this](Pop3LoginOutcome outcome, qint64 accountId, const QList<Pop3Message> &maildrop) {
-                             m_session.loginFinished(outcome, accountId, maildrop);
-                             requestAnswered();
-                         });
-    } else if (const auto *fetch = std::get_if<Pop3FetchRequest>(&*request)) {
-        m_backend->fetch(m_session.accountId(), *fetch, this, [this](const std::optional<QByteArray> &message) {
-            m_session.fetchFinished(message);
-            markRetrievedSeen();
+        const auto answered = [this](Pop3LoginOutcome outcome, qint64 accountId, const QList<Pop3Message> &maildrop) {
+            m_session.loginFinished(outcome, accountId, maildrop);
             requestAnswered();
-        });
+        };
+        m_backend->login(*login, peerAddress(), answerOn<Pop3LoginOutcome, qint64, QList<Pop3Message>>(this, answered));
+    } else if (const auto *fetch = std::get_if<Pop3FetchRequest>(&*request)) {
+        m_backend->fetch(m_session.accountId(), *fetch,
+                         answerOn<std::optional<QByteArray>>(this, [this](const std::optional<QByteArray> &message) {
+                             m_session.fetchFinished(message);
+                             markRetrievedSeen();
+                             requestAnswered();
+                         }));
     } else if (const auto *commit = std::get_if<Pop3CommitRequest>(&*request)) {
-        m_backend->commit(*commit, this, [this](bool committed) {
+        m_backend->commit(*commit, answerOn<bool>(this, [this](bool committed) {
             m_session.commitFinished(committed);
             requestAnswered();
-        });
+        }));
     }
 }
 

@@ -20,6 +20,17 @@ std::optional<qint64> positiveNumber(QByteArrayView text)
     return value;
 }
 
+// Replies said in more than one place (RFC 2449 §8 and RFC 3206 response codes).
+namespace Reply {
+constexpr QStringView EncryptionRequired = u"[AUTH] Encryption required: use STLS first";
+constexpr QStringView InvalidCredentials = u"[AUTH] Invalid credentials";
+constexpr QStringView UnknownCommand = u"Unknown command";
+constexpr QStringView UnknownBeforeLogin = u"Unknown command, or not before login";
+constexpr QStringView Bye = u"Bye";
+// Said before closing, outside the error count.
+constexpr QByteArrayView TooManyFailedLogins = "-ERR [SYS/TEMP] Too many failed logins\r\n";
+} // namespace Reply
+
 } // namespace
 
 Pop3Session::Pop3Session(Pop3SessionSettings settings, QString clientAddress)
@@ -89,6 +100,29 @@ void Pop3Session::process()
     m_holdingInput = m_output.size() >= MaxPendingOutput && m_input.hasWholeLine();
 }
 
+std::span<const Pop3Session::Command> Pop3Session::commands()
+{
+    using enum Phase;
+    static constexpr Command table[] = {
+        {"CAPA", Any, &Pop3Session::capa},
+        {"QUIT", Any, &Pop3Session::quit},
+        {"APOP", Any, &Pop3Session::apop},
+        {"STLS", Authorization, &Pop3Session::stls},
+        {"USER", Authorization, &Pop3Session::user},
+        {"PASS", Authorization, &Pop3Session::pass},
+        {"AUTH", Authorization, &Pop3Session::auth},
+        {"NOOP", Transaction, &Pop3Session::noop},
+        {"STAT", Transaction, &Pop3Session::stat},
+        {"LIST", Transaction, &Pop3Session::list},
+        {"UIDL", Transaction, &Pop3Session::uidl},
+        {"RETR", Transaction, &Pop3Session::retr},
+        {"TOP", Transaction, &Pop3Session::top},
+        {"DELE", Transaction, &Pop3Session::dele},
+        {"RSET", Transaction, &Pop3Session::rset},
+    };
+    return table;
+}
+
 void Pop3Session::processCommandLine(const QByteArray &line)
 {
     const qsizetype space = line.indexOf(' ');
@@ -96,41 +130,29 @@ void Pop3Session::processCommandLine(const QByteArray &line)
     const QByteArray argument = space < 0 ? QByteArray() : line.mid(space + 1);
     const bool transaction = m_state == State::Transaction;
 
-    if (verb == "CAPA")
-        capa();
-    else if (verb == "QUIT")
-        quit();
-    else if (verb == "NOOP" && transaction)
-        ok({});
-    else if (verb == "STLS" && !transaction)
-        stls(argument);
-    else if (verb == "USER" && !transaction)
-        user(argument);
-    else if (verb == "PASS" && !transaction)
-        pass(argument);
-    else if (verb == "AUTH" && !transaction)
-        auth(argument);
-    else if (verb == "STAT" && transaction)
-        stat();
-    else if ((verb == "LIST" || verb == "UIDL") && transaction)
-        list(argument, verb == "UIDL");
-    else if (verb == "RETR" && transaction)
-        retr(argument);
-    else if (verb == "TOP" && transaction)
-        top(argument);
-    else if (verb == "DELE" && transaction)
-        dele(argument);
-    else if (verb == "RSET" && transaction)
-        rset();
-    else if (verb == "APOP")
-        err(u"APOP is not offered; use USER and PASS or AUTH PLAIN over TLS"_s);
-    else if (transaction || verb.isEmpty())
-        err(u"Unknown command"_s);
-    else
-        err(u"Unknown command, or not before login"_s);
+    for (const Command &command : commands()) {
+        if (command.verb != verb)
+            continue;
+        if (command.phase == Phase::Any || (command.phase == Phase::Transaction) == transaction) {
+            (this->*command.run)(argument);
+            return;
+        }
+        break; // known, but not in this state: as unknown
+    }
+    err(transaction || verb.isEmpty() ? Reply::UnknownCommand : Reply::UnknownBeforeLogin);
 }
 
-void Pop3Session::capa()
+void Pop3Session::noop(const QByteArray &)
+{
+    ok({});
+}
+
+void Pop3Session::apop(const QByteArray &)
+{
+    err(u"APOP is not offered; use USER and PASS or AUTH PLAIN over TLS");
+}
+
+void Pop3Session::capa(const QByteArray &)
 {
     QList<QByteArray> lines;
     if (!m_encrypted)
@@ -164,7 +186,7 @@ void Pop3Session::tlsEstablished()
 void Pop3Session::user(const QByteArray &argument)
 {
     if (!m_encrypted) {
-        err(u"[AUTH] Encryption required: use STLS first"_s);
+        err(Reply::EncryptionRequired);
         return;
     }
     if (argument.trimmed().isEmpty()) {
@@ -178,7 +200,7 @@ void Pop3Session::user(const QByteArray &argument)
 void Pop3Session::pass(const QByteArray &argument)
 {
     if (!m_encrypted) {
-        err(u"[AUTH] Encryption required: use STLS first"_s);
+        err(Reply::EncryptionRequired);
         return;
     }
     if (m_user.isEmpty()) {
@@ -192,7 +214,7 @@ void Pop3Session::pass(const QByteArray &argument)
 void Pop3Session::auth(const QByteArray &argument)
 {
     if (!m_encrypted) {
-        err(u"[AUTH] Encryption required: use STLS first"_s);
+        err(Reply::EncryptionRequired);
         return;
     }
     const QList<QByteArray> words = argument.trimmed().split(' ');
@@ -232,15 +254,19 @@ void Pop3Session::processAuthResponse(const QByteArray &line)
     };
     if (!decoded || parts.size() != 3 || parts.at(1).isEmpty()
         || (!parts.at(0).isEmpty() && !sameAccount(parts.at(0), parts.at(1)))) {
-        err(u"[AUTH] Invalid credentials"_s);
-        ++m_authFailures;
-        if (m_authFailures >= m_settings.maxAuthFailures) {
-            m_output += "-ERR [SYS/TEMP] Too many failed logins\r\n";
-            close();
-        }
+        err(Reply::InvalidCredentials);
+        countAuthFailure();
         return;
     }
     requestLogin(QString::fromUtf8(parts.at(1)), QString::fromUtf8(parts.at(2)));
+}
+
+void Pop3Session::countAuthFailure()
+{
+    if (++m_authFailures >= m_settings.maxAuthFailures) {
+        m_output.append(Reply::TooManyFailedLogins);
+        close();
+    }
 }
 
 void Pop3Session::requestLogin(const QString &username, const QString &password)
@@ -271,18 +297,15 @@ void Pop3Session::loginFinished(Pop3LoginOutcome outcome, qint64 accountId, cons
         m_output += "-ERR [SYS/TEMP] The mailbox cannot be opened now, try later\r\n";
         break;
     case Pop3LoginOutcome::Rejected:
-        ++m_authFailures;
-        m_output += "-ERR [AUTH] Invalid credentials\r\n";
-        if (m_authFailures >= m_settings.maxAuthFailures) {
-            m_output += "-ERR [SYS/TEMP] Too many failed logins\r\n";
-            close();
-        }
+        // Not an error of the client's: outside the error count.
+        m_output += "-ERR " + Reply::InvalidCredentials.toUtf8() + "\r\n";
+        countAuthFailure();
         break;
     }
     process();
 }
 
-void Pop3Session::stat()
+void Pop3Session::stat(const QByteArray &)
 {
     qint64 count = 0;
     qint64 octets = 0;
@@ -310,7 +333,17 @@ std::optional<qsizetype> Pop3Session::messageIndex(const QByteArray &argument)
     return index;
 }
 
-void Pop3Session::list(const QByteArray &argument, bool uidl)
+void Pop3Session::list(const QByteArray &argument)
+{
+    listing(argument, false);
+}
+
+void Pop3Session::uidl(const QByteArray &argument)
+{
+    listing(argument, true);
+}
+
+void Pop3Session::listing(const QByteArray &argument, bool uidl)
 {
     // UIDL: the entry id, unique and stable across sessions (RFC 1939 §7).
     const auto value = [&](qsizetype i) {
@@ -384,17 +417,17 @@ void Pop3Session::dele(const QByteArray &argument)
     ok(u"Message %1 deleted"_s.arg(*index + 1));
 }
 
-void Pop3Session::rset()
+void Pop3Session::rset(const QByteArray &)
 {
     m_deleted.fill(false);
     ok(u"%1 messages"_s.arg(m_maildrop.size()));
 }
 
-void Pop3Session::quit()
+void Pop3Session::quit(const QByteArray &)
 {
     m_quitReceived = true;
     if (m_state != State::Transaction) {
-        ok(u"Bye"_s);
+        ok(Reply::Bye);
         close();
         return;
     }
@@ -405,7 +438,7 @@ void Pop3Session::quit()
             deleted.append(m_maildrop.at(i).entryId);
     }
     if (deleted.isEmpty()) {
-        ok(u"Bye"_s);
+        ok(Reply::Bye);
         close();
         return;
     }
@@ -443,12 +476,12 @@ void Pop3Session::shuttingDown()
     close();
 }
 
-void Pop3Session::ok(const QString &text)
+void Pop3Session::ok(QStringView text)
 {
     m_output += text.isEmpty() ? "+OK\r\n"_ba : "+OK " + text.toUtf8() + "\r\n";
 }
 
-void Pop3Session::err(const QString &text)
+void Pop3Session::err(QStringView text)
 {
     m_output += "-ERR " + text.toUtf8() + "\r\n";
     if (++m_errors >= m_settings.maxErrors) {
@@ -457,7 +490,7 @@ void Pop3Session::err(const QString &text)
     }
 }
 
-void Pop3Session::multiline(const QString &first, const QList<QByteArray> &lines)
+void Pop3Session::multiline(QStringView first, const QList<QByteArray> &lines)
 {
     m_output += "+OK " + first.toUtf8() + "\r\n";
     for (const QByteArray &line : lines)

@@ -7,9 +7,10 @@
 #include <QString>
 
 #include <optional>
+#include <span>
 #include <variant>
 
-// What a session is configured with (SPEC "POP3").
+// What a session is configured with (docs/protocol/pop3.md).
 struct Pop3SessionSettings
 {
     bool implicitTls = false; // --listen-tls: encrypted from the first byte
@@ -17,7 +18,7 @@ struct Pop3SessionSettings
     int maxAuthFailures = 3;
     QString domain = QStringLiteral("project.com");
 
-    // SPEC: the same limits as SMTP. RFC 2449 allows 255 octets for commands,
+    // docs/PROTOCOL.md: the same limits as SMTP. RFC 2449 allows 255 octets for commands,
     // but an AUTH PLAIN line with a long password needs more.
     static constexpr int MaxCommandLine = 512;
 };
@@ -57,7 +58,7 @@ using Pop3Request = std::variant<Pop3LoginRequest, Pop3FetchRequest, Pop3CommitR
 
 enum class Pop3LoginOutcome { Accepted, Rejected, Throttled, Failed };
 
-// The POP3 dialogue of SPEC as a state machine over bytes: no sockets, no
+// The POP3 dialogue of docs/PROTOCOL.md as a state machine over bytes: no sockets, no
 // clock, no database. RFC 1939 (POP3), RFC 2595 (STLS), RFC 2449 (CAPA,
 // RESP-CODES, PIPELINING), RFC 3206 (SYS and AUTH codes), RFC 5034 with
 // RFC 4616 (AUTH PLAIN). The connection feeds what it reads to receive(),
@@ -122,29 +123,47 @@ public:
     [[nodiscard]] static QByteArray topOf(QByteArrayView message, int lines);
 
 private:
+    // RFC 1939 §3: the states a command is valid in.
+    enum class Phase { Authorization, Transaction, Any };
+    struct Command
+    {
+        QByteArrayView verb; // upper case
+        Phase phase;
+        void (Pop3Session::*run)(const QByteArray &argument);
+    };
+    // Every verb the server knows, in one table; a verb that is not there,
+    // or not valid in the state, is an unknown command.
+    [[nodiscard]] static std::span<const Command> commands();
+
     void process();
     void processCommandLine(const QByteArray &line);
     void processAuthResponse(const QByteArray &line);
 
-    void capa();
+    void capa(const QByteArray &);
+    void quit(const QByteArray &);
+    void noop(const QByteArray &);
     void stls(const QByteArray &argument);
     void user(const QByteArray &argument);
     void pass(const QByteArray &argument);
     void auth(const QByteArray &argument);
-    void stat();
-    void list(const QByteArray &argument, bool uidl);
+    void apop(const QByteArray &);
+    void stat(const QByteArray &);
+    void list(const QByteArray &argument);
+    void uidl(const QByteArray &argument);
+    void listing(const QByteArray &argument, bool uidl);
     void retr(const QByteArray &argument);
     void top(const QByteArray &argument);
     void dele(const QByteArray &argument);
-    void rset();
-    void quit();
+    void rset(const QByteArray &);
 
     void requestLogin(const QString &username, const QString &password);
+    // After -ERR [AUTH]: too many, and the session ends.
+    void countAuthFailure();
     // The message number in the argument, 1-based, valid and not deleted; or -ERR and unset.
     std::optional<qsizetype> messageIndex(const QByteArray &argument);
-    void ok(const QString &text);
-    void err(const QString &text); // counts toward maxErrors
-    void multiline(const QString &first, const QList<QByteArray> &lines);
+    void ok(QStringView text);
+    void err(QStringView text); // counts toward maxErrors
+    void multiline(QStringView first, const QList<QByteArray> &lines);
     void close();
 
     Pop3SessionSettings m_settings;

@@ -6,7 +6,6 @@
 
 #include <QDateTime>
 #include <QMutexLocker>
-#include <QTimer>
 
 namespace {
 constexpr int RegistrationsPerHour = 5;
@@ -72,7 +71,7 @@ AccountLookup SmtpBackend::lookUpAccount(const QString &username)
 }
 
 void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAddress,
-                        std::function<void(LoginOutcome, qint64)> done)
+                        BackendReply<LoginOutcome, qint64> done)
 {
     // Throttling and remembered logins are one state for all threads: the
     // check runs on the backend's thread.
@@ -82,7 +81,7 @@ void SmtpBackend::login(const SmtpLoginRequest &request, const QString &clientAd
 }
 
 void SmtpBackend::registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress,
-                                  std::function<void(RegisterOutcome)> done)
+                                  BackendReply<RegisterOutcome> done)
 {
     QMetaObject::invokeMethod(this, [this, request, clientAddress, done = std::move(done)] {
         startRegistration(request, clientAddress, done);
@@ -90,13 +89,13 @@ void SmtpBackend::registerAccount(const SmtpRegisterRequest &request, const QStr
 }
 
 void SmtpBackend::startRegistration(const SmtpRegisterRequest &request, const QString &clientAddress,
-                                    std::function<void(RegisterOutcome)> done)
+                                    BackendReply<RegisterOutcome> done)
 {
     // Registrations still being hashed count too, so parallel connections
     // cannot all pass the limit at once.
     if (m_registrations.count(clientAddress, nowMs()) + m_registrationsInFlight.value(clientAddress) >= RegistrationsPerHour) {
         qCInfo(lcSmtp).noquote() << clientAddress << "registration refused: rate limit";
-        QTimer::singleShot(0, this, [done] { done(RegisterOutcome::RateLimited); });
+        done(RegisterOutcome::RateLimited); // queued: never inside the connection's own call
         return;
     }
     ++m_registrationsInFlight[clientAddress];
@@ -106,9 +105,11 @@ void SmtpBackend::startRegistration(const SmtpRegisterRequest &request, const QS
 
 void SmtpBackend::onHashed(quint64 ticket, const QString &stored)
 {
-    PendingRegistration pending = m_registrationsPending.take(ticket);
-    if (!pending.done)
+    const auto found = m_registrationsPending.constFind(ticket);
+    if (found == m_registrationsPending.constEnd())
         return;
+    const PendingRegistration pending = *found;
+    m_registrationsPending.erase(found);
     // The insert is a durable write that may wait for another process's
     // lock: it runs on the delivery thread, never on the event loop.
     DeliveryWorker *worker = m_worker;
@@ -131,7 +132,7 @@ void SmtpBackend::onHashed(quint64 ticket, const QString &stored)
         Qt::QueuedConnection);
 }
 
-void SmtpBackend::deliver(const SmtpDeliveryRequest &request, std::function<void(DeliveryOutcome)> done)
+void SmtpBackend::deliver(const SmtpDeliveryRequest &request, BackendReply<DeliveryOutcome> done)
 {
     m_deliveriesInFlight.ref();
     // Group commit: what queues up while the worker is busy with one commit

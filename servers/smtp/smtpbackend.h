@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backendreply.h"
 #include "config.h"
 #include "smtpsession.h"
 #include "store.h"
@@ -19,7 +20,8 @@
 class PasswordHasher;
 class DeliveryWorker;
 
-// Serves the sessions' requests: logins (with SPEC's throttling), REG (with
+// Serves the sessions' requests: logins (with the throttling of
+// docs/PROTOCOL.md), REG (with
 // its rate limit), deliveries. Password hashing runs on QThreadPool and
 // deliveries (parsing and the durable commit) on a thread of their own, so
 // the event loop keeps serving every other connection meanwhile. Account
@@ -36,14 +38,12 @@ public:
 
     AccountLookup lookUpAccount(const QString &username) override;
 
-    // Any thread (a connection's). Each answer comes later, through `done`,
-    // which may be called on another thread: connections pass one made with
-    // answerHere(), which brings it back to them.
-    void login(const SmtpLoginRequest &request, const QString &clientAddress,
-               std::function<void(LoginOutcome, qint64)> done);
+    // Any thread (a connection's). Each answer comes later, on the
+    // connection's thread, through the reply it made with answerOn().
+    void login(const SmtpLoginRequest &request, const QString &clientAddress, BackendReply<LoginOutcome, qint64> done);
     void registerAccount(const SmtpRegisterRequest &request, const QString &clientAddress,
-                         std::function<void(RegisterOutcome)> done);
-    void deliver(const SmtpDeliveryRequest &request, std::function<void(DeliveryOutcome)> done);
+                         BackendReply<RegisterOutcome> done);
+    void deliver(const SmtpDeliveryRequest &request, BackendReply<DeliveryOutcome> done);
 
     [[nodiscard]] int deliveriesInFlight() const { return m_deliveriesInFlight.loadAcquire(); }
 
@@ -56,11 +56,11 @@ private:
     {
         QString clientAddress;
         QString username;
-        std::function<void(RegisterOutcome)> done;
+        BackendReply<RegisterOutcome> done;
     };
 
     void startRegistration(const SmtpRegisterRequest &request, const QString &clientAddress,
-                           std::function<void(RegisterOutcome)> done);
+                           BackendReply<RegisterOutcome> done);
     void onHashed(quint64 ticket, const QString &stored);
     // This thread's own store (the event loop's, or a network thread's).
     Store *storeOfThisThread();
@@ -87,7 +87,7 @@ class DeliveryWorker : public StoreWorker
     Q_OBJECT
 public:
     using StoreWorker::StoreWorker;
-    using Answer = std::function<void(DeliveryOutcome)>;
+    using Answer = BackendReply<DeliveryOutcome>;
     // Any thread: queues a delivery; true when a deliverQueued() must be
     // scheduled (none is pending that will take this one).
     bool enqueue(const SmtpDeliveryRequest &request, Answer done);

@@ -39,17 +39,19 @@ void SmtpConnection::serveRequest()
         return;
     requestStarted();
     if (const auto *login = std::get_if<SmtpLoginRequest>(&*request)) {
-        m_backend->login(*login, peerAddress(), answerHere<LoginOutcome, qint64>([this](LoginOutcome outcome, qint64 id) {
+        const auto answered = [this](LoginOutcome outcome, qint64 id) {
             m_session.loginFinished(outcome, id);
             requestAnswered();
-        }));
+        };
+        m_backend->login(*login, peerAddress(), answerOn<LoginOutcome, qint64>(this, answered));
     } else if (const auto *registration = std::get_if<SmtpRegisterRequest>(&*request)) {
-        m_backend->registerAccount(*registration, peerAddress(), answerHere<RegisterOutcome>([this](RegisterOutcome outcome) {
+        const auto answered = [this](RegisterOutcome outcome) {
             m_session.registrationFinished(outcome);
             requestAnswered();
-        }));
+        };
+        m_backend->registerAccount(*registration, peerAddress(), answerOn<RegisterOutcome>(this, answered));
     } else if (const auto *delivery = std::get_if<SmtpDeliveryRequest>(&*request)) {
-        m_backend->deliver(*delivery, answerHere<DeliveryOutcome>([this](DeliveryOutcome outcome) {
+        m_backend->deliver(*delivery, answerOn<DeliveryOutcome>(this, [this](DeliveryOutcome outcome) {
             m_session.deliveryFinished(outcome);
             requestAnswered();
         }));
