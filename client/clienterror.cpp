@@ -1,5 +1,7 @@
 #include "clienterror.h"
 
+#include "smtpcodes.h"
+
 #include <cstring>
 
 using namespace Qt::StringLiterals;
@@ -58,7 +60,7 @@ ClientError ClientError::fromSmtp(const SmtpFailure &failure, const ServerEndpoi
     const int code = reply.code;
     const QString &enhanced = reply.enhanced;
 
-    if (code == 421) {
+    if (code == SmtpCode::ServiceNotAvailable) {
         if (enhanced == u"4.4.2")
             return error(Kind::Timeout, u"The mail server at %1 closed the connection after waiting too long."_s.arg(where));
         if (enhanced == u"4.7.0" && failure.stage == SmtpStage::Auth)
@@ -71,57 +73,57 @@ ClientError ClientError::fromSmtp(const SmtpFailure &failure, const ServerEndpoi
         return error(code >= 500 ? Kind::Protocol : Kind::Refused,
                      u"The mail server at %1 could not start encryption, so nothing was sent."_s.arg(where));
     case SmtpStage::Auth:
-        if (code == 535)
+        if (code == SmtpCode::AuthInvalid)
             return error(Kind::WrongCredentials, u"The user name or password is wrong."_s);
-        if (code == 454 && enhanced == u"4.7.0")
+        if (code == SmtpCode::TemporaryAuthFailure && enhanced == u"4.7.0")
             return error(Kind::Throttled, u"Too many failed logins from this computer; try again in a few minutes."_s);
         break;
     case SmtpStage::Register:
-        if (code == 553)
+        if (code == SmtpCode::MailboxNameNotAllowed)
             return error(Kind::Invalid, u"That user name cannot be used: use 1 to 64 of a-z, 0-9, dot, hyphen and "
                                         u"underscore, starting and ending with a letter or digit."_s);
-        if (code == 550 && enhanced == u"5.1.0")
+        if (SmtpReplies::UsernameTaken.matches(reply))
             return error(Kind::Invalid, u"That user name is already taken."_s);
-        if (code == 550 && enhanced == u"5.7.1")
+        if (code == SmtpCode::MailboxUnavailable && enhanced == u"5.7.1")
             return error(Kind::Refused, withServerText(u"The server refused to create the account"_s, reply));
-        if (code == 450)
+        if (code == SmtpCode::MailboxUnavailableTemporarily)
             return error(Kind::Throttled, u"Too many accounts were created from this computer; try again later."_s);
         break;
     case SmtpStage::LookUp:
-        if (code == 550)
+        if (code == SmtpCode::MailboxUnavailable)
             return error(Kind::NotFound, u"There is no such user."_s);
         break;
     case SmtpStage::MailFrom:
-        if (code == 553)
+        if (code == SmtpCode::MailboxNameNotAllowed)
             return error(Kind::Refused, u"The mail server does not let this account send as that address."_s);
-        if (code == 552)
+        if (code == SmtpCode::ExceededStorage)
             return error(Kind::Refused, u"The message is too big for the mail server."_s);
         break;
     case SmtpStage::RcptTo:
-        if (code == 550 && enhanced == u"5.1.1")
+        if (SmtpReplies::NoSuchRecipient.matches(reply))
             return error(Kind::NotFound, u"There is no account %1."_s.arg(failure.argument));
-        if (code == 550 && enhanced == u"5.7.1")
+        if (code == SmtpCode::MailboxUnavailable && enhanced == u"5.7.1")
             return error(Kind::Refused, u"%1 is outside this mail system; Mailroom delivers only to its own "
                                         u"domain's accounts."_s.arg(failure.argument));
-        if (code == 452)
+        if (code == SmtpCode::InsufficientStorage)
             return error(Kind::Refused, u"Too many recipients for one message."_s);
         break;
     case SmtpStage::Message:
-        if (code == 552)
+        if (code == SmtpCode::ExceededStorage)
             return error(Kind::Refused, u"The message is too big for the mail server."_s);
-        if (code == 550 && enhanced == u"5.6.0")
+        if (code == SmtpCode::MailboxUnavailable && enhanced == u"5.6.0")
             return error(Kind::Refused, withServerText(u"The mail server refused the message's format"_s, reply));
-        if (code == 550 && enhanced == u"5.7.1")
+        if (code == SmtpCode::MailboxUnavailable && enhanced == u"5.7.1")
             return error(Kind::Refused, u"The message's From address is not this account's."_s);
-        if (code == 452)
+        if (code == SmtpCode::InsufficientStorage)
             return error(Kind::ServerError, u"The mail server is out of disk space; the message was not sent."_s);
-        if (code == 451)
+        if (code == SmtpCode::LocalError)
             return error(Kind::ServerError, u"The mail server could not store the message; try again later."_s);
         break;
     default:
         break;
     }
-    if (code == 530 || code == 538)
+    if (code == SmtpCode::AuthRequired || code == SmtpCode::EncryptionRequired)
         return error(Kind::Protocol, u"The mail server asked for a login or encryption Mailroom had already "
                                      u"given; it was not sent."_s);
     if (code >= 400 && code < 500)

@@ -2,6 +2,8 @@
 
 #include "clientlogging.h"
 #include "servertrust.h"
+#include "smtpcodes.h"
+#include "smtppath.h"
 
 #include <QHostAddress>
 #include <QSslCipher>
@@ -284,13 +286,13 @@ SmtpJob *SmtpClient::start(const SmtpCredentials &credentials, QList<SmtpStep> s
 
 SmtpJob *SmtpClient::ping()
 {
-    return start({}, {{SmtpStage::Ping, "PING"_ba, 250, {}, false}});
+    return start({}, {{SmtpStage::Ping, "PING"_ba, SmtpCode::Ok, {}, false}});
 }
 
 SmtpJob *SmtpClient::registerAccount(const QString &username, const QString &password)
 {
     const QByteArray argument = QByteArray(username.toUtf8() + '\0' + password.toUtf8()).toBase64();
-    return start({}, {{SmtpStage::Register, "REG " + argument, 250, username, true}});
+    return start({}, {{SmtpStage::Register, "REG " + argument, SmtpCode::Ok, username, true}});
 }
 
 SmtpJob *SmtpClient::lookUpUser(const SmtpCredentials &credentials, const QString &name)
@@ -299,7 +301,7 @@ SmtpJob *SmtpClient::lookUpUser(const SmtpCredentials &credentials, const QStrin
     const bool oneWord = !name.isEmpty() && std::none_of(name.cbegin(), name.cend(), [](QChar c) {
         return c.unicode() <= 0x20 || c.unicode() == 0x7f;
     });
-    SmtpJob *job = start(credentials, {{SmtpStage::LookUp, "GETUSER " + name.toUtf8(), 250, name, false}});
+    SmtpJob *job = start(credentials, {{SmtpStage::LookUp, "GETUSER " + name.toUtf8(), SmtpCode::Ok, name, false}});
     if (!oneWord)
         job->m_refusal = ClientError::invalid(u"“%1” is not a user name or address."_s.arg(name));
     return job;
@@ -319,12 +321,11 @@ SmtpJob *SmtpClient::sendPayload(const SmtpCredentials &credentials, const QStri
     // SIZE (RFC 1870) lets the server refuse an oversized message before it
     // is sent, and the dialogue refuses it itself when the server's EHLO
     // said so; the dialogue drops it where not announced.
-    steps.append({SmtpStage::MailFrom, "MAIL FROM:<" + sender.toUtf8() + "> SIZE=" + QByteArray::number(size), 250,
-                  sender, false});
+    steps.append({SmtpStage::MailFrom, SmtpCommands::mailFrom(sender.toUtf8(), size), SmtpCode::Ok, sender, false});
     for (const QString &recipient : recipients)
-        steps.append({SmtpStage::RcptTo, "RCPT TO:<" + recipient.toUtf8() + '>', 250, recipient, false});
-    steps.append({SmtpStage::Data, "DATA"_ba, 354, {}, false});
-    steps.append({SmtpStage::Message, {}, 250, {}, false});
+        steps.append({SmtpStage::RcptTo, SmtpCommands::rcptTo(recipient.toUtf8()), SmtpCode::Ok, recipient, false});
+    steps.append({SmtpStage::Data, "DATA"_ba, SmtpCode::StartMailInput, {}, false});
+    steps.append({SmtpStage::Message, {}, SmtpCode::Ok, {}, false});
     return start(credentials, std::move(steps), payload);
 }
 

@@ -1,5 +1,8 @@
 #include "smtpdialogue.h"
 
+#include "smtpcodes.h"
+#include "smtpdotstuffing.h"
+
 #include <QSet>
 
 using namespace Qt::StringLiterals;
@@ -9,17 +12,17 @@ SmtpDialogue::SmtpDialogue(const QString &heloName, const QString &username, con
     : m_message(std::move(message))
 {
     const QByteArray ehlo = "EHLO " + heloName.toUtf8();
-    m_steps.append({SmtpStage::Greeting, {}, 220, {}, false});
-    m_steps.append({SmtpStage::Hello, ehlo, 250, {}, false});
-    m_steps.append({SmtpStage::StartTls, "STARTTLS"_ba, 220, {}, false});
-    m_steps.append({SmtpStage::Hello, ehlo, 250, {}, false});
+    m_steps.append({SmtpStage::Greeting, {}, SmtpCode::ServiceReady, {}, false});
+    m_steps.append({SmtpStage::Hello, ehlo, SmtpCode::Ok, {}, false});
+    m_steps.append({SmtpStage::StartTls, "STARTTLS"_ba, SmtpCode::ServiceReady, {}, false});
+    m_steps.append({SmtpStage::Hello, ehlo, SmtpCode::Ok, {}, false});
     if (!username.isEmpty()) {
         // RFC 4616: authzid NUL authcid NUL passwd, as the initial response
         const QByteArray plain = '\0' + username.toUtf8() + '\0' + password.toUtf8();
-        m_steps.append({SmtpStage::Auth, "AUTH PLAIN " + plain.toBase64(), 235, username, true});
+        m_steps.append({SmtpStage::Auth, "AUTH PLAIN " + plain.toBase64(), SmtpCode::AuthSucceeded, username, true});
     }
     m_steps.append(steps);
-    m_steps.append({SmtpStage::Quit, "QUIT"_ba, 221, {}, false});
+    m_steps.append({SmtpStage::Quit, "QUIT"_ba, SmtpCode::ServiceClosing, {}, false});
 }
 
 void SmtpDialogue::setHeloName(const QString &name)
@@ -77,7 +80,7 @@ SmtpDialogue::Events SmtpDialogue::received(QByteArrayView bytes)
         events.close = true;
         return events;
     }
-    const bool accepted = reply->code == step.expect || (step.stage == SmtpStage::RcptTo && reply->code == 251);
+    const bool accepted = reply->code == step.expect || (step.stage == SmtpStage::RcptTo && reply->code == SmtpCode::UserNotLocalWillForward);
     if (!accepted)
         return fail({step.stage, step.argument, reply, {}});
     if (more) {
@@ -155,7 +158,7 @@ SmtpDialogue::Events SmtpDialogue::fail(SmtpFailure failure)
 {
     // A polite QUIT where the server still listens and is still trusted;
     // 421 means it is closing, a protocol error that it cannot be trusted.
-    const bool serverClosing = failure.reply && failure.reply->code == 421;
+    const bool serverClosing = failure.reply && failure.reply->code == SmtpCode::ServiceNotAvailable;
     Events events;
     if (failure.protocolError.isEmpty() && !serverClosing && m_state == State::AwaitingReply) {
         events.send = "QUIT\r\n"_ba;
@@ -170,35 +173,10 @@ SmtpDialogue::Events SmtpDialogue::fail(SmtpFailure failure)
 
 qint64 SmtpDialogue::messageSize(QByteArrayView payload)
 {
-    if (payload.size() < 3)
-        return 0;
-    qint64 stuffed = payload.startsWith("..") ? 1 : 0;
-    for (qsizetype at = payload.indexOf("\r\n.."); at >= 0; at = payload.indexOf("\r\n..", at + 3))
-        ++stuffed;
-    return payload.size() - 3 - stuffed;
+    return SmtpDotStuffing::messageSize(payload);
 }
 
 QByteArray SmtpDialogue::dataPayload(QByteArrayView message)
 {
-    QByteArray out;
-    out.reserve(message.size() + message.size() / 32 + 5);
-    bool lineStart = true;
-    for (qsizetype i = 0; i < message.size(); ++i) {
-        const char c = message.at(i);
-        if (c == '\r' || c == '\n') {
-            out += "\r\n";
-            if (c == '\r' && i + 1 < message.size() && message.at(i + 1) == '\n')
-                ++i;
-            lineStart = true;
-            continue;
-        }
-        if (lineStart && c == '.')
-            out += '.';
-        out += c;
-        lineStart = false;
-    }
-    if (!lineStart)
-        out += "\r\n";
-    out += ".\r\n";
-    return out;
+    return SmtpDotStuffing::stuff(message);
 }

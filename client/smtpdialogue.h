@@ -33,7 +33,7 @@ struct SmtpStep
 {
     SmtpStage stage = SmtpStage::Greeting;
     QByteArray command;  // without CRLF; empty for the greeting and the message
-    int expect = 250;
+    int expect = 250;    // an SmtpCode
     QString argument;    // what the step is about, e.g. the recipient
     bool secret = false; // the argument is a credential: never logged
 };
@@ -105,13 +105,9 @@ public:
     [[nodiscard]] QByteArray loggableCommand(const SmtpStep &step) const;
     [[nodiscard]] const SmtpStep *currentStep() const;
 
-    // RFC 5321 §4.5.2: the message with every line ending in CRLF (a bare LF
-    // or CR becomes CRLF), a dot doubled at the start of every line, the very
-    // first one included, and the terminating ".CRLF".
+    // RFC 5321 §4.5.2: SmtpDotStuffing::stuff(), the DATA payload.
     [[nodiscard]] static QByteArray dataPayload(QByteArrayView message);
-    // RFC 1870 §6: the size of the message a dataPayload() carries, as CRLF
-    // lines without the dots added by stuffing and without the final ".CRLF":
-    // what MAIL FROM's SIZE= says.
+    // RFC 1870 §6: SmtpDotStuffing::messageSize(), what MAIL FROM's SIZE= says.
     [[nodiscard]] static qint64 messageSize(QByteArrayView payload);
 
 private:

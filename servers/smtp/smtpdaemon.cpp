@@ -2,6 +2,7 @@
 
 #include "connectionlistener.h"
 #include "smtpbackend.h"
+#include "smtpcodes.h"
 #include "smtpconnection.h"
 #include "smtplogging.h"
 
@@ -36,12 +37,12 @@ ServerConnection *SmtpDaemon::makeConnection(QSslSocket *socket, bool implicitTl
 
 QByteArray SmtpDaemon::tooManyConnectionsLine() const
 {
-    return QByteArrayLiteral("421 4.7.0 Too many connections\r\n");
+    return SmtpReplies::TooManyConnections.toBytes();
 }
 
 QByteArray SmtpDaemon::shuttingDownLine() const
 {
-    return QByteArrayLiteral("421 4.3.2 Service shutting down\r\n");
+    return SmtpReplies::ShuttingDown.toBytes();
 }
 
 bool SmtpDaemon::backendBusy() const

@@ -4,15 +4,17 @@
 #include "commandlinebuffer.h"
 #include "config.h"
 #include "mailheaders.h"
+#include "smtpcodes.h"
 
 #include <QByteArray>
 #include <QList>
 #include <QString>
 
 #include <optional>
+#include <span>
 #include <variant>
 
-// What a session is configured with (SPEC "SMTP dialogue").
+// What a session is configured with (docs/PROTOCOL.md, SMTP).
 struct SmtpSessionSettings
 {
     QString hostname = QStringLiteral("localhost");
@@ -78,10 +80,11 @@ using SmtpRequest = std::variant<SmtpLoginRequest, SmtpRegisterRequest, SmtpDeli
 enum class RegisterOutcome { Created, Taken, RateLimited, Failed };
 enum class DeliveryOutcome { Stored, RecipientGone, DiskFull, Failed };
 
-// The ESMTP dialogue of SPEC as a state machine over bytes: no sockets, no
-// clock, no database. The connection feeds what it reads to receive(),
-// writes takeOutput(), serves takeRequest() and reports back, and upgrades
-// or closes when asked. RFC 5321, RFC 3207 (STARTTLS), RFC 4954 (AUTH),
+// The ESMTP dialogue of docs/PROTOCOL.md (SMTP) as a state machine over
+// bytes: no sockets, no clock, no database. The connection feeds what it
+// reads to receive(), writes takeOutput(), serves takeRequest() and reports
+// back, and upgrades or closes when asked. Commands go through one table
+// (verb, what it needs, handler); every reply is one of SmtpReplies. RFC 5321, RFC 3207 (STARTTLS), RFC 4954 (AUTH),
 // RFC 3463 (enhanced codes), RFC 2920 (PIPELINING), RFC 1870 (SIZE).
 class SmtpSession
 {
@@ -145,13 +148,37 @@ public:
     [[nodiscard]] QString accountName() const { return m_accountName; }
 
 private:
+    // What a verb needs of the session before its handler runs; each unmet
+    // need has its own reply (meets()).
+    enum class Needs {
+        Nothing,
+        Plaintext,          // STARTTLS: not yet encrypted
+        Encryption,         // AUTH, REG
+        EncryptionAndLogin, // MAIL
+        Login,              // GETUSER
+        Transaction,        // RCPT: after MAIL
+    };
+    using Handler = void (SmtpSession::*)(const QByteArray &argument);
+    struct Command
+    {
+        QByteArrayView verb; // upper case
+        Needs needs = Needs::Nothing;
+        Handler handler = nullptr;
+    };
+    [[nodiscard]] static std::span<const Command> commands();
+    [[nodiscard]] static const Command *findCommand(QByteArrayView verb);
+    [[nodiscard]] bool meets(Needs needs);
+
     void process();
-    bool processCommandLine(QByteArray line);
+    void processCommandLine(const QByteArray &line);
     void processAuthResponse(const QByteArray &line);
     void processDataBytes();
     void finishData();
 
-    void ehlo(const QByteArray &argument, bool extended);
+    // The command handlers (the table is in smtpsession.cpp).
+    void ehlo(const QByteArray &argument);
+    void helo(const QByteArray &argument);
+    void hello(const QByteArray &argument, bool extended);
     void auth(const QByteArray &argument);
     void reg(const QByteArray &argument);
     void getUser(const QByteArray &argument);
@@ -159,13 +186,32 @@ private:
     void rcptTo(const QByteArray &argument);
     void data(const QByteArray &argument);
     void startTls(const QByteArray &argument);
+    void ping(const QByteArray &argument);
+    void rset(const QByteArray &argument);
+    void noop(const QByteArray &argument);
+    void vrfy(const QByteArray &argument);
+    void help(const QByteArray &argument);
+    void quit(const QByteArray &argument);
     void requestLogin(const QByteArray &authorizationId, const QString &loginName, const QString &password);
 
-    void reply(int code, const char *enhanced, const QString &text);
+    template<typename... Args>
+    void reply(const SmtpServerReply &what, const Args &...arguments)
+    {
+        m_output += what.toBytes(arguments...);
+    }
+    // A reply that counts toward maxErrors.
+    template<typename... Args>
+    void error(const SmtpServerReply &what, const Args &...arguments)
+    {
+        reply(what, arguments...);
+        countError();
+    }
+    void countError();
     void replyLines(int code, const QStringList &lines);
-    void error(int code, const char *enhanced, const QString &text); // counts toward maxErrors
     void close();
     void resetTransaction();
+    // For the log: at most maxLength bytes, anything but printable ASCII as "?".
+    [[nodiscard]] static QByteArray printableOnly(const QByteArray &text, qsizetype maxLength);
     [[nodiscard]] QString address(const QString &username) const;
 
     SmtpSessionSettings m_settings;
