@@ -31,15 +31,153 @@ std::optional<QString> percentDecodedUtf8(QByteArrayView text)
     return decoded;
 }
 
+using HeaderList = QList<std::pair<QByteArray, QByteArray>>;
+
+QByteArray headerValue(const HeaderList &headers, QByteArrayView name)
+{
+    for (const auto &[key, value] : headers) {
+        if (key.compare(name, Qt::CaseInsensitive) == 0)
+            return value;
+    }
+    return {};
+}
+
+// Where the head in `buffer` ends: headEnd just past the LF of its last
+// field line, bodyStart past the empty line; both -1 while it is not in.
+// The head ends at the first empty line; a bare LF is taken as a line end
+// (RFC 9112 §2.2). The scan resumes where the last one stopped
+// (`scannedUpTo`), so a head that trickles in byte by byte costs linear
+// work, not quadratic; it stops past `maxHeadBytes`.
+struct HeadEnd
+{
+    qsizetype headEnd = -1;
+    qsizetype bodyStart = -1;
+};
+
+HeadEnd findHeadEnd(const QByteArray &buffer, qsizetype *scannedUpTo, qsizetype maxHeadBytes)
+{
+    HeadEnd end;
+    for (qsizetype lf = buffer.indexOf('\n', std::max<qsizetype>(0, *scannedUpTo - 3)); lf >= 0;
+         lf = buffer.indexOf('\n', lf + 1)) {
+        if (lf + 1 < buffer.size() && buffer[lf + 1] == '\n') {
+            end = {lf + 1, lf + 2};
+            break;
+        }
+        if (lf + 2 < buffer.size() && buffer[lf + 1] == '\r' && buffer[lf + 2] == '\n') {
+            end = {lf + 1, lf + 3};
+            break;
+        }
+        if (lf > maxHeadBytes)
+            break;
+    }
+    *scannedUpTo = end.headEnd < 0 ? buffer.size() : 0;
+    return end;
+}
+
+// The lines of a head, CRLF or bare LF ended, without their ends.
+QList<QByteArrayView> headLines(QByteArrayView head)
+{
+    QList<QByteArrayView> lines;
+    qsizetype pos = 0;
+    while (pos < head.size()) {
+        qsizetype lf = head.indexOf('\n', pos);
+        if (lf < 0)
+            lf = head.size();
+        QByteArrayView line = head.sliced(pos, lf - pos);
+        if (line.endsWith('\r'))
+            line.chop(1);
+        lines.append(line);
+        pos = lf + 1;
+    }
+    return lines;
+}
+
+// HTTP-version (RFC 9112 §2.3): the minor version of HTTP/1.0 and 1.1,
+// OtherVersion for another well-formed version, Malformed otherwise.
+constexpr int OtherVersion = -2;
+constexpr int Malformed = -1;
+
+int minorVersionOf(QByteArrayView version)
+{
+    if (version == "HTTP/1.1")
+        return 1;
+    if (version == "HTTP/1.0")
+        return 0;
+    if (version.startsWith("HTTP/") && version.size() == 8 && version[5] >= '0' && version[5] <= '9'
+        && version[6] == '.' && version[7] >= '0' && version[7] <= '9')
+        return OtherVersion;
+    return Malformed;
+}
+
+// field-line = field-name ":" OWS field-value OWS (RFC 9112 §5), for the
+// lines after the start line; names lower-cased. False with `error` set on
+// the first line that is not one.
+bool parseFieldLines(const QList<QByteArrayView> &lines, HeaderList *headers, QString *error)
+{
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArrayView line = lines.at(i);
+        if (line.startsWith(' ') || line.startsWith('\t')) {
+            *error = QStringLiteral("Folded header lines are not accepted.");
+            return false;
+        }
+        const qsizetype colon = line.indexOf(':');
+        // §5.1: no white space between the name and the colon, ever.
+        if (colon <= 0 || !isToken(line.first(colon))) {
+            *error = QStringLiteral("Malformed header line.");
+            return false;
+        }
+        const QByteArray value = line.sliced(colon + 1).trimmed().toByteArray();
+        if (value.contains('\0') || value.contains('\r') || value.contains('\n')) {
+            *error = QStringLiteral("Malformed header value.");
+            return false;
+        }
+        headers->append({line.first(colon).toByteArray().toLower(), value});
+    }
+    return true;
+}
+
+// The Content-Length (RFC 9112 §6.3), -1 when there is none; false with
+// `error` set for several or a non-number.
+bool contentLengthOf(const HeaderList &headers, qint64 *length, QString *error)
+{
+    QList<QByteArray> values;
+    for (const auto &[name, value] : headers) {
+        if (name == "content-length")
+            values.append(value);
+    }
+    *length = -1;
+    if (values.size() > 1) {
+        *error = QStringLiteral("More than one Content-Length.");
+        return false;
+    }
+    if (values.size() == 1) {
+        const QByteArray &value = values.first();
+        bool ok = !value.isEmpty() && value.size() <= 15
+            && std::all_of(value.cbegin(), value.cend(), [](char c) { return c >= '0' && c <= '9'; });
+        *length = ok ? value.toLongLong(&ok) : 0;
+        if (!ok) {
+            *error = QStringLiteral("The Content-Length is not a number.");
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 9112 §9.3: persistent unless "close" (1.1), or unless "keep-alive" (1.0).
+bool keepsAlive(int minorVersion, const HeaderList &headers)
+{
+    const QList<QByteArray> connection = headerValue(headers, "connection").toLower().split(',');
+    const auto says = [&](QByteArrayView option) {
+        return std::any_of(connection.cbegin(), connection.cend(), [&](const QByteArray &o) { return o.trimmed() == option; });
+    };
+    return minorVersion == 1 ? !says("close") : says("keep-alive");
+}
+
 } // namespace
 
 QByteArray HttpRequest::header(QByteArrayView name) const
 {
-    for (const auto &[key, value] : headers) {
-        if (key == name)
-            return value;
-    }
-    return {};
+    return headerValue(headers, name);
 }
 
 bool HttpRequest::hasHeader(QByteArrayView name) const
@@ -97,27 +235,7 @@ HttpRequestParser::Status HttpRequestParser::next(HttpRequest *request, HttpErro
     if (m_buffer.isEmpty())
         return Status::NeedMore;
 
-    // The head ends at the first empty line; a bare LF is taken as a line end (§2.2).
-    // The scan resumes where the last one stopped, so a head that trickles
-    // in byte by byte costs linear work, not quadratic.
-    qsizetype headEnd = -1;
-    qsizetype bodyStart = -1;
-    for (qsizetype lf = m_buffer.indexOf('\n', std::max<qsizetype>(0, m_scannedUpTo - 3)); lf >= 0;
-         lf = m_buffer.indexOf('\n', lf + 1)) {
-        if (lf + 1 < m_buffer.size() && m_buffer[lf + 1] == '\n') {
-            headEnd = lf + 1;
-            bodyStart = lf + 2;
-            break;
-        }
-        if (lf + 2 < m_buffer.size() && m_buffer[lf + 1] == '\r' && m_buffer[lf + 2] == '\n') {
-            headEnd = lf + 1;
-            bodyStart = lf + 3;
-            break;
-        }
-        if (lf > m_limits.maxHeadBytes)
-            break;
-    }
-    m_scannedUpTo = headEnd < 0 ? m_buffer.size() : 0;
+    const auto [headEnd, bodyStart] = findHeadEnd(m_buffer, &m_scannedUpTo, m_limits.maxHeadBytes);
     const qsizetype firstLineEnd = m_buffer.indexOf('\n');
     // The limit holds the whole head, its empty last line included, and a
     // head is refused as soon as its first maxHeadBytes bytes are in without
@@ -138,27 +256,13 @@ HttpRequestParser::Status HttpRequestParser::next(HttpRequest *request, HttpErro
     if (headStatus == Status::Failed)
         return headStatus;
 
-    qint64 contentLength = 0;
     if (parsed.hasHeader("transfer-encoding"))
         return fail(error, 411, "length_required", QStringLiteral("Send the body with a Content-Length, not chunked."));
-    const QList<QByteArray> lengths = [&] {
-        QList<QByteArray> values;
-        for (const auto &[name, value] : std::as_const(parsed.headers)) {
-            if (name == "content-length")
-                values.append(value);
-        }
-        return values;
-    }();
-    if (lengths.size() > 1)
-        return fail(error, 400, "bad_request", QStringLiteral("More than one Content-Length."));
-    if (lengths.size() == 1) {
-        const QByteArray &value = lengths.first();
-        bool ok = !value.isEmpty() && value.size() <= 15
-            && std::all_of(value.cbegin(), value.cend(), [](char c) { return c >= '0' && c <= '9'; });
-        contentLength = ok ? value.toLongLong(&ok) : 0;
-        if (!ok)
-            return fail(error, 400, "bad_request", QStringLiteral("The Content-Length is not a number."));
-    }
+    qint64 contentLength = 0;
+    QString lengthError;
+    if (!contentLengthOf(parsed.headers, &contentLength, &lengthError))
+        return fail(error, 400, "bad_request", lengthError);
+    contentLength = std::max<qint64>(contentLength, 0);
     if (contentLength > m_limits.maxBodyBytes)
         return fail(error, 413, "too_large", QStringLiteral("The body is larger than %1 bytes.").arg(m_limits.maxBodyBytes));
     m_pending = std::move(parsed);
@@ -181,18 +285,7 @@ HttpRequestParser::Status HttpRequestParser::takeBody(HttpRequest *request)
 
 HttpRequestParser::Status HttpRequestParser::parseHead(QByteArrayView head, HttpRequest *request, HttpError *error)
 {
-    QList<QByteArrayView> lines;
-    qsizetype pos = 0;
-    while (pos < head.size()) {
-        qsizetype lf = head.indexOf('\n', pos);
-        if (lf < 0)
-            lf = head.size();
-        QByteArrayView line = head.sliced(pos, lf - pos);
-        if (line.endsWith('\r'))
-            line.chop(1);
-        lines.append(line);
-        pos = lf + 1;
-    }
+    const QList<QByteArrayView> lines = headLines(head);
     if (lines.isEmpty())
         return fail(error, 400, "bad_request", QStringLiteral("No request line."));
 
@@ -207,15 +300,12 @@ HttpRequestParser::Status HttpRequestParser::parseHead(QByteArrayView head, Http
     const QByteArrayView version = requestLine.sliced(lastSpace + 1);
     if (!isToken(request->method) || request->target.contains(' '))
         return fail(error, 400, "bad_request", QStringLiteral("Malformed request line."));
-    if (version == "HTTP/1.1")
-        request->minorVersion = 1;
-    else if (version == "HTTP/1.0")
-        request->minorVersion = 0;
-    else if (version.startsWith("HTTP/") && version.size() == 8 && version[5] >= '0' && version[5] <= '9'
-             && version[6] == '.' && version[7] >= '0' && version[7] <= '9')
+    const int minorVersion = minorVersionOf(version);
+    if (minorVersion == OtherVersion)
         return fail(error, 505, "bad_request", QStringLiteral("Only HTTP/1.0 and HTTP/1.1 are served."));
-    else
+    if (minorVersion == Malformed)
         return fail(error, 400, "bad_request", QStringLiteral("Malformed request line."));
+    request->minorVersion = minorVersion;
 
     // Only the origin form ("/path?query") is served (§3.2.1).
     if (!request->target.startsWith('/') || request->target.contains('#'))
@@ -246,20 +336,9 @@ HttpRequestParser::Status HttpRequestParser::parseHead(QByteArrayView head, Http
         }
     }
 
-    // field-line = field-name ":" OWS field-value OWS (§5)
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArrayView line = lines.at(i);
-        if (line.startsWith(' ') || line.startsWith('\t'))
-            return fail(error, 400, "bad_request", QStringLiteral("Folded header lines are not accepted."));
-        const qsizetype colon = line.indexOf(':');
-        // §5.1: no white space between the name and the colon, ever.
-        if (colon <= 0 || !isToken(line.first(colon)))
-            return fail(error, 400, "bad_request", QStringLiteral("Malformed header line."));
-        const QByteArray value = line.sliced(colon + 1).trimmed().toByteArray();
-        if (value.contains('\0') || value.contains('\r') || value.contains('\n'))
-            return fail(error, 400, "bad_request", QStringLiteral("Malformed header value."));
-        request->headers.append({line.first(colon).toByteArray().toLower(), value});
-    }
+    QString fieldError;
+    if (!parseFieldLines(lines, &request->headers, &fieldError))
+        return fail(error, 400, "bad_request", fieldError);
     if (request->minorVersion == 1 && !request->hasHeader("host"))
         return fail(error, 400, "bad_request", QStringLiteral("HTTP/1.1 requests need a Host header."));
     // RFC 9110 §5.3: neither may be a list. With two, a proxy in front and
@@ -274,12 +353,7 @@ HttpRequestParser::Status HttpRequestParser::parseHead(QByteArrayView head, Http
             return fail(error, 400, "bad_request", QStringLiteral("More than one %1 header.").arg(shown));
     }
 
-    // §9.3: persistent unless "close" (1.1), or unless "keep-alive" (1.0).
-    const QList<QByteArray> connection = request->header("connection").toLower().split(',');
-    const auto says = [&](QByteArrayView option) {
-        return std::any_of(connection.cbegin(), connection.cend(), [&](const QByteArray &o) { return o.trimmed() == option; });
-    };
-    request->keepAlive = request->minorVersion == 1 ? !says("close") : says("keep-alive");
+    request->keepAlive = keepsAlive(request->minorVersion, request->headers);
     return Status::Complete;
 }
 
@@ -303,6 +377,11 @@ std::optional<QJsonObject> jsonBody(const HttpRequest &request, HttpError *error
         return std::nullopt;
     }
     return document.object();
+}
+
+QByteArray HttpResponse::header(QByteArrayView name) const
+{
+    return headerValue(headers, name);
 }
 
 HttpResponse HttpResponse::json(int status, const QJsonObject &object)
@@ -378,4 +457,87 @@ QByteArray HttpResponse::serialize(bool keepAlive, bool headOnly) const
     if (!headOnly && status != 204)
         out += body;
     return out;
+}
+
+HttpResponseParser::HttpResponseParser()
+    : HttpResponseParser(Limits{})
+{
+}
+
+HttpResponseParser::HttpResponseParser(Limits limits)
+    : m_limits(limits)
+{
+}
+
+void HttpResponseParser::feed(QByteArrayView bytes)
+{
+    if (!m_failed)
+        m_buffer.append(bytes);
+}
+
+HttpResponseParser::Status HttpResponseParser::fail(QString *error, const QString &message)
+{
+    m_failed = true;
+    m_buffer.clear();
+    m_pending.reset();
+    *error = message;
+    return Status::Failed;
+}
+
+HttpResponseParser::Status HttpResponseParser::next(HttpResponse *response, QString *error)
+{
+    if (m_failed)
+        return Status::Failed;
+    if (!m_pending) {
+        if (m_buffer.isEmpty())
+            return Status::NeedMore;
+        const auto [headEnd, bodyStart] = findHeadEnd(m_buffer, &m_scannedUpTo, m_limits.maxHeadBytes);
+        if (headEnd < 0 || bodyStart > m_limits.maxHeadBytes) {
+            if (bodyStart > m_limits.maxHeadBytes || m_buffer.size() >= m_limits.maxHeadBytes)
+                return fail(error, QStringLiteral("Response head over %1 bytes.").arg(m_limits.maxHeadBytes));
+            return Status::NeedMore;
+        }
+        const QList<QByteArrayView> lines = headLines(QByteArrayView(m_buffer).first(headEnd));
+        // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
+        const QByteArrayView statusLine = lines.value(0);
+        const qsizetype space = statusLine.indexOf(' ');
+        const int minorVersion = space > 0 ? minorVersionOf(statusLine.first(space)) : Malformed;
+        const QByteArrayView rest = space > 0 ? statusLine.sliced(space + 1) : QByteArrayView();
+        const QByteArrayView code = rest.first(std::min<qsizetype>(3, rest.size()));
+        if (minorVersion < 0 || code.size() != 3
+            || !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })
+            || (rest.size() > 3 && rest[3] != ' '))
+            return fail(error, QStringLiteral("Malformed status line: %1").arg(QString::fromLatin1(statusLine.first(std::min<qsizetype>(80, statusLine.size())))));
+        HttpResponse parsed;
+        parsed.status = code.toInt();
+        QString fieldError;
+        if (!parseFieldLines(lines, &parsed.headers, &fieldError))
+            return fail(error, fieldError);
+        if (std::any_of(parsed.headers.cbegin(), parsed.headers.cend(),
+                        [](const auto &field) { return field.first == "transfer-encoding"; }))
+            return fail(error, QStringLiteral("A Transfer-Encoding: only Content-Length bodies are read."));
+        qint64 length = 0;
+        if (!contentLengthOf(parsed.headers, &length, &fieldError))
+            return fail(error, fieldError);
+        // §6.3: these never have a body, whatever their fields say.
+        if (parsed.status < 200 || parsed.status == 204 || parsed.status == 304)
+            length = 0;
+        else if (length < 0)
+            return fail(error, QStringLiteral("No Content-Length: a body read to the close is not supported."));
+        if (length > m_limits.maxBodyBytes)
+            return fail(error, QStringLiteral("Response body over %1 bytes.").arg(m_limits.maxBodyBytes));
+        m_pendingKeepAlive = keepsAlive(minorVersion, parsed.headers);
+        m_pending = std::move(parsed);
+        m_pendingBodyStart = bodyStart;
+        m_pendingLength = length;
+    }
+    if (m_buffer.size() - m_pendingBodyStart < m_pendingLength)
+        return Status::NeedMore;
+    m_pending->body = m_buffer.mid(m_pendingBodyStart, m_pendingLength);
+    m_buffer.remove(0, m_pendingBodyStart + m_pendingLength);
+    m_scannedUpTo = 0;
+    *response = std::move(*m_pending);
+    m_pending.reset();
+    m_keepAlive = m_pendingKeepAlive;
+    return Status::Complete;
 }

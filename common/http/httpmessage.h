@@ -24,7 +24,7 @@ struct HttpRequest
     [[nodiscard]] std::optional<QString> queryValue(const QString &name) const;
 };
 
-// An HTTP error to send: status, SPEC's code word and a sentence.
+// An HTTP error to send: status, the code word of docs/PROTOCOL.md and a sentence.
 struct HttpError
 {
     int status = 400;
@@ -34,11 +34,15 @@ struct HttpError
     friend bool operator==(const HttpError &, const HttpError &) = default;
 };
 
+// A response: built by the server, or read by a client (HttpResponseParser).
 struct HttpResponse
 {
     int status = 200;
-    QList<std::pair<QByteArray, QByteArray>> headers;
+    QList<std::pair<QByteArray, QByteArray>> headers; // as built; lower-case when parsed
     QByteArray body;
+
+    // The first field of that name (compared without case); empty when absent.
+    [[nodiscard]] QByteArray header(QByteArrayView name) const;
 
     [[nodiscard]] static HttpResponse json(int status, const QJsonObject &object);
     // A body already in JSON (JsonWriter).
@@ -55,7 +59,7 @@ struct HttpResponse
 // (415 otherwise), the body valid UTF-8 JSON with an object at the top (400).
 [[nodiscard]] std::optional<QJsonObject> jsonBody(const HttpRequest &request, HttpError *error);
 
-// SPEC's request limits (each a mailroom-webd option).
+// The request limits of docs/PROTOCOL.md (each a mailroom-webd option).
 struct HttpLimits
 {
     int maxHeadBytes = 16 * 1024; // request line + headers
@@ -93,5 +97,45 @@ private:
     std::optional<HttpRequest> m_pending; // head parsed, body not complete
     qsizetype m_pendingBodyStart = 0;
     qint64 m_pendingLength = 0;
+    bool m_failed = false;
+};
+
+// Reads responses from a byte stream, the client's side of RFC 9112 (the
+// load generator's): feed() what arrives, take responses with next() until
+// it says NeedMore. The head is read with the request parser's field rules;
+// the body is Content-Length delimited (none for 1xx, 204 and 304): a
+// Transfer-Encoding or a body read to the close, which webd never sends, is
+// an error. Responses to HEAD are not told apart: send none.
+class HttpResponseParser
+{
+public:
+    struct Limits
+    {
+        int maxHeadBytes = 64 * 1024;
+        qint64 maxBodyBytes = 256 * 1024 * 1024;
+    };
+    enum class Status { NeedMore, Complete, Failed };
+
+    HttpResponseParser();
+    explicit HttpResponseParser(Limits limits);
+
+    void feed(QByteArrayView bytes);
+    // After Failed, `error` says why and nothing more is read.
+    Status next(HttpResponse *response, QString *error);
+    // Whether the connection stays open after the last complete response
+    // (RFC 9112 §9.3).
+    [[nodiscard]] bool keepAlive() const { return m_keepAlive; }
+
+private:
+    Status fail(QString *error, const QString &message);
+
+    Limits m_limits;
+    QByteArray m_buffer;
+    qsizetype m_scannedUpTo = 0;
+    std::optional<HttpResponse> m_pending; // head parsed, body not complete
+    qsizetype m_pendingBodyStart = 0;
+    qint64 m_pendingLength = 0;
+    bool m_pendingKeepAlive = true;
+    bool m_keepAlive = true;
     bool m_failed = false;
 };

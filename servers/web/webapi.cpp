@@ -2,10 +2,14 @@
 
 #include "logging.h"
 
+#include "backendreply.h"
+#include "httproutes.h"
+#include "requestworkers.h"
 #include "jsonwriter.h"
 #include "messagejson.h"
 #include "mimemessage.h"
 #include "passwords.h"
+#include "sharedauthenticator.h"
 #include "username.h"
 #include "weblogging.h"
 
@@ -43,7 +47,7 @@ void writeAddresses(JsonWriter &json, const QList<MailAddress> &addresses)
     json.endArray();
 }
 
-// SPEC's summary fields of a listing entry, as members of the object being
+// A listing entry's summary fields (docs/PROTOCOL.md), as members of the object being
 // written (a message adds its own after them).
 void writeSummaryMembers(JsonWriter &json, const MailboxEntry &entry)
 {
@@ -109,21 +113,10 @@ HttpResponse methodNotAllowed(const QByteArray &allowed)
     return response;
 }
 
-// A positive id in a path segment; anything else names nothing (404).
+// A positive id in a path segment or a query; anything else names nothing (404).
 std::optional<qint64> pathId(const QString &segment)
 {
-    if (segment.isEmpty() || segment.size() > 18 || !std::all_of(segment.cbegin(), segment.cend(), [](QChar c) { return c.isDigit() && c.unicode() < 128; }))
-        return std::nullopt;
-    const qint64 id = segment.toLongLong();
-    return id > 0 ? std::optional<qint64>(id) : std::nullopt;
-}
-
-// An attachment index (from 0) in a path segment.
-std::optional<int> pathIndex(const QString &segment)
-{
-    if (segment.isEmpty() || segment.size() > 6 || !std::all_of(segment.cbegin(), segment.cend(), [](QChar c) { return c.isDigit() && c.unicode() < 128; }))
-        return std::nullopt;
-    return segment.toInt();
+    return httpPositiveInteger(segment);
 }
 
 // RFC 6266: an ASCII fallback and the UTF-8 name.
@@ -147,10 +140,17 @@ bool isSafeMediaType(const QString &type)
 } // namespace
 
 WebApi::WebApi(const Config &config, QObject *parent)
+    : WebApi(config, new SharedAuthenticator(config), parent)
+{
+    m_authenticator->setParent(this);
+    m_ownsAuthenticator = true;
+}
+
+WebApi::WebApi(const Config &config, SharedAuthenticator *authenticator, QObject *parent)
     : QObject(parent)
     , m_config(config)
+    , m_authenticator(authenticator)
 {
-    m_authenticator = new Authenticator(config, &m_store, this);
     m_hasher = new PasswordHasher(this, config.pbkdf2Iterations);
     connect(m_hasher, &PasswordHasher::verified, this, [this](quint64 ticket, bool matches) {
         if (auto done = m_verifications.take(ticket))
@@ -170,7 +170,7 @@ bool WebApi::open(QString *error)
         *error = m_store.lastErrorText();
         return false;
     }
-    return true;
+    return !m_ownsAuthenticator || m_authenticator->open(error);
 }
 
 QByteArray WebApi::tokenHash(const QByteArray &token)
@@ -233,90 +233,117 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
     QPointer<QObject> guard(context);
     // Answers always come later, so a caller never gets one inside this call.
     const AnswerLater reply{guard, done};
-    QStringList segments = request.path.split(u'/');
-    if (!segments.isEmpty() && segments.first().isEmpty())
-        segments.removeFirst();
-    const QByteArray &method = request.method;
 
-    if (segments == QStringList{QStringLiteral("healthz")}) {
-        if (method != "GET" && method != "HEAD")
-            return reply(methodNotAllowed("GET, HEAD"));
-        return reply(HttpResponse::json(200, {{QStringLiteral("status"), QStringLiteral("ok")}}));
+    // What a route's handler is given; caller is null on routes open without a token.
+    struct Call
+    {
+        const HttpRequest &request;
+        const QString &clientAddress;
+        const QPointer<QObject> &context;
+        const Done &done;
+        const std::function<void(const HttpResponse &)> &reply;
+        const HttpPathParameters &path;
+        const Caller *caller;
+    };
+    struct Route
+    {
+        void (*handler)(WebApi &api, const Call &call);
+        bool needsToken = true;
+        // Store work that may take long (a listing, a large message): done
+        // on a request worker, token check included, so it never holds up
+        // the other connections of this network thread.
+        bool onWorker = false;
+    };
+    // docs/protocol/web.md §1. A path no pattern matches is 404 (ids
+    // that are no positive numbers, unknown folders, trailing slashes); a
+    // method no route of a matching pattern has is 405, whose Allow lists
+    // the methods in this order. Read-only once built, so every network
+    // thread's WebApi shares it.
+    static const HttpRouteTable<Route> routes = [] {
+        HttpRouteTable<Route> table;
+        table.addType(QStringLiteral("folder"), [](QStringView name) { return folderFromName(name).has_value(); });
+        const auto health = [](WebApi &, const Call &call) {
+            call.reply(HttpResponse::json(200, {{QStringLiteral("status"), QStringLiteral("ok")}}));
+        };
+        const bool allAdded = table.add("GET", u"/healthz", {health, false})
+            && table.add("HEAD", u"/healthz", {health, false})
+            && table.add("POST", u"/api/v1/session",
+                         {[](WebApi &api, const Call &call) {
+                              api.login(call.request, call.clientAddress, call.context, call.done);
+                          },
+                          false})
+            && table.add("DELETE", u"/api/v1/session",
+                         {[](WebApi &api, const Call &call) {
+                             if (!api.m_store.deleteToken(call.caller->tokenHash)
+                                 && api.m_store.lastError() != Store::Error::NotFound)
+                                 return call.reply(api.storeFailure());
+                             call.reply(HttpResponse::noContent());
+                         }})
+            && table.add("GET", u"/api/v1/account",
+                         {[](WebApi &api, const Call &call) { call.reply(api.account(*call.caller)); }, true, true})
+            && table.add("PUT", u"/api/v1/account/password",
+                         {[](WebApi &api, const Call &call) {
+                             api.changePassword(call.request, *call.caller, call.clientAddress, call.context, call.done);
+                         }})
+            && table.add("GET", u"/api/v1/mailboxes/{folder:folder}/messages",
+                         {[](WebApi &api, const Call &call) {
+                             const Folder folder = *folderFromName(call.path.value(u"folder"));
+                             call.reply(api.listFolder(call.request, *call.caller, folder));
+                         }, true, true})
+            && table.add("GET", u"/api/v1/messages/{id:int}",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.message(*call.caller, call.path.number(u"id")));
+                         }, true, true})
+            && table.add("PATCH", u"/api/v1/messages/{id:int}",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.patchMessage(call.request, *call.caller, call.path.number(u"id")));
+                         }, true, true})
+            && table.add("DELETE", u"/api/v1/messages/{id:int}",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.deleteMessage(*call.caller, call.path.number(u"id")));
+                         }, true, true})
+            && table.add("GET", u"/api/v1/messages/{id:int}/raw",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.rawMessage(*call.caller, call.path.number(u"id")));
+                         }, true, true})
+            && table.add("GET", u"/api/v1/messages/{id:int}/attachments/{index:index}",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.attachment(*call.caller, call.path.number(u"id"),
+                                                       int(call.path.number(u"index"))));
+                         }, true, true});
+        Q_ASSERT(allAdded);
+        Q_UNUSED(allAdded);
+        return table;
+    }();
+
+    const HttpRouteTable<Route>::Match match = routes.match(request.method, request.path);
+    if (!match.target)
+        return reply(match.allowed.isEmpty() ? notFound() : methodNotAllowed(match.allowed));
+    if (match.target->onWorker && m_workers) {
+        // Answered on this thread, later, while the asking connection lives.
+        const BackendReply<HttpResponse> answer(context, done);
+        m_workers->run([request, clientAddress, path = match.parameters, route = *match.target, answer](WebApi &api) {
+            HttpResponse response;
+            const std::function<void(const HttpResponse &)> keep = [&response](const HttpResponse &r) { response = r; };
+            if (const std::optional<Caller> caller = api.authenticate(request, &response)) {
+                const QPointer<QObject> noContext; // worker routes answer through `keep` only
+                const Done none;
+                route.handler(api, Call{request, clientAddress, noContext, none, keep, path, &*caller});
+            }
+            answer(response);
+        });
+        return;
     }
-    if (segments.size() < 3 || segments.at(0) != u"api" || segments.at(1) != u"v1")
-        return reply(notFound());
-    segments = segments.mid(2);
-
-    // Route: which handler, and which methods it has.
-    enum class Route { Session, Account, Password, Folder, Message, Raw, Attachment };
-    Route route;
-    QByteArray allowed;
-    std::optional<qint64> id;
-    std::optional<Folder> folder;
-    int attachmentIndex = -1;
-    if (segments == QStringList{QStringLiteral("session")}) {
-        route = Route::Session;
-        allowed = "POST, DELETE";
-    } else if (segments == QStringList{QStringLiteral("account")}) {
-        route = Route::Account;
-        allowed = "GET";
-    } else if (segments == QStringList{QStringLiteral("account"), QStringLiteral("password")}) {
-        route = Route::Password;
-        allowed = "PUT";
-    } else if (segments.size() == 3 && segments.at(0) == u"mailboxes" && segments.at(2) == u"messages"
-               && (folder = folderFromName(segments.at(1)))) {
-        route = Route::Folder;
-        allowed = "GET";
-    } else if (segments.size() >= 2 && segments.at(0) == u"messages" && (id = pathId(segments.at(1)))) {
-        if (segments.size() == 2) {
-            route = Route::Message;
-            allowed = "GET, PATCH, DELETE";
-        } else if (segments.size() == 3 && segments.at(2) == u"raw") {
-            route = Route::Raw;
-            allowed = "GET";
-        } else if (segments.size() == 4 && segments.at(2) == u"attachments" && pathIndex(segments.at(3))) {
-            route = Route::Attachment;
-            allowed = "GET";
-            attachmentIndex = *pathIndex(segments.at(3));
-        } else {
-            return reply(notFound());
-        }
-    } else {
-        return reply(notFound());
+    std::optional<Caller> caller;
+    if (match.target->needsToken) {
+        HttpResponse failure;
+        caller = authenticate(request, &failure);
+        if (!caller)
+            return reply(failure);
     }
-    const QList<QByteArray> methods = allowed.split(',');
-    if (!std::any_of(methods.cbegin(), methods.cend(), [&](const QByteArray &m) { return m.trimmed() == method; }))
-        return reply(methodNotAllowed(allowed));
-
-    if (route == Route::Session && method == "POST")
-        return login(request, clientAddress, guard, done);
-
-    HttpResponse failure;
-    const std::optional<Caller> caller = authenticate(request, &failure);
-    if (!caller)
-        return reply(failure);
-    switch (route) {
-    case Route::Session:
-        if (!m_store.deleteToken(caller->tokenHash) && m_store.lastError() != Store::Error::NotFound)
-            return reply(storeFailure());
-        return reply(HttpResponse::noContent());
-    case Route::Account:
-        return reply(account(*caller));
-    case Route::Password:
-        return changePassword(request, *caller, clientAddress, guard, done);
-    case Route::Folder:
-        return reply(listFolder(request, *caller, *folder));
-    case Route::Message:
-        if (method == "GET")
-            return reply(message(*caller, *id));
-        if (method == "PATCH")
-            return reply(patchMessage(request, *caller, *id));
-        return reply(deleteMessage(*caller, *id));
-    case Route::Raw:
-        return reply(rawMessage(*caller, *id));
-    case Route::Attachment:
-        return reply(attachment(*caller, *id, attachmentIndex));
-    }
+    const std::function<void(const HttpResponse &)> answer = reply;
+    match.target->handler(*this, Call{request, clientAddress, guard, done, answer, match.parameters,
+                                      caller ? &*caller : nullptr});
 }
 
 void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPointer<QObject> context, Done done)
@@ -383,7 +410,7 @@ void WebApi::changePassword(const HttpRequest &request, const Caller &caller, co
     const Passwords::Strength strength = Passwords::checkStrength(next.toString());
     if (strength != Passwords::Strength::Acceptable)
         return answer(errorResponse(400, "bad_request", Passwords::strengthMessage(strength) + u'.'));
-    // A password with a control character never matches, as at login (SPEC;
+    // A password with a control character never matches, as at login (docs/PROTOCOL.md;
     // HMAC's zero padding would let "secret\0" match "secret"): an empty hash
     // matches nothing, and the caller holds a token of the account already,
     // so how fast it fails tells nothing.

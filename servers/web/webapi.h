@@ -1,6 +1,5 @@
 #pragma once
 
-#include "authenticator.h"
 #include "config.h"
 #include "httpmessage.h"
 #include "store.h"
@@ -12,19 +11,31 @@
 #include <functional>
 
 class PasswordHasher;
+class RequestWorkers;
+class SharedAuthenticator;
 
-// SPEC "HTTPS API": routing, sessions, mailboxes and messages. Every answer
-// goes to done(), later, on the event loop (logins and password changes
-// wait for a hash off the event-loop thread). Every read is scoped to the
-// token's account: another account's ids are 404, never 403.
+// docs/protocol/web.md: routing, sessions, mailboxes and messages.
+// Every answer goes to done(), later, on the event loop (logins and password
+// changes wait for a hash off the event-loop thread). Every read is scoped
+// to the token's account: another account's ids are 404, never 403. One per
+// network thread, each with its own store connection; the logins go through
+// the process's one SharedAuthenticator.
 class WebApi : public QObject
 {
     Q_OBJECT
 public:
-    WebApi(const Config &config, QObject *parent = nullptr);
+    // With an authenticator of its own (one thread serves every client).
+    explicit WebApi(const Config &config, QObject *parent = nullptr);
+    // `authenticator` is shared with the other threads' WebApis and outlives them.
+    WebApi(const Config &config, SharedAuthenticator *authenticator, QObject *parent = nullptr);
     ~WebApi() override;
 
+    // Opens this WebApi's store connection (and its own authenticator's).
     bool open(QString *error);
+    // Where the store work of requests runs (webd: a RequestWorkers shared by
+    // every network thread's WebApi); without, it runs here, on the calling
+    // thread (tests, one-thread servers).
+    void setRequestWorkers(RequestWorkers *workers) { m_workers = workers; }
     void handle(const HttpRequest &request, const QString &clientAddress, QObject *context,
                 std::function<void(HttpResponse)> done);
 
@@ -56,7 +67,9 @@ private:
     Config m_config;
     Store m_store;
     PasswordHasher *m_hasher = nullptr;
-    Authenticator *m_authenticator = nullptr;
+    SharedAuthenticator *m_authenticator = nullptr;
+    bool m_ownsAuthenticator = false;
+    RequestWorkers *m_workers = nullptr;
     QHash<quint64, std::function<void(bool)>> m_verifications;
     QHash<quint64, std::function<void(const QString &)>> m_hashes;
 };

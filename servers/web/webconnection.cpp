@@ -4,27 +4,31 @@
 #include "weblogging.h"
 
 #include "clientaddress.h"
+#include "connectioncloser.h"
+#include "servertls.h"
 
 #include <QSslSocket>
 
 namespace {
 constexpr qint64 ReadChunk = 64 * 1024;
 constexpr qint64 WriteBacklogLimit = 1024 * 1024;
-constexpr qint64 LingerMaxBytes = 32 * 1024 * 1024;
-
 } // namespace
 
-WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits, int keepAliveMs, QObject *parent)
-    : QObject(parent)
+WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, WebApi *api, const Options &options,
+                             QObject *parent)
+    : ServerConnection(parent)
     , m_socket(socket)
     , m_api(api)
-    , m_parser(limits)
+    , m_parser(options.limits)
     , m_peerAddress(clientAddressText(socket->peerAddress()))
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(ReadChunk * 4);
+    m_socket->setSslConfiguration(tls);
+    m_tls = new ServerTls(m_socket, options.handshakeTimeoutMs, lcWeb(), m_peerAddress, this);
+    m_closer = new ConnectionCloser(m_socket, this);
     m_idleTimer.setSingleShot(true);
-    m_idleTimer.setInterval(keepAliveMs);
+    m_idleTimer.setInterval(options.keepAliveMs);
     connect(&m_idleTimer, &QTimer::timeout, this, [this] {
         if (m_parser.bufferedBytes() > 0 && !m_busy) {
             // A request begun and never finished: say so before closing.
@@ -33,32 +37,20 @@ WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits,
         }
         closeAfterWrite();
     });
-    // Lingering after an error: close once the client has been quiet for a
-    // second, or after five seconds at most.
-    m_lingerQuietTimer.setSingleShot(true);
-    m_lingerQuietTimer.setInterval(1000);
-    connect(&m_lingerQuietTimer, &QTimer::timeout, this, &WebConnection::abortNow);
-    m_lingerDeadline.setSingleShot(true);
-    m_lingerDeadline.setInterval(5000);
-    connect(&m_lingerDeadline, &QTimer::timeout, this, &WebConnection::abortNow);
-    connect(m_socket, &QSslSocket::readyRead, this, &WebConnection::readAvailable);
-    connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
-        if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
-            readAvailable();
+    connect(m_tls, &ServerTls::established, this, [this] {
+        m_idleTimer.start();
+        readAvailable(); // the handshake may have brought data already
     });
-    // A record that fails to decrypt leaves a TLS session that can never
-    // carry anything again: QSslSocket reports it and keeps the connection
-    // open, which would hold its slot until the idle timeout. RFC 8446 §5.2:
-    // terminate.
-    connect(m_socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
-        if (error != QAbstractSocket::SslInternalError && error != QAbstractSocket::SslInvalidUserDataError)
-            return;
-        qCInfo(lcWeb).noquote() << m_peerAddress << "TLS failed:" << m_socket->errorString();
+    connect(m_tls, &ServerTls::failed, this, [this] {
         m_closing = true;
         m_idleTimer.stop();
-        m_lingerQuietTimer.stop();
-        m_lingerDeadline.stop();
-        m_socket->abort();
+    });
+    connect(m_socket, &QSslSocket::readyRead, this, &WebConnection::readAvailable);
+    connect(m_socket, &QSslSocket::encryptedBytesWritten, m_closer, &ConnectionCloser::progressed);
+    connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
+        m_closer->progressed();
+        if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
+            readAvailable();
     });
     connect(m_socket, &QSslSocket::disconnected, this, [this] {
         m_closing = true;
@@ -70,24 +62,18 @@ WebConnection::WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits,
 
 void WebConnection::start()
 {
-    m_idleTimer.start();
-    readAvailable(); // the handshake may have brought data already
+    // QSslServer's rule, kept: a client whose first byte cannot begin a
+    // handshake is closed without a word.
+    m_tls->startHandshake(ServerTls::FirstByte::MustBeginHandshake);
 }
 
 void WebConnection::readAvailable()
 {
-    if (m_lingering) {
-        // RFC 9112 §9.6: after an error answer, read and drop what the client
-        // still sends (the body of a refused upload), so that it gets to read
-        // the answer instead of a reset; bounded in bytes and time.
-        m_discarded += m_socket->skip(m_socket->bytesAvailable());
-        if (m_discarded > LingerMaxBytes)
-            abortNow();
-        else
-            m_lingerQuietTimer.start();
+    if (m_closer->isLingering()) {
+        m_closer->discardInput();
         return;
     }
-    if (m_closing)
+    if (m_closing || !m_socket->isEncrypted())
         return;
     while (m_socket->bytesAvailable() > 0 && m_parser.bufferedBytes() < m_parser.bufferLimit()
            && m_socket->bytesToWrite() < WriteBacklogLimit) {
@@ -120,10 +106,9 @@ void WebConnection::processNext()
     m_busy = true;
     m_idleTimer.stop();
     m_requestTimer.start();
-    const bool keepAlive = request.keepAlive;
-    m_api->handle(request, m_peerAddress, this, [this, request, keepAlive](HttpResponse response) {
+    m_api->handle(request, m_peerAddress, this, [this, request](HttpResponse response) {
         m_busy = false;
-        send(response, &request, keepAlive);
+        send(response, &request, request.keepAlive && !m_shutdownRequested);
         if (!m_closing) {
             m_idleTimer.start();
             readAvailable();
@@ -142,26 +127,18 @@ void WebConnection::send(const HttpResponse &response, const HttpRequest *reques
     if (keepAlive)
         return;
     if (close == Close::Lingering)
-        startLingering();
+        closeLingering();
     else
         closeAfterWrite();
 }
 
-void WebConnection::startLingering()
+void WebConnection::closeLingering()
 {
-    m_lingering = true;
+    if (m_closing)
+        return;
+    m_closing = true;
     m_idleTimer.stop();
-    m_lingerQuietTimer.start();
-    m_lingerDeadline.start();
-    readAvailable();
-}
-
-void WebConnection::abortNow()
-{
-    m_lingerQuietTimer.stop();
-    m_lingerDeadline.stop();
-    m_lingering = false;
-    closeAfterWrite();
+    m_closer->closeLingering();
 }
 
 void WebConnection::closeAfterWrite()
@@ -170,11 +147,17 @@ void WebConnection::closeAfterWrite()
         return;
     m_closing = true;
     m_idleTimer.stop();
-    m_socket->disconnectFromHost();
+    m_closer->closeAfterWrite();
 }
 
 void WebConnection::shutDown()
 {
+    m_shutdownRequested = true;
+    if (m_tls->isHandshaking()) {
+        m_closing = true;
+        m_socket->abort();
+        return;
+    }
     if (!m_busy)
         closeAfterWrite();
 }

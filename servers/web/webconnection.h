@@ -1,27 +1,40 @@
 #pragma once
 
+#include "connectionlistener.h"
 #include "httpmessage.h"
 
 #include <QElapsedTimer>
-#include <QObject>
+#include <QSslConfiguration>
 #include <QTimer>
 
+class ConnectionCloser;
 class QSslSocket;
+class ServerTls;
 class WebApi;
 
-// One HTTPS client: reads requests with the parser, answers them one at a
-// time and in order (pipelined ones wait their turn), keeps the connection
-// alive unless asked not to, and closes it after the idle timeout.
-class WebConnection : public QObject
+// One HTTPS client (implicit TLS): after the handshake, reads requests with
+// the parser, answers them one at a time and in order (pipelined ones wait
+// their turn), keeps the connection alive unless asked not to, and closes
+// it after the keep-alive timeout. The TLS side and the closing are the
+// server core's (ServerTls, ConnectionCloser).
+class WebConnection : public ServerConnection
 {
     Q_OBJECT
 public:
-    WebConnection(QSslSocket *socket, WebApi *api, HttpLimits limits, int keepAliveMs, QObject *parent = nullptr);
-    void start();
-    void shutDown();
+    struct Options
+    {
+        HttpLimits limits;
+        int keepAliveMs = 60000;
+        int handshakeTimeoutMs = 10000;
+    };
 
-Q_SIGNALS:
-    void finished();
+    // `api` lives on this connection's thread.
+    WebConnection(QSslSocket *socket, const QSslConfiguration &tls, WebApi *api, const Options &options,
+                  QObject *parent = nullptr);
+    void start() override;
+    // The request being answered, if any, is answered (with "Connection:
+    // close"); then the connection closes.
+    void shutDown() override;
 
 private:
     void readAvailable();
@@ -29,19 +42,17 @@ private:
     enum class Close { AfterWrite, Lingering };
     void send(const HttpResponse &response, const HttpRequest *request, bool keepAlive, Close close = Close::AfterWrite);
     void closeAfterWrite();
-    void startLingering();
-    void abortNow();
+    void closeLingering();
 
     QSslSocket *m_socket = nullptr;
     WebApi *m_api = nullptr;
+    ServerTls *m_tls = nullptr;
+    ConnectionCloser *m_closer = nullptr;
     HttpRequestParser m_parser;
     QTimer m_idleTimer;
-    QTimer m_lingerQuietTimer;
-    QTimer m_lingerDeadline;
-    qint64 m_discarded = 0;
-    bool m_lingering = false;
     QElapsedTimer m_requestTimer;
     QString m_peerAddress;
     bool m_busy = false;
     bool m_closing = false;
+    bool m_shutdownRequested = false;
 };

@@ -1,19 +1,20 @@
 #pragma once
 
 #include "connectionlistener.h"
-#include "httpmessage.h"
+#include "webconnection.h"
 
-#include <QHash>
-#include <QSet>
-#include <QSslServer>
+#include <QObject>
+#include <QSslConfiguration>
+
+#include <memory>
 
 class WebApi;
-class WebConnection;
 
-// The HTTPS listener: QSslServer handshakes each client (with a timeout, and
-// enough pending slots that clients stuck in their handshake delay no one,
-// QT64-NOTES), then hands the encrypted socket to a WebConnection.
-class WebServer : public QSslServer
+// The HTTPS port of mailroom-webd on one thread, serving one WebApi, for a
+// program that embeds it (the tests). Made of the server core's parts, as
+// WebDaemon is: the ConnectionListener (limits checked at the accept, per
+// client address too, handshakes included) and WebConnections.
+class WebServer : public QObject
 {
     Q_OBJECT
 public:
@@ -26,33 +27,22 @@ public:
         int maxConnectionsPerAddress = 64;
     };
     WebServer(const QSslConfiguration &tls, WebApi *api, const Options &options, QObject *parent = nullptr);
+    ~WebServer() override;
 
-    void shutDown();
-    [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
+    bool listen(const QHostAddress &address, quint16 port);
+    [[nodiscard]] quint16 serverPort() const { return m_listener->serverPort(); }
+    [[nodiscard]] QString errorString() const { return m_listener->errorString(); }
+    // Stops accepting; the open connections go on.
+    void close() { m_listener->close(); }
+    // Stops accepting, answers what is in flight, closes every connection.
+    void shutDown() { m_listener->shutDown(); }
+    [[nodiscard]] int connectionCount() const { return m_listener->connectionCount(); }
 
 Q_SIGNALS:
     void allConnectionsClosed();
 
-protected:
-    void incomingConnection(qintptr socketDescriptor) override;
-
 private:
-    void acceptPending();
-
-    WebApi *m_api;
-    Options m_options;
-    QSet<WebConnection *> m_connections;
-    // Per client address, from the accept to the socket's end, handshake
-    // included: one address cannot take every slot.
-    ConnectionLimiter m_perAddress;
-    // Clients in their handshake: their address and port as accepted, for
-    // the log line of a failure (QSslServer reports a timeout after closing
-    // the socket, when the socket no longer knows its peer).
-    struct Handshake
-    {
-        QString address;
-        quint16 port = 0;
-    };
-    QHash<const QObject *, Handshake> m_handshakes;
-    QObject m_slotContext;
+    std::unique_ptr<ConnectionLimiter> m_limiter;
+    std::unique_ptr<NetworkThreads> m_threads;
+    ConnectionListener *m_listener = nullptr;
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Black-box tests of mailroom-webd (SPEC "HTTPS API") over real TLS.
+"""Black-box tests of mailroom-webd (docs/protocol/web.md) over real TLS.
 
 Each test class starts its own mailroom-webd (and mailroom-smtpd, which
 shares the database) on a fresh data directory, talks to them with Python's
@@ -43,7 +43,7 @@ ITERATIONS = "1000"
 DOMAIN = "project.com"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 JSON_TYPE = "application/json; charset=utf-8"
-HSTS = "max-age=31536000"  # RFC 6797; SPEC "HTTPS API additions": on every response
+HSTS = "max-age=31536000"  # RFC 6797; docs/protocol/web.md §4: on every response
 
 
 def parse_iso(text):
@@ -276,7 +276,7 @@ class WebdTestCase(unittest.TestCase):
 
 
 class ApiRowsTest(WebdTestCase):
-    """Every row of SPEC's HTTPS API table."""
+    """Every row of the route table, docs/protocol/web.md §1."""
 
     USERS = {"alice": "alice-pass-1", "bob": "bob-pass-22", "carol": "carol-pass-333",
              "dave": "dave-pass-4444", "pager": "pager-pass-55555"}
@@ -626,7 +626,7 @@ class ApiRowsTest(WebdTestCase):
         self.assertIn(b"=?utf-8?", self.stored_raw(inbox["id"]).lower())
 
     def test_many_recipients_listed_bounded(self):
-        # SPEC "Mailbox model": a To of 5,000 addresses (RCPT to bob only)
+        # docs/protocol/web.md §2: a To of 5,000 addresses (RCPT to bob only)
         # through mailroom-smtpd; listings and the message carry the first
         # 50 and count all, the headers list and the raw message keep all.
         others = ["p%d@example.org" % i for i in range(1, 5000)]

@@ -1,5 +1,6 @@
 #include "httpmessage.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QTest>
 
@@ -65,6 +66,41 @@ QString describe(const Outcome &outcome)
         parts.append(QStringLiteral("error %1 %2").arg(outcome.error->status).arg(QString::fromLatin1(outcome.error->code)));
     return parts.join(QStringLiteral(" | "));
 }
+
+// The responses HttpResponseParser reads from the input fed in pieces of
+// the given sizes, one "STATUS keep|close body=BODY" each, then "error"
+// if it failed.
+QString parseResponses(const QByteArray &input, const QList<qsizetype> &cuts,
+                       HttpResponseParser::Limits limits = HttpResponseParser::Limits{})
+{
+    HttpResponseParser parser(limits);
+    QStringList parts;
+    qsizetype pos = 0;
+    QList<qsizetype> ends = cuts;
+    ends.append(input.size());
+    for (qsizetype end : ends) {
+        parser.feed(QByteArrayView(input).sliced(pos, end - pos));
+        pos = end;
+        for (;;) {
+            HttpResponse response;
+            QString error;
+            const auto status = parser.next(&response, &error);
+            if (status == HttpResponseParser::Status::Complete) {
+                parts.append(QString::number(response.status) + (parser.keepAlive() ? u" keep" : u" close")
+                             + u" body=" + QString::fromUtf8(response.body));
+                continue;
+            }
+            if (status == HttpResponseParser::Status::Failed) {
+                if (error.isEmpty())
+                    return QStringLiteral("failed without a message");
+                parts.append(QStringLiteral("error"));
+                return parts.join(QStringLiteral(" | "));
+            }
+            break;
+        }
+    }
+    return parts.join(QStringLiteral(" | "));
+}
 } // namespace
 
 class TestHttpParser : public QObject
@@ -84,6 +120,12 @@ private Q_SLOTS:
     void responses();
     void hstsOnEveryStatus_data();
     void hstsOnEveryStatus();
+    void parsedResponses_data();
+    void parsedResponses();
+    void responseSplitAtEveryByte_data();
+    void responseSplitAtEveryByte();
+    void responseFields();
+    void responseHeadAtTheLimit();
 };
 
 void TestHttpParser::requests_data()
@@ -334,7 +376,7 @@ void TestHttpParser::jsonBodies()
 
 void TestHttpParser::responses()
 {
-    // RFC 6797, SPEC "HTTPS API additions": on every response.
+    // RFC 6797, docs/PROTOCOL.md (HTTPS API): on every response.
     const QByteArray hsts = "\r\nStrict-Transport-Security: max-age=31536000\r\n";
     const QByteArray ok = HttpResponse::json(200, QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}})
                               .serialize(true);
@@ -370,7 +412,7 @@ void TestHttpParser::hstsOnEveryStatus_data()
     }
 }
 
-// SPEC "HTTPS API additions": every response, errors and HEAD included,
+// docs/PROTOCOL.md (HTTPS API): every response, errors and HEAD included,
 // carries Strict-Transport-Security once.
 void TestHttpParser::hstsOnEveryStatus()
 {
@@ -385,6 +427,139 @@ void TestHttpParser::hstsOnEveryStatus()
         QVERIFY2(head.contains("\r\nStrict-Transport-Security: max-age=31536000\r\n"), head.constData());
         QCOMPARE(head.count("Strict-Transport-Security"), 1);
     }
+}
+
+void TestHttpParser::parsedResponses_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("expected");
+
+    QTest::newRow("200") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+                         << QStringLiteral("200 keep body=hi");
+    QTest::newRow("no reason phrase") << QByteArray("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n")
+                                      << QStringLiteral("200 keep body=");
+    QTest::newRow("empty reason phrase") << QByteArray("HTTP/1.1 404 \r\nContent-Length: 1\r\n\r\nx")
+                                         << QStringLiteral("404 keep body=x");
+    QTest::newRow("two in one read") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
+                                                   "HTTP/1.1 401 Unauthorized\r\nContent-Length: 1\r\n\r\nb")
+                                     << QStringLiteral("200 keep body=a | 401 keep body=b");
+    QTest::newRow("Connection: close") << QByteArray("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                                                     "Content-Length: 0\r\n\r\n")
+                                       << QStringLiteral("400 close body=");
+    QTest::newRow("HTTP/1.0 closes") << QByteArray("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+                                     << QStringLiteral("200 close body=");
+    QTest::newRow("HTTP/1.0 keep-alive") << QByteArray("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n"
+                                                       "Content-Length: 0\r\n\r\n")
+                                         << QStringLiteral("200 keep body=");
+    // RFC 9112 §6.3: no body, whatever the fields say.
+    QTest::newRow("204 without a length") << QByteArray("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n"
+                                                        "Content-Length: 1\r\n\r\nz")
+                                          << QStringLiteral("204 keep body= | 200 keep body=z");
+    QTest::newRow("304 with a length") << QByteArray("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n")
+                                       << QStringLiteral("304 keep body=");
+    QTest::newRow("bare LF lines") << QByteArray("HTTP/1.1 200 OK\nContent-Length: 3\n\nabc")
+                                   << QStringLiteral("200 keep body=abc");
+    // The request parser's field rules, on the client's side too.
+    QTest::newRow("folded header") << QByteArray("HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nContent-Length: 0\r\n\r\n")
+                                   << QStringLiteral("error");
+    QTest::newRow("space before colon") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n")
+                                        << QStringLiteral("error");
+    QTest::newRow("two lengths") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx")
+                                 << QStringLiteral("error");
+    QTest::newRow("length not a number") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n")
+                                         << QStringLiteral("error");
+    QTest::newRow("chunked") << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                             << QStringLiteral("error");
+    QTest::newRow("no length") << QByteArray("HTTP/1.1 200 OK\r\n\r\nbody") << QStringLiteral("error");
+    QTest::newRow("two-digit status") << QByteArray("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n")
+                                      << QStringLiteral("error");
+    QTest::newRow("four-digit status") << QByteArray("HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n")
+                                       << QStringLiteral("error");
+    QTest::newRow("HTTP/2") << QByteArray("HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n") << QStringLiteral("error");
+    QTest::newRow("not HTTP") << QByteArray("SMTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                              << QStringLiteral("error");
+    QTest::newRow("an SMTP greeting") << QByteArray("220 mail.project.com ESMTP\r\n\r\n") << QStringLiteral("error");
+    QTest::newRow("good, then bad") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxJUNK\r\n\r\n")
+                                    << QStringLiteral("200 keep body=x | error");
+    QTest::newRow("incomplete body") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc")
+                                     << QString();
+}
+
+void TestHttpParser::parsedResponses()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    QCOMPARE(parseResponses(input, {}), expected);
+}
+
+void TestHttpParser::responseSplitAtEveryByte_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("expected");
+    // What the server's writer puts out reads back as it was built.
+    const HttpResponse listing = HttpResponse::json(200, QJsonObject{{QStringLiteral("messages"), QJsonArray{}}});
+    QTest::newRow("server's responses") << listing.serialize(true) + HttpResponse::noContent().serialize(true)
+            + HttpResponse::error({404, "not_found", QStringLiteral("No.")}).serialize(false)
+                                        << QStringLiteral("200 keep body={\"messages\":[]} | 204 keep body= | "
+                                                          "404 close body={\"error\":{\"code\":\"not_found\","
+                                                          "\"message\":\"No.\"}}");
+    QTest::newRow("CRLF split") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n\r\n\r\n")
+                                << QStringLiteral("200 keep body=\r\n\r\n");
+}
+
+// However TCP cuts the stream, the same responses come out.
+void TestHttpParser::responseSplitAtEveryByte()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, expected);
+    QCOMPARE(parseResponses(input, {}), expected);
+    for (qsizetype cut = 1; cut < input.size(); ++cut)
+        QCOMPARE(parseResponses(input, {cut}), expected);
+    QList<qsizetype> everyByte;
+    for (qsizetype i = 1; i < input.size(); ++i)
+        everyByte.append(i);
+    QCOMPARE(parseResponses(input, everyByte), expected);
+}
+
+void TestHttpParser::responseFields()
+{
+    HttpResponseParser parser;
+    parser.feed("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nX-Empty:\r\n"
+                "Content-Type:  application/json \r\nContent-Length: 2\r\n\r\n{}");
+    HttpResponse response;
+    QString error;
+    QCOMPARE(parser.next(&response, &error), HttpResponseParser::Status::Complete);
+    QCOMPARE(response.status, 401);
+    QCOMPARE(response.header("www-authenticate"), QByteArray("Bearer"));
+    QCOMPARE(response.header("WWW-Authenticate"), QByteArray("Bearer"));
+    QCOMPARE(response.header("content-type"), QByteArray("application/json"));
+    QCOMPARE(response.header("x-missing"), QByteArray());
+    const QList<std::pair<QByteArray, QByteArray>> expected{{"www-authenticate", "Bearer"},
+                                                            {"x-empty", ""},
+                                                            {"content-type", "application/json"},
+                                                            {"content-length", "2"}};
+    QCOMPARE(response.headers, expected);
+    QCOMPARE(response.body, QByteArray("{}"));
+    QCOMPARE(parser.next(&response, &error), HttpResponseParser::Status::NeedMore);
+}
+
+// A head without its end fails once its limit is in, not before, and a body
+// over the limit fails before it is read.
+void TestHttpParser::responseHeadAtTheLimit()
+{
+    HttpResponseParser::Limits limits;
+    limits.maxHeadBytes = 64;
+    limits.maxBodyBytes = 10;
+    const QByteArray fits = "HTTP/1.1 200 OK\r\nX-Pad: " + QByteArray(64 - 47, 'p') + "\r\nContent-Length: 0\r\n\r\n";
+    QCOMPARE(fits.size(), 64);
+    QCOMPARE(parseResponses(fits, {}, limits), QStringLiteral("200 keep body="));
+    const QByteArray over = "HTTP/1.1 200 OK\r\nX-Pad: " + QByteArray(64 - 46, 'p') + "\r\nContent-Length: 0\r\n\r\n";
+    QCOMPARE(parseResponses(over, {}, limits), QStringLiteral("error"));
+    QCOMPARE(parseResponses(QByteArray(63, 'H'), {}, limits), QString());
+    QCOMPARE(parseResponses(QByteArray(64, 'H'), {}, limits), QStringLiteral("error"));
+    QCOMPARE(parseResponses("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", {}, limits),
+             QStringLiteral("200 keep body=0123456789"));
+    QCOMPARE(parseResponses("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", {}, limits), QStringLiteral("error"));
 }
 
 QTEST_GUILESS_MAIN(TestHttpParser)

@@ -1,4 +1,4 @@
-// SPEC "HTTPS API", row by row, through QNetworkAccessManager: an in-process
+// docs/protocol/web.md, row by row, through QNetworkAccessManager: an in-process
 // WebApi behind a WebServer on 127.0.0.1 (port chosen by the system), one
 // certificate generated for the whole run, a fresh database per test with the
 // accounts alice and bob and a few messages delivered through Store. The
@@ -6,7 +6,7 @@
 // (verified against the certificate's IP address name: a minimal system
 // may not resolve "localhost"),
 // so every answer here has passed real TLS verification and QNAM's HTTP/1.1
-// parser. docs/WEB-COVERAGE.md maps each SPEC row and rule to the functions
+// parser. docs/WEB-COVERAGE.md maps each route and rule of web.md to the functions
 // and rows here, to test_webd.py and to tst_httpparser.
 
 #include "config.h"
@@ -196,7 +196,8 @@ QJsonObject address(const QString &name, const QString &addr)
 
 } // namespace
 
-// An error answer: the status, SPEC's JSON error object with its code word, and the JSON type.
+// An error answer: the status, the JSON error object with its code word (docs/protocol/web.md §4),
+// and the JSON type.
 #define CHECK_ERROR(answer, expectedStatus, expectedCode)                                                              \
     do {                                                                                                               \
         const Answer &a_ = (answer);                                                                                   \
@@ -297,7 +298,8 @@ private:
     std::unique_ptr<WebApi> m_api;
     std::unique_ptr<WebServer> m_server;
     std::unique_ptr<QNetworkAccessManager> m_nam;
-    // Answers of the test so far without SPEC's HSTS header (cleanup() fails the test on any).
+    // Answers of the test so far without the HSTS header of docs/protocol/web.md §4 (cleanup()
+    // fails the test on any).
     QStringList m_withoutHsts;
 
     qint64 m_alice = 0;
@@ -455,7 +457,7 @@ Answer TestWebApi::send(const QByteArray &method, const QString &target, const Q
     answer.errorString = reply->errorString();
     answer.headers = reply->rawHeaderPairs();
     answer.body = reply->readAll();
-    // SPEC "HTTPS API additions": on every response, whatever its status.
+    // docs/protocol/web.md §4: on every response, whatever its status.
     if (answer.status != 0 && answer.header("strict-transport-security") != "max-age=31536000")
         m_withoutHsts.append(QString::fromLatin1(method) + u' ' + target + u" -> " + QString::number(answer.status));
     return answer;
@@ -859,7 +861,7 @@ void TestWebApi::messageDetail()
         QCOMPARE(value.toObject().value(u"seen"), QJsonValue(false));
 }
 
-// SPEC "Mailbox model": a listing, a message and a PATCH answer carry at
+// docs/protocol/web.md §2: a listing, a message and a PATCH answer carry at
 // most 50 addresses of To and of Cc, the first ones, plus toCount and
 // ccCount counting all; the message's headers and raw bytes keep every one.
 // The measure: every listing of the mailbox carried all 5,000.
@@ -1173,7 +1175,7 @@ void TestWebApi::changePasswordRefused()
     QVERIFY(!tokenFor(u"alice"_s, AlicePassword).isEmpty());
 }
 
-// SPEC "Mailbox model": passwords hold no control characters (U+0000-U+001F,
+// docs/PROTOCOL.md §6: passwords hold no control characters (U+0000-U+001F,
 // U+007F). Found: "pass\r\nword" was accepted, and POP3 USER/PASS can never
 // send it. A current password with one never matches (HMAC's zero padding
 // made "alice-secret-1\0" match "alice-secret-1").

@@ -1,0 +1,74 @@
+#include "webdaemon.h"
+
+#include "requestworkers.h"
+#include "sharedauthenticator.h"
+#include "webapi.h"
+#include "webconnection.h"
+#include "weblogging.h"
+
+#include <QMutexLocker>
+#include <QThread>
+
+WebDaemon::WebDaemon(const Config &config, QObject *parent)
+    : ServerDaemon(config, lcWeb(), parent)
+{
+}
+
+WebDaemon::~WebDaemon() = default;
+
+bool WebDaemon::openBackend(QString *error)
+{
+    // Opened first, here: a database that cannot be opened (or migrated)
+    // stops the start, as before any thread serves a client.
+    m_authenticator = new SharedAuthenticator(config(), this);
+    if (!m_authenticator->open(error))
+        return false;
+    m_workers = std::make_unique<RequestWorkers>(config(), m_authenticator, RequestWorkers::defaultCount());
+    return true;
+}
+
+QList<ServerDaemon::Listener> WebDaemon::listeners() const
+{
+    if (!config().listen)
+        return {};
+    return {{*config().listen, true, QStringLiteral("--listen"), QStringLiteral("(HTTPS)")}};
+}
+
+int WebDaemon::networkThreadCount() const
+{
+    return NetworkThreads::resolveCount(config().limits.networkThreads);
+}
+
+ServerConnection *WebDaemon::makeConnection(QSslSocket *socket, bool implicitTls, QObject *parent)
+{
+    Q_UNUSED(implicitTls); // always: HTTPS
+    WebConnection::Options options;
+    options.limits = {config().limits.maxRequestHeadBytes, config().limits.maxRequestBodyBytes};
+    options.keepAliveMs = config().limits.keepAliveTimeoutSeconds * 1000;
+    options.handshakeTimeoutMs = config().limits.handshakeTimeoutSeconds * 1000;
+    return new WebConnection(socket, tls(), apiOfThisThread(), options, parent);
+}
+
+WebApi *WebDaemon::apiOfThisThread()
+{
+    QThread *current = QThread::currentThread();
+    const QMutexLocker lock(&m_apisMutex);
+    if (WebApi *api = m_apis.value(current))
+        return api;
+    auto *api = new WebApi(config(), m_authenticator);
+    api->setRequestWorkers(m_workers.get());
+    QString error;
+    // The store reconnects on its own: a thread that cannot open it now
+    // answers 503 until it can.
+    if (!api->open(&error))
+        qCWarning(lcWeb).noquote() << "cannot open the store on" << current->objectName() << ":" << error;
+    if (current == thread()) {
+        api->setParent(this);
+    } else {
+        // Deleted on its own thread as that thread stops, after the
+        // connections it served (their host goes first, connected earlier).
+        connect(current, &QThread::finished, api, &QObject::deleteLater, Qt::DirectConnection);
+    }
+    m_apis.insert(current, api);
+    return api;
+}
