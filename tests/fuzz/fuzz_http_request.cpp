@@ -11,6 +11,7 @@
 
 #include "fuzzsupport.h"
 #include "httpmessage.h"
+#include "sessionkit.h"
 
 using FuzzSupport::check;
 
@@ -42,7 +43,7 @@ void checkRequest(const HttpRequest &request, const HttpLimits &limits)
     check(length.isEmpty() ? request.body.isEmpty() : length.toLongLong() == request.body.size(),
           "body length differs from Content-Length", text);
     check(!request.hasHeader("transfer-encoding"), "a Transfer-Encoding request accepted", text);
-    // RFC 9110 §5.3: one Host and one Authorization at most (SPEC: 400).
+    // RFC 9110 §5.3: one Host and one Authorization at most (docs/protocol/web.md §4: 400).
     for (QByteArrayView single : {QByteArrayView("host"), QByteArrayView("authorization")}) {
         const auto count = std::count_if(request.headers.cbegin(), request.headers.cend(),
                                          [single](const auto &header) { return header.first == single; });
@@ -60,7 +61,7 @@ Outcome parse(QByteArrayView input, std::uint8_t cutting, const HttpLimits &limi
 {
     HttpRequestParser parser(limits);
     Outcome outcome;
-    FuzzSupport::Chunker reads(input, cutting);
+    SessionKit::Reads reads = SessionKit::Reads::fromByte(input, cutting);
     qsizetype fed = 0;
     while (const std::optional<QByteArrayView> piece = reads.next()) {
         parser.feed(*piece);

@@ -12,6 +12,9 @@
 
 #include "fuzzsupport.h"
 #include "pop3session.h"
+#include "sessionkit.h"
+
+#include <utility>
 
 using FuzzSupport::check;
 using FuzzSupport::fail;
@@ -110,6 +113,76 @@ void checkResponse(const Command &command, const QByteArray &output, bool wasAut
         check(closed && rest.startsWith("-ERR [SYS/TEMP] "), "more than one response to a command", output);
 }
 
+// The connection's side after each read (SessionKit::settle()): write,
+// upgrade, serve as byte 0 says, resume.
+class Connection : public SessionKit::Host
+{
+public:
+    Connection(Pop3Session &session, bool implicitTls, std::uint8_t options)
+        : tlsDone(implicitTls)
+        , m_session(session)
+        , m_loginAnswers((options >> 1) & 0x03) // Pop3LoginOutcome, in order
+        , m_messagesGone(options & 0x08)       // deleted by the web API meanwhile
+        , m_commitFails(options & 0x10)
+    {
+    }
+
+    void collect() override
+    {
+        written += m_session.takeOutput();
+        (void)m_session.takeRetrieved();
+    }
+    bool closeRequested() const override { return m_session.closeRequested(); }
+    bool startTlsRequested() const override { return m_session.startTlsRequested(); }
+    void establishTls() override
+    {
+        check(!tlsDone, "STLS granted inside TLS");
+        m_session.tlsEstablished();
+        tlsDone = true;
+    }
+    bool waiting() const override { return m_session.state() == Pop3Session::State::Waiting; }
+    void answer() override
+    {
+        std::optional<Pop3Request> request = m_session.takeRequest();
+        check(request.has_value(), "waiting without a request");
+        if (std::holds_alternative<Pop3LoginRequest>(*request)) {
+            check(tlsDone, "login asked for before TLS");
+            const auto outcome = static_cast<Pop3LoginOutcome>(m_loginAnswers);
+            loggedIn = outcome == Pop3LoginOutcome::Accepted;
+            m_session.loginFinished(outcome, loggedIn ? 1 : 0, loggedIn ? maildrop() : QList<Pop3Message>());
+        } else if (const auto *fetch = std::get_if<Pop3FetchRequest>(&*request)) {
+            check(loggedIn, "fetch before login");
+            const qsizetype index = fetch->entryId - 100;
+            check(index >= 0 && index < messages().size(), "fetch of an entry not in the maildrop");
+            if (m_messagesGone)
+                m_session.fetchFinished(std::nullopt);
+            else if (fetch->bodyLines)
+                m_session.fetchFinished(Pop3Session::topOf(messages().at(index), *fetch->bodyLines));
+            else
+                m_session.fetchFinished(messages().at(index));
+        } else {
+            check(loggedIn, "commit before login");
+            m_session.commitFinished(!m_commitFails);
+        }
+    }
+    bool isHoldingInput() const override { return m_session.isHoldingInput(); }
+    void resume() override { m_session.resume(); }
+    void idle() override { check(!m_session.takeRequest().has_value(), "a request while not waiting"); }
+
+    // What the session wrote since it was last taken.
+    QByteArray takeWritten() { return std::exchange(written, QByteArray()); }
+
+    bool tlsDone = false;
+    bool loggedIn = false;
+    QByteArray written;
+
+private:
+    Pop3Session &m_session;
+    int m_loginAnswers = 0;
+    bool m_messagesGone = false;
+    bool m_commitFails = false;
+};
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
@@ -119,76 +192,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const std::uint8_t options = data[0];
     Pop3SessionSettings settings;
     settings.implicitTls = options & 0x01;
-    const int loginAnswers = (options >> 1) & 0x03; // Pop3LoginOutcome, in order
-    const bool messagesGone = options & 0x08;      // deleted by the web API meanwhile
-    const bool commitFails = options & 0x10;
 
     Pop3Session session(settings, QStringLiteral("192.0.2.7"));
-    bool tlsDone = settings.implicitTls;
-    bool loggedIn = false;
-
-    const auto serve = [&] {
-        std::optional<Pop3Request> request = session.takeRequest();
-        check(request.has_value(), "waiting without a request");
-        if (const auto *login = std::get_if<Pop3LoginRequest>(&*request)) {
-            check(tlsDone, "login asked for before TLS");
-            const auto outcome = static_cast<Pop3LoginOutcome>(loginAnswers);
-            loggedIn = outcome == Pop3LoginOutcome::Accepted;
-            session.loginFinished(outcome, loggedIn ? 1 : 0, loggedIn ? maildrop() : QList<Pop3Message>());
-            Q_UNUSED(login);
-        } else if (const auto *fetch = std::get_if<Pop3FetchRequest>(&*request)) {
-            check(loggedIn, "fetch before login");
-            const qsizetype index = fetch->entryId - 100;
-            check(index >= 0 && index < messages().size(), "fetch of an entry not in the maildrop");
-            if (messagesGone)
-                session.fetchFinished(std::nullopt);
-            else if (fetch->bodyLines)
-                session.fetchFinished(Pop3Session::topOf(messages().at(index), *fetch->bodyLines));
-            else
-                session.fetchFinished(messages().at(index));
-        } else {
-            check(loggedIn, "commit before login");
-            session.commitFinished(!commitFails);
-        }
-    };
+    Connection connection(session, settings.implicitTls, options);
 
     // The connection's side after each read; returns what was written.
     const auto pump = [&] {
-        QByteArray written;
-        for (int round = 0; round < 100000; ++round) {
-            written += session.takeOutput();
-            (void)session.takeRetrieved();
-            if (session.closeRequested())
-                return written;
-            if (session.startTlsRequested()) {
-                check(!tlsDone, "STLS granted inside TLS");
-                session.tlsEstablished();
-                tlsDone = true;
-                continue;
-            }
-            if (session.state() == Pop3Session::State::Waiting) {
-                serve();
-                continue;
-            }
-            if (session.isHoldingInput()) {
-                session.resume();
-                continue;
-            }
-            check(!session.takeRequest().has_value(), "a request while not waiting");
-            return written;
-        }
-        fail("the session never settles");
+        if (SessionKit::settle(connection) == SessionKit::Settled::Never)
+            fail("the session never settles");
+        return connection.takeWritten();
     };
 
     session.start();
     check(pump() == "+OK Mailroom POP3 ready\r\n", "no greeting");
-    FuzzSupport::Chunker reads(QByteArrayView(data + 2, qsizetype(size - 2)), data[1]);
+    SessionKit::Reads reads = SessionKit::Reads::fromByte(QByteArrayView(data + 2, qsizetype(size - 2)), data[1]);
     while (const std::optional<QByteArrayView> piece = reads.next()) {
         if (session.closeRequested())
             break;
         const bool wasAuthResponse = session.state() == Pop3Session::State::AuthResponse;
-        const bool wasEncrypted = tlsDone;
-        const bool wasLoggedIn = loggedIn && session.state() == Pop3Session::State::Transaction;
+        const bool wasEncrypted = connection.tlsDone;
+        const bool wasLoggedIn = connection.loggedIn && session.state() == Pop3Session::State::Transaction;
         session.receive(*piece);
         const QByteArray output = pump();
         checkLines(output);

@@ -7,6 +7,7 @@
 // Input: byte 0 how the rest is cut into reads, then the server's bytes.
 
 #include "fuzzsupport.h"
+#include "sessionkit.h"
 #include "smtpreply.h"
 
 #include <QRegularExpression>
@@ -26,7 +27,7 @@ Outcome parse(QByteArrayView input, std::uint8_t cutting)
     static const QRegularExpression enhancedPattern(QStringLiteral("^[245]\\.\\d{1,3}\\.\\d{1,3}$"));
     SmtpReplyParser parser;
     Outcome outcome;
-    FuzzSupport::Chunker reads(input, cutting);
+    SessionKit::Reads reads = SessionKit::Reads::fromByte(input, cutting);
     qsizetype fed = 0;
     while (const std::optional<QByteArrayView> piece = reads.next()) {
         parser.append(*piece);

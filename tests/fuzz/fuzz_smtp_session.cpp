@@ -12,10 +12,11 @@
 // an odd input size) or a shutdown ends the session.
 //
 // Input: byte 0 settings and answers, byte 1 how the rest is cut into
-// reads (FuzzSupport::Chunker), then the client's bytes.
+// reads (SessionKit::Reads::fromByte), then the client's bytes.
 
 #include "fakesmtpdirectory.h"
 #include "fuzzsupport.h"
+#include "sessionkit.h"
 #include "smtpsession.h"
 
 using FuzzSupport::check;
@@ -98,6 +99,75 @@ void checkDelivered(const SmtpDeliveryRequest &delivery, const SmtpSessionSettin
     }
 }
 
+// The connection's side after each read (SessionKit::settle()): write,
+// upgrade, serve, resume; each with the invariants of what it sees.
+class Connection : public SessionKit::Host
+{
+public:
+    Connection(SmtpSession &session, const FakeSmtpDirectory &directory, const SmtpSessionSettings &settings,
+               std::uint8_t options)
+        : m_session(session)
+        , m_directory(directory)
+        , m_settings(settings)
+        , m_loginAnswers((options >> 4) & 0x03) // 0 accepted, 1 rejected, 2 throttled, 3 alternating
+        , m_otherAnswers((options >> 6) & 0x03) // registration and delivery outcomes
+    {
+        replies.tlsDone = settings.implicitTls;
+    }
+
+    void collect() override { replies.add(m_session.takeOutput()); }
+    bool closeRequested() const override { return m_session.closeRequested(); }
+    bool startTlsRequested() const override { return m_session.startTlsRequested(); }
+    void establishTls() override
+    {
+        check(!replies.tlsDone, "STARTTLS granted inside TLS");
+        check(!replies.insideReply(), "STARTTLS inside a multi-line reply");
+        m_session.tlsEstablished();
+        replies.tlsDone = true;
+    }
+    bool waiting() const override { return m_session.state() == SmtpSession::State::Waiting; }
+    void answer() override
+    {
+        std::optional<SmtpRequest> request = m_session.takeRequest();
+        check(request.has_value(), "waiting without a request");
+        ++m_answered;
+        if (const auto *login = std::get_if<SmtpLoginRequest>(&*request)) {
+            check(replies.tlsDone, "login asked for before TLS");
+            const int answer = m_loginAnswers == 3 ? m_answered % 3 : m_loginAnswers;
+            const auto id = m_directory.accountId(login->username);
+            if (answer == 0 && id) {
+                replies.authenticated = true;
+                m_session.loginFinished(LoginOutcome::Accepted, *id);
+            } else {
+                m_session.loginFinished(answer == 2 ? LoginOutcome::Throttled : LoginOutcome::Rejected);
+            }
+        } else if (std::holds_alternative<SmtpRegisterRequest>(*request)) {
+            check(replies.tlsDone, "registration asked for before TLS");
+            check(m_settings.registration == Registration::Open, "registration asked for while closed");
+            m_session.registrationFinished(static_cast<RegisterOutcome>(m_otherAnswers));
+        } else {
+            const auto &delivery = std::get<SmtpDeliveryRequest>(*request);
+            check(replies.tlsDone && replies.authenticated, "delivery before TLS and AUTH");
+            check(delivery.senderId == m_session.accountId(), "delivery for another sender");
+            checkDelivered(delivery, m_settings, m_session.accountName());
+            m_session.deliveryFinished(static_cast<DeliveryOutcome>(m_otherAnswers));
+        }
+    }
+    bool isHoldingInput() const override { return m_session.isHoldingInput(); }
+    void resume() override { m_session.resume(); }
+    void idle() override { check(!m_session.takeRequest().has_value(), "a request while not waiting"); }
+
+    ReplyChecker replies;
+
+private:
+    SmtpSession &m_session;
+    const FakeSmtpDirectory &m_directory;
+    const SmtpSessionSettings &m_settings;
+    int m_loginAnswers = 0;
+    int m_otherAnswers = 0;
+    int m_answered = 0;
+};
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
@@ -115,68 +185,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     }
     if (options & 0x08)
         settings.maxRecipients = 2;
-    const int loginAnswers = (options >> 4) & 0x03; // 0 accepted, 1 rejected, 2 throttled, 3 alternating
-    const int otherAnswers = (options >> 6) & 0x03; // registration and delivery outcomes
 
     FakeSmtpDirectory directory; // the accounts of tst_smtpsession
     SmtpSession session(settings, &directory, QStringLiteral("192.0.2.7"));
-    ReplyChecker replies;
-    replies.tlsDone = settings.implicitTls;
-    int answered = 0;
-
-    // The connection's side after each read: write, upgrade, serve, resume.
+    Connection connection(session, directory, settings, options);
     const auto pump = [&] {
-        for (int round = 0; round < 100000; ++round) {
-            replies.add(session.takeOutput());
-            if (session.closeRequested())
-                return;
-            if (session.startTlsRequested()) {
-                check(!replies.tlsDone, "STARTTLS granted inside TLS");
-                check(!replies.insideReply(), "STARTTLS inside a multi-line reply");
-                session.tlsEstablished();
-                replies.tlsDone = true;
-                continue;
-            }
-            if (session.state() == SmtpSession::State::Waiting) {
-                std::optional<SmtpRequest> request = session.takeRequest();
-                check(request.has_value(), "waiting without a request");
-                ++answered;
-                if (const auto *login = std::get_if<SmtpLoginRequest>(&*request)) {
-                    check(replies.tlsDone, "login asked for before TLS");
-                    const int answer = loginAnswers == 3 ? answered % 3 : loginAnswers;
-                    const auto id = directory.accountId(login->username);
-                    if (answer == 0 && id) {
-                        replies.authenticated = true;
-                        session.loginFinished(LoginOutcome::Accepted, *id);
-                    } else {
-                        session.loginFinished(answer == 2 ? LoginOutcome::Throttled : LoginOutcome::Rejected);
-                    }
-                } else if (std::holds_alternative<SmtpRegisterRequest>(*request)) {
-                    check(replies.tlsDone, "registration asked for before TLS");
-                    check(settings.registration == Registration::Open, "registration asked for while closed");
-                    session.registrationFinished(static_cast<RegisterOutcome>(otherAnswers));
-                } else {
-                    const auto &delivery = std::get<SmtpDeliveryRequest>(*request);
-                    check(replies.tlsDone && replies.authenticated, "delivery before TLS and AUTH");
-                    check(delivery.senderId == session.accountId(), "delivery for another sender");
-                    checkDelivered(delivery, settings, session.accountName());
-                    session.deliveryFinished(static_cast<DeliveryOutcome>(otherAnswers));
-                }
-                continue;
-            }
-            if (session.isHoldingInput()) {
-                session.resume();
-                continue;
-            }
-            check(!session.takeRequest().has_value(), "a request while not waiting");
-            return;
-        }
-        fail("the session never settles");
+        if (SessionKit::settle(connection) == SessionKit::Settled::Never)
+            fail("the session never settles");
     };
 
     session.start();
     pump();
-    FuzzSupport::Chunker reads(QByteArrayView(data + 2, qsizetype(size - 2)), data[1]);
+    SessionKit::Reads reads = SessionKit::Reads::fromByte(QByteArrayView(data + 2, qsizetype(size - 2)), data[1]);
     while (const std::optional<QByteArrayView> piece = reads.next()) {
         if (session.closeRequested())
             break;
@@ -192,9 +212,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         session.dataTimedOut();
     else
         session.timedOut();
-    replies.add(session.takeOutput());
+    connection.collect();
     check(session.closeRequested(), "still open after the timeout");
     check(!session.takeRequest().has_value(), "a request after the session ended");
-    check(!replies.insideReply(), "a multi-line reply left unfinished");
+    check(!connection.replies.insideReply(), "a multi-line reply left unfinished");
     return 0;
 }

@@ -5,7 +5,8 @@ against the data directory's own certificate (never unverified). Mail is
 sent through the real mailroom-smtpd with smtplib; results are checked in
 the database (the SQLite file, read-only, or in a postgres run, with
 MAILROOM_TEST_POSTGRES set, a PostgreSQL database of its own on the suite's
-throw-away server), as SPEC "POP3" and "Storage" describe them.
+throw-away server), as docs/protocol/pop3.md and docs/protocol/messages.md
+describe them.
 
     test_pop3_external.py --pop3d PATH --smtpd PATH --ctl PATH [unittest options, e.g. -v]
 
@@ -51,7 +52,7 @@ GETMAIL = shutil.which("getmail")
 
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-22"}
 WELCOME = b"+OK Mailroom POP3 ready"
-SPEC_CAPABILITIES = ["USER", "SASL", "UIDL", "TOP", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE"]
+CAPABILITIES = ["USER", "SASL", "UIDL", "TOP", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE"]
 
 # The module's fixture (setUpModule): one data directory, smtpd and pop3d.
 FIXTURE = None
@@ -378,13 +379,13 @@ class StlsPoplibTests(Pop3TestCase):
         client = self.plain()
         try:
             before = client.capa()
-            for name in ["STLS"] + SPEC_CAPABILITIES:
+            for name in ["STLS"] + CAPABILITIES:
                 self.assertIn(name, before, f"expected {name} in CAPA before TLS, got {sorted(before)}")
             self.assertIn("PLAIN", before["SASL"], f"expected 'SASL PLAIN' in CAPA, got SASL {before['SASL']}")
             self.assertOk(client.stls(context=self.fx.context()), "STLS")
             after = client.capa()
             self.assertNotIn("STLS", after, f"expected no STLS in CAPA after STLS, got {sorted(after)}")
-            for name in SPEC_CAPABILITIES:
+            for name in CAPABILITIES:
                 self.assertIn(name, after, f"expected {name} in CAPA after TLS, got {sorted(after)}")
             self.assertIn("PLAIN", after["SASL"], f"expected 'SASL PLAIN' in CAPA after TLS, got {after['SASL']}")
             self.assertPopError(lambda: client._shortcmd("STLS"), b"-ERR",
@@ -483,7 +484,7 @@ class ImplicitTlsTests(Pop3TestCase):
             self.assertEqual(client.getwelcome(), WELCOME, "expected the greeting on the implicit-TLS port")
             capabilities = client.capa()
             self.assertNotIn("STLS", capabilities, f"expected no STLS in CAPA with implicit TLS, got {sorted(capabilities)}")
-            for capability in SPEC_CAPABILITIES:
+            for capability in CAPABILITIES:
                 self.assertIn(capability, capabilities, f"expected {capability} in CAPA with implicit TLS")
             self.assertPopError(lambda: client._shortcmd("STLS"), b"-ERR", "STLS on the implicit-TLS port")
             self.login(name, password, client=client)
@@ -565,7 +566,7 @@ class MessageFidelityTests(Pop3TestCase):
 
 
 class MaildropTests(Pop3TestCase):
-    """UIDL is stable across sessions; the maildrop is fixed at login (SPEC)."""
+    """UIDL is stable across sessions; the maildrop is fixed at login (docs/protocol/pop3.md §4)."""
 
     def test_uids_are_stable_and_new_mail_shows_at_the_next_login(self):
         name, password, _ = self.account_with(2)
@@ -846,7 +847,7 @@ class PipeliningTests(Pop3TestCase):
 
 
 class ConnectionLimitTests(Pop3TestCase):
-    """mailroom-pop3d --max-connections-per-address 3 (SPEC: the same limits as SMTP)."""
+    """mailroom-pop3d --max-connections-per-address 3 (docs/PROTOCOL.md §5: the same limits as SMTP)."""
 
     @classmethod
     def setUpClass(cls):
@@ -999,9 +1000,9 @@ class SourcedPOP3_SSL(poplib.POP3_SSL):
 
 
 class ThrottleTests(Pop3TestCase):
-    """Failed logins per client address (SPEC "Throttling", shared with SMTP), on a pop3d of its own.
-    The failures are counted in the database every server of the module shares (SPEC "Mailbox
-    model"), so they come from an address no other test uses: the others' wrong passwords from
+    """Failed logins per client address (docs/PROTOCOL.md §6, shared with SMTP), on a pop3d of its own.
+    The failures are counted in the database every server of the module shares (the same section),
+    so they come from an address no other test uses: the others' wrong passwords from
     127.0.0.1 count toward 127.0.0.1's budget on this pop3d too."""
 
     ATTACKER = ("127.0.0.30", 0)

@@ -1,11 +1,12 @@
-// Pop3Session against SPEC "POP3" (and the limits of "SMTP dialogue" it
+// Pop3Session against docs/protocol/pop3.md (and the limits of smtp.md it
 // shares): the greeting, CAPA, STLS and STLS injection, USER/PASS and AUTH
 // PLAIN with every login outcome, STAT, LIST, UIDL, RETR, TOP, DELE, RSET,
 // NOOP, QUIT and the deletions it commits, timeouts and shutdown, message
 // numbers, unknown and out-of-state commands, the error and line limits,
 // pipelining; and the static dotStuffed() and topOf().
 //
-// Rows are scripted conversations, one step a string:
+// Rows are scripted conversations run by SessionKit (tests/support/
+// sessionkit.h: the C and S steps), one step a string:
 //   "C: line"    the client sends line + CRLF
 //   "C< bytes"   the client sends the bytes as they are
 //   "S: line"    the next output line is exactly this (without CRLF)
@@ -35,6 +36,7 @@
 // byte by byte, and with each C step in turn split in two at every boundary.
 
 #include "pop3session.h"
+#include "sessionkit.h"
 #include "testbytes.h"
 
 #include <QHash>
@@ -230,31 +232,13 @@ QString idText(const QList<qint64> &ids)
     return texts.isEmpty() ? u"none"_s : texts.join(u',');
 }
 
-// How the C steps of a script are fed.
-struct Feed
-{
-    enum Mode { Whole, Bytewise, Split } mode = Whole;
-    qsizetype step = -1; // Split: the step split in two
-    qsizetype at = 0;    // Split: the size of the first part
+using SessionKit::Feed;
 
-    [[nodiscard]] QString text() const
-    {
-        switch (mode) {
-        case Whole:
-            return u"whole steps: "_s;
-        case Bytewise:
-            return u"byte by byte: "_s;
-        case Split:
-            break;
-        }
-        return u"step %1 split after byte %2: "_s.arg(step + 1).arg(at);
-    }
-};
-
-// Plays the connection: feeds bytes, collects output lines, serves requests.
+// Plays the connection: feeds bytes, collects output lines, serves requests
+// (SessionKit's driver for Pop3Session, with the steps listed above).
 // Unlike the connection it does not drop what follows STLS: the session
 // itself must never execute it.
-class Driver
+class Driver : public SessionKit::Driver
 {
 public:
     explicit Driver(const Pop3SessionSettings &settings)
@@ -268,39 +252,14 @@ public:
         collect();
     }
 
-    void collect()
-    {
-        m_buffer += session.takeOutput();
-        qsizetype end = 0;
-        while ((end = m_buffer.indexOf("\r\n")) >= 0) {
-            lines.append(m_buffer.left(end));
-            m_buffer.remove(0, end + 2);
-        }
-    }
+    SessionKit::OutputReader &output() override { return reader; }
+    void receive(QByteArrayView bytes) override { session.receive(bytes); }
+    QByteArray takeOutput() override { return session.takeOutput(); }
+    QString step(QByteArrayView kind, const QByteArray &argument) override;
 
-    void feed(const QByteArray &bytes, qsizetype chunk)
+    // What no step of a script consumed, besides output.
+    QString pending() override
     {
-        for (qsizetype pos = 0; pos < bytes.size(); pos += chunk) {
-            session.receive(QByteArrayView(bytes).sliced(pos, std::min(chunk, bytes.size() - pos)));
-            collect();
-        }
-    }
-
-    [[nodiscard]] QString unread() const
-    {
-        QString all;
-        for (const QByteArray &line : lines)
-            all += printable(line) + u"\\r\\n"_s;
-        return all;
-    }
-
-    // What no step of a script consumed.
-    QString leftovers()
-    {
-        if (!lines.isEmpty())
-            return u"unexpected output: \"%1\""_s.arg(unread());
-        if (!m_buffer.isEmpty())
-            return u"output without CRLF: \"%1\""_s.arg(printable(m_buffer));
         if (const std::optional<Pop3Request> request = session.takeRequest())
             return u"an unexpected request: "_s + describe(*request);
         if (const QList<qint64> retrieved = session.takeRetrieved(); !retrieved.isEmpty())
@@ -309,18 +268,15 @@ public:
     }
 
     Pop3Session session;
-    QByteArrayList lines; // output lines read and not yet consumed
+    SessionKit::LineReader reader; // output lines read and not yet consumed
     bool tlsDone = false;
-
-private:
-    QByteArray m_buffer;
 };
 
 // The request a step expects must be there, alone, with no reply before it.
 QString takeExpected(Driver &d, std::optional<Pop3Request> *request)
 {
-    if (!d.lines.isEmpty())
-        return u"output before the request was answered: \"%1\""_s.arg(d.unread());
+    if (!d.reader.lines.isEmpty())
+        return u"output before the request was answered: \"%1\""_s.arg(d.reader.unread());
     *request = d.session.takeRequest();
     if (!*request)
         return u"no request (state %1)"_s.arg(stateName(d.session.state()));
@@ -409,108 +365,78 @@ QString commitStep(Driver &d, const QByteArray &argument)
     return {};
 }
 
-QString runScript(Driver &d, const QByteArrayList &script, const Feed &feed)
+QString Driver::step(QByteArrayView kind, const QByteArray &argument)
 {
-    for (qsizetype i = 0; i < script.size(); ++i) {
-        const QByteArray &step = script.at(i);
-        const QByteArray kind = step.left(3);
-        const QByteArray argument = step.mid(3);
-        const auto fail = [&](const QString &what) {
-            return u"step %1 \"%2\": %3"_s.arg(QString::number(i + 1), printable(step, 100), what);
-        };
-
-        if (kind == "C: " || kind == "C< ") {
-            const QByteArray bytes = kind == "C: " ? argument + "\r\n"_ba : argument;
-            if (feed.mode == Feed::Bytewise) {
-                d.feed(bytes, 1);
-            } else if (feed.mode == Feed::Split && feed.step == i) {
-                d.feed(bytes.left(feed.at), bytes.size());
-                d.feed(bytes.mid(feed.at), bytes.size());
-            } else {
-                d.feed(bytes, std::max<qsizetype>(bytes.size(), 1));
-            }
-        } else if (kind == "S: " || kind == "S~ " || kind == "S? ") {
-            if (d.lines.isEmpty()) {
-                if (kind == "S? ")
-                    continue;
-                return fail(u"no output line"_s);
-            }
-            const QByteArray &line = d.lines.constFirst();
-            const bool same = kind == "S: " ? line == argument : line.startsWith(argument);
-            if (!same) {
-                if (kind == "S? ")
-                    continue;
-                return fail(u"got \"%1\""_s.arg(printable(line)));
-            }
-            d.lines.removeFirst();
-        } else if (kind == "L: ") {
-            if (const QString error = loginStep(d, argument); !error.isEmpty())
-                return fail(error);
-        } else if (kind == "F: ") {
-            if (const QString error = fetchStep(d, argument); !error.isEmpty())
-                return fail(error);
-        } else if (kind == "K: ") {
-            if (const QString error = commitStep(d, argument); !error.isEmpty())
-                return fail(error);
-        } else if (kind == "R: ") {
-            const QList<qint64> retrieved = d.session.takeRetrieved();
-            if (retrieved != idList(argument))
-                return fail(u"takeRetrieved() gives "_s + idText(retrieved));
-        } else if (kind == "T: ") {
-            if (!d.lines.isEmpty())
-                return fail(u"output before the handshake: \"%1\""_s.arg(d.unread()));
-            if (!d.session.startTlsRequested())
-                return fail(u"startTlsRequested() is false"_s);
-            if (d.session.isEncrypted())
-                return fail(u"isEncrypted() before the handshake"_s);
-            d.session.tlsEstablished();
-            d.tlsDone = true;
-            d.collect();
-            if (!d.session.isEncrypted())
-                return fail(u"isEncrypted() is false after tlsEstablished()"_s);
-            if (d.session.startTlsRequested())
-                return fail(u"startTlsRequested() is still true after tlsEstablished()"_s);
-        } else if (kind == "X: ") {
-            if (argument == "timeout")
-                d.session.timedOut();
-            else if (argument == "shutdown")
-                d.session.shuttingDown();
-            else if (argument == "stop")
-                d.session.stopTakingCommands();
-            else
-                return fail(u"bad step"_s);
-            d.collect();
-        } else if (kind == "=: ") {
-            if (stateName(d.session.state()).toUtf8() != argument)
-                return fail(u"the state is "_s + stateName(d.session.state()));
-        } else if (kind == "I: ") {
-            if (d.session.hasPendingInput() != (argument == "pending"))
-                return fail(u"hasPendingInput() is %1"_s.arg(d.session.hasPendingInput() ? u"true"_s : u"false"_s));
-        } else if (kind == "A: ") {
-            if (d.session.accountId() != argument.toLongLong())
-                return fail(u"accountId() is %1"_s.arg(d.session.accountId()));
-        } else if (kind == "M: ") {
-            const QList<Pop3Message> expected = argument == "standard" ? standardMaildrop() : QList<Pop3Message>();
-            if (d.session.maildrop() != expected)
-                return fail(u"the maildrop has %1 messages"_s.arg(d.session.maildrop().size()));
-        } else if (kind == "Z: ") {
-            if (argument == "login")
-                d.session.loginFinished(Pop3LoginOutcome::Accepted, AccountId, standardMaildrop());
-            else if (argument == "fetch")
-                d.session.fetchFinished(M1);
-            else if (argument == "commit")
-                d.session.commitFinished(true);
-            else
-                return fail(u"bad step"_s);
-            d.collect();
-        } else if (kind == "E: ") {
-            if (d.session.isEncrypted() != (argument == "yes"))
-                return fail(u"isEncrypted() is %1"_s.arg(d.session.isEncrypted() ? u"true"_s : u"false"_s));
-        } else {
-            return fail(u"bad step"_s);
-        }
+    Driver &d = *this;
+    if (kind == "L: ")
+        return loginStep(d, argument);
+    if (kind == "F: ")
+        return fetchStep(d, argument);
+    if (kind == "K: ")
+        return commitStep(d, argument);
+    if (kind == "R: ") {
+        const QList<qint64> retrieved = d.session.takeRetrieved();
+        if (retrieved != idList(argument))
+            return u"takeRetrieved() gives "_s + idText(retrieved);
+    } else if (kind == "T: ") {
+        if (!d.reader.isEmpty())
+            return u"output before the handshake: \"%1\""_s.arg(d.reader.unread());
+        if (!d.session.startTlsRequested())
+            return u"startTlsRequested() is false"_s;
+        if (d.session.isEncrypted())
+            return u"isEncrypted() before the handshake"_s;
+        d.session.tlsEstablished();
+        d.tlsDone = true;
+        d.collect();
+        if (!d.session.isEncrypted())
+            return u"isEncrypted() is false after tlsEstablished()"_s;
+        if (d.session.startTlsRequested())
+            return u"startTlsRequested() is still true after tlsEstablished()"_s;
+    } else if (kind == "X: ") {
+        if (argument == "timeout")
+            d.session.timedOut();
+        else if (argument == "shutdown")
+            d.session.shuttingDown();
+        else if (argument == "stop")
+            d.session.stopTakingCommands();
+        else
+            return SessionKit::badStep();
+        d.collect();
+    } else if (kind == "=: ") {
+        if (stateName(d.session.state()).toUtf8() != argument)
+            return u"the state is "_s + stateName(d.session.state());
+    } else if (kind == "I: ") {
+        if (d.session.hasPendingInput() != (argument == "pending"))
+            return u"hasPendingInput() is %1"_s.arg(d.session.hasPendingInput() ? u"true"_s : u"false"_s);
+    } else if (kind == "A: ") {
+        if (d.session.accountId() != argument.toLongLong())
+            return u"accountId() is %1"_s.arg(d.session.accountId());
+    } else if (kind == "M: ") {
+        const QList<Pop3Message> expected = argument == "standard" ? standardMaildrop() : QList<Pop3Message>();
+        if (d.session.maildrop() != expected)
+            return u"the maildrop has %1 messages"_s.arg(d.session.maildrop().size());
+    } else if (kind == "Z: ") {
+        if (argument == "login")
+            d.session.loginFinished(Pop3LoginOutcome::Accepted, AccountId, standardMaildrop());
+        else if (argument == "fetch")
+            d.session.fetchFinished(M1);
+        else if (argument == "commit")
+            d.session.commitFinished(true);
+        else
+            return SessionKit::badStep();
+        d.collect();
+    } else if (kind == "E: ") {
+        if (d.session.isEncrypted() != (argument == "yes"))
+            return u"isEncrypted() is %1"_s.arg(d.session.isEncrypted() ? u"true"_s : u"false"_s);
+    } else {
+        return SessionKit::badStep();
     }
     return {};
+}
+
+QString runScript(Driver &d, const QByteArrayList &script, const Feed &feed = {})
+{
+    return SessionKit::run(d, script, feed);
 }
 
 // The steps that bring a fresh session to a stage (start() already called).
@@ -540,15 +466,6 @@ QList<qsizetype> splitPoints(qsizetype size)
                                qsizetype(513), qsizetype(514), size / 2, size - 3, size - 2, size - 1})
         points << at;
     return points;
-}
-
-QByteArray stepBytes(const QByteArray &step)
-{
-    if (step.startsWith("C: "))
-        return step.mid(3) + "\r\n"_ba;
-    if (step.startsWith("C< "))
-        return step.mid(3);
-    return {};
 }
 
 // ---- rows ------------------------------------------------------------------------
@@ -646,20 +563,16 @@ void TestPop3Session::runScriptRow()
     QFETCH(QByteArrayList, script);
     QFETCH(bool, closed);
 
-    QList<Feed> feeds{{Feed::Whole, -1, 0}, {Feed::Bytewise, -1, 0}};
-    for (qsizetype i = 0; i < script.size(); ++i) {
-        for (const qsizetype at : splitPoints(stepBytes(script.at(i)).size()))
-            feeds.append({Feed::Split, i, at});
-    }
+    const QList<Feed> feeds = Feed::everyWay(script, splitPoints);
 
     for (const Feed &feed : std::as_const(feeds)) {
         Driver d(settings);
         d.start();
-        const QString error = runScript(d, stageScript(settings, stage), Feed{Feed::Whole, -1, 0});
+        const QString error = runScript(d, stageScript(settings, stage), Feed{});
         QVERIFY2(error.isEmpty(), qPrintable(u"getting to the stage: "_s + error));
         QString result = runScript(d, script, feed);
         if (result.isEmpty())
-            result = d.leftovers();
+            result = SessionKit::leftovers(d);
         QVERIFY2(result.isEmpty(), qPrintable(feed.text() + result));
         QVERIFY2(d.session.closeRequested() == closed,
                  qPrintable(feed.text() + u"closeRequested() is "_s + (closed ? u"false"_s : u"true"_s)));
@@ -726,20 +639,20 @@ void TestPop3Session::capa()
     for (const qsizetype chunk : {qsizetype(1000), qsizetype(1)}) {
         Driver d(settings);
         d.start();
-        const QString error = runScript(d, stageScript(settings, stage), Feed{Feed::Whole, -1, 0});
+        const QString error = runScript(d, stageScript(settings, stage), Feed{});
         QVERIFY2(error.isEmpty(), qPrintable(error));
         d.feed(command + "\r\n"_ba, chunk);
 
-        QVERIFY2(d.lines.size() >= 2, qPrintable(d.unread()));
-        QVERIFY2(d.lines.first().startsWith("+OK"), qPrintable(d.unread()));
-        QCOMPARE(d.lines.last(), "."_ba);
-        QByteArrayList advertised = d.lines.mid(1, d.lines.size() - 2);
+        QVERIFY2(d.reader.lines.size() >= 2, qPrintable(d.reader.unread()));
+        QVERIFY2(d.reader.lines.first().startsWith("+OK"), qPrintable(d.reader.unread()));
+        QCOMPARE(d.reader.lines.last(), "."_ba);
+        QByteArrayList advertised = d.reader.lines.mid(1, d.reader.lines.size() - 2);
         advertised.removeIf([](const QByteArray &line) { return line.startsWith("IMPLEMENTATION "); });
         std::sort(advertised.begin(), advertised.end());
         std::sort(capabilities.begin(), capabilities.end());
         QCOMPARE(advertised, capabilities);
-        d.lines.clear();
-        QCOMPARE(d.leftovers(), QString());
+        d.reader.lines.clear();
+        QCOMPARE(SessionKit::leftovers(d), QString());
         QVERIFY(!d.session.closeRequested());
         QVERIFY(!d.session.startTlsRequested());
     }
@@ -1251,7 +1164,7 @@ void TestPop3Session::errorLimits_data()
 void TestPop3Session::lineLength_data()
 {
     scriptColumns();
-    // SPEC: a command line over 512 octets, CRLF included.
+    // docs/protocol/pop3.md §6: a command line over 512 octets, CRLF included.
     addScript("512 octets with CRLF", Stage::Transaction, {"C: NOOP "_ba + QByteArray(505, 'x'), Ok});
     addScript("513 octets with CRLF", Stage::Transaction,
               {"C: NOOP "_ba + QByteArray(506, 'x'), LineTooLong, "=: Transaction"_ba, "C: NOOP"_ba, Ok});
@@ -1372,7 +1285,7 @@ void TestPop3Session::unsolicitedAnswers_data()
     addScript("a commit answer in Authorization", Stage::Greeted, {"Z: commit"_ba, "=: Authorization"_ba});
 }
 
-// SPEC: memory per connection stays bounded. A line without end is dropped
+// docs/protocol/pop3.md §6: memory per connection stays bounded. A line without end is dropped
 // as it arrives, however it is split, and answered once when it ends.
 void TestPop3Session::overlongInputIsNotKept_data()
 {
@@ -1391,7 +1304,7 @@ void TestPop3Session::overlongInputIsNotKept()
 
     Driver d(implicitTls());
     d.start();
-    QString error = runScript(d, stageScript(implicitTls(), Stage::Transaction), Feed{Feed::Whole, -1, 0});
+    QString error = runScript(d, stageScript(implicitTls(), Stage::Transaction), Feed{});
     QVERIFY2(error.isEmpty(), qPrintable(error));
     const QByteArray bytes(chunk, 'x');
     for (int i = 0; i < chunks; ++i) {
@@ -1400,9 +1313,9 @@ void TestPop3Session::overlongInputIsNotKept()
         QCOMPARE(d.session.takeOutput(), QByteArray());
     }
     d.feed("\r\nSTAT\r\n"_ba, 100);
-    error = runScript(d, {LineTooLong, "S: +OK 3 "_ba + allOctets()}, Feed{Feed::Whole, -1, 0});
+    error = runScript(d, {LineTooLong, "S: +OK 3 "_ba + allOctets()}, Feed{});
     QVERIFY2(error.isEmpty(), qPrintable(error));
-    QCOMPARE(d.leftovers(), QString());
+    QCOMPARE(SessionKit::leftovers(d), QString());
 }
 
 // ---- output held back ------------------------------------------------------------------

@@ -4,8 +4,8 @@ swaks, talking to the real binary over TCP, with certificate verification
 against the data directory's own certificate (never unverified). Results
 are checked in the database (the SQLite file, read-only, or in a postgres
 run, with MAILROOM_TEST_POSTGRES set, a PostgreSQL database of its own on the
-suite's throw-away server), as SPEC "SMTP dialogue" and "Storage" describe
-them.
+suite's throw-away server), as docs/protocol/smtp.md and docs/protocol/messages.md
+describe them.
 
     test_smtp_external.py --smtpd PATH --ctl PATH [unittest options, e.g. -v]
 
@@ -260,8 +260,8 @@ class ServerTestCase(unittest.TestCase):
         return raw
 
     def assertReceivedHeader(self, raw, helo=CLIENT_NAME, queue_id=None, sender=ALICE):
-        """SPEC: `Return-Path: <envelope sender>` (RFC 5321 §4.4), then `Received: from <helo> ([<ip>]) by
-        <hostname> (Mailroom) with ESMTPSA id <id>; <date>`, on top."""
+        """docs/protocol/smtp.md §8: `Return-Path: <envelope sender>` (RFC 5321 §4.4), then
+        `Received: from <helo> ([<ip>]) by <hostname> (Mailroom) with ESMTPSA id <id>; <date>`, on top."""
         expected_start = f"Return-Path: <{sender}>\r\nReceived: from ".encode()
         self.assertTrue(raw.startswith(expected_start),
                         f"expected the stored message to begin with {expected_start!r}, got {raw[:80]!r}")
@@ -314,7 +314,8 @@ class SmtplibTests(ServerTestCase):
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=TIMEOUT) as raw:
             greeting = raw.makefile("rb").readline()
             raw.sendall(b"QUIT\r\n")
-        self.assertEqual(greeting, f"220 {HOSTNAME} ESMTP Mailroom\r\n".encode(), "expected SPEC's greeting")
+        self.assertEqual(greeting, f"220 {HOSTNAME} ESMTP Mailroom\r\n".encode(),
+                         "expected the greeting of docs/protocol/smtp.md §1")
         with self.plain() as client:
             client.ehlo()
             for extension in ("pipelining", "size", "8bitmime", "enhancedstatuscodes", "starttls"):
@@ -590,8 +591,9 @@ class CurlTests(ServerTestCase):
 
     def test_line_starting_with_a_dot_is_kept(self):
         # curl dot-stuffs only after CRLF, so a Unix file's lines reach the
-        # server as written. SPEC: a bare LF is a line end (as Postfix does, so
-        # `curl -T` of a Unix text file works); the content must arrive intact.
+        # server as written. docs/protocol/smtp.md §7: a bare LF is a line end
+        # (as Postfix does, so `curl -T` of a Unix text file works); the content
+        # must arrive intact.
         subject = unique_subject("curl dot line")
         body_lines = ["first line", ".dot line", "..two dots", ".", "last line"]
         self.assertCurlSucceeded(self.curl(f"smtp://127.0.0.1:{self.server.port}",

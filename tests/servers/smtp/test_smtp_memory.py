@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Memory of mailroom-smtpd (SPEC: memory per connection stays bounded
-whatever a client sends; "Mailbox model": work per message is bounded and
-memory returns near its baseline after a large message):
+"""Memory of mailroom-smtpd (docs/PROTOCOL.md §5: memory per connection stays
+bounded whatever a client sends; docs/protocol/smtp.md §7: work per message is
+bounded and memory returns near its baseline after a large message):
 
 - a client streams 1 GiB of DATA (limit 25 MiB): the server reads it all,
   answers 552 5.3.4, stores nothing, and its memory stays flat;

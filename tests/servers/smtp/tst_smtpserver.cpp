@@ -296,7 +296,7 @@ QList<QByteArray> TestSmtpServer::allStoredMessages()
     return byId.values();
 }
 
-// SPEC "SMTP dialogue" and "Storage": the whole dialogue of a submission.
+// docs/protocol/smtp.md §3 to §8: the whole dialogue of a submission.
 void TestSmtpServer::fullTransactionWithStartTls()
 {
     QVERIFY(startDaemon());
@@ -411,7 +411,8 @@ void TestSmtpServer::dotOnFirstDataLine()
     QCOMPARE(inbox.first().summary.from.address, QStringLiteral("alice@project.com"));
 }
 
-// SPEC "--listen-tls": encrypted from the first byte, AUTH offered, STARTTLS refused.
+// --listen-tls (docs/protocol/smtp.md §1, §3): encrypted from the first byte, AUTH offered,
+// STARTTLS refused.
 void TestSmtpServer::implicitTls()
 {
     m_config.limits.handshakeTimeoutSeconds = 1;
@@ -463,7 +464,7 @@ void TestSmtpServer::startTlsInjection_data()
     QTest::newRow("EHLO, NOOP") << QByteArrayLiteral("EHLO injected.example\r\nNOOP\r\n");
 }
 
-// SPEC "STARTTLS": plaintext pipelined after STARTTLS is discarded, never
+// docs/protocol/smtp.md §3: plaintext pipelined after STARTTLS is discarded, never
 // executed (CVE-2011-0411); the first reply over TLS answers the client's
 // first command over TLS.
 void TestSmtpServer::startTlsInjection()
@@ -505,8 +506,8 @@ void TestSmtpServer::smuggling_data()
     QTest::newRow("CR . CRLF") << QByteArrayLiteral("\r.\r\n") << QByteArrayLiteral("550 5.6.0");
 }
 
-// SPEC "SMTP dialogue": only <CRLF>.<CRLF> ends the data; no command after a
-// fake end is executed (SMTP smuggling, CVE-2023-51764/5/6).
+// docs/protocol/smtp.md §7: only <CRLF>.<CRLF> ends the data; no command
+// after a fake end is executed (SMTP smuggling, CVE-2023-51764/5/6).
 void TestSmtpServer::smuggling()
 {
     QFETCH(QByteArray, fakeEnd);
@@ -543,7 +544,7 @@ void TestSmtpServer::smuggling()
     }
 }
 
-// SPEC: a command line over 512 octets gets 500 5.5.2 Line too long; the
+// docs/protocol/smtp.md §2: a command line over 512 octets gets 500 5.5.2 Line too long; the
 // session goes on.
 void TestSmtpServer::commandLineLimit()
 {
@@ -564,8 +565,8 @@ void TestSmtpServer::commandLineLimit()
     QCOMPARE(client.pending(), QByteArray());
 }
 
-// SPEC: after 10 errors 421 4.7.0 and close; memory stays bounded; others
-// are served meanwhile.
+// docs/protocol/smtp.md §2: after 10 errors 421 4.7.0 and close;
+// docs/PROTOCOL.md §5: memory stays bounded; others are served meanwhile.
 void TestSmtpServer::randomBytesFlood()
 {
     QVERIFY(startDaemon());
@@ -599,7 +600,7 @@ void TestSmtpServer::randomBytesFlood()
     QCOMPARE(other.command(QByteArrayLiteral("PING")).status(), QByteArrayLiteral("250 2.0.0 PONG"));
 }
 
-// SPEC: 552 5.3.4 Message too big, read to the end, nothing stored.
+// docs/protocol/smtp.md §7: 552 5.3.4 Message too big, read to the end, nothing stored.
 void TestSmtpServer::messageTooBig()
 {
     m_config.limits.maxMessageBytes = 64 * 1024;
@@ -674,7 +675,7 @@ void TestSmtpServer::disconnectDuringData()
         QVERIFY2(!raw.contains("half a message"), raw.constData());
 }
 
-// SPEC: idle timeout per command and per data chunk, 421 4.4.2 Timeout.
+// docs/PROTOCOL.md §5: idle timeout per command and per data chunk, 421 4.4.2 Timeout.
 void TestSmtpServer::idleTimeout()
 {
     m_config.limits.idleTimeoutSeconds = 2;
@@ -706,7 +707,7 @@ void TestSmtpServer::idleTimeout()
     QCOMPARE(storedMessages(), 0);
 }
 
-// SPEC "Mailbox model": DATA as a whole has a deadline besides the idle
+// docs/protocol/smtp.md §7: DATA as a whole has a deadline besides the idle
 // timeout per chunk. Found: one byte every 4 s kept a DATA open for ever
 // under --idle-timeout 5. Here a chunk every 300 ms, well inside the idle
 // timeout, is cut at the deadline: 421 4.4.2, closed, nothing stored. Each
@@ -767,7 +768,7 @@ void TestSmtpServer::dataDeadline()
     QCOMPARE(patient.command(QByteArrayLiteral("NOOP")).code, 250);
 }
 
-// SPEC "Mailbox model": a header section over 256 KiB (here a To: of 20,000
+// docs/protocol/smtp.md §7: a header section over 256 KiB (here a To: of 20,000
 // addresses) is read to the end and refused with 552 5.3.4, nothing stored;
 // the session goes on: a new transaction on the same connection is stored.
 void TestSmtpServer::headerSectionTooLarge()
@@ -793,7 +794,7 @@ void TestSmtpServer::headerSectionTooLarge()
     QCOMPARE(folder(m_bob, Folder::Inbox).first().summary.subject, QStringLiteral("after"));
 }
 
-// SPEC: the idle timeout is per command. A client dribbling a command a
+// docs/PROTOCOL.md §5: the idle timeout is per command. A client dribbling a command a
 // byte at a time (slowloris) is cut when the timeout has passed since its
 // last whole command, however often a byte comes.
 void TestSmtpServer::dribbledCommandTimesOut()
@@ -848,7 +849,7 @@ void TestSmtpServer::garbageBeneathTlsCloses()
     QCOMPARE(next.command(QByteArrayLiteral("NOOP")).code, 250);
 }
 
-// SPEC AUTH: after 3 failures on one connection 421 4.7.0 and close.
+// docs/protocol/smtp.md §4: after 3 failures on one connection 421 4.7.0 and close.
 void TestSmtpServer::authFailuresClose()
 {
     QVERIFY(startDaemon());
@@ -871,7 +872,7 @@ void TestSmtpServer::authFailuresClose()
     QVERIFY(client.waitClosed());
 }
 
-// SPEC "Throttling": from the 10th failed login per address on, logins from
+// docs/PROTOCOL.md §6: from the 10th failed login per address on, logins from
 // it are refused unchecked (454 4.7.0), a correct password too; another
 // address is not affected.
 void TestSmtpServer::loginThrottling()
@@ -911,7 +912,7 @@ void TestSmtpServer::loginThrottling()
              QByteArrayLiteral("235 2.7.0 Authentication successful"));
 }
 
-// SPEC limits: connections per client address.
+// docs/PROTOCOL.md §5: connections per client address.
 void TestSmtpServer::connectionsPerAddress()
 {
     m_config.limits.maxConnectionsPerAddress = 3;
@@ -1007,7 +1008,7 @@ void TestSmtpServer::connectionBurst()
     QCOMPARE(burst.countReceived(QByteArrayLiteral("220 localhost ESMTP Mailroom\r\n")), Burst);
 }
 
-// SPEC DATA: 451 4.3.0 if storage failed, nothing stored.
+// docs/protocol/smtp.md §6: 451 4.3.0 if storage failed, nothing stored.
 void TestSmtpServer::deliveryFailure()
 {
     QVERIFY(startDaemon());
@@ -1036,7 +1037,7 @@ void TestSmtpServer::deliveryFailure()
     QCOMPARE(folder(m_carol, Folder::Inbox).size(), 1);
 }
 
-// SPEC: a clean stop says 421 to whoever is connected, takes no new
+// docs/PROTOCOL.md §7: a clean stop says 421 to whoever is connected, takes no new
 // connections, stores nothing half-received, then stopped().
 void TestSmtpServer::shutDownWithIdleClient()
 {

@@ -1,15 +1,15 @@
-// SPEC "SMTP dialogue", row by row, over real sockets: every success and
-// every listed failure of the SMTP table and of the bullet list under it is
-// one row of specRow, a scripted conversation with an in-process SmtpDaemon
+// docs/protocol/smtp.md, row by row, over real sockets: every success and
+// every failure it lists, in its sections and in its table of replies (§10),
+// is one row of specRow, a scripted conversation with an in-process SmtpDaemon
 // (loopback, ports chosen by the system, its own generated certificate in a
 // QTemporaryDir) through a verifying QSslSocket client. docs/SMTP-COVERAGE.md
-// maps each SPEC cell to its row here and to the unit and outside-client tests.
+// maps each rule of smtp.md to its row here and to the unit and outside-client tests.
 //
 // A script is a list of steps, each "XX text":
 //   C: line        send line + CRLF           C< bytes   send bytes as they are
 //   S: reply       read one reply and compare its last line; a trailing "..."
 //                  compares only what comes before it (code + enhanced code
-//                  where SPEC gives no text). {alice} and {bob} are the ids.
+//                  where the text does not matter). {alice} and {bob} are the ids.
 //   E+ / E- kw     the last reply has / lacks the EHLO line kw
 //   T: tls         STARTTLS handshake (fails on any plaintext after the 220)
 //   X: closed      the server closed the connection, nothing else came
@@ -503,7 +503,7 @@ void TestSmtpSpec::specRow_data()
         {wrongLogin("alice"_ba, 1), Invalid, c("AUTH LOGIN"), s("334 VXNlcm5hbWU6"), "C: "_ba + "alice"_ba.toBase64(),
          s("334 UGFzc3dvcmQ6"), "C: "_ba + "wrong"_ba.toBase64(), Invalid, wrongLogin("bob"_ba, 3), Invalid,
          s("421 4.7.0 ..."), "X: closed"_ba});
-    // docs/PROTOCOL.md: replies SPEC leaves open.
+    // docs/protocol/smtp.md §4: two more AUTH refusals, with their full text.
     row("AUTH 504 5.5.4 unknown mechanism (PROTOCOL.md)", def, u"tls"_s,
         {c("AUTH CRAM-MD5"), s("504 5.5.4 Unrecognized authentication mechanism"), aliceAuth, Accepted});
     row("AUTH 501 5.5.2 bad base64 (PROTOCOL.md)", def, u"tls"_s,
@@ -769,13 +769,13 @@ void TestSmtpSpec::specRow_data()
     row("idle timeout 421 4.4.2 inside DATA, nothing stored", u"idle-1s"_s, u"rcpt"_s,
         {c("DATA"), DataGo, "C< From: alice@project.com\r\n\r\nand then nothing"_ba, s("421 4.4.2 Timeout"),
          "X: closed"_ba, "M: count 0"_ba});
-    // SPEC "Mailbox model": DATA as a whole has a deadline (here 1 s; the
+    // docs/protocol/smtp.md §7: DATA as a whole has a deadline (here 1 s; the
     // idle timeout is the default 300 s, so only the deadline can end it).
     row("DATA deadline 421 4.4.2, nothing stored", u"data-1s"_s, u"rcpt"_s,
         {c("DATA"), DataGo, "C< From: alice@project.com\r\n\r\npart of a message\r\n"_ba,
          s("421 4.4.2 Message data took too long, closing connection"), "X: closed"_ba, "M: count 0"_ba});
     {
-        // SPEC "Mailbox model": the header section counts at most 256 KiB.
+        // docs/protocol/smtp.md §7: the header section counts at most 256 KiB.
         QByteArray header = "From: alice@project.com\r\nTo: bob@project.com"_ba;
         for (int n = 0; n < 15000; ++n)
             header += ",\r\n user"_ba + QByteArray::number(n) + "@example.org"_ba;
