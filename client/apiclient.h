@@ -34,9 +34,10 @@ private:
     bool m_download = false;
 };
 
-// The HTTPS JSON API of SPEC over QNetworkAccessManager: every certificate
-// goes through ServerTrust, every error through ClientError, and a 401 to a
-// call made with the token ends the session (sessionExpired()).
+// The HTTPS JSON API (docs/protocol/web.md) over QNetworkAccessManager:
+// every certificate goes through ServerTrust, every error through
+// ClientError, and a 401 to a call made with the token ends the session
+// (sessionExpired()).
 class ApiClient : public QObject
 {
     Q_OBJECT

@@ -34,7 +34,7 @@ QString firstHeader(const QJsonArray &headers, QStringView name)
 }
 
 // A field of the message: the server lists at most 50 of its addresses and
-// counts them all (SPEC "Mailbox model"). With `every`, a field that had
+// counts them all (docs/protocol/web.md §2). With `every`, a field that had
 // more is read again from its header, which the message's headers list has
 // whole (decoded: an encoded name may read differently, never an address).
 QList<MailAddress> addressField(const QJsonValue &answer, QStringView field, QStringView countField,

@@ -1,43 +1,22 @@
 #pragma once
 
-#include "clienterror.h"
-#include "messagesummary.h"
+#include "foldersync.h"
+#include "messagelisting.h"
+#include "session.h"
 
 #include <QAbstractListModel>
 #include <QDateTime>
-#include <QJsonObject>
 #include <QPointer>
 #include <QtQml/qqmlregistration.h>
 
-#include <optional>
+#include <memory>
 
-#include "session.h"
-
-// One row of a mailbox listing, as GET /api/v1/mailboxes/{folder}/messages gives it.
-struct MessageListEntry
-{
-    qint64 id = 0;
-    MailAddress from;
-    QList<MailAddress> to; // the first 50 the server lists
-    qint64 toCount = 0;    // every address of the field
-    QList<MailAddress> cc;
-    QString subject;
-    QDateTime date;
-    qint64 size = 0;
-    bool seen = false;
-    QString preview;
-
-    [[nodiscard]] static std::optional<MessageListEntry> fromJson(const QJsonObject &object);
-    friend bool operator==(const MessageListEntry &, const MessageListEntry &) = default;
-};
-
-// A folder of the logged-in account, newest first: the latest `limit`
-// messages (the seed's "how many latest emails"), the next `limit` older
-// ones on each fetchMore() (never by a view on its own: see canFetchMore()).
-// refresh() fetches the newest page again and merges it by id: new messages
-// are inserted at the top, changed flags updated, messages deleted elsewhere
-// removed, so a view keeps its place. The protocol is ApiClient's; this is
-// a view over what it returns.
+// The messages of one folder of the logged-in account, newest first, as
+// rows for a list: the latest `limit`, the next `limit` older ones on each
+// fetchMore() (never by a view on its own: see canFetchMore()). A view over
+// the rows a FolderSync keeps (fetching, paging, merging by id, the changes
+// not yet in a listing: the session's MailboxSync); it mirrors them edit by
+// edit, so a view keeps its place when mail arrives or goes.
 class InboxModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -69,12 +48,7 @@ public:
     };
     Q_ENUM(Role)
 
-    static constexpr int MaxLimit = 500; // SPEC: a page is 1..500
-    // A refresh pages back until it reaches the newest row shown, so that
-    // a burst of mail larger than a page does not push the rows shown (and
-    // the message open) out of the list; past this many new messages it
-    // starts over from the newest page instead.
-    static constexpr int MaxCatchUp = 5000;
+    static constexpr int MaxLimit = 500; // a page is 1..500 messages (docs/PROTOCOL.md)
 
     explicit InboxModel(QObject *parent = nullptr);
     ~InboxModel() override;
@@ -92,11 +66,11 @@ public:
     [[nodiscard]] int limit() const { return m_limit; }
     void setLimit(int limit);
     [[nodiscard]] int count() const { return int(m_entries.size()); }
-    [[nodiscard]] bool isLoading() const { return m_pending > 0; }
-    [[nodiscard]] bool hasMore() const { return m_nextBefore.has_value(); }
-    [[nodiscard]] QString errorString() const { return m_errorString; }
-    [[nodiscard]] int unseenCount() const { return m_unseen; }
-    [[nodiscard]] int totalCount() const { return m_total; }
+    [[nodiscard]] bool isLoading() const { return m_sync && m_sync->isLoading(); }
+    [[nodiscard]] bool hasMore() const { return m_sync && m_sync->hasMore(); }
+    [[nodiscard]] QString errorString() const { return m_sync ? m_sync->errorString() : QString(); }
+    [[nodiscard]] int unseenCount() const { return m_sync ? m_sync->counts().unseen : 0; }
+    [[nodiscard]] int totalCount() const { return m_sync ? m_sync->counts().total : 0; }
 
     [[nodiscard]] const MessageListEntry &entry(int row) const { return m_entries.at(row); }
     // How a list shows a date: the time today, day and month this year, else the full date.
@@ -113,6 +87,8 @@ public Q_SLOTS:
     void setSeen(int row, bool seen) { setMessageSeen(idAt(row), seen); }
     void remove(int row) { removeMessage(idAt(row)); }
     // By entry id: rows move while a request is on its way, ids do not.
+    // Also for a message not listed (any more): the one open may have left
+    // the list and is still the one the user acts on.
     void setMessageSeen(qint64 id, bool seen);
     void removeMessage(qint64 id);
 
@@ -131,50 +107,19 @@ Q_SIGNALS:
     void messageRemoved(qint64 id);
 
 private:
-    // The entries of a listing answer; ones without a valid id are skipped.
-    [[nodiscard]] static QList<MessageListEntry> pageFromJson(const QJsonValue &answer);
+    // A new FolderSync for the session, folder and limit now: what the old
+    // one had in flight is dropped with it.
     void reload();
-    // One page of a refresh, `before` the pages already in `newer`: pages
-    // follow each other until they reach what is shown.
-    void requestRefreshPage(QList<MessageListEntry> newer, std::optional<qint64> before, quint64 generation,
-                            quint64 changesBefore);
-    void refreshCounts();
     void clear();
-    void merge(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore);
-    void append(const QList<MessageListEntry> &page, std::optional<qint64> nextBefore);
-    void setNextBefore(std::optional<qint64> nextBefore);
-    void setCounts(int unseen, int total);
-    void setErrorString(const QString &message);
-    void fail(const ClientError &error);
-    void beginRequest();
-    void endRequest();
-    [[nodiscard]] bool canRequest() const;
-    // `page` with the seen flags set and the deletions done here since
-    // change number `changesBefore`, which it may predate.
-    [[nodiscard]] QList<MessageListEntry> withLocalChanges(QList<MessageListEntry> page, quint64 changesBefore) const;
-
-    struct LocalChange
-    {
-        qint64 id = 0;
-        bool removed = false;
-        bool seen = false;
-        quint64 sequence = 0;
-    };
+    // The FolderSync's edits, made here too.
+    void mirrorInserted(int first, const QList<MessageListEntry> &entries);
+    void mirrorRemoved(int row);
+    void mirrorUpdated(int row, const MessageListEntry &entry, bool onlySeen);
+    void mirrorReplaced(const QList<MessageListEntry> &entries);
 
     QPointer<Session> m_session;
     QString m_folder = QStringLiteral("inbox");
     int m_limit = 50;
-    QList<MessageListEntry> m_entries;
-    std::optional<qint64> m_nextBefore;
-    QString m_errorString;
-    int m_unseen = 0;
-    int m_total = 0;
-    int m_pending = 0;        // requests in flight of this generation
-    quint64 m_generation = 0; // bumped when folder, limit or session change: older answers are dropped
-    quint64 m_pagingGeneration = 0; // bumped when the rows below the top are replaced or complete
-    quint64 m_changeSequence = 0;   // numbers the seen changes and deletions that succeeded
-    QList<LocalChange> m_localChanges; // those a listing in flight may not show yet
-    bool m_refreshing = false;
-    bool m_refreshAgain = false;
-    bool m_fetchingMore = false;
+    std::unique_ptr<FolderSync> m_sync;
+    QList<MessageListEntry> m_entries; // as m_sync's, changed only between begin and end calls
 };

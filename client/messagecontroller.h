@@ -15,7 +15,7 @@
 
 // One message for the message view: GET /api/v1/messages/{id} (the summary,
 // the decoded text and the headers in message order). Loading does not mark
-// it seen (SPEC); InboxModel.markSeen does.
+// it seen (docs/protocol/web.md §2); InboxModel.markSeen does.
 class MessageController : public QObject
 {
     Q_OBJECT

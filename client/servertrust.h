@@ -15,8 +15,8 @@
 
 class QSettings;
 
-// Decides whether a server's certificate is trusted (SPEC "The desktop
-// client", server trust). With a CA file the certificate must verify against
+// Decides whether a server's certificate is trusted (docs/protocol/client.md
+// §3, trusting the servers). With a CA file the certificate must verify against
 // it and name the host; no TLS error is ever ignored. Without one, trust on
 // first use: a host:port with no pin is refused (CertificateUnknown, with the
 // presented SHA-256 fingerprint) before any application byte is sent, until

@@ -2,6 +2,8 @@
 
 #include "apiclient.h"
 #include "clientlogging.h"
+#include "mailboxbackend.h"
+#include "mailboxsync.h"
 #include "servertrust.h"
 #include "smtpclient.h"
 #include "username.h"
@@ -17,6 +19,7 @@ Session::Session(const ClientSettings &settings, QObject *parent)
     , m_trust(new ServerTrust(settings.pinFile, this))
     , m_api(new ApiClient(settings.web, m_trust, this))
     , m_smtp(new SmtpClient(settings.smtp, m_trust, this))
+    , m_mailbox(new MailboxSync(std::make_unique<ApiMailboxBackend>(this), this))
 {
     qRegisterMetaType<ClientError>();
     m_api->setTimeout(settings.timeoutMs);
@@ -26,6 +29,9 @@ Session::Session(const ClientSettings &settings, QObject *parent)
         if (!m_trust->useCaFile(settings.caCertificateFile, &error))
             m_errorString = u"The CA certificate file cannot be used: "_s + error; // and every server is refused
     }
+    // Before any view reloads on these: a change of the last account is no listing's business.
+    connect(this, &Session::loggedIn, m_mailbox, &MailboxSync::reset);
+    connect(this, &Session::loggedOut, m_mailbox, &MailboxSync::reset);
     connect(m_trust, &ServerTrust::pinned, this, &Session::certificatePinned);
     connect(m_trust, &ServerTrust::pinsChanged, this, &Session::trustedCertificatesChanged);
     connect(m_api, &ApiClient::sessionExpired, this, [this](const ClientError &error) {

@@ -10,12 +10,13 @@
 #include <QtQml/qqmlregistration.h>
 
 class ApiClient;
+class MailboxSync;
 class ServerTrust;
 class SmtpClient;
 struct SmtpCredentials;
 
 // Where the client's servers are and how they are trusted (the command line
-// of SPEC: mailroom --smtp HOST:PORT --web HOST:PORT [--ca-cert FILE]).
+// of docs/PROTOCOL.md: mailroom --smtp HOST:PORT --web HOST:PORT [--ca-cert FILE]).
 struct ClientSettings
 {
     ServerEndpoint smtp{QStringLiteral("127.0.0.1"), 8025};
@@ -98,6 +99,8 @@ public:
     [[nodiscard]] Q_INVOKABLE QString newPasswordProblem(const QString &password, const QString &confirmation) const;
 
     [[nodiscard]] ApiClient *api() const { return m_api; }
+    // The account's messages kept in step with the server, for every folder view.
+    [[nodiscard]] MailboxSync *mailbox() const { return m_mailbox; }
     [[nodiscard]] SmtpClient *smtp() const { return m_smtp; }
     [[nodiscard]] ServerTrust *trust() const { return m_trust; }
     [[nodiscard]] SmtpCredentials credentials() const;
@@ -160,6 +163,7 @@ private:
     ServerTrust *m_trust = nullptr;
     ApiClient *m_api = nullptr;
     SmtpClient *m_smtp = nullptr;
+    MailboxSync *m_mailbox = nullptr;
     State m_state = State::LoggedOut;
     QString m_account;
     QString m_username;

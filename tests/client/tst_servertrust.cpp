@@ -1,4 +1,4 @@
-// Server trust (SPEC "The desktop client"): trust on first use with SHA-256
+// Server trust (docs/protocol/client.md §3): trust on first use with SHA-256
 // pins, a CA file, and the failures a user must be told apart (unreachable,
 // silent, not speaking STARTTLS, injecting plaintext), for both protocol
 // clients over real TLS to the real mailroom-smtpd and mailroom-webd code,

@@ -1,7 +1,8 @@
-// SmtpDialogue as scripted conversations, SPEC "SMTP dialogue" from the
-// client's side: send, PING, REG, GETUSER; failure at every stage; STARTTLS
-// downgrade and injection; the server's SIZE (RFC 1870) and a message over
-// it; and the DATA payload (RFC 5321 §4.5.2) with its size.
+// SmtpDialogue as scripted conversations, the SMTP dialogue from the
+// client's side (docs/protocol/client.md §2): send, PING, REG, GETUSER;
+// failure at every stage; STARTTLS downgrade and injection; the server's
+// SIZE (RFC 1870) and a message over it; and the DATA payload (RFC 5321
+// §4.5.2) with its size.
 //
 // A script is a list of lines:
 //   "S: reply"   the server sends reply + CRLF
