@@ -4,13 +4,18 @@
 # prints a markdown table of the medians followed by the JSON lines. Not part
 # of the normal test run (ctest's bench_smoke runs it with --quick).
 #
-#   bench/run-bench.sh [--quick] [--runs N] [--build-dir DIR | --bin-dir DIR]
+#   bench/run-bench.sh [--quick] [--runs N] [--build-dir DIR | --bin-dir DIR [--bin-dir DIR2]]
 #                      [--no-build] [--max-wait S] [--out FILE] [--keep]
 #
 #   --quick       a smoke run of every scenario with small counts, one run each
 #   --runs N      runs per scenario (default 3; the table shows the medians)
 #   --build-dir   build tree to use (default build/; built if needed)
-#   --bin-dir     take the four executables from DIR; nothing is built
+#   --bin-dir     take the executables from DIR; nothing is built. Given
+#                 twice (before, after: bench/build-commit.sh builds an old
+#                 commit), both sets of servers run side by side, each on
+#                 its own data directory, the runs of each scenario taking
+#                 turns, all driven by the second DIR's mailroom-load; a
+#                 third table compares them
 #   --no-build    don't build; the executables must exist
 #   --max-wait S  before each run, wait up to S seconds (default 120; 0 with
 #                 --quick) for the machine to be idle: other work on a small
@@ -24,7 +29,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$root/build
-bin_dir=
+bin_dirs=()
 quick=0
 runs=
 build=1
@@ -32,7 +37,7 @@ out=
 keep=0
 max_wait=
 
-usage() { sed -n '7,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "run-bench.sh: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -40,7 +45,7 @@ while [ $# -gt 0 ]; do
         --quick) quick=1 ;;
         --runs) [ $# -ge 2 ] || die "--runs needs a number"; runs=$2; shift ;;
         --build-dir) [ $# -ge 2 ] || die "--build-dir needs a directory"; build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
-        --bin-dir) [ $# -ge 2 ] || die "--bin-dir needs a directory"; bin_dir=$2; build=0; shift ;;
+        --bin-dir) [ $# -ge 2 ] || die "--bin-dir needs a directory"; bin_dirs+=("$2"); build=0; shift ;;
         --no-build) build=0 ;;
         --out) [ $# -ge 2 ] || die "--out needs a file"; out=$2; shift ;;
         --keep) keep=1 ;;
@@ -54,13 +59,21 @@ done
 case $runs in '' | *[!0-9]* | 0) die "--runs needs a positive number" ;; esac
 [ -n "$max_wait" ] || max_wait=$([ $quick = 1 ] && echo 0 || echo 120)
 case $max_wait in '' | *[!0-9]*) die "--max-wait needs a number of seconds" ;; esac
-[ -n "$bin_dir" ] || bin_dir=$build_dir/bin
+[ ${#bin_dirs[@]} -gt 0 ] || bin_dirs=("$build_dir/bin")
+[ ${#bin_dirs[@]} -le 2 ] || die "--bin-dir at most twice (before, after)"
+sides=${#bin_dirs[@]}
+if [ "$sides" = 2 ]; then side_names=(before after); else side_names=(""); fi
+bin_dir=${bin_dirs[$((sides - 1))]}
 
 # ------------------------------------------------------------------ build
 targets=(mailroom-load mailroom-smtpd mailroom-webd mailroomctl)
 have_binaries() {
     local t
     for t in "${targets[@]}"; do [ -x "$bin_dir/$t" ] || return 1; done
+    # The "before" side needs only its servers and mailroomctl.
+    [ "$sides" = 1 ] || for t in mailroom-smtpd mailroom-webd mailroomctl; do
+        [ -x "${bin_dirs[0]}/$t" ] || return 1
+    done
 }
 if [ $build = 1 ]; then
     if [ "$build_dir" = "$root/build" ] && ! have_binaries; then
@@ -74,7 +87,7 @@ if [ $build = 1 ]; then
         cmake --build "$build_dir" --target "${targets[@]}" >&2
     fi
 fi
-have_binaries || die "missing executables in $bin_dir (build first, or pass --build-dir / --bin-dir)"
+have_binaries || die "missing executables in ${bin_dirs[*]} (build first, or pass --build-dir / --bin-dir)"
 load=$bin_dir/mailroom-load
 
 # ------------------------------------------------------------------ scenario sizes
@@ -84,6 +97,7 @@ if [ $quick = 1 ]; then
     onepc_conns=5 onepc_total=20
     idle_conns=50 idle_hold=1
     web_conns=5 web_list_requests=200 web_mixed_requests=200
+    latency_conns=2 latency_seconds=2
     timeout=60
 else
     small_conns=50 small_msgs=100
@@ -91,6 +105,7 @@ else
     onepc_conns=50 onepc_total=2000
     idle_conns=1000 idle_hold=10
     web_conns=10 web_list_requests=30000 web_mixed_requests=20000
+    latency_conns=4 latency_seconds=10
     timeout=600
 fi
 
@@ -104,12 +119,17 @@ if [ "$hard_fds" != unlimited ] && [ "$hard_fds" -lt "$want_fds" ]; then
 fi
 [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt "$want_fds" ] && ulimit -Sn "$want_fds"
 
-# ------------------------------------------------------------------ data dir and servers
+# ------------------------------------------------------------------ data dirs and servers
+# Each side (one, or before and after) has its own data directory, servers
+# and results; arrays are indexed by side.
 work=$(mktemp -d "${TMPDIR:-/tmp}/mailroom-bench.XXXXXX")
-data=$work/data
-results=$work/results.jsonl
-: >"$results"
-smtpd_pid= webd_pid=
+smtpd_pid=() webd_pid=() smtpd_port=() webd_port=() smtpd_count=() data=() results=() ca=()
+for side in $(seq 0 $((sides - 1))); do
+    data[$side]=$work/data.$side
+    results[$side]=$work/results.$side.jsonl
+    : >"${results[$side]}"
+    smtpd_count[$side]=0
+done
 
 stop_server() { # PID
     [ -n "$1" ] || return 0
@@ -117,8 +137,9 @@ stop_server() { # PID
     wait "$1" 2>/dev/null || true
 }
 cleanup() {
-    stop_server "$smtpd_pid"
-    stop_server "$webd_pid"
+    local side
+    for side in "${!smtpd_pid[@]}"; do stop_server "${smtpd_pid[$side]}"; done
+    for side in "${!webd_pid[@]}"; do stop_server "${webd_pid[$side]}"; done
     if [ $keep = 1 ]; then
         echo "kept $work" >&2
     else
@@ -129,12 +150,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 password=bench-load-password
-"$bin_dir/mailroomctl" --data-dir "$data" init >/dev/null
-echo "$password" | "$bin_dir/mailroomctl" --data-dir "$data" add-user bench >/dev/null
-# The same account type with the cheapest hash the servers allow, to show
-# what one-message connections cost without the PBKDF2 of every AUTH.
-echo "$password" | "$bin_dir/mailroomctl" --data-dir "$data" --pbkdf2-iterations 1000 add-user benchfast >/dev/null
-ca=$data/tls/cert.pem
+for side in $(seq 0 $((sides - 1))); do
+    ctl=${bin_dirs[$side]}/mailroomctl
+    "$ctl" --data-dir "${data[$side]}" init >/dev/null
+    echo "$password" | "$ctl" --data-dir "${data[$side]}" add-user bench >/dev/null
+    # The same account type with the cheapest hash the servers allow, to show
+    # what one-message connections cost without the PBKDF2 of every AUTH.
+    echo "$password" | "$ctl" --data-dir "${data[$side]}" --pbkdf2-iterations 1000 add-user benchfast >/dev/null
+    ca[$side]=${data[$side]}/tls/cert.pem
+done
 
 # Waits for "listening on 127.0.0.1:PORT" in LOG and prints PORT.
 wait_port() { # LOG PID
@@ -154,22 +178,22 @@ wait_port() { # LOG PID
 
 # One address sends everything here, so the per-address limits (connections,
 # and failed logins, which count logins still being checked) are lifted.
-smtpd_count=0
-start_smtpd() {
-    smtpd_count=$((smtpd_count + 1))
-    smtpd_log=$work/smtpd.$smtpd_count.log
-    "$bin_dir/mailroom-smtpd" --data-dir "$data" --listen 127.0.0.1:0 \
+start_smtpd() { # SIDE
+    local side=$1 log
+    smtpd_count[$side]=$((smtpd_count[$side] + 1))
+    log=$work/smtpd.$side.${smtpd_count[$side]}.log
+    "${bin_dirs[$side]}/mailroom-smtpd" --data-dir "${data[$side]}" --listen 127.0.0.1:0 \
         --max-connections $((idle_conns + 100)) --max-connections-per-address $((idle_conns + 100)) \
-        --max-failed-logins-per-address 100000 2>"$smtpd_log" &
-    smtpd_pid=$!
-    smtpd_port=$(wait_port "$smtpd_log" "$smtpd_pid")
+        --max-failed-logins-per-address 100000 2>"$log" &
+    smtpd_pid[$side]=$!
+    smtpd_port[$side]=$(wait_port "$log" "${smtpd_pid[$side]}")
 }
-start_webd() {
-    webd_log=$work/webd.log
-    "$bin_dir/mailroom-webd" --data-dir "$data" --listen 127.0.0.1:0 \
-        --max-failed-logins-per-address 100000 2>"$webd_log" &
-    webd_pid=$!
-    webd_port=$(wait_port "$webd_log" "$webd_pid")
+start_webd() { # SIDE
+    local side=$1 log=$work/webd.$1.log
+    "${bin_dirs[$side]}/mailroom-webd" --data-dir "${data[$side]}" --listen 127.0.0.1:0 \
+        --max-failed-logins-per-address 100000 2>"$log" &
+    webd_pid[$side]=$!
+    webd_port[$side]=$(wait_port "$log" "${webd_pid[$side]}")
 }
 
 # ------------------------------------------------------------------ runs
@@ -201,17 +225,18 @@ wait_quiet() {
 
 failures=0
 step=0
-run() { # LABEL NOTE MODE ARGS...
-    local label=$1 note=$2 line rc=0
-    shift 2
+run() { # SIDE LABEL NOTE MODE ARGS...
+    local side=$1 label=$2 note=$3 line rc=0 name
+    shift 3
     step=$((step + 1))
     wait_quiet
-    printf '[%d] %s ... ' "$step" "$label" >&2
-    line=$("$load" "$@" --label "$label" --note "$note" --ca-cert "$ca" --timeout "$timeout") || rc=$?
+    name=${side_names[$side]}
+    printf '[%d] %s%s ... ' "$step" "${name:+($name) }" "$label" >&2
+    line=$("$load" "$@" --label "$label" --note "$note" --ca-cert "${ca[$side]}" --timeout "$timeout") || rc=$?
     if [ -z "$line" ]; then
         line="{\"scenario\":\"$label\",\"errors\":1,\"first_error\":\"mailroom-load exited with $rc and no result\"}"
     fi
-    echo "$line" >>"$results"
+    echo "$line" >>"${results[$side]}"
     printf '%s %s, p99 %s ms, errors %s\n' \
         "$(sed -n 's/.*"rate":\([0-9.]*\).*/\1/p' <<<"$line")" "$(sed -n 's/.*"unit":"\([^"]*\)".*/\1/p' <<<"$line")" \
         "$(sed -n 's/.*"p99_ms":\([0-9.]*\).*/\1/p' <<<"$line")" "$(sed -n 's/.*"errors":\([0-9]*\).*/\1/p' <<<"$line")" >&2
@@ -220,15 +245,33 @@ run() { # LABEL NOTE MODE ARGS...
         echo "    $(sed -n 's/.*"first_error":\("[^"]*"\).*/\1/p' <<<"$line")" >&2
     fi
 }
-repeat() { # LABEL NOTE MODE ARGS... (runs times)
-    local i
-    for i in $(seq 1 "$runs"); do run "$@"; done
+# Runs a scenario `runs` times on every side, the sides taking turns so
+# that a change in the machine's load meanwhile touches both alike. The
+# arguments may name the side's servers as @SMTPD_PORT@, @SMTPD_PID@,
+# @WEBD_PORT@ and @WEBD_PID@.
+repeat() { # LABEL NOTE MODE ARGS...
+    local i side arg args
+    for i in $(seq 1 "$runs"); do
+        for side in $(seq 0 $((sides - 1))); do
+            args=()
+            for arg in "${@:3}"; do
+                arg=${arg//@SMTPD_PORT@/${smtpd_port[$side]}}
+                arg=${arg//@SMTPD_PID@/${smtpd_pid[$side]}}
+                arg=${arg//@WEBD_PORT@/${webd_port[$side]}}
+                arg=${arg//@WEBD_PID@/${webd_pid[$side]}}
+                args+=("$arg")
+            done
+            run "$side" "$1" "$2" "${args[@]}"
+        done
+    done
 }
 
-start_smtpd
-start_webd
+for side in $(seq 0 $((sides - 1))); do
+    start_smtpd "$side"
+    start_webd "$side"
+done
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-smtp=(smtp --port "$smtpd_port" --server-pid "$smtpd_pid" --starttls)
+smtp=(smtp --port @SMTPD_PORT@ --server-pid @SMTPD_PID@ --starttls)
 
 repeat "smtp 1 KB, $small_conns conns x $small_msgs" "≥ 10,500 msg/s, p99 ≤ 20 ms" "${smtp[@]}" --auth "bench:$password" \
     --connections $small_conns --messages $small_msgs --size 1024
@@ -244,25 +287,34 @@ repeat "same, AUTH hash 1,000 iterations" "(not a target: PBKDF2 left out)" "${s
 
 # The smtp runs above filled bench's inbox (thousands of messages in the full
 # matrix); listings read its newest 50.
-stored=$("$bin_dir/mailroomctl" --data-dir "$data" stats 2>/dev/null | sed -n 's/^messages: *//p' || true)
+stored=$("$bin_dir/mailroomctl" --data-dir "${data[$((sides - 1))]}" stats 2>/dev/null | sed -n 's/^messages: *//p' || true)
 echo "the store holds ${stored:-?} messages (bench's inbox and sent folder share them)" >&2
-web=(web --port "$webd_port" --server-pid "$webd_pid" --user bench --password "$password" --connections $web_conns)
-repeat "web newest 50, $web_conns keep-alive conns" "≥ 3,000 listings/s" "${web[@]}" --list-only --requests $web_list_requests
+web=(web --port @WEBD_PORT@ --server-pid @WEBD_PID@ --user bench --password "$password" --connections $web_conns)
+repeat "web newest 50, $web_conns keep-alive conns" "≥ 4,000 listings/s" "${web[@]}" --list-only --requests $web_list_requests
 repeat "web newest 50 + one message, in turn" "" "${web[@]}" --requests $web_mixed_requests
+# Light requests (/healthz, benchfast's small inbox listing, each every
+# 20 ms) while connections list bench's newest 500 back to back: one slow
+# request may hold up only its own connection.
+repeat "web light requests while $latency_conns conns list 500" "light p99 < 100 ms" web-latency \
+    --port @WEBD_PORT@ --server-pid @WEBD_PID@ --user bench --password "$password" \
+    --light-user benchfast --light-password "$password" --connections $latency_conns --limit 500 \
+    --interval 20 --duration $latency_seconds
 
 # Idle connections against a fresh server each time, so that its RSS before
 # is not a heap already grown by the runs above.
 for i in $(seq 1 "$runs"); do
-    stop_server "$smtpd_pid"
-    start_smtpd
-    run "idle TLS, $idle_conns conns held ${idle_hold} s" "≤ 64 KiB/conn" idle --port "$smtpd_port" \
-        --server-pid "$smtpd_pid" --connections "$idle_conns" --hold "$idle_hold"
+    for side in $(seq 0 $((sides - 1))); do
+        stop_server "${smtpd_pid[$side]}"
+        start_smtpd "$side"
+        run "$side" "idle TLS, $idle_conns conns held ${idle_hold} s" "≤ 64 KiB/conn" idle --port "${smtpd_port[$side]}" \
+            --server-pid "${smtpd_pid[$side]}" --connections "$idle_conns" --hold "$idle_hold"
+    done
 done
 
 # ------------------------------------------------------------------ report
 # Server log lines other than the routine ones: errors, warnings, stalls.
 # Numbers become N so that alike lines count together.
-unusual=$(cat "$work"/smtpd.*.log "$work/webd.log" | grep -v -E \
+unusual=$(cat "$work"/smtpd.*.log "$work"/webd.*.log | grep -v -E \
     -e 'listening on|connected|disconnected|closing|authenticated as|delivered to|shutting down|logged in' \
     -e ' (GET|POST|PUT|PATCH|DELETE) [^ ]+ 2[0-9][0-9] ' \
     | sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -n 10 || true)
@@ -271,22 +323,49 @@ if [ -n "$unusual" ]; then
     echo "$unusual" >&2
 fi
 
-# The sources the executables were built from, when their build tree says.
-src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$bin_dir/../CMakeCache.txt" 2>/dev/null || true)
-[ -n "$src" ] || src=$root
-if commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null); then
-    dirty=$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null | grep -vc ' bench/' || true)
-    [ "${dirty:-0}" -gt 0 ] && commit="$commit + $dirty modified files"
-else
-    commit="? ($src is not a git checkout)"
-fi
+# The sources a side's executables were built from, when their build tree
+# says (build-commit.sh leaves the commit in .mailroom-commit).
+describe_sources() { # BIN_DIR
+    local src commit dirty
+    src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$1/../CMakeCache.txt" 2>/dev/null || true)
+    [ -n "$src" ] || src=$root
+    if [ -f "$src/.mailroom-commit" ]; then
+        commit="$(cut -c1-7 "$src/.mailroom-commit") (git archive)"
+    elif commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null); then
+        dirty=$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null | grep -vc ' bench/' || true)
+        [ "${dirty:-0}" -gt 0 ] && commit="$commit + $dirty modified files"
+    else
+        commit="? ($src is not a git checkout)"
+    fi
+    echo "sources $src (now at commit $commit); executables in $1"
+}
 echo "### Mailroom load matrix ($([ $quick = 1 ] && echo quick || echo full), $runs run(s) each, medians)"
 echo
-echo "$started; sources $src (now at commit $commit); executables in $bin_dir; $(nproc) CPUs, Linux $(uname -r)"
+echo "$started; $(nproc) CPUs, Linux $(uname -r); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+for side in $(seq 0 $((sides - 1))); do
+    echo
+    [ "$sides" = 1 ] || echo "#### ${side_names[$side]}"
+    [ "$sides" = 1 ] || echo
+    echo "$(describe_sources "${bin_dirs[$side]}")"
+    echo
+    "$load" table "${results[$side]}"
+done
+if [ "$sides" = 2 ]; then
+    echo
+    echo "#### before → after (driven by $load)"
+    echo
+    "$load" compare "${results[0]}" "${results[1]}"
+fi
 echo
-"$load" table "$results"
-echo
-cat "$results"
-[ -z "$out" ] || cp "$results" "$out"
+for side in $(seq 0 $((sides - 1))); do
+    [ "$sides" = 1 ] || echo "# ${side_names[$side]}"
+    cat "${results[$side]}"
+done
+if [ -n "$out" ]; then
+    for side in $(seq 0 $((sides - 1))); do
+        [ "$sides" = 1 ] || echo "# ${side_names[$side]}"
+        cat "${results[$side]}"
+    done >"$out"
+fi
 
 [ $failures = 0 ] || { echo "run-bench.sh: $failures run(s) reported errors" >&2; exit 1; }
