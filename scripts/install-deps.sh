@@ -10,7 +10,7 @@ packages=(
     # and llvm for llvm-symbolizer: without it sanitizer reports have no function names, and
     # tests/sanitizers/lsan.supp, which names Qt functions, cannot match
     clang libclang-rt-14-dev llvm
-    # Qt 6.4 from Debian (see ../shared/QT64-NOTES.md: each QML runtime module is its own package)
+    # Qt 6.4 from Debian (each QML runtime module is its own package)
     qt6-base-dev qt6-declarative-dev libqt6sql6-sqlite
     # PostgreSQL storage (--database postgresql://...): Qt's driver, and the server and psql the
     # postgres runs of the tests start (tests/support/throwaway_postgres.py)

@@ -113,9 +113,9 @@ void Authenticator::handle(Request request)
     }
     m_throttle.attemptStarted(request.clientAddress);
     ++m_passwordChecks;
-    // No password may hold a control character (SPEC), and HMAC's zero
-    // padding would let "secret\0" match "secret": checked against the
-    // dummy like an unknown name, so it fails in the same time.
+    // No password may hold a control character (docs/PROTOCOL.md §6), and
+    // HMAC's zero padding would let "secret\0" match "secret": checked against
+    // the dummy like an unknown name, so it fails in the same time.
     if (Passwords::containsControlCharacter(request.password))
         account.reset();
     const quint64 ticket = m_hasher->verifyAsync(request.password, account ? account->passwordHash : m_dummyHash);

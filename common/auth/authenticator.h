@@ -18,7 +18,7 @@ struct LoginFailureCounts;
 // answer about the password, and no failure counted against anyone.
 enum class LoginOutcome { Accepted, Rejected, Throttled, Unavailable };
 
-// Checks logins the way SPEC's throttling asks, for any of the servers:
+// Checks logins the way docs/PROTOCOL.md §6 asks, for any of the servers:
 // from the 10th failure in the window an address is refused without a
 // password check; from the 20th failure for one name, answers come after a
 // second (never a lock-out); an unknown name costs a full hash like a known
@@ -42,9 +42,9 @@ enum class LoginOutcome { Accepted, Rejected, Throttled, Unavailable };
 // and so misses; failures are never remembered.
 //
 // A stored hash with fewer iterations than configured is hashed anew at the
-// account's next successful login (SPEC: the count can be raised later), so
-// that after a raise known names do not answer faster than unknown ones,
-// whose check always costs the configured count.
+// account's next successful login (docs/PROTOCOL.md §6; the count can be
+// raised later), so that after a raise known names do not answer faster
+// than unknown ones, whose check always costs the configured count.
 class Authenticator : public QObject
 {
     Q_OBJECT

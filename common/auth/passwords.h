@@ -9,9 +9,9 @@
 
 #include <optional>
 
-// Password rules and hashing, SPEC "Storage": passwords are stored only as
-// "pbkdf2-sha256$<iterations>$<base64 salt>$<base64 hash>" (RFC 8018 §5.2
-// PBKDF2 with HMAC-SHA256, a random 16-byte salt per account).
+// Password rules and hashing, docs/PROTOCOL.md §6: passwords are stored
+// only as "pbkdf2-sha256$<iterations>$<base64 salt>$<base64 hash>"
+// (RFC 8018 §5.2 PBKDF2 with HMAC-SHA256, a random 16-byte salt per account).
 namespace Passwords {
 
 inline constexpr int MinLength = 8;
@@ -25,7 +25,7 @@ inline constexpr int HashBytes = 32;
 enum class Strength { Acceptable, TooShort, TooLong, ControlCharacter };
 
 // Length is counted in Unicode code points, not UTF-16 units. Control
-// characters (U+0000 to U+001F, U+007F; SPEC "Mailbox model") are refused:
+// characters (U+0000 to U+001F, U+007F; docs/PROTOCOL.md §6) are refused:
 // a CR or LF cannot be sent in a line protocol (POP3 USER/PASS, IMAP LOGIN),
 // so such an account could never log in there, and HMAC pads its key with
 // zero bytes (RFC 2104 §2), so "secret" and "secret\0" would hash alike.

@@ -27,10 +27,11 @@ private:
     QHash<QString, QList<qint64>> m_events;
 };
 
-// SPEC's failed-login policy for SMTP, POP3 and HTTPS alike: from the Nth
-// failure per client address in the window, logins from it are refused
-// unchecked; from the Mth failure per user name (from anywhere), answers are
-// delayed, never refused, so no one can lock the real user out.
+// The failed-login policy of docs/PROTOCOL.md §6, for SMTP, POP3 and HTTPS
+// alike: from the Nth failure per client address in the window, logins from
+// it are refused unchecked; from the Mth failure per user name (from
+// anywhere), answers are delayed, never refused, so no one can lock the real
+// user out.
 //
 // The failures themselves are counted by the store, which every server
 // process shares (Store::countLoginFailures); this holds what only this

@@ -40,11 +40,11 @@ struct DatabaseUrl
 
 enum class Registration { Open, Closed };
 
-// Limits and timeouts, SPEC "SMTP dialogue" and "HTTPS API" defaults.
+// Limits and timeouts, with the defaults of docs/PROTOCOL.md §2.
 struct Limits
 {
     int maxMessageBytes = 25 * 1024 * 1024;
-    // SPEC "Mailbox model": work per message stays bounded whatever the
+    // docs/protocol/smtp.md §7: work per message stays bounded whatever the
     // header holds (e.g. millions of addresses in To:).
     int maxHeaderBytes = 256 * 1024;
     int maxRecipients = 100;
@@ -66,7 +66,7 @@ struct Limits
     int networkThreads = 0;
 };
 
-// The options every executable shares (SPEC "Data directory and configuration").
+// The options every executable shares (docs/PROTOCOL.md §2).
 struct Config
 {
     QString dataDir = QStringLiteral("./mailroom-data");

@@ -5,7 +5,7 @@
 
 #include <optional>
 
-// Account names, SPEC "Storage": the local part of <name>@<domain>.
+// Account names, docs/PROTOCOL.md §6: the local part of <name>@<domain>.
 namespace Username {
 
 inline constexpr int MaxLength = 64;

@@ -26,7 +26,7 @@ namespace MailAddresses {
 // clear `complete`.
 // Only the first `keep` mailboxes are decoded and kept; the others are
 // still parsed, so that `count` and `complete` cover the whole field, but
-// cost no memory: a field of millions of addresses (SPEC "Mailbox model")
+// cost no memory: a field of millions of addresses (docs/protocol/messages.md §5)
 // takes time linear in its length and memory bounded by `keep`.
 [[nodiscard]] AddressList parseList(QByteArrayView raw, qsizetype keep = std::numeric_limits<qsizetype>::max());
 

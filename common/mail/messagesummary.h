@@ -13,7 +13,7 @@ struct MailAddress
     friend bool operator==(const MailAddress &, const MailAddress &) = default;
 };
 
-// A MIME part that is not the readable text (SPEC "Storage").
+// A MIME part that is not the readable text (docs/protocol/messages.md §5).
 struct AttachmentInfo
 {
     int index = 0;

@@ -31,9 +31,9 @@ struct MimePart
 };
 
 // A parsed RFC 5322 message: headers, MIME tree, readable text, attachments
-// and the summary that listings show (SPEC "Storage"). Parsing never fails
-// and its work is bounded: at most MaxDepth levels and MaxParts parts, each
-// byte scanned a bounded number of times.
+// and the summary that listings show (docs/protocol/messages.md §2, §5).
+// Parsing never fails and its work is bounded: at most MaxDepth levels and
+// MaxParts parts, each byte scanned a bounded number of times.
 class MimeMessage
 {
 public:
@@ -62,7 +62,8 @@ public:
     // Every header field in message order, name as written, value unfolded and decoded.
     [[nodiscard]] QList<std::pair<QString, QString>> decodedHeaders() const;
 
-    // SPEC "preview": the first 160 characters, white space runs folded to one space.
+    // The preview of docs/protocol/web.md §2: the first 160 characters, white
+    // space runs folded to one space.
     [[nodiscard]] static QString preview(const QString &text);
 
 private:

@@ -1,8 +1,9 @@
 // The login check all three servers share: the right password, a wrong one,
-// an unknown name; SPEC's throttling, counted in the shared store (two
-// Authenticators on one database are two server processes); and the memory
-// of verified logins, which must never outlive a password change or
-// remember a failure. Also run against PostgreSQL (tst_authenticator_postgres).
+// an unknown name; the throttling of docs/PROTOCOL.md §6, counted in the
+// shared store (two Authenticators on one database are two server
+// processes); and the memory of verified logins, which must never outlive a
+// password change or remember a failure. Also run against PostgreSQL
+// (tst_authenticator_postgres).
 
 #include "authenticator.h"
 #include "passwords.h"
@@ -164,7 +165,7 @@ void TestAuthenticator::rightWrongAndUnknown()
     QCOMPARE(m_authenticator->passwordChecks(), quint64(1)); // an unknown name costs a check too
 }
 
-// SPEC "Mailbox model": a login carrying a control character is checked
+// docs/PROTOCOL.md §6: a login carrying a control character is checked
 // against the dummy hash, so it fails, in the time any wrong password takes.
 // An account given such a password before the rule (REG and the API took
 // "pass\r\nword") can no longer log in with it: mailroomctl passwd helps.
@@ -307,7 +308,8 @@ void TestAuthenticator::failuresOutsideTheWindowDoNotCountAndArePruned()
         QVERIFY(writer.addLoginFailure(u"192.0.2.80"_s, u"alice"_s, now - windowMs - 1000 - i));
         QVERIFY(writer.addLoginFailure(u"192.0.2.81"_s, u"bob"_s, now - windowMs - 1000 - i));
     }
-    // On the window's edge: just out (SPEC's sliding window keeps what is younger).
+    // On the window's edge: just out (the sliding window of docs/PROTOCOL.md §6
+    // keeps what is younger).
     QVERIFY(writer.addLoginFailure(u"192.0.2.80"_s, u"alice"_s, now - windowMs - 1));
     const auto counts = m_store->countLoginFailures(u"192.0.2.80"_s, u"alice"_s, now - windowMs, 100);
     QVERIFY(counts);
@@ -420,8 +422,8 @@ void TestAuthenticator::manyRightLoginsAtOnceAreAllAccepted()
 }
 
 // ...while 30 wrong ones at the same moment get at most as many checks as
-// SPEC allows failures before the address is refused; the rest are refused
-// unchecked.
+// docs/PROTOCOL.md §6 allows failures before the address is refused; the
+// rest are refused unchecked.
 void TestAuthenticator::weakHashIsRaisedAtTheNextLogin_data()
 {
     QTest::addColumn<QString>("password");

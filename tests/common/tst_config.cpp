@@ -1,6 +1,6 @@
 // Command-line configuration: ListenAddress, DatabaseUrl, isValidHostname and
-// ConfigOptions read through a real QCommandLineParser (SPEC "Data directory
-// and configuration", the SMTP and HTTPS "Limits").
+// ConfigOptions read through a real QCommandLineParser (docs/PROTOCOL.md §2,
+// and the limits of docs/protocol/smtp.md §11 and docs/protocol/web.md §4).
 
 #include "config.h"
 #include "passwords.h"
@@ -80,7 +80,7 @@ QVariantMap fields(const Config &config)
     };
 }
 
-// The values SPEC gives, written out rather than taken from Limits' initialisers.
+// The values docs/PROTOCOL.md §2 gives, written out rather than taken from Limits' initialisers.
 QVariantMap specDefaults()
 {
     const QString dataDir = absoluteFromCurrent(QStringLiteral("mailroom-data"));
@@ -393,7 +393,7 @@ void TestConfig::defaults()
     QCOMPARE(actual.keys(), expected.keys());
     for (auto it = expected.cbegin(); it != expected.cend(); ++it)
         QVERIFY2(actual.value(it.key()) == it.value(),
-                 qPrintable(QStringLiteral("%1: got '%2', SPEC says '%3'")
+                 qPrintable(QStringLiteral("%1: got '%2', docs/PROTOCOL.md §2 says '%3'")
                                 .arg(it.key(), actual.value(it.key()).toString(), it.value().toString())));
 
     QVERIFY(config->listen.has_value());
@@ -628,7 +628,7 @@ void TestConfig::badValueNamesOption()
         QFAIL(qPrintable(QStringLiteral("accepted '%1' as %2").arg(arguments.join(u' '), taken.join(u", "))));
     }
     QVERIFY2(!error.isEmpty(), "a refused option must come with an explanation");
-    QVERIFY2(!error.contains(u'\n'), qPrintable(error)); // SPEC: a one-line error
+    QVERIFY2(!error.contains(u'\n'), qPrintable(error)); // docs/PROTOCOL.md §2: a one-line error
     for (const QString &option : named)
         QVERIFY2(error.contains(option), qPrintable(QStringLiteral("'%1' does not name %2").arg(error, option)));
     // Errors end up in logs: a database password never does.

@@ -280,7 +280,7 @@ QByteArray bareAddress(int i)
 }
 } // namespace
 
-// SPEC "Mailbox model": at most MaxAddresses of To and Cc kept for the
+// docs/protocol/messages.md §5: at most MaxAddresses of To and Cc kept for the
 // summary, the first ones in order, and toCount/ccCount counting every
 // mailbox of the field (what parseList() without a limit returns), also
 // past the kept ones; From keeps its first.

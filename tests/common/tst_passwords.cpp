@@ -124,7 +124,7 @@ void TestPasswords::strength_data()
     QTest::newRow("129") << QString(129, u'a') << S::TooLong;
     QTest::newRow("NUL inside") << QStringLiteral("abcd\0efgh") << S::ControlCharacter;
     QTest::newRow("NUL padding") << QStringLiteral("abc\0\0\0\0\0") << S::ControlCharacter;
-    // SPEC "Mailbox model": no control characters, U+0000-U+001F and U+007F.
+    // docs/PROTOCOL.md §6: no control characters, U+0000-U+001F and U+007F.
     // Found: REG and the API took "pass\r\nword", which POP3 PASS cannot send.
     QTest::newRow("CR LF inside") << QStringLiteral("pass\r\nword") << S::ControlCharacter;
     QTest::newRow("LF at the end") << QStringLiteral("password\n") << S::ControlCharacter;
@@ -137,7 +137,7 @@ void TestPasswords::strength_data()
     QTest::newRow("too short and a control") << QStringLiteral("\n") << S::ControlCharacter;
     QTest::newRow("too long and a control") << QString(128, u'a').append(u'\t') << S::ControlCharacter;
     // The neighbours stay allowed: space, tilde, U+0080 (a C1 control, not
-    // in SPEC's list), no-break space.
+    // among those docs/PROTOCOL.md §6 refuses), no-break space.
     QTest::newRow("space") << QStringLiteral("pass word") << S::Acceptable;
     QTest::newRow("tilde") << QStringLiteral("pass~word") << S::Acceptable;
     QTest::newRow("U+0080") << QStringLiteral("pass\u0080word") << S::Acceptable;

@@ -741,7 +741,7 @@ void TestStore::deliveryRoundTrip()
     QCOMPARE(m_store->counts(alice)->sent.total, 2);
 }
 
-// SPEC "Mailbox model": at most MaxStoredAddresses of To and Cc stored,
+// docs/STORAGE.md "Schema": at most MaxStoredAddresses of To and Cc stored,
 // and every address of the field counted; a list within the bound stays a
 // plain array, as versions before 3 wrote it.
 void TestStore::addressListsAreBounded()

@@ -1,4 +1,4 @@
-// TLS material (SPEC "Data directory and configuration"): the self-signed
+// TLS material (docs/PROTOCOL.md §3 and §4): the self-signed
 // certificate made by CertificateGenerator, loading a pair into a server
 // configuration, and real loopback handshakes against it.
 

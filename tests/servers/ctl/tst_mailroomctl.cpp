@@ -49,7 +49,7 @@ struct CtlRun
     QByteArray err;
 
     [[nodiscard]] bool succeeded() const { return exitedNormally && exitCode == ExitOk && err.isEmpty(); }
-    // SPEC "Data directory and configuration": a one-line error on stderr, exit code 2.
+    // docs/PROTOCOL.md §2: a one-line error on stderr, exit code 2.
     [[nodiscard]] bool failedWithOneLine() const
     {
         return exitedNormally && exitCode == ExitError && err.startsWith("mailroomctl: ") && err.endsWith('\n')
@@ -446,7 +446,7 @@ void TestMailroomCtl::initCreatesDataDirectory()
     QVERIFY(QFileInfo(database).isFile());
     QVERIFY(QFileInfo(certificate).isFile());
     QVERIFY(QFileInfo(key).isFile());
-    // SPEC: the key is for the owner alone; the directory holds the key and the mail.
+    // docs/PROTOCOL.md §3: the key is for the owner alone; the directory holds the key and the mail.
     QCOMPARE(modeOf(key), QStringLiteral("600"));
     QCOMPARE(modeOf(directory), QStringLiteral("700"));
 
@@ -463,7 +463,7 @@ void TestMailroomCtl::initCreatesDataDirectory()
     QCOMPARE(certificates.size(), 1);
     const QSslCertificate &cert = certificates.first();
     QVERIFY(cert.isSelfSigned());
-    // SPEC: a local client verifies it with the certificate file alone.
+    // docs/PROTOCOL.md §3: a local client verifies it with the certificate file alone.
     const auto names = cert.subjectAlternativeNames();
     QVERIFY(names.values(QSsl::DnsEntry).contains(QStringLiteral("localhost")));
     QVERIFY(names.values(QSsl::IpAddressEntry).contains(QStringLiteral("127.0.0.1")));
@@ -518,7 +518,7 @@ void TestMailroomCtl::acceptanceSequence()
     VERIFY_SUCCEEDED(listed);
     QVERIFY2(listed.out.contains("alice@project.com"), qPrintable(listed.describe()));
 
-    // SPEC "Storage": never stored in clear, in no file SQLite writes.
+    // docs/PROTOCOL.md §6: never stored in clear, in no file SQLite writes.
     const QString database = m_dataDir + QStringLiteral("/mailroom.db");
     if (!TestDatabase::postgresql()) {
         QByteArray allBytes;
@@ -664,7 +664,7 @@ void TestMailroomCtl::refusals_data()
         << Setup::EmptyDirectory << QStringList{dataDir, data, addUser, alice} << password
         << noDatabase << QString();
 
-    // SPEC "Storage" username rules.
+    // The username rules of docs/PROTOCOL.md §6.
     const QStringList badNames = {QStringLiteral(".bob"),  QStringLiteral("bob."),   QStringLiteral("a..b"),
                                   QStringLiteral("bob!"),  QStringLiteral("-bob"),   QStringLiteral("bob_"),
                                   QStringLiteral("b ob"),  QStringLiteral("bob@project.com"),
@@ -676,7 +676,7 @@ void TestMailroomCtl::refusals_data()
             << QStringLiteral("invalid username '%1'").arg(name) << QString();
     }
 
-    // SPEC "Storage" password rules, counted in code points.
+    // The password rules of docs/PROTOCOL.md §6, counted in code points.
     const QByteArray emoji = "\xF0\x9F\x98\x80";
     const QStringList aliceArgs = {dataDir, data, addUser, alice};
     const QString tooShort = QStringLiteral("at least 8 characters");
@@ -700,7 +700,7 @@ void TestMailroomCtl::refusals_data()
     QTest::newRow("password line over 4096 bytes")
         << Setup::Initialized << aliceArgs << line(QByteArray(5000, 'p'))
         << QStringLiteral("the password line is too long") << QString();
-    // SPEC "Mailbox model": no control characters, U+0000-U+001F and U+007F
+    // docs/PROTOCOL.md §6: no control characters, U+0000-U+001F and U+007F
     // (a CR LF line end is the end of the line, as "CRLF line" accepts).
     const QString control = QStringLiteral("contains a control character");
     QTest::newRow("password with a CR inside")
@@ -881,7 +881,7 @@ void TestMailroomCtl::passwdRefusals_data()
     QTest::newRow("password too long") << QStringLiteral("alice") << line(QByteArray(129, 'p'))
                                        << QStringLiteral("at most 128 characters");
     QTest::newRow("empty stdin") << QStringLiteral("alice") << QByteArray() << QStringLiteral("no password given");
-    // SPEC "Mailbox model": no control characters, U+0000-U+001F and U+007F.
+    // docs/PROTOCOL.md §6: no control characters, U+0000-U+001F and U+007F.
     QTest::newRow("password with a CR inside") << QStringLiteral("alice") << QByteArray("new-pass\rword-2\n")
                                                << QStringLiteral("contains a control character");
     QTest::newRow("password with a tab") << QStringLiteral("alice") << QByteArray("new-pass\tword-2\n")
@@ -988,7 +988,7 @@ void TestMailroomCtl::delUserKeepsOthersMail()
     QVERIFY2(unknown.errorLine().contains(QStringLiteral("no account carol")), qPrintable(unknown.describe()));
     QVERIFY(store.findAccount(QStringLiteral("bob")));
 
-    // SPEC "Storage": ids are never reused, so a new alice is a new account.
+    // docs/protocol/messages.md §1: ids are never reused, so a new alice is a new account.
     VERIFY_SUCCEEDED(ctlIn(m_dataDir, {QStringLiteral("add-user"), QStringLiteral("alice")}, "alice-password\n"));
     const auto newAlice = store.findAccount(QStringLiteral("alice"));
     QVERIFY(newAlice);

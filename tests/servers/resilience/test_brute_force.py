@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Password guessing against mailroom-smtpd and mailroom-webd (SPEC, SMTP
-"Throttling" and the HTTPS API's login limits), each on a server of its own,
-and against smtpd, webd and pop3d sharing one database (SPEC "Mailbox
-model": the failures are counted in the store, one budget for all):
+"""Password guessing against mailroom-smtpd and mailroom-webd (the failed-login
+throttling of docs/PROTOCOL.md §6, for SMTP AUTH and the HTTPS API's login),
+each on a server of its own, and against smtpd, webd and pop3d sharing one
+database (the failures are counted in the store, one budget for all):
 
 - 1,000 wrong passwords for bob, 125 from each of 8 attacker addresses
   (127.0.0.1..8), over many parallel connections (SMTP: implicit TLS, at most 3 AUTH PLAIN a
@@ -51,14 +51,14 @@ SECRETS_LOCK = threading.Lock()
 
 WINDOW = 10                     # --login-window for the attacked servers, seconds
 SHARED_WINDOW = 60              # --login-window for the three on one database (no failure leaves it mid-test)
-PER_ADDRESS = 10                # SPEC defaults, left as they are on the attacked servers
+PER_ADDRESS = 10                # docs/PROTOCOL.md §6 defaults, left as they are on the attacked servers
 PER_USER = 20
 ATTEMPTS = 1000
 ATTACKERS = [f"127.0.0.{n}" for n in range(1, 9)]
 THREADS = 32                    # 4 connections at a time per attacker address
 REAL_USER_ADDRESS = "127.0.0.200"
 WATCHER_ADDRESS = "127.0.0.201"
-SLOW = 0.9                      # an answer delayed by SPEC's 1 s (a coarse timer may fire 5% early)
+SLOW = 0.9                      # an answer delayed 1 s (docs/PROTOCOL.md §6; a coarse timer may fire 5% early)
 
 # The hash dominates an answer, as with the production default (60000:
 # MAILROOM_TIMING_ITERATIONS=60000 measures at that cost).
@@ -104,7 +104,7 @@ class LineLogin:
 class SmtpLogin(LineLogin):
     """An implicit-TLS SMTP connection from `source`, greeted and EHLO'd."""
 
-    per_connection = 3  # SPEC: after 3 failures on one connection, 421 and close
+    per_connection = 3  # docs/protocol/smtp.md §4: after 3 failures on one connection, 421 and close
     accepted, rejected, throttled = 235, 535, 454
 
     def __init__(self, server, context, source):
@@ -347,7 +347,7 @@ class BruteForce:
 
 
 class BruteForceTests(unittest.TestCase):
-    """One attacked server per protocol, SPEC's limits, a short window."""
+    """One attacked server per protocol, the limits of docs/PROTOCOL.md §6, a short window."""
 
     def attack(self, kind, protocol, daemon, deployment, checked_log, refused_log):
         context = deployment.context()
@@ -375,7 +375,7 @@ class BruteForceTests(unittest.TestCase):
         for address in ATTACKERS:
             mine = [code for a, code, _, _ in results if a == address]
             self.assertLessEqual(mine.count(kind.rejected), (PER_ADDRESS - 1) * windows,
-                                 f"{address}: more checks than SPEC's per-address limit allows")
+                                 f"{address}: more checks than the per-address limit allows")
             self.assertEqual(len(mine), ATTEMPTS // len(ATTACKERS))
         self.assertGreaterEqual(len(refused), ATTEMPTS - (PER_ADDRESS - 1) * len(ATTACKERS) * windows)
         # The server's own account: what it checked and what it refused unchecked.
@@ -412,7 +412,8 @@ class BruteForceTests(unittest.TestCase):
         self.assertEqual({code for code, _, _, _ in attack.real_user}, {kind.accepted})
         self.assertTrue(any(finished < attack.finished for _, _, _, finished in attack.real_user),
                         "no login of the real user while the attack ran")
-        # The first is checked (the next ones are remembered logins): none waits SPEC's 1 s for failures.
+        # The first is checked (the next ones are remembered logins): none waits the 1 s that
+        # docs/PROTOCOL.md §6 gives failures.
         self.assertLess(max(latency for _, latency, _, _ in attack.real_user), SLOW,
                         "the real user's right password was delayed like a failure")
         # And the server kept answering everyone else.

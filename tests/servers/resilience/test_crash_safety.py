@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Crash safety (SPEC "Storage": a 250 to DATA means committed durably;
-nothing half-stored is ever visible; SIGTERM finishes or refuses open
-transactions with 421).
+"""Crash safety (docs/protocol/messages.md §4: a 250 to DATA means committed
+durably; nothing half-stored is ever visible; docs/PROTOCOL.md §7: SIGTERM
+finishes or refuses open transactions with 421).
 
 Mail is pushed over STARTTLS + AUTH from several connections while
 mailroom-smtpd is killed at random moments and started again; the same

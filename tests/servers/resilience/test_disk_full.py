@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A full disk (SPEC: DATA answered `452 4.3.1` when the disk is full,
+"""A full disk (docs/PROTOCOL.md §8: DATA answered `452 4.3.1` when the disk is full,
 nothing stored; a 250 means committed durably).
 
 The data directory lives on a small tmpfs the test mounts (root only:

@@ -384,9 +384,10 @@ class HostileTestCase(unittest.TestCase):
 # --- 1 -------------------------------------------------------------------------
 
 class Slowloris(HostileTestCase):
-    """A client dribbling one byte a second is cut at the idle timeout (SPEC: the
-    timeout is per command; PROTOCOL.md: a request begun and not finished within
-    the keep-alive timeout gets 408), while others are served at once."""
+    """A client dribbling one byte a second is cut at the idle timeout (docs/PROTOCOL.md
+    §5: the timeout is per command; docs/protocol/web.md §4: a request begun and
+    not finished within the keep-alive timeout gets 408), while others are
+    served at once."""
 
     @staticmethod
     def dribble(client, payload, limit):
@@ -445,9 +446,9 @@ class Slowloris(HostileTestCase):
 
 class ConnectionLimits(HostileTestCase):
     """Beyond --max-connections-per-address and --max-connections the excess is
-    refused (SMTP 421 4.7.0 Too many connections, POP3 -ERR, both listeners
-    counted together; webd, which SPEC gives a global limit only, closes the
-    excess after its handshake); everyone else is still served."""
+    refused (docs/PROTOCOL.md §5: SMTP 421 4.7.0 Too many connections, POP3
+    -ERR, both listeners counted together; webd closes the excess without a
+    word); everyone else is still served."""
 
     def line_hogs(self, server, sources, count, greeting, implicit_every=0):
         """`count` connections from each source, half-open dialogue after the greeting."""
@@ -550,7 +551,7 @@ class ConnectionLimits(HostileTestCase):
             return closed and said == b""
 
         try:
-            # PROTOCOL.md: webd limits connections per address too (SPEC names only the total).
+            # docs/protocol/web.md §5: webd limits connections per address as well as in all.
             for n in range(MAX_CONNECTIONS):
                 source = f"127.0.0.{2 + n // PER_ADDRESS}"
                 sock = D.context().wrap_socket(tcp(WEB.port, source), server_hostname=HOSTNAME)
@@ -878,7 +879,7 @@ class InvalidUtf8AndNul(HostileTestCase):
                         b"Subject: " + subject + b" \xff\xfe\xc3\x28 caf\xe9\r\n\r\nbody \xff\xfe\xc0\xaf\r\n.\r\n")
             code, reply = client.reply()
             self.assertEqual(code, 250, reply)
-            # NUL anywhere in the data: 550 5.6.0 (SPEC), nothing stored.
+            # NUL anywhere in the data: 550 5.6.0 (docs/protocol/smtp.md §7), nothing stored.
             for where, message in (("subject", b"From: alice@project.com\r\nSubject: a\x00b\r\n\r\nbody\r\n"),
                                    ("from", b"From: al\x00ice@project.com\r\n\r\nbody\r\n"),
                                    ("to", b"From: alice@project.com\r\nTo: bob\x00@project.com\r\n\r\nbody\r\n"),
@@ -1015,7 +1016,7 @@ class SqlMetacharacters(HostileTestCase):
     SOURCE = "127.0.0.51"
     NAMES = ["' OR '1'='1", "alice' --", "alice'; DROP TABLE accounts; --", '" OR ""="', "%", "_", "al%", "alic_",
              "b_b", "\\", "alice\\", "alice%", "a'b", "bob;", "bob--", "' UNION SELECT password_hash FROM accounts --"]
-    VALID = {"b_b"}  # a valid name (SPEC allows "_"), and what LIKE 'b_b' would match: bob
+    VALID = {"b_b"}  # a valid name (docs/PROTOCOL.md §6 allows "_"), and what LIKE 'b_b' would match: bob
 
     def test_sql_metacharacters(self):
         accounts = D.query("SELECT * FROM accounts ORDER BY id")
@@ -1033,7 +1034,8 @@ class SqlMetacharacters(HostileTestCase):
                         token = base64.b64encode(name.encode() + b"\0" + b"password-123").decode()
                         code, reply = client.command("REG " + token)
                         self.assertEqual(code, 553, reply)
-        for group in range(0, len(self.NAMES), 4):  # 8 errors a connection: SPEC closes at 10
+        # 8 errors a connection: smtpd closes at 10 (docs/protocol/smtp.md §2)
+        for group in range(0, len(self.NAMES), 4):
             with smtp_session(self.SOURCE) as client:
                 for name in self.NAMES[group:group + 4]:
                     code, reply = client.command(f"GETUSER {name}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Several servers on one PostgreSQL database (SPEC "Storage": what a 250 to
+"""Several servers on one PostgreSQL database (docs/protocol/messages.md §4: what a 250 to
 DATA acknowledged is committed with all its mailbox entries; nothing
 half-stored is ever visible).
 

@@ -215,7 +215,8 @@ Item {
         }
 
         // "Show the latest 2" with three messages shows two; the third comes
-        // only when the user scrolls for more (SPEC: the latest N, more on scroll).
+        // only when the user scrolls for more (docs/protocol/client.md §1: the
+        // latest N, more on scroll).
         function test_latestShowsOnlyThatMany() {
             deliverToOwner("One")
             deliverToOwner("Two")
