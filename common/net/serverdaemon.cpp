@@ -18,6 +18,11 @@ ServerDaemon::~ServerDaemon()
 {
     // The connections on other threads go first, while the backend they
     // call (a child, deleted after this) still exists.
+    stopNetworkThreads();
+}
+
+void ServerDaemon::stopNetworkThreads()
+{
     m_threads.reset();
 }
 

@@ -71,6 +71,10 @@ protected:
     [[nodiscard]] virtual int networkThreadCount() const { return 1; }
     // Subclasses call it when backendBusy() may have become false.
     void checkStopped();
+    // Ends the network threads and their connections. A subclass whose
+    // members the connections use (rather than children, which outlive this
+    // class's destructor) calls it first in its own destructor.
+    void stopNetworkThreads();
 
     [[nodiscard]] const Config &config() const { return m_config; }
     [[nodiscard]] const QSslConfiguration &tls() const { return m_tls; }

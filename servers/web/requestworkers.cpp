@@ -37,8 +37,8 @@ WebApi &RequestWorkers::apiOfThisWorker()
     if (!m_apis.hasLocalData()) {
         auto *api = new WebApi(m_config, m_authenticator);
         QString error;
-        // The store reconnects on its own: until it can, this worker's
-        // requests are answered 503.
+        // Until the store opens (WebApi::storeReady tries again, once a
+        // second), this worker's requests are answered 503.
         if (!api->open(&error))
             qCWarning(lcWeb).noquote() << "a request worker cannot open the store:" << error;
         m_apis.setLocalData(api);

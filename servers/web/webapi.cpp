@@ -164,6 +164,19 @@ WebApi::WebApi(const Config &config, SharedAuthenticator *authenticator, QObject
 
 WebApi::~WebApi() = default;
 
+bool WebApi::storeReady()
+{
+    if (m_store.isOpen())
+        return true;
+    if (m_lastOpenAttempt.isValid() && m_lastOpenAttempt.elapsed() < 1000)
+        return false;
+    m_lastOpenAttempt.start();
+    if (m_store.open(m_config.database, Store::OpenMode::CreateIfMissing))
+        return true;
+    qCWarning(lcWeb).noquote() << "cannot open the store:" << m_store.lastErrorText();
+    return false;
+}
+
 bool WebApi::open(QString *error)
 {
     if (!m_store.open(m_config.database, Store::OpenMode::CreateIfMissing)) {
@@ -253,6 +266,7 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
         // on a request worker, token check included, so it never holds up
         // the other connections of this network thread.
         bool onWorker = false;
+        bool needsStore = true;
     };
     // docs/protocol/web.md §1. A path no pattern matches is 404 (ids
     // that are no positive numbers, unknown folders, trailing slashes); a
@@ -265,8 +279,8 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
         const auto health = [](WebApi &, const Call &call) {
             call.reply(HttpResponse::json(200, {{QStringLiteral("status"), QStringLiteral("ok")}}));
         };
-        const bool allAdded = table.add("GET", u"/healthz", {health, false})
-            && table.add("HEAD", u"/healthz", {health, false})
+        const bool allAdded = table.add("GET", u"/healthz", {health, false, false, false})
+            && table.add("HEAD", u"/healthz", {health, false, false, false})
             && table.add("POST", u"/api/v1/session",
                          {[](WebApi &api, const Call &call) {
                               api.login(call.request, call.clientAddress, call.context, call.done);
@@ -278,7 +292,7 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                                  && api.m_store.lastError() != Store::Error::NotFound)
                                  return call.reply(api.storeFailure());
                              call.reply(HttpResponse::noContent());
-                         }})
+                         }, true, true})
             && table.add("GET", u"/api/v1/account",
                          {[](WebApi &api, const Call &call) { call.reply(api.account(*call.caller)); }, true, true})
             && table.add("PUT", u"/api/v1/account/password",
@@ -323,6 +337,8 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
         // Answered on this thread, later, while the asking connection lives.
         const BackendReply<HttpResponse> answer(context, done);
         m_workers->run([request, clientAddress, path = match.parameters, route = *match.target, answer](WebApi &api) {
+            if (!api.storeReady())
+                return answer(api.unavailable());
             HttpResponse response;
             const std::function<void(const HttpResponse &)> keep = [&response](const HttpResponse &r) { response = r; };
             if (const std::optional<Caller> caller = api.authenticate(request, &response)) {
@@ -334,6 +350,8 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
         });
         return;
     }
+    if (match.target->needsStore && !storeReady())
+        return reply(unavailable());
     std::optional<Caller> caller;
     if (match.target->needsToken) {
         HttpResponse failure;

@@ -4,6 +4,7 @@
 #include "httpmessage.h"
 #include "store.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QPointer>
@@ -50,6 +51,10 @@ private:
         QByteArray tokenHash;
     };
 
+    // Whether the store is open; one that could not be opened (this thread's
+    // first request, or out of file descriptors) is tried again, at most once
+    // a second, so a thread or worker recovers instead of failing for good.
+    bool storeReady();
     std::optional<Caller> authenticate(const HttpRequest &request, HttpResponse *failure);
     void login(const HttpRequest &request, const QString &clientAddress, QPointer<QObject> context, Done done);
     void changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
@@ -70,6 +75,7 @@ private:
     SharedAuthenticator *m_authenticator = nullptr;
     bool m_ownsAuthenticator = false;
     RequestWorkers *m_workers = nullptr;
+    QElapsedTimer m_lastOpenAttempt;
     QHash<quint64, std::function<void(bool)>> m_verifications;
     QHash<quint64, std::function<void(const QString &)>> m_hashes;
 };

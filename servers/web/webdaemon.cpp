@@ -14,7 +14,12 @@ WebDaemon::WebDaemon(const Config &config, QObject *parent)
 {
 }
 
-WebDaemon::~WebDaemon() = default;
+WebDaemon::~WebDaemon()
+{
+    // The connections and their WebApis use the request workers and the
+    // per-thread map below: they end first.
+    stopNetworkThreads();
+}
 
 bool WebDaemon::openBackend(QString *error)
 {
@@ -58,8 +63,8 @@ WebApi *WebDaemon::apiOfThisThread()
     auto *api = new WebApi(config(), m_authenticator);
     api->setRequestWorkers(m_workers.get());
     QString error;
-    // The store reconnects on its own: a thread that cannot open it now
-    // answers 503 until it can.
+    // Until the store opens (WebApi::storeReady tries again, once a
+    // second), this thread's requests are answered 503.
     if (!api->open(&error))
         qCWarning(lcWeb).noquote() << "cannot open the store on" << current->objectName() << ":" << error;
     if (current == thread()) {
