@@ -73,8 +73,23 @@ class HandshakeLogTest(unittest.TestCase):
 
     # ---- the listeners: a connected socket at the point where the handshake begins
 
+    # The log names a client by its port alone, and the kernel may hand the
+    # same port to two connections made one after the other to different
+    # listeners of one server: every connection of this test gets a port of
+    # its own, taken (bound, not yet connected: the server sees nothing)
+    # until one no earlier connection had.
+    used_client_ports = set()
+
     def connect(self, port):
-        sock = socket.create_connection((HOST, port), timeout=15)
+        while True:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((HOST, 0))
+            if sock.getsockname()[1] not in self.used_client_ports:
+                break
+            sock.close()
+        self.used_client_ports.add(sock.getsockname()[1])
+        sock.settimeout(15)
+        sock.connect((HOST, port))
         self.held.append(sock)
         return sock
 
