@@ -1,5 +1,7 @@
 #include "smtpdialogue.h"
 
+#include "saslplain.h"
+
 #include "smtpcodes.h"
 #include "smtpdotstuffing.h"
 
@@ -18,7 +20,7 @@ SmtpDialogue::SmtpDialogue(const QString &heloName, const QString &username, con
     m_steps.append({SmtpStage::Hello, ehlo, SmtpCode::Ok, {}, false});
     if (!username.isEmpty()) {
         // RFC 4616: authzid NUL authcid NUL passwd, as the initial response
-        const QByteArray plain = '\0' + username.toUtf8() + '\0' + password.toUtf8();
+        const QByteArray plain = SaslPlain::encode(username, password);
         m_steps.append({SmtpStage::Auth, "AUTH PLAIN " + plain.toBase64(), SmtpCode::AuthSucceeded, username, true});
     }
     m_steps.append(steps);

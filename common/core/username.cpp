@@ -49,4 +49,19 @@ std::optional<QString> fromLogin(QStringView input, QStringView domain)
     return normalize(input.first(at));
 }
 
+QString loginKey(QStringView input, QStringView domain)
+{
+    if (std::optional<QString> name = fromLogin(input, domain))
+        return *name;
+    return input.toString().toLower().left(MaxLength + 100);
+}
+
+bool sameAccount(QStringView authorizationId, QStringView loginName, QStringView domain)
+{
+    if (authorizationId == loginName)
+        return true;
+    const std::optional<QString> account = fromLogin(authorizationId, domain);
+    return account && account == fromLogin(loginName, domain);
+}
+
 } // namespace Username

@@ -21,4 +21,16 @@ inline constexpr int MaxLength = 64;
 // (RFC 5321 §2.4: the domain part is case-insensitive).
 [[nodiscard]] std::optional<QString> fromLogin(QStringView input, QStringView domain);
 
+// The name a login is checked and its failures counted under, in every
+// server: the account's name, or for a login that names no valid account
+// what was typed, lower-cased and cut to a bound (it names no account, so
+// its tail changes nothing but the work).
+[[nodiscard]] QString loginKey(QStringView input, QStringView domain);
+
+// Whether an authorization identity (RFC 4616's authzid) names the same
+// account as the login name, so that it asks for nothing beyond logging in:
+// the same text, or both the same valid account however written ("Alice",
+// "alice@<domain>"). Acting for another account is not offered.
+[[nodiscard]] bool sameAccount(QStringView authorizationId, QStringView loginName, QStringView domain);
+
 } // namespace Username

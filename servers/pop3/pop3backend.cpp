@@ -41,8 +41,7 @@ void Pop3Backend::login(const Pop3LoginRequest &request, const QString &clientAd
 {
     // The name or the full address in our domain; anything else is a failed
     // login like a wrong password (counted under what was typed).
-    const QString username =
-        Username::fromLogin(request.username, m_config.domain).value_or(request.username.toLower());
+    const QString username = Username::loginKey(request.username, m_config.domain);
     // A client gone meanwhile cancels its check (and a check still waiting
     // for its turn) when it was served on this thread.
     QObject *context = done.receiverHere() ? done.receiverHere() : this;

@@ -1,5 +1,6 @@
 #include "pop3session.h"
 
+#include "saslplain.h"
 #include "username.h"
 
 using namespace Qt::StringLiterals;
@@ -241,24 +242,18 @@ void Pop3Session::processAuthResponse(const QByteArray &line)
         err(u"[AUTH] Authentication cancelled"_s);
         return;
     }
-    // RFC 4616: authzid NUL authcid NUL passwd; an authzid other than the
-    // authcid would be acting for someone else.
+    // An authzid other than the login name's own account would be acting
+    // for someone else: refused like a wrong password.
     const auto decoded = QByteArray::fromBase64Encoding(line.trimmed(), QByteArray::AbortOnBase64DecodingErrors);
-    const QList<QByteArray> parts = decoded.decoded.split('\0');
-    // The same account however it is written ("Alice", "alice@project.com").
-    const auto sameAccount = [this](const QByteArray &authzid, const QByteArray &authcid) {
-        if (authzid == authcid)
-            return true;
-        const auto a = Username::fromLogin(QString::fromUtf8(authzid), m_settings.domain);
-        return a && a == Username::fromLogin(QString::fromUtf8(authcid), m_settings.domain);
-    };
-    if (!decoded || parts.size() != 3 || parts.at(1).isEmpty()
-        || (!parts.at(0).isEmpty() && !sameAccount(parts.at(0), parts.at(1)))) {
+    const std::optional<SaslPlain::Message> plain = decoded ? SaslPlain::parse(decoded.decoded) : std::nullopt;
+    if (!plain || plain->loginName.isEmpty()
+        || (!plain->authorizationId.isEmpty()
+            && !Username::sameAccount(QString::fromUtf8(plain->authorizationId), plain->loginName, m_settings.domain))) {
         err(Reply::InvalidCredentials);
         countAuthFailure();
         return;
     }
-    requestLogin(QString::fromUtf8(parts.at(1)), QString::fromUtf8(parts.at(2)));
+    requestLogin(plain->loginName, plain->password);
 }
 
 void Pop3Session::countAuthFailure()

@@ -1,6 +1,7 @@
 #include "smtpsession.h"
 
 #include "passwords.h"
+#include "saslplain.h"
 #include "smtplogging.h"
 #include "username.h"
 
@@ -71,13 +72,12 @@ void SmtpSession::processAuthResponse(const QByteArray &line)
         return;
     }
     if (state == State::AuthPlain) {
-        // RFC 4616: authzid NUL authcid NUL passwd
-        const QList<QByteArray> parts = decoded->split('\0');
-        if (parts.size() != 3) {
+        const std::optional<SaslPlain::Message> plain = SaslPlain::parse(*decoded);
+        if (!plain) {
             error(SmtpReplies::InvalidPlainResponse);
             return;
         }
-        requestLogin(parts.at(0), QString::fromUtf8(parts.at(1)), QString::fromUtf8(parts.at(2)));
+        requestLogin(plain->authorizationId, plain->loginName, plain->password);
     } else if (state == State::AuthLoginUser) {
         m_authLoginName = QString::fromUtf8(*decoded);
         reply(SmtpReplies::AuthPasswordPrompt);
@@ -89,13 +89,11 @@ void SmtpSession::processAuthResponse(const QByteArray &line)
 
 void SmtpSession::requestLogin(const QByteArray &authorizationId, const QString &loginName, const QString &password)
 {
-    const std::optional<QString> name = Username::fromLogin(loginName, m_settings.domain);
-    // Acting for another identity than one's own is not offered.
     const bool foreignAuthorization = !authorizationId.isEmpty()
-        && Username::fromLogin(QString::fromUtf8(authorizationId), m_settings.domain) != name;
+        && !Username::sameAccount(QString::fromUtf8(authorizationId), loginName, m_settings.domain);
     // Every attempt goes through the backend, so that failures with
     // malformed names count for throttling like any other.
-    m_pendingLoginName = name.value_or(loginName.toLower().left(Username::MaxLength + 100));
+    m_pendingLoginName = Username::loginKey(loginName, m_settings.domain);
     m_request = SmtpLoginRequest{m_pendingLoginName, foreignAuthorization ? QString() : password};
     m_state = State::Waiting;
 }

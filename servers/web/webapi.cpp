@@ -376,8 +376,7 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
     if (!usernameValue.isString() || !passwordValue.isString())
         return answer(errorResponse(400, "bad_request", QStringLiteral("Send {\"username\": ..., \"password\": ...}.")));
     const QString loginName = usernameValue.toString();
-    const QString username =
-        Username::fromLogin(loginName, m_config.domain).value_or(loginName.toLower().left(200));
+    const QString username = Username::loginKey(loginName, m_config.domain);
     m_authenticator->login(username, passwordValue.toString(), clientAddress, context,
                            [this, username, clientAddress, answer](LoginOutcome outcome, qint64 accountId) {
         if (outcome == LoginOutcome::Throttled) {

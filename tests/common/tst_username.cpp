@@ -1,3 +1,4 @@
+#include "saslplain.h"
 #include "username.h"
 
 #include <QTest>
@@ -10,6 +11,13 @@ private Q_SLOTS:
     void normalize();
     void fromLogin_data();
     void fromLogin();
+    void loginKey_data();
+    void loginKey();
+    void sameAccount_data();
+    void sameAccount();
+    void saslPlain_data();
+    void saslPlain();
+    void saslPlainEncodeReadsBack();
 };
 
 void TestUsername::normalize_data()
@@ -71,6 +79,91 @@ void TestUsername::fromLogin()
     QFETCH(QString, input);
     QFETCH(QString, expected);
     QCOMPARE(Username::fromLogin(input, u"project.com").value_or(QString()), expected);
+}
+
+void TestUsername::loginKey_data()
+{
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("expected");
+
+    QTest::newRow("name") << QStringLiteral("Bob") << QStringLiteral("bob");
+    QTest::newRow("address") << QStringLiteral("BOB@project.com") << QStringLiteral("bob");
+    QTest::newRow("other domain, as typed, lower-cased") << QStringLiteral("Bob@Example.org")
+                                                          << QStringLiteral("bob@example.org");
+    QTest::newRow("invalid, 164 characters kept") << QString(300, u'X') << QString(Username::MaxLength + 100, u'x');
+    QTest::newRow("empty") << QString() << QString();
+}
+
+void TestUsername::loginKey()
+{
+    QFETCH(QString, input);
+    QFETCH(QString, expected);
+    QCOMPARE(Username::loginKey(input, u"project.com"), expected);
+}
+
+void TestUsername::sameAccount_data()
+{
+    QTest::addColumn<QString>("authorizationId");
+    QTest::addColumn<QString>("loginName");
+    QTest::addColumn<bool>("same");
+
+    QTest::newRow("same text") << QStringLiteral("bob") << QStringLiteral("bob") << true;
+    QTest::newRow("name and address") << QStringLiteral("Bob") << QStringLiteral("bob@project.com") << true;
+    QTest::newRow("another account") << QStringLiteral("alice") << QStringLiteral("bob") << false;
+    QTest::newRow("another domain") << QStringLiteral("bob@example.org") << QStringLiteral("bob") << false;
+    QTest::newRow("both invalid, different") << QStringLiteral("a..b") << QStringLiteral("c..d") << false;
+    QTest::newRow("invalid, same text") << QStringLiteral("a..b") << QStringLiteral("a..b") << true;
+}
+
+void TestUsername::sameAccount()
+{
+    QFETCH(QString, authorizationId);
+    QFETCH(QString, loginName);
+    QFETCH(bool, same);
+    QCOMPARE(Username::sameAccount(authorizationId, loginName, u"project.com"), same);
+}
+
+void TestUsername::saslPlain_data()
+{
+    QTest::addColumn<QByteArray>("decoded");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<QByteArray>("authorizationId");
+    QTest::addColumn<QString>("loginName");
+    QTest::addColumn<QString>("password");
+
+    using namespace Qt::StringLiterals;
+    QTest::newRow("no authzid") << "\0bob\0secret"_ba << true << QByteArray() << u"bob"_s << u"secret"_s;
+    QTest::newRow("authzid") << "bob\0bob\0secret"_ba << true << "bob"_ba << u"bob"_s << u"secret"_s;
+    QTest::newRow("UTF-8 password") << "\0bob\0gr\xc3\xbc\xc3\x9f"_ba << true << QByteArray() << u"bob"_s
+                                    << u"gr\u00fc\u00df"_s;
+    QTest::newRow("empty password") << "\0bob\0"_ba << true << QByteArray() << u"bob"_s << QString();
+    QTest::newRow("two fields") << "bob\0secret"_ba << false << QByteArray() << QString() << QString();
+    QTest::newRow("four fields") << "\0bob\0se\0cret"_ba << false << QByteArray() << QString() << QString();
+    QTest::newRow("empty") << QByteArray() << false << QByteArray() << QString() << QString();
+}
+
+void TestUsername::saslPlain()
+{
+    QFETCH(QByteArray, decoded);
+    QFETCH(bool, valid);
+    const std::optional<SaslPlain::Message> message = SaslPlain::parse(decoded);
+    QCOMPARE(message.has_value(), valid);
+    if (!message)
+        return;
+    QTEST(message->authorizationId, "authorizationId");
+    QTEST(message->loginName, "loginName");
+    QTEST(message->password, "password");
+}
+
+void TestUsername::saslPlainEncodeReadsBack()
+{
+    const QByteArray encoded = SaslPlain::encode(QStringLiteral("bob"), QStringLiteral("p\u00e4ss word"));
+    QCOMPARE(encoded, QByteArray("\0bob\0p\xc3\xa4ss word", 15));
+    const std::optional<SaslPlain::Message> message = SaslPlain::parse(encoded);
+    QVERIFY(message);
+    QVERIFY(message->authorizationId.isEmpty());
+    QCOMPARE(message->loginName, QStringLiteral("bob"));
+    QCOMPARE(message->password, QStringLiteral("p\u00e4ss word"));
 }
 
 QTEST_GUILESS_MAIN(TestUsername)
