@@ -17,7 +17,6 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QRandomGenerator>
-#include <QTimer>
 
 namespace {
 
@@ -70,23 +69,11 @@ void writeSummaryMembers(JsonWriter &json, const MailboxEntry &entry)
     json.key(L("preview")).value(summary.preview);
 }
 
-// Hands a response to done() later, on the event loop, and only while the
-// asking connection lives.
-struct AnswerLater
-{
-    QPointer<QObject> context;
-    std::function<void(HttpResponse)> done;
-
-    void operator()(const HttpResponse &response, int delayMs = 0) const
-    {
-        if (!context)
-            return;
-        QTimer::singleShot(delayMs, context.data(), [context = context, done = done, response] {
-            if (context)
-                done(response);
-        });
-    }
-};
+// A response for done(), always later and on the asking connection's
+// thread, and never once that connection is gone: the one way every backend
+// answers a connection (the network thread's routes here, the workers', the
+// password checks').
+using Answer = BackendReply<HttpResponse>;
 
 HttpResponse errorResponse(int status, const char *code, const QString &message)
 {
@@ -243,9 +230,11 @@ std::optional<WebApi::Caller> WebApi::authenticate(const HttpRequest &request, H
 
 void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QObject *context, Done done)
 {
+    if (!context)
+        return;
     QPointer<QObject> guard(context);
     // Answers always come later, so a caller never gets one inside this call.
-    const AnswerLater reply{guard, done};
+    const Answer reply(context, done);
 
     // What a route's handler is given; caller is null on routes open without a token.
     struct Call
@@ -335,8 +324,7 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
         return reply(match.allowed.isEmpty() ? notFound() : methodNotAllowed(match.allowed));
     if (match.target->onWorker && m_workers) {
         // Answered on this thread, later, while the asking connection lives.
-        const BackendReply<HttpResponse> answer(context, done);
-        m_workers->run([request, clientAddress, path = match.parameters, route = *match.target, answer](WebApi &api) {
+        m_workers->run([request, clientAddress, path = match.parameters, route = *match.target, answer = reply](WebApi &api) {
             if (!api.storeReady())
                 return answer(api.unavailable());
             HttpResponse response;
@@ -366,7 +354,7 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
 
 void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPointer<QObject> context, Done done)
 {
-    const AnswerLater answer{context, done};
+    const Answer answer(context.data(), done);
     HttpError bodyError;
     const auto body = jsonBody(request, &bodyError);
     if (!body)
@@ -415,7 +403,7 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
 void WebApi::changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
                             QPointer<QObject> context, Done done)
 {
-    const AnswerLater answer{context, done};
+    const Answer answer(context.data(), done);
     HttpError bodyError;
     const auto body = jsonBody(request, &bodyError);
     if (!body)
