@@ -4,53 +4,86 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <QStringEncoder>
+
+#include <cstring>
+
 namespace {
 
-void appendEscaped(QByteArray &out, QStringView text)
+// Bytes of UTF-8 that RFC 8259 §7 lets stand as they are in a string.
+bool needsNoEscape(char c)
 {
-    static constexpr char Hex[] = "0123456789abcdef";
-    const QByteArray utf8 = text.toUtf8();
-    out.append('"');
-    // Runs of bytes that need no escape are copied whole.
-    const char *run = utf8.constData();
-    const char *const end = run + utf8.size();
-    for (const char *at = run; at < end; ++at) {
-        const char c = *at;
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte >= 0x20 && c != '"' && c != '\\')
-            continue;
-        out.append(run, at - run);
-        run = at + 1;
-        out.append('\\');
-        switch (c) {
-        case '"': out.append('"'); break;
-        case '\\': out.append('\\'); break;
-        case '\b': out.append('b'); break;
-        case '\f': out.append('f'); break;
-        case '\n': out.append('n'); break;
-        case '\r': out.append('r'); break;
-        case '\t': out.append('t'); break;
-        default:
-            out.append("u00", 3);
-            out.append(Hex[byte >> 4]);
-            out.append(Hex[byte & 0xf]);
-        }
-    }
-    out.append(run, end - run);
-    out.append('"');
+    return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
 }
 
-void appendDigits(QByteArray &out, int number, int width)
+char *writeDigits(char *out, int number, int width)
 {
-    char digits[8];
     for (int i = width - 1; i >= 0; --i) {
-        digits[i] = char('0' + number % 10);
+        out[i] = char('0' + number % 10);
         number /= 10;
     }
-    out.append(digits, width);
+    return out + width;
 }
 
 } // namespace
+
+void JsonWriter::reserve(qsizetype bytes)
+{
+    if (m_out.size() < m_size + bytes)
+        m_out.resize(m_size + bytes);
+}
+
+void JsonWriter::grow(qsizetype bytes)
+{
+    m_out.resize(std::max(m_size + bytes, 2 * m_out.size() + 256));
+}
+
+void JsonWriter::put(const char *bytes, qsizetype count)
+{
+    std::memcpy(room(count), bytes, size_t(count));
+    m_size += count;
+}
+
+QByteArray JsonWriter::take()
+{
+    m_out.truncate(m_size);
+    m_size = 0;
+    m_empty.clear();
+    m_afterKey = false;
+    return std::move(m_out);
+}
+
+void JsonWriter::putEscaped(QByteArrayView utf8)
+{
+    static constexpr char Hex[] = "0123456789abcdef";
+    put('"');
+    // Runs of bytes that need no escape are copied whole.
+    const char *run = utf8.data();
+    const char *const end = run + utf8.size();
+    for (const char *at = run; at < end; ++at) {
+        const char c = *at;
+        if (needsNoEscape(c))
+            continue;
+        put(run, at - run);
+        run = at + 1;
+        switch (c) {
+        case '"': put("\\\"", 2); break;
+        case '\\': put("\\\\", 2); break;
+        case '\b': put("\\b", 2); break;
+        case '\f': put("\\f", 2); break;
+        case '\n': put("\\n", 2); break;
+        case '\r': put("\\r", 2); break;
+        case '\t': put("\\t", 2); break;
+        default: {
+            const auto byte = static_cast<unsigned char>(c);
+            const char escaped[] = {'\\', 'u', '0', '0', Hex[byte >> 4], Hex[byte & 0xf]};
+            put(escaped, sizeof escaped);
+        }
+        }
+    }
+    put(run, end - run);
+    put('"');
+}
 
 void JsonWriter::beforeValue()
 {
@@ -60,7 +93,7 @@ void JsonWriter::beforeValue()
     }
     if (!m_empty.isEmpty()) {
         if (!m_empty.last())
-            m_out.append(',');
+            put(',');
         m_empty.last() = false;
     }
 }
@@ -68,13 +101,13 @@ void JsonWriter::beforeValue()
 void JsonWriter::open(char bracket)
 {
     beforeValue();
-    m_out.append(bracket);
+    put(bracket);
     m_empty.append(true);
 }
 
 void JsonWriter::close(char bracket)
 {
-    m_out.append(bracket);
+    put(bracket);
     if (!m_empty.isEmpty())
         m_empty.removeLast();
 }
@@ -106,7 +139,13 @@ JsonWriter &JsonWriter::endArray()
 JsonWriter &JsonWriter::key(QLatin1StringView name)
 {
     beforeValue();
-    m_out.append('"').append(name.data(), name.size()).append("\":", 2);
+    char *out = room(name.size() + 3);
+    *out++ = '"';
+    std::memcpy(out, name.data(), size_t(name.size()));
+    out += name.size();
+    *out++ = '"';
+    *out++ = ':';
+    m_size = out - m_out.data();
     m_afterKey = true;
     return *this;
 }
@@ -114,28 +153,63 @@ JsonWriter &JsonWriter::key(QLatin1StringView name)
 JsonWriter &JsonWriter::value(QStringView text)
 {
     beforeValue();
-    appendEscaped(m_out, text);
+    // Encoded into the answer's own bytes (at most three per UTF-16 unit,
+    // and two quotes); a string with something to escape, rare in mail
+    // headers, is encoded again through the escaping path.
+    char *const start = room(3 * text.size() + 2);
+    char *out = start;
+    *out++ = '"';
+    QStringEncoder toUtf8(QStringEncoder::Utf8);
+    out = toUtf8.appendToBuffer(out, text);
+    if (std::all_of(start + 1, out, needsNoEscape)) {
+        *out++ = '"';
+        m_size = out - m_out.data();
+        return *this;
+    }
+    const QByteArray utf8(start + 1, out - start - 1);
+    putEscaped(utf8);
+    return *this;
+}
+
+JsonWriter &JsonWriter::utf8Value(QByteArrayView text)
+{
+    beforeValue();
+    putEscaped(text);
     return *this;
 }
 
 JsonWriter &JsonWriter::value(qint64 number)
 {
     beforeValue();
-    m_out.append(QByteArray::number(number));
+    // Twenty digits and a sign hold any qint64.
+    char digits[21];
+    char *const end = digits + sizeof digits;
+    char *at = end;
+    quint64 magnitude = number < 0 ? 0 - quint64(number) : quint64(number);
+    do {
+        *--at = char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (number < 0)
+        *--at = '-';
+    put(at, end - at);
     return *this;
 }
 
 JsonWriter &JsonWriter::value(bool flag)
 {
     beforeValue();
-    m_out.append(flag ? QByteArrayView("true") : QByteArrayView("false"));
+    if (flag)
+        put("true", 4);
+    else
+        put("false", 5);
     return *this;
 }
 
 JsonWriter &JsonWriter::null()
 {
     beforeValue();
-    m_out.append("null", 4);
+    put("null", 4);
     return *this;
 }
 
@@ -166,19 +240,22 @@ JsonWriter &JsonWriter::isoUtc(const QDateTime &time)
         return value(time.toUTC().toString(Qt::ISODate));
     beforeValue();
     const int seconds = int(msOfDay / 1000);
-    m_out.append('"');
-    appendDigits(m_out, int(year), 4);
-    m_out.append('-');
-    appendDigits(m_out, month, 2);
-    m_out.append('-');
-    appendDigits(m_out, day, 2);
-    m_out.append('T');
-    appendDigits(m_out, seconds / 3600, 2);
-    m_out.append(':');
-    appendDigits(m_out, seconds / 60 % 60, 2);
-    m_out.append(':');
-    appendDigits(m_out, seconds % 60, 2);
-    m_out.append("Z\"", 2);
+    char *out = room(22);
+    *out++ = '"';
+    out = writeDigits(out, int(year), 4);
+    *out++ = '-';
+    out = writeDigits(out, month, 2);
+    *out++ = '-';
+    out = writeDigits(out, day, 2);
+    *out++ = 'T';
+    out = writeDigits(out, seconds / 3600, 2);
+    *out++ = ':';
+    out = writeDigits(out, seconds / 60 % 60, 2);
+    *out++ = ':';
+    out = writeDigits(out, seconds % 60, 2);
+    *out++ = 'Z';
+    *out++ = '"';
+    m_size = out - m_out.data();
     return *this;
 }
 
@@ -198,16 +275,16 @@ JsonWriter &JsonWriter::value(const QJsonValue &json)
         break;
     case QJsonValue::Array:
         beforeValue();
-        m_out.append(QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact));
+        putRaw(QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact));
         return *this;
     case QJsonValue::Object:
         beforeValue();
-        m_out.append(QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact));
+        putRaw(QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact));
         return *this;
     }
     // A fractional number: QJsonDocument's shortest exact form.
     beforeValue();
     QByteArray wrapped = QJsonDocument(QJsonArray{json}).toJson(QJsonDocument::Compact);
-    m_out.append(wrapped.sliced(1, wrapped.size() - 2));
+    putRaw(QByteArrayView(wrapped).sliced(1, wrapped.size() - 2));
     return *this;
 }

@@ -442,7 +442,12 @@ QByteArray HttpResponse::serialize(bool keepAlive, bool headOnly) const
                                 .toString(QDateTime::currentDateTimeUtc(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"))
                                 .toLatin1()
         + " GMT";
-    QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+    const bool withBody = !headOnly && status != 204;
+    QByteArray out;
+    // The head is a few hundred bytes; the body, often the most of it,
+    // is copied once, not regrown into.
+    out.reserve(512 + (withBody ? body.size() : 0));
+    out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     for (const auto &[name, value] : headers)
         out += name + ": " + value + "\r\n";
     if (status != 204)
@@ -454,7 +459,7 @@ QByteArray HttpResponse::serialize(bool keepAlive, bool headOnly) const
     out += "Strict-Transport-Security: max-age=31536000\r\n";
     out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     out += "\r\n";
-    if (!headOnly && status != 204)
+    if (withBody)
         out += body;
     return out;
 }

@@ -21,43 +21,55 @@ using StoreSql::fromMs;
 
 namespace {
 
-QJsonArray jsonArray(const QString &text)
+// A text column of StoreSchema::entryColumnsSql(): UTF-8 bytes from SQLite,
+// a string from PostgreSQL.
+QString textOf(const QVariant &value)
 {
-    return QJsonDocument::fromJson(text.toUtf8()).array();
+    return value.typeId() == QMetaType::QByteArray ? QString::fromUtf8(value.toByteArray()) : value.toString();
 }
 
-MessageJson::StoredAddresses storedAddressesFrom(const QString &text)
+QByteArray utf8Of(const QVariant &value)
 {
-    const QJsonDocument document = QJsonDocument::fromJson(text.toUtf8());
+    return value.typeId() == QMetaType::QByteArray ? value.toByteArray() : value.toString().toUtf8();
+}
+
+QJsonArray jsonArray(const QVariant &text)
+{
+    return QJsonDocument::fromJson(utf8Of(text)).array();
+}
+
+MessageJson::StoredAddresses storedAddressesFrom(const QVariant &text)
+{
+    const QJsonDocument document = QJsonDocument::fromJson(utf8Of(text));
     return MessageJson::storedAddressesFrom(document.isObject() ? QJsonValue(document.object())
                                                                 : QJsonValue(document.array()));
 }
 
-// Reads the columns of StoreSchema::folderPageSql() (and entry()).
+// Reads the columns of StoreSchema::entryColumnsSql().
 MailboxEntry entryFromQuery(const QSqlQuery &query)
 {
     MailboxEntry entry;
     entry.id = query.value(0).toLongLong();
     entry.ownerId = query.value(1).toLongLong();
-    entry.folder = folderFromName(query.value(2).toString()).value_or(Folder::Inbox);
+    entry.folder = folderFromName(textOf(query.value(2))).value_or(Folder::Inbox);
     entry.seen = query.value(3).toBool();
     entry.messageId = query.value(4).toLongLong();
     entry.receivedAt = fromMs(query.value(5));
     entry.size = query.value(6).toLongLong();
     MessageSummary &summary = entry.summary;
-    summary.from = {query.value(7).toString(), query.value(8).toString()};
-    MessageJson::StoredAddresses to = storedAddressesFrom(query.value(9).toString());
+    summary.from = {textOf(query.value(7)), textOf(query.value(8))};
+    MessageJson::StoredAddresses to = storedAddressesFrom(query.value(9));
     summary.to = std::move(to.addresses);
     summary.toCount = to.count;
-    MessageJson::StoredAddresses cc = storedAddressesFrom(query.value(10).toString());
+    MessageJson::StoredAddresses cc = storedAddressesFrom(query.value(10));
     summary.cc = std::move(cc.addresses);
     summary.ccCount = cc.count;
-    summary.subject = query.value(11).toString();
+    summary.subject = textOf(query.value(11));
     summary.date = fromMs(query.value(12));
-    summary.messageId = query.value(13).toString();
-    summary.inReplyTo = query.value(14).toString();
-    summary.preview = query.value(15).toString();
-    summary.attachments = MessageJson::attachmentsFrom(jsonArray(query.value(16).toString()));
+    summary.messageId = textOf(query.value(13));
+    summary.inReplyTo = textOf(query.value(14));
+    summary.preview = textOf(query.value(15));
+    summary.attachments = MessageJson::attachmentsFrom(jsonArray(query.value(16)));
     return entry;
 }
 
@@ -84,7 +96,11 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
         fail(Error::Failed, QStringLiteral("a folder page needs a limit of at least 1"));
         return std::nullopt;
     }
-    QSqlQuery *statement = cachedStatement(StoreSchema::folderPageSql(), QStringLiteral("listing a folder"));
+    // Built once per engine: the statement cache is keyed by its text.
+    static const QString sqliteSql = StoreSchema::folderPageSql(Engine::Sqlite);
+    static const QString postgresqlSql = StoreSchema::folderPageSql(Engine::Postgresql);
+    QSqlQuery *statement = cachedStatement(m_engine == Engine::Sqlite ? sqliteSql : postgresqlSql,
+                                           QStringLiteral("listing a folder"));
     if (!statement)
         return std::nullopt;
     const FinishedOnExit finished(statement);
@@ -111,11 +127,10 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
 
 std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
 {
+    static const QString sqliteSql = StoreSchema::entrySql(Engine::Sqlite);
+    static const QString postgresqlSql = StoreSchema::entrySql(Engine::Postgresql);
     QSqlQuery *row = selectRow(
-        QStringLiteral(
-            "SELECT e.id, e.owner_id, e.folder, e.seen, m.id, m.received_at, m.size, m.from_name, m.from_address,"
-            " m.to_list, m.cc_list, m.subject, m.date, m.message_id, m.in_reply_to, m.preview, m.attachments"
-            " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id WHERE e.id = ? AND e.owner_id = ?"),
+        m_engine == Engine::Sqlite ? sqliteSql : postgresqlSql,
         {entryId, ownerId}, QStringLiteral("reading entry %1").arg(entryId),
         QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
     const FinishedOnExit finished(row);

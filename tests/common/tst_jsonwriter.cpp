@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
+#include <QStringEncoder>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -36,20 +37,37 @@ void TestJsonWriter::strings_data()
     QTest::newRow("astral") << u"mail \U0001F4EC box"_s;
     QTest::newRow("line separators") << u"a\u2028b\u2029c"_s;
     QTest::newRow("closing brackets") << u"]}\",:{["_s;
+    // Longer than any room the writer had: it grows mid-string.
+    QTest::newRow("long") << QString(100000, u'x');
+    QTest::newRow("long, escapes at the end") << QString(70000, u'é') + u"\"\n"_s;
+    QTest::newRow("lone surrogate") << QString(QChar(0xd800)) + u"x"_s;
 }
 
 void TestJsonWriter::strings()
 {
     QFETCH(QString, text);
+    // A string reads back as its UTF-8 form: a lone surrogate becomes the
+    // replacement character (QStringEncoder) or '?' (QString::toUtf8, the
+    // UTF-8 handed to utf8Value here); all else is unchanged.
+    QStringEncoder encoder(QStringEncoder::Utf8);
+    const QString expected = QString::fromUtf8(QByteArray(encoder.encode(text)));
+    const QString expectedUtf8 = QString::fromUtf8(text.toUtf8());
+    if (!text.contains(QChar(0xd800)))
+        QCOMPARE(expected, text);
     JsonWriter json;
-    json.beginObject().key(QLatin1StringView("subject")).value(text).endObject();
-    const QByteArray bytes = json.take();
-    QJsonParseError error{};
-    const QJsonDocument document = QJsonDocument::fromJson(bytes, &error);
-    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString() + u' ' + QString::fromUtf8(bytes)));
-    QCOMPARE(document.object().value(u"subject").toString(), text);
-    for (const char c : bytes)
-        QVERIFY2(static_cast<unsigned char>(c) >= 0x20, bytes.toHex().constData()); // RFC 8259 §7: no raw control characters
+    // The second time round the writer is reused after take().
+    for (int round = 0; round < 2; ++round) {
+        json.beginObject().key(QLatin1StringView("subject")).value(text);
+        json.key(QLatin1StringView("utf8")).utf8Value(text.toUtf8()).endObject();
+        const QByteArray bytes = json.take();
+        QJsonParseError error{};
+        const QJsonDocument document = QJsonDocument::fromJson(bytes, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString() + u' ' + QString::fromUtf8(bytes.left(200))));
+        QCOMPARE(document.object().value(u"subject").toString(), expected);
+        QCOMPARE(document.object().value(u"utf8").toString(), expectedUtf8);
+        for (const char c : bytes)
+            QVERIFY2(static_cast<unsigned char>(c) >= 0x20, bytes.left(200).toHex().constData()); // RFC 8259 §7: no raw control characters
+    }
 }
 
 void TestJsonWriter::structure()
@@ -64,11 +82,14 @@ void TestJsonWriter::structure()
     json.endArray();
     json.key(QLatin1StringView("nextBefore")).null();
     json.key(QLatin1StringView("big")).value(std::numeric_limits<qint64>::min());
+    json.key(QLatin1StringView("max")).value(std::numeric_limits<qint64>::max());
+    json.key(QLatin1StringView("zero")).value(qint64(0));
     json.key(QLatin1StringView("nested")).beginArray().beginArray().value(u"a"_s).value(u"b"_s).endArray().beginArray().endArray().endArray();
     json.endObject();
     const QByteArray bytes = json.take();
     QCOMPARE(bytes, QByteArray(R"({"messages":[{"id":0,"seen":true,"to":[]},{"id":1,"seen":false,"to":[]},)"
                                R"({"id":2,"seen":true,"to":[]}],"nextBefore":null,"big":-9223372036854775808,)"
+                               R"("max":9223372036854775807,"zero":0,)"
                                R"("nested":[["a","b"],[]]})"));
     QJsonParseError error{};
     QJsonDocument::fromJson(bytes, &error);

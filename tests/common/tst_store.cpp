@@ -1068,7 +1068,7 @@ void TestStore::folderPageIsAnIndexRangeScan()
 
     for (bool withBefore : {false, true}) {
         QSqlQuery explain(m_store->database());
-        QVERIFY(explain.prepare(QStringLiteral("EXPLAIN QUERY PLAN ") + StoreSchema::folderPageSql()));
+        QVERIFY(explain.prepare(QStringLiteral("EXPLAIN QUERY PLAN ") + StoreSchema::folderPageSql(m_store->engine())));
         explain.bindValue(QStringLiteral(":owner"), bob);
         explain.bindValue(QStringLiteral(":folder"), QStringLiteral("inbox"));
         explain.bindValue(QStringLiteral(":before"), withBefore ? qint64(150000) : std::numeric_limits<qint64>::max());
