@@ -13,9 +13,11 @@
 #include <QString>
 
 #include <map>
+#include <memory>
 #include <optional>
 
 class SqlWriteTransaction;
+class StoredAddressLists;
 
 // Mail folders of an account (docs/protocol/messages.md §3: inbox and sent).
 enum class Folder { Inbox, Sent };
@@ -277,8 +279,11 @@ private:
     // its row (the caller holds a FinishedOnExit), or nullptr with the error
     // recorded, NotFound (`missing`) when there is no such row.
     QSqlQuery *selectRow(const QString &sql, const QVariantList &keys, const QString &what, const QString &missing);
+    // Parsed address lists of the summaries this connection read (storefolders.cpp).
+    StoredAddressLists &addressLists();
 
     QString m_connectionName;
+    std::unique_ptr<StoredAddressLists> m_addressLists;
     // Node-based, so a pointer handed out stays valid as others are added.
     std::map<QString, QSqlQuery> m_statements;
     QString m_path;

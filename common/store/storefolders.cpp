@@ -6,8 +6,10 @@
 #include "messagejson.h"
 #include "sqltransaction.h"
 #include "store_p.h"
+#include "storedaddresslists_p.h"
 #include "storesql_p.h"
 
+#include <QCache>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -38,15 +40,8 @@ QJsonArray jsonArray(const QVariant &text)
     return QJsonDocument::fromJson(utf8Of(text)).array();
 }
 
-MessageJson::StoredAddresses storedAddressesFrom(const QVariant &text)
-{
-    const QJsonDocument document = QJsonDocument::fromJson(utf8Of(text));
-    return MessageJson::storedAddressesFrom(document.isObject() ? QJsonValue(document.object())
-                                                                : QJsonValue(document.array()));
-}
-
 // Reads the columns of StoreSchema::entryColumnsSql().
-MailboxEntry entryFromQuery(const QSqlQuery &query)
+MailboxEntry entryFromQuery(const QSqlQuery &query, StoredAddressLists &addressLists)
 {
     MailboxEntry entry;
     entry.id = query.value(0).toLongLong();
@@ -58,10 +53,10 @@ MailboxEntry entryFromQuery(const QSqlQuery &query)
     entry.size = query.value(6).toLongLong();
     MessageSummary &summary = entry.summary;
     summary.from = {textOf(query.value(7)), textOf(query.value(8))};
-    MessageJson::StoredAddresses to = storedAddressesFrom(query.value(9));
+    MessageJson::StoredAddresses to = addressLists.read(query.value(9));
     summary.to = std::move(to.addresses);
     summary.toCount = to.count;
-    MessageJson::StoredAddresses cc = storedAddressesFrom(query.value(10));
+    MessageJson::StoredAddresses cc = addressLists.read(query.value(10));
     summary.cc = std::move(cc.addresses);
     summary.ccCount = cc.count;
     summary.subject = textOf(query.value(11));
@@ -74,6 +69,13 @@ MailboxEntry entryFromQuery(const QSqlQuery &query)
 }
 
 } // namespace
+
+StoredAddressLists &Store::addressLists()
+{
+    if (!m_addressLists)
+        m_addressLists = std::make_unique<StoredAddressLists>();
+    return *m_addressLists;
+}
 
 QString folderName(Folder folder)
 {
@@ -120,7 +122,7 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
             page.nextBefore = page.entries.last().id;
             break;
         }
-        page.entries.append(entryFromQuery(query));
+        page.entries.append(entryFromQuery(query, addressLists()));
     }
     return page;
 }
@@ -134,7 +136,7 @@ std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
         {entryId, ownerId}, QStringLiteral("reading entry %1").arg(entryId),
         QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
     const FinishedOnExit finished(row);
-    return row ? std::optional<MailboxEntry>(entryFromQuery(*row)) : std::nullopt;
+    return row ? std::optional<MailboxEntry>(entryFromQuery(*row, addressLists())) : std::nullopt;
 }
 
 std::optional<QByteArray> Store::rawMessage(qint64 ownerId, qint64 entryId)
