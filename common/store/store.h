@@ -190,7 +190,8 @@ public:
     // Login tokens, stored as hashes only.
     bool addToken(const QByteArray &tokenHash, qint64 accountId, const QDateTime &createdAt,
                   const QDateTime &expiresAt);
-    // The account of an unexpired token.
+    // The account of an unexpired token (its id alone: tokenAccount).
+    std::optional<Account> tokenOwner(const QByteArray &tokenHash, const QDateTime &now);
     std::optional<qint64> tokenAccount(const QByteArray &tokenHash, const QDateTime &now);
     bool deleteToken(const QByteArray &tokenHash);
     // Ends every token of the account but keep (used on a password change).

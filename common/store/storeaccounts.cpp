@@ -10,18 +10,13 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+using StoreSql::accountFromQuery;
 using StoreSql::FinishedOnExit;
 using StoreSql::fromMs;
 using StoreSql::text;
 using StoreSql::toMs;
 
 namespace {
-
-Account accountFromQuery(const QSqlQuery &query)
-{
-    return Account{query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
-                   fromMs(query.value(3))};
-}
 
 // A row's key: bounded, so a client cannot make rows as large as a line it sends.
 QString loginFailureKey(const QString &value)

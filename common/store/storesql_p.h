@@ -3,6 +3,8 @@
 // Helpers the store's source files share: how values are bound and read
 // back, and the reset of cached statements. Internal to common/store.
 
+#include "store.h"
+
 #include <QDateTime>
 #include <QSqlQuery>
 #include <QString>
@@ -38,6 +40,13 @@ inline QDateTime fromMs(const QVariant &value)
     if (value.isNull())
         return {};
     return QDateTime::fromMSecsSinceEpoch(value.toLongLong(), Qt::UTC);
+}
+
+// The columns id, username, password_hash, created_at of accounts, in that order.
+inline Account accountFromQuery(const QSqlQuery &query)
+{
+    return Account{query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
+                   fromMs(query.value(3))};
 }
 
 // A cached statement is reset when its user is done with it: a SELECT left

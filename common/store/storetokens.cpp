@@ -26,13 +26,22 @@ bool Store::addToken(const QByteArray &tokenHash, qint64 accountId, const QDateT
     return true;
 }
 
-std::optional<qint64> Store::tokenAccount(const QByteArray &tokenHash, const QDateTime &now)
+std::optional<Account> Store::tokenOwner(const QByteArray &tokenHash, const QDateTime &now)
 {
-    QSqlQuery *row = selectRow(QStringLiteral("SELECT account_id FROM api_tokens WHERE token_hash = ? AND expires_at > ?"),
+    // One query for what every API request asks first.
+    QSqlQuery *row = selectRow(QStringLiteral("SELECT a.id, a.username, a.password_hash, a.created_at"
+                                              " FROM api_tokens t JOIN accounts a ON a.id = t.account_id"
+                                              " WHERE t.token_hash = ? AND t.expires_at > ?"),
                                {tokenHash, toMs(now)}, QStringLiteral("looking up a token"),
                                QStringLiteral("no such token"));
     const FinishedOnExit finished(row);
-    return row ? std::optional<qint64>(row->value(0).toLongLong()) : std::nullopt;
+    return row ? std::optional<Account>(StoreSql::accountFromQuery(*row)) : std::nullopt;
+}
+
+std::optional<qint64> Store::tokenAccount(const QByteArray &tokenHash, const QDateTime &now)
+{
+    const auto owner = tokenOwner(tokenHash, now);
+    return owner ? std::optional<qint64>(owner->id) : std::nullopt;
 }
 
 bool Store::deleteToken(const QByteArray &tokenHash)

@@ -213,16 +213,12 @@ std::optional<WebApi::Caller> WebApi::authenticate(const HttpRequest &request, H
         return std::nullopt;
     }
     const QByteArray hash = tokenHash(token.decoded);
-    const auto accountId = m_store.tokenAccount(hash, QDateTime::currentDateTimeUtc());
-    if (!accountId) {
+    // A deleted account's tokens go with it (ON DELETE CASCADE).
+    const auto account = m_store.tokenOwner(hash, QDateTime::currentDateTimeUtc());
+    if (!account) {
         *failure = m_store.lastError() == Store::Error::NotFound
             ? unauthorized(QStringLiteral("The token is unknown, expired or ended."), true)
             : storeFailure();
-        return std::nullopt;
-    }
-    const auto account = m_store.findAccount(*accountId);
-    if (!account) {
-        *failure = unauthorized(QStringLiteral("The account is gone."), true);
         return std::nullopt;
     }
     return Caller{*account, hash};

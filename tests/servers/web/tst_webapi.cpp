@@ -232,6 +232,7 @@ private Q_SLOTS:
     void loginBadRequest();
     void loginThrottled();
     void logout();
+    void deletedAccountsTokenEnds();
     void account();
     void listing();
     void listingPages_data();
@@ -628,6 +629,28 @@ void TestWebApi::logout()
     CHECK_ERROR(send("DELETE"_ba, u"/api/v1/session"_s, token), 401, u"unauthorized"_s);
     // Only that session ended.
     CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, other), 200);
+}
+
+// An account deleted (mailroomctl delete-user) takes its sessions with it;
+// another account's stays.
+void TestWebApi::deletedAccountsTokenEnds()
+{
+    const QByteArray aliceToken = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bobToken = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!aliceToken.isEmpty() && !bobToken.isEmpty());
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, aliceToken), 200);
+    const auto alice = m_store->findAccount(u"alice"_s);
+    QVERIFY(alice);
+    QVERIFY2(m_store->deleteAccount(alice->id), qPrintable(m_store->lastErrorText()));
+
+    for (const QString &path : {u"/api/v1/account"_s, u"/api/v1/mailboxes/inbox/messages"_s}) {
+        const Answer after = send("GET"_ba, path, aliceToken);
+        CHECK_ERROR(after, 401, u"unauthorized"_s);
+        QCOMPARE(after.header("www-authenticate"), "Bearer error=\"invalid_token\""_ba);
+    }
+    const Answer bob = send("GET"_ba, u"/api/v1/account"_s, bobToken);
+    CHECK_STATUS(bob, 200);
+    QCOMPARE(bob.json().value(u"username").toString(), u"bob"_s);
 }
 
 // GET /api/v1/account with the folder counts.
