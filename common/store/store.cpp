@@ -6,7 +6,7 @@
 #include "store.h"
 
 #include "logging.h"
-#include "storedaddresslists_p.h"
+#include "storecaches_p.h"
 #include "storesql_p.h"
 
 #include <QAtomicInteger>

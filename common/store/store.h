@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QList>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -18,6 +19,7 @@
 
 class SqlWriteTransaction;
 class StoredAddressLists;
+class StoredSummaries;
 
 // Mail folders of an account (docs/protocol/messages.md §3: inbox and sent).
 enum class Folder { Inbox, Sent };
@@ -280,11 +282,23 @@ private:
     // its row (the caller holds a FinishedOnExit), or nullptr with the error
     // recorded, NotFound (`missing`) when there is no such row.
     QSqlQuery *selectRow(const QString &sql, const QVariantList &keys, const QString &what, const QString &missing);
-    // Parsed address lists of the summaries this connection read (storefolders.cpp).
+    // What this connection keeps of the summaries it read (storecaches_p.h).
     StoredAddressLists &addressLists();
+    StoredSummaries &summaries();
+    // A summary as read with what identifies its message (storefolders.cpp).
+    struct ReadSummary
+    {
+        qint64 receivedAtMs = 0;
+        qint64 size = 0;
+        MessageSummary summary;
+    };
+    // The summaries of these messages, by message id; a message that is
+    // gone is missing.
+    bool readSummaries(const QList<qint64> &messageIds, QHash<qint64, ReadSummary> *read);
 
     QString m_connectionName;
     std::unique_ptr<StoredAddressLists> m_addressLists;
+    std::unique_ptr<StoredSummaries> m_summaries;
     // Node-based, so a pointer handed out stays valid as others are added.
     std::map<QString, QSqlQuery> m_statements;
     QString m_path;

@@ -207,44 +207,60 @@ inline const QStringList &tablesInDependencyOrder()
     return tables;
 }
 
-// The columns of a mailbox entry and its message's summary, as
-// entryFromQuery (storefolders.cpp) reads them. SQLite hands text to Qt's
-// driver as UTF-16, a conversion and an allocation inside SQLite for every
-// text column of every row (a third of a listing's time); cast to BLOB it
-// comes as the UTF-8 it is stored in, and QString::fromUtf8 is far cheaper.
-// PostgreSQL's driver gets UTF-8 text anyway (and its bytea cast would
-// read backslashes as escapes).
-inline QString entryColumnsSql(DatabaseUrl::Kind engine)
+// A message's summary columns, as summaryFromQuery (storefolders.cpp)
+// reads them. SQLite hands text to Qt's driver as UTF-16, a conversion and
+// an allocation inside SQLite for every text column of every row (a third
+// of a listing's time); cast to BLOB it comes as the UTF-8 it is stored
+// in, and QString::fromUtf8 is far cheaper. PostgreSQL's driver gets UTF-8
+// text anyway (and its bytea cast would read backslashes as escapes).
+inline QString summaryColumnsSql(DatabaseUrl::Kind engine)
 {
     const bool sqlite = engine == DatabaseUrl::Kind::Sqlite;
     const auto text = [sqlite](const char *column) {
         const QString name = QLatin1StringView(column);
         return sqlite ? QStringLiteral("CAST(%1 AS BLOB)").arg(name) : name;
     };
-    return QStringList{QStringLiteral("e.id"), QStringLiteral("e.owner_id"), text("e.folder"), QStringLiteral("e.seen"),
-                       QStringLiteral("m.id"), QStringLiteral("m.received_at"), QStringLiteral("m.size"),
-                       text("m.from_name"), text("m.from_address"), text("m.to_list"), text("m.cc_list"),
+    return QStringList{text("m.from_name"), text("m.from_address"), text("m.to_list"), text("m.cc_list"),
                        text("m.subject"), QStringLiteral("m.date"), text("m.message_id"), text("m.in_reply_to"),
                        text("m.preview"), text("m.attachments")}
         .join(QStringLiteral(", "));
 }
 
-// One page of a folder, newest first: must stay an index range scan on
-// mailbox_entries_by_folder (tests/common/tst_store checks the plan).
-inline QString folderPageSql(DatabaseUrl::Kind engine)
-{
-    return QStringLiteral("SELECT ") + entryColumnsSql(engine)
-        + QStringLiteral(" FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
-                         " WHERE e.owner_id = :owner AND e.folder = :folder AND e.id < :before"
-                         " ORDER BY e.id DESC LIMIT :limit");
-}
-
-// One entry of one owner.
+// One entry of one owner: the entry's columns (as the listing's keys
+// below), then its summary's.
 inline QString entrySql(DatabaseUrl::Kind engine)
 {
-    return QStringLiteral("SELECT ") + entryColumnsSql(engine)
+    return QStringLiteral("SELECT e.id, e.seen, e.message_id, m.received_at, m.size, e.folder, ")
+        + summaryColumnsSql(engine)
         + QStringLiteral(" FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
                          " WHERE e.id = ? AND e.owner_id = ?");
+}
+
+// One page of a folder, newest first, without the summaries (the store
+// keeps those it read: messages never change): must stay an index range
+// scan on mailbox_entries_by_folder (tests/common/tst_store checks the plan).
+inline const QString &folderPageSql()
+{
+    static const QString sql = QStringLiteral(
+        "SELECT e.id, e.seen, e.message_id, m.received_at, m.size"
+        " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+        " WHERE e.owner_id = :owner AND e.folder = :folder AND e.id < :before"
+        " ORDER BY e.id DESC LIMIT :limit");
+    return sql;
+}
+
+// The summaries of up to SummaryBatch messages by id (unused places bound
+// to 0, which no message has), each row its id, received_at and size, then
+// the summary.
+inline constexpr int SummaryBatch = 50;
+inline QString summariesSql(DatabaseUrl::Kind engine)
+{
+    QStringList places;
+    for (int i = 0; i < SummaryBatch; ++i)
+        places.append(QStringLiteral("?"));
+    return QStringLiteral("SELECT m.id, m.received_at, m.size, ") + summaryColumnsSql(engine)
+        + QStringLiteral(" FROM messages m WHERE m.id IN (") + places.join(QStringLiteral(", "))
+        + QStringLiteral(")");
 }
 
 } // namespace StoreSchema

@@ -6,7 +6,7 @@
 #include "messagejson.h"
 #include "sqltransaction.h"
 #include "store_p.h"
-#include "storedaddresslists_p.h"
+#include "storecaches_p.h"
 #include "storesql_p.h"
 
 #include <QCache>
@@ -40,35 +40,49 @@ QJsonArray jsonArray(const QVariant &text)
     return QJsonDocument::fromJson(utf8Of(text)).array();
 }
 
-// Reads the columns of StoreSchema::entryColumnsSql().
-MailboxEntry entryFromQuery(const QSqlQuery &query, StoredAddressLists &addressLists)
+// Reads the summary columns (StoreSchema::summaryColumnsSql()) from `first` on.
+MessageSummary summaryFromQuery(const QSqlQuery &query, int first, StoredAddressLists &addressLists)
+{
+    MessageSummary summary;
+    summary.from = {textOf(query.value(first)), textOf(query.value(first + 1))};
+    MessageJson::StoredAddresses to = addressLists.read(query.value(first + 2));
+    summary.to = std::move(to.addresses);
+    summary.toCount = to.count;
+    MessageJson::StoredAddresses cc = addressLists.read(query.value(first + 3));
+    summary.cc = std::move(cc.addresses);
+    summary.ccCount = cc.count;
+    summary.subject = textOf(query.value(first + 4));
+    summary.date = fromMs(query.value(first + 5));
+    summary.messageId = textOf(query.value(first + 6));
+    summary.inReplyTo = textOf(query.value(first + 7));
+    summary.preview = textOf(query.value(first + 8));
+    summary.attachments = MessageJson::attachmentsFrom(jsonArray(query.value(first + 9)));
+    return summary;
+}
+
+// An entry without its summary: the columns e.id, e.seen, e.message_id,
+// m.received_at, m.size (StoreSchema::folderPageSql(), entrySql()).
+MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, Folder folder)
 {
     MailboxEntry entry;
     entry.id = query.value(0).toLongLong();
-    entry.ownerId = query.value(1).toLongLong();
-    entry.folder = folderFromName(textOf(query.value(2))).value_or(Folder::Inbox);
-    entry.seen = query.value(3).toBool();
-    entry.messageId = query.value(4).toLongLong();
-    entry.receivedAt = fromMs(query.value(5));
-    entry.size = query.value(6).toLongLong();
-    MessageSummary &summary = entry.summary;
-    summary.from = {textOf(query.value(7)), textOf(query.value(8))};
-    MessageJson::StoredAddresses to = addressLists.read(query.value(9));
-    summary.to = std::move(to.addresses);
-    summary.toCount = to.count;
-    MessageJson::StoredAddresses cc = addressLists.read(query.value(10));
-    summary.cc = std::move(cc.addresses);
-    summary.ccCount = cc.count;
-    summary.subject = textOf(query.value(11));
-    summary.date = fromMs(query.value(12));
-    summary.messageId = textOf(query.value(13));
-    summary.inReplyTo = textOf(query.value(14));
-    summary.preview = textOf(query.value(15));
-    summary.attachments = MessageJson::attachmentsFrom(jsonArray(query.value(16)));
+    entry.ownerId = ownerId;
+    entry.folder = folder;
+    entry.seen = query.value(1).toBool();
+    entry.messageId = query.value(2).toLongLong();
+    entry.receivedAt = fromMs(query.value(3));
+    entry.size = query.value(4).toLongLong();
     return entry;
 }
 
 } // namespace
+
+StoredSummaries &Store::summaries()
+{
+    if (!m_summaries)
+        m_summaries = std::make_unique<StoredSummaries>();
+    return *m_summaries;
+}
 
 StoredAddressLists &Store::addressLists()
 {
@@ -98,33 +112,90 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
         fail(Error::Failed, QStringLiteral("a folder page needs a limit of at least 1"));
         return std::nullopt;
     }
-    // Built once per engine: the statement cache is keyed by its text.
-    static const QString sqliteSql = StoreSchema::folderPageSql(Engine::Sqlite);
-    static const QString postgresqlSql = StoreSchema::folderPageSql(Engine::Postgresql);
-    QSqlQuery *statement = cachedStatement(m_engine == Engine::Sqlite ? sqliteSql : postgresqlSql,
-                                           QStringLiteral("listing a folder"));
-    if (!statement)
-        return std::nullopt;
-    const FinishedOnExit finished(statement);
-    QSqlQuery &query = *statement;
-    query.bindValue(QStringLiteral(":owner"), ownerId);
-    query.bindValue(QStringLiteral(":folder"), folderName(folder));
-    query.bindValue(QStringLiteral(":before"), before.value_or(std::numeric_limits<qint64>::max()));
-    // One row more than asked tells whether anything older exists.
-    query.bindValue(QStringLiteral(":limit"), limit + 1);
-    if (!query.exec()) {
-        failQuery(query, QStringLiteral("listing %1 of account %2").arg(folderName(folder)).arg(ownerId));
-        return std::nullopt;
-    }
     FolderPage page;
-    while (query.next()) {
-        if (page.entries.size() == limit) {
-            page.nextBefore = page.entries.last().id;
-            break;
+    QList<StoredSummaries::Key> keys;
+    {
+        QSqlQuery *statement = cachedStatement(StoreSchema::folderPageSql(), QStringLiteral("listing a folder"));
+        if (!statement)
+            return std::nullopt;
+        const FinishedOnExit finished(statement);
+        QSqlQuery &query = *statement;
+        query.bindValue(QStringLiteral(":owner"), ownerId);
+        query.bindValue(QStringLiteral(":folder"), folderName(folder));
+        query.bindValue(QStringLiteral(":before"), before.value_or(std::numeric_limits<qint64>::max()));
+        // One row more than asked tells whether anything older exists.
+        query.bindValue(QStringLiteral(":limit"), limit + 1);
+        if (!query.exec()) {
+            failQuery(query, QStringLiteral("listing %1 of account %2").arg(folderName(folder)).arg(ownerId));
+            return std::nullopt;
         }
-        page.entries.append(entryFromQuery(query, addressLists()));
+        while (query.next()) {
+            if (page.entries.size() == limit) {
+                page.nextBefore = page.entries.last().id;
+                break;
+            }
+            page.entries.append(entryFromQuery(query, ownerId, folder));
+            keys.append({page.entries.last().messageId, query.value(3).toLongLong(), page.entries.last().size});
+        }
     }
+
+    // The summaries kept are copied at once (reading others may push them
+    // out); the rest are read, in batches.
+    QList<bool> summarized(page.entries.size(), false);
+    QList<qint64> unknown;
+    for (qsizetype i = 0; i < page.entries.size(); ++i) {
+        if (const MessageSummary *kept = summaries().find(keys.at(i))) {
+            page.entries[i].summary = *kept;
+            summarized[i] = true;
+        } else {
+            unknown.append(keys.at(i).messageId);
+        }
+    }
+    if (unknown.isEmpty())
+        return page;
+    QHash<qint64, ReadSummary> read;
+    if (!readSummaries(unknown, &read))
+        return std::nullopt;
+    QList<MailboxEntry> entries;
+    entries.reserve(page.entries.size());
+    for (qsizetype i = 0; i < page.entries.size(); ++i) {
+        MailboxEntry &entry = page.entries[i];
+        if (!summarized.at(i)) {
+            const auto justRead = read.constFind(entry.messageId);
+            // Gone since the page was read (its last entry deleted meanwhile).
+            if (justRead == read.cend())
+                continue;
+            entry.summary = justRead->summary;
+        }
+        entries.append(std::move(entry));
+    }
+    page.entries = std::move(entries);
     return page;
+}
+
+bool Store::readSummaries(const QList<qint64> &messageIds, QHash<qint64, ReadSummary> *read)
+{
+    static const QString sqliteSql = StoreSchema::summariesSql(Engine::Sqlite);
+    static const QString postgresqlSql = StoreSchema::summariesSql(Engine::Postgresql);
+    for (qsizetype first = 0; first < messageIds.size(); first += StoreSchema::SummaryBatch) {
+        QSqlQuery *statement = cachedStatement(m_engine == Engine::Sqlite ? sqliteSql : postgresqlSql,
+                                               QStringLiteral("reading summaries"));
+        if (!statement)
+            return false;
+        const FinishedOnExit finished(statement);
+        QSqlQuery &query = *statement;
+        for (int i = 0; i < StoreSchema::SummaryBatch; ++i)
+            query.bindValue(i, first + i < messageIds.size() ? messageIds.at(first + i) : qint64(0));
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("reading the summaries of %1 messages").arg(messageIds.size()));
+        while (query.next()) {
+            ReadSummary summary{query.value(1).toLongLong(), query.value(2).toLongLong(),
+                                summaryFromQuery(query, 3, addressLists())};
+            summaries().insert({query.value(0).toLongLong(), summary.receivedAtMs, summary.size}, summary.summary);
+            read->insert(query.value(0).toLongLong(), std::move(summary));
+        }
+    }
+    return true;
 }
 
 std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
@@ -136,7 +207,11 @@ std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
         {entryId, ownerId}, QStringLiteral("reading entry %1").arg(entryId),
         QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
     const FinishedOnExit finished(row);
-    return row ? std::optional<MailboxEntry>(entryFromQuery(*row, addressLists())) : std::nullopt;
+    if (!row)
+        return std::nullopt;
+    MailboxEntry entry = entryFromQuery(*row, ownerId, folderFromName(textOf(row->value(5))).value_or(Folder::Inbox));
+    entry.summary = summaryFromQuery(*row, 6, addressLists());
+    return entry;
 }
 
 std::optional<QByteArray> Store::rawMessage(qint64 ownerId, qint64 entryId)
