@@ -40,6 +40,8 @@ void JsonWriter::grow(qsizetype bytes)
 
 void JsonWriter::put(const char *bytes, qsizetype count)
 {
+    if (count == 0)
+        return; // bytes may be null (an empty QByteArrayView), which memcpy must not get
     std::memcpy(room(count), bytes, size_t(count));
     m_size += count;
 }
@@ -159,7 +161,9 @@ JsonWriter &JsonWriter::value(QStringView text)
     char *const start = room(3 * text.size() + 2);
     char *out = start;
     *out++ = '"';
-    QStringEncoder toUtf8(QStringEncoder::Utf8);
+    // Stateless: a lone surrogate at the end becomes U+FFFD, not a state
+    // carried to nothing.
+    QStringEncoder toUtf8(QStringEncoder::Utf8, QStringEncoder::Flag::Stateless);
     out = toUtf8.appendToBuffer(out, text);
     if (std::all_of(start + 1, out, needsNoEscape)) {
         *out++ = '"';

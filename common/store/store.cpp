@@ -76,6 +76,7 @@ bool Store::isOpen() const
 void Store::close()
 {
     m_statements.clear(); // they hold the connection
+    m_summaries.reset();  // of that database
     if (!QSqlDatabase::contains(m_connectionName))
         return;
     {

@@ -44,7 +44,9 @@ inline QString postgresqlTrimmedAddressListSql(const QString &column)
 }
 
 // Migration N (1-based) turns schema version N-1 into N. Released steps are
-// never edited: a change is a new step.
+// never edited: a change is a new step. A step that rewrites a message's
+// summary columns (as 3 does) runs only at start-up, before any server
+// serves: running servers keep the summaries they read (storecaches_p.h).
 inline const QList<QStringList> &migrations()
 {
     static const QList<QStringList> steps = {

@@ -23,7 +23,7 @@ class StoredAddressLists
 public:
     MessageJson::StoredAddresses read(const QVariant &column)
     {
-        // SQLite's text comes as UTF-8 bytes (StoreSchema::entryColumnsSql), PostgreSQL's as a string.
+        // SQLite's text comes as UTF-8 bytes (StoreSchema::summaryColumnsSql), PostgreSQL's as a string.
         const QByteArray text = column.typeId() == QMetaType::QByteArray ? column.toByteArray()
                                                                           : column.toString().toUtf8();
         if (const MessageJson::StoredAddresses *parsed = m_parsed.object(text))
@@ -37,18 +37,22 @@ public:
     }
 
 private:
-    // Costed by the text's bytes; a list is at most a few KiB (50 addresses).
+    // Costed by the text's bytes (the parsed lists take some two to three
+    // times that); a list is at most a few KiB (50 addresses).
     QCache<QByteArray, MessageJson::StoredAddresses> m_parsed{256 * 1024};
 };
 
 
-// Messages never change once stored, and a folder's listings show the same
-// ones again and again (every client polls its newest page): a connection
-// keeps the summaries it read, so a listing reads only its entries' own
-// columns and the summaries of messages it has not seen. A message is known
-// by its id, which is never used twice; received_at and size are compared
-// too, for the one way an id could name another message: a restore of a
-// backup of another installation while this process runs.
+// Messages never change once stored (docs/protocol/messages.md §2), and a
+// folder's listings show the same ones again and again (every client polls
+// its newest page): a connection keeps the summaries it read, so a listing
+// reads only its entries' own columns and the summaries of messages it has
+// not seen. A message is known by its id, which is never used twice; a
+// restore of this installation's backup brings back the same messages
+// under their ids. received_at and size are compared too, a safeguard for
+// the one way an id could name another message: a restore of another
+// installation's backup while this process runs (a message received in the
+// same millisecond with the same size would still pass).
 class StoredSummaries
 {
 public:
@@ -78,7 +82,9 @@ private:
         MessageSummary summary;
     };
 
-    // About the bytes a summary holds (UTF-16 text and the lists' overhead).
+    // About the bytes a summary holds: its UTF-16 text and the lists'
+    // elements; allocator overhead comes on top (heap use is some 1.5 to 2
+    // times this).
     static qsizetype costOf(const MessageSummary &summary)
     {
         qsizetype bytes = qsizetype(sizeof(Kept));

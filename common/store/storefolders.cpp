@@ -23,7 +23,7 @@ using StoreSql::fromMs;
 
 namespace {
 
-// A text column of StoreSchema::entryColumnsSql(): UTF-8 bytes from SQLite,
+// A text column of StoreSchema::summaryColumnsSql(): UTF-8 bytes from SQLite,
 // a string from PostgreSQL.
 QString textOf(const QVariant &value)
 {

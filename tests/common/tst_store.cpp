@@ -1189,6 +1189,21 @@ void TestStore::folderPageIsAnIndexRangeScan()
         // No sort of the mailbox: the index already yields id order.
         QVERIFY(!plan.join(u' ').contains(QStringLiteral("TEMP B-TREE")));
     }
+    // The summaries a listing has not kept: looked up by id, never a scan.
+    {
+        QSqlQuery explain(m_store->database());
+        QVERIFY(explain.prepare(QStringLiteral("EXPLAIN QUERY PLAN ") + StoreSchema::summariesSql(m_store->engine())));
+        for (int i = 0; i < StoreSchema::SummaryBatch; ++i)
+            explain.bindValue(i, qint64(1000 + i));
+        QVERIFY2(explain.exec(), qPrintable(explain.lastError().text()));
+        QStringList plan;
+        while (explain.next())
+            plan.append(explain.value(3).toString());
+        qInfo().noquote() << "EXPLAIN QUERY PLAN (summaries):" << plan.join(QStringLiteral(" | "));
+        QVERIFY2(!plan.isEmpty() && plan.at(0).startsWith(QStringLiteral("SEARCH m USING INTEGER PRIMARY KEY")),
+                 qPrintable(plan.join(QStringLiteral(" | "))));
+        QVERIFY(!plan.join(u' ').contains(QStringLiteral("SCAN m")));
+    }
 
     // And it reads back right: newest 50 of bob's inbox.
     const auto page = m_store->listFolder(bob, Folder::Inbox, 50);
