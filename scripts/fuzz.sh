@@ -2,7 +2,7 @@
 # Runs the libFuzzer targets (tests/fuzz) for a while each and keeps what
 # they find:
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, all five)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, all six)
 #
 # Builds build-fuzz/ with clang (-DMAILROOM_FUZZ=ON; MAILROOM_FUZZ_CMAKE_ARGS
 # adds options, e.g. -DMAILROOM_SANITIZE=ON), runs each target from its
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${1:-60}
 [[ $# -gt 0 ]] && shift
-all=(fuzz_smtp_session fuzz_http_request fuzz_pop3_session fuzz_mail_message fuzz_smtp_reply)
+all=(fuzz_smtp_session fuzz_http_request fuzz_pop3_session fuzz_mail_message fuzz_smtp_reply fuzz_search_query)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 

@@ -177,6 +177,8 @@ private Q_SLOTS:
     void keysetPaging_data();
     void keysetPaging();
     void folderPageIsAnIndexRangeScan();
+    void sqliteHasFullTextSearch_data();
+    void sqliteHasFullTextSearch();
     void listingsOutgrowingWhatIsKept();
     void listingsSeeARestoreOfAnotherInstallation_data();
     void listingsSeeARestoreOfAnotherInstallation();
@@ -1139,6 +1141,48 @@ void TestStore::listingsSeeARestoreOfAnotherInstallation()
     QCOMPARE(after->entries.size(), 1);
     QCOMPARE(after->entries.first().messageId, mine->messageId);
     QCOMPARE(after->entries.first().summary.subject, theirSubject);
+}
+
+// The search index (docs/protocol/search.md §2) needs FTS5 in the SQLite
+// Qt's driver runs on, with a tokenizer that folds case and accents.
+void TestStore::sqliteHasFullTextSearch_data()
+{
+    QTest::addColumn<QString>("match");
+    QTest::addColumn<int>("rows");
+    QTest::newRow("a word") << QStringLiteral("report") << 1;
+    QTest::newRow("another case") << QStringLiteral("REPORT") << 1;
+    QTest::newRow("without accents") << QStringLiteral("cafe") << 1;
+    QTest::newRow("with accents") << QStringLiteral("Caf\u00e9") << 1;
+    QTest::newRow("umlaut folded") << QStringLiteral("uber") << 1;
+    QTest::newRow("a phrase in order") << QStringLiteral("\"quarterly report\"") << 1;
+    QTest::newRow("a phrase out of order") << QStringLiteral("\"report quarterly\"") << 0;
+    QTest::newRow("a part of a word") << QStringLiteral("quarter") << 0;
+    QTest::newRow("an address split at @ and .") << QStringLiteral("alice") << 1;
+}
+
+void TestStore::sqliteHasFullTextSearch()
+{
+    QFETCH(QString, match);
+    QFETCH(int, rows);
+    const QString name = QStringLiteral("fts5-check");
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(m_dir->filePath(QStringLiteral("fts5.db")));
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        QSqlQuery query(db);
+        QVERIFY2(query.exec(QStringLiteral("CREATE VIRTUAL TABLE IF NOT EXISTS t USING"
+                                           " fts5(text, tokenize = 'unicode61 remove_diacritics 2')")),
+                 qPrintable(query.lastError().text()));
+        QVERIFY(query.exec(QStringLiteral("DELETE FROM t")));
+        QVERIFY(query.prepare(QStringLiteral("INSERT INTO t (text) VALUES (?)")));
+        query.addBindValue(QStringLiteral("Caf\u00e9 \u00dcber: the quarterly report, from alice@project.com"));
+        QVERIFY2(query.exec(), qPrintable(query.lastError().text()));
+        QVERIFY(query.prepare(QStringLiteral("SELECT count(*) FROM t WHERE t MATCH ?")));
+        query.addBindValue(match);
+        QVERIFY2(query.exec() && query.next(), qPrintable(query.lastError().text()));
+        QCOMPARE(query.value(0).toInt(), rows);
+    }
+    QSqlDatabase::removeDatabase(name);
 }
 
 void TestStore::folderPageIsAnIndexRangeScan()

@@ -159,11 +159,21 @@ def mail_message():
           b"From: a@x, b@x\r\nTo: " + many + b"\r\nCc: " + group + b"\r\nSubject: s\r\n\r\nbody\r\n")
 
 
+def search_query():
+    # No option bytes: the input is the query.
+    test = ROOT / "tests/common/tst_searchquery.cpp"
+    names = {unescape(m.group(1)) for m in re.finditer(r'newRow\("((?:[^"\\\n]|\\.)*)"', test.read_text(encoding="utf-8"))}
+    queries = [lit for lit in literals(test) if lit and len(lit) < 200 and lit not in names]
+    for n, query in enumerate(dict.fromkeys(queries)):
+        write("fuzz_search_query", f"query-{n:02}", query)
+
+
 if __name__ == "__main__":
     smtp_session()
     pop3_session()
     http_request()
     smtp_reply()
     mail_message()
+    search_query()
     for target in sorted(OUT.iterdir()):
         print(target.name, len(list(target.iterdir())), "files")
