@@ -100,6 +100,31 @@ HttpResponse methodNotAllowed(const QByteArray &allowed)
     return response;
 }
 
+// docs/protocol/web.md §1: a query parameter the route does not take, or
+// one given twice, is 400, so that a misspelt or unsupported one (`?q=` on a
+// listing) never looks like a request that did what it asked.
+std::optional<HttpResponse> queryRefusal(const HttpRequest &request, const QList<QLatin1StringView> &taken)
+{
+    QStringList seen;
+    for (const auto &parameter : request.query) {
+        const QString &name = parameter.first;
+        const QString shown = name.left(64);
+        if (std::none_of(taken.cbegin(), taken.cend(), [&name](QLatin1StringView known) { return name == known; })) {
+            QStringList names;
+            for (QLatin1StringView known : taken)
+                names.append(known);
+            return errorResponse(400, "bad_request",
+                                 taken.isEmpty() ? QStringLiteral("Unknown query parameter '%1': this takes none.").arg(shown)
+                                                 : QStringLiteral("Unknown query parameter '%1': this takes %2.")
+                                                       .arg(shown, names.join(QStringLiteral(", "))));
+        }
+        if (seen.contains(name))
+            return errorResponse(400, "bad_request", QStringLiteral("The query parameter '%1' is given twice.").arg(shown));
+        seen.append(name);
+    }
+    return std::nullopt;
+}
+
 // A positive id in a path segment or a query; anything else names nothing (404).
 std::optional<qint64> pathId(const QString &segment)
 {
@@ -252,6 +277,8 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
         // the other connections of this network thread.
         bool onWorker = false;
         bool needsStore = true;
+        // The query parameters it takes; any other is 400 (queryRefusal).
+        QList<QLatin1StringView> parameters = {};
     };
     // docs/protocol/web.md §1. A path no pattern matches is 404 (ids
     // that are no positive numbers, unknown folders, trailing slashes); a
@@ -288,7 +315,7 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                          {[](WebApi &api, const Call &call) {
                              const Folder folder = *folderFromName(call.path.value(u"folder"));
                              call.reply(api.listFolder(call.request, *call.caller, folder));
-                         }, true, true})
+                         }, true, true, true, {QLatin1StringView("limit"), QLatin1StringView("before")}})
             && table.add("GET", u"/api/v1/messages/{id:int}",
                          {[](WebApi &api, const Call &call) {
                              call.reply(api.message(*call.caller, call.path.number(u"id")));
@@ -318,6 +345,9 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
     const HttpRouteTable<Route>::Match match = routes.match(request.method, request.path);
     if (!match.target)
         return reply(match.allowed.isEmpty() ? notFound() : methodNotAllowed(match.allowed));
+    // Like 404 and 405, before any token check: the request's form is wrong.
+    if (const std::optional<HttpResponse> refusal = queryRefusal(request, match.target->parameters))
+        return reply(*refusal);
     if (match.target->onWorker && m_workers) {
         // Answered on this thread, later, while the asking connection lives.
         m_workers->run([request, clientAddress, path = match.parameters, route = *match.target, answer = reply](WebApi &api) {

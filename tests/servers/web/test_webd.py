@@ -411,7 +411,7 @@ class ApiRowsTest(WebdTestCase):
 
     def test_listing_bad_parameters(self):
         for q in ("?limit=0", "?limit=501", "?limit=abc", "?limit=-1", "?limit=", "?before=abc", "?before=-5",
-                  "?limit=10&before=1x"):
+                  "?limit=10&before=1x", "?q=invoice", "?limit=5&limit=5", "?limit=5&page=2"):
             with self.subTest(q=q):
                 r = self.request("GET", "/api/v1/mailboxes/inbox/messages" + q, token=self.bob_token)
                 self.assertError(r, 400, "bad_request")

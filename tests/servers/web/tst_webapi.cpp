@@ -255,6 +255,8 @@ private Q_SLOTS:
     void changePasswordControlCharacters();
     void otherAccountsIds_data();
     void otherAccountsIds();
+    void unknownQueryParameters_data();
+    void unknownQueryParameters();
     void unknownPaths_data();
     void unknownPaths();
     void unauthorized_data();
@@ -821,6 +823,12 @@ void TestWebApi::listingBadParameters_data()
     QTest::newRow("before empty") << inbox + u"before="_s << 400;
     QTest::newRow("before=1e3") << inbox + u"before=1e3"_s << 400;
     QTest::newRow("sent, limit=0") << u"/api/v1/mailboxes/sent/messages?limit=0"_s << 400;
+    // Never a search that seems to have matched everything.
+    QTest::newRow("q, not taken") << inbox + u"q=invoice"_s << 400;
+    QTest::newRow("unknown among known") << inbox + u"limit=5&sort=asc"_s << 400;
+    QTest::newRow("limit twice") << inbox + u"limit=5&limit=6"_s << 400;
+    QTest::newRow("before twice") << inbox + u"before=9&before=9"_s << 400;
+    QTest::newRow("a name only") << inbox + u"limit"_s << 400;
     QTest::newRow("unknown folder") << u"/api/v1/mailboxes/trash/messages"_s << 404;
     QTest::newRow("folder name in capitals") << u"/api/v1/mailboxes/INBOX/messages"_s << 404;
 }
@@ -1284,6 +1292,47 @@ void TestWebApi::otherAccountsIds()
 }
 
 // Paths that name nothing are 404 (with a token, so it is not the 401).
+// A query parameter a route does not take is 400 on every route, before any
+// token check (as 404 and 405 are); the message names it and what is taken.
+void TestWebApi::unknownQueryParameters_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<bool>("withToken");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("healthz") << "GET"_ba << u"/healthz?probe=1"_s << false << u"'probe': this takes none"_s;
+    QTest::newRow("healthz, HEAD") << "HEAD"_ba << u"/healthz?x"_s << false << QString();
+    QTest::newRow("account") << "GET"_ba << u"/api/v1/account?fields=all"_s << true << u"'fields'"_s;
+    QTest::newRow("message") << "GET"_ba << u"/api/v1/messages/1?format=raw"_s << true << u"'format'"_s;
+    QTest::newRow("listing, no token") << "GET"_ba << u"/api/v1/mailboxes/inbox/messages?q=x"_s << false
+                                       << u"'q': this takes limit, before"_s;
+    QTest::newRow("listing, a name with spaces") << "GET"_ba << u"/api/v1/mailboxes/inbox/messages?a+b=1"_s << true
+                                                 << u"'a b'"_s;
+    QTest::newRow("logout") << "DELETE"_ba << u"/api/v1/session?all=1"_s << true << u"'all'"_s;
+}
+
+void TestWebApi::unknownQueryParameters()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, target);
+    QFETCH(bool, withToken);
+    QFETCH(QString, message);
+    QByteArray token;
+    if (withToken) {
+        token = tokenFor(u"alice"_s, AlicePassword);
+        QVERIFY(!token.isEmpty());
+    }
+    const Answer answer = send(method, target, token);
+    QCOMPARE(answer.status, 400);
+    if (method != "HEAD") {
+        CHECK_ERROR(answer, 400, u"bad_request"_s);
+        QVERIFY2(answer.json().value(u"error").toObject().value(u"message").toString().contains(message),
+                 answer.body.constData());
+    }
+    if (withToken) // the session is still there: nothing was done
+        CHECK_STATUS(send("GET"_ba, u"/api/v1/account"_s, token), 200);
+}
+
 void TestWebApi::unknownPaths_data()
 {
     QTest::addColumn<QString>("target");
