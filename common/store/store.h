@@ -32,6 +32,14 @@ struct Account
     QString username;
     QString passwordHash;
     QDateTime createdAt;
+    QString displayName; // may be empty (docs/protocol/web.md §1)
+};
+
+// An account as the directory shows it (address completion).
+struct DirectoryEntry
+{
+    QString username;
+    QString displayName;
 };
 
 // One message as one owner's folder shows it.
@@ -149,6 +157,11 @@ public:
                                          const QDateTime &createdAt = QDateTime::currentDateTimeUtc());
     std::optional<Account> findAccount(const QString &username);
     std::optional<Account> findAccount(qint64 id);
+    // As given; the directory matches it case and accents aside.
+    bool setDisplayName(qint64 accountId, const QString &displayName);
+    // Up to `limit` accounts whose name or display name begins with
+    // `prefix`, case and accents aside, by name.
+    std::optional<QList<DirectoryEntry>> directory(const QString &prefix, int limit);
     std::optional<QList<Account>> listAccounts();
     bool setPasswordHash(qint64 accountId, const QString &passwordHash);
     // Replaces the hash only while it is still `expected`; false (NotFound)

@@ -43,6 +43,14 @@ inline QString postgresqlTrimmedAddressListSql(const QString &column)
         .arg(MaxStoredAddresses);
 }
 
+// Step 4 on both engines: columns added at the end of accounts, in the
+// same order on both, so rows still copy between them.
+inline QStringList accountDisplayNameSteps()
+{
+    return {QStringLiteral("ALTER TABLE accounts ADD COLUMN display_name TEXT NOT NULL DEFAULT ''"),
+            QStringLiteral("ALTER TABLE accounts ADD COLUMN display_name_key TEXT NOT NULL DEFAULT ''")};
+}
+
 // Migration N (1-based) turns schema version N-1 into N. Released steps are
 // never edited: a change is a new step. A step that rewrites a message's
 // summary columns (as 3 does) runs only at start-up, before any server
@@ -112,6 +120,9 @@ inline const QList<QStringList> &migrations()
             sqliteTrimmedAddressListSql(QStringLiteral("to_list")),
             sqliteTrimmedAddressListSql(QStringLiteral("cc_list")),
         },
+        // 4: display names, and the form without case and accents that the
+        // directory matches prefixes against (docs/protocol/web.md §1).
+        accountDisplayNameSteps(),
     };
     return steps;
 }
@@ -197,6 +208,8 @@ inline const QList<QStringList> &postgresqlMigrations()
             postgresqlTrimmedAddressListSql(QStringLiteral("to_list")),
             postgresqlTrimmedAddressListSql(QStringLiteral("cc_list")),
         },
+        // 4: display names.
+        accountDisplayNameSteps(),
     };
     return steps;
 }

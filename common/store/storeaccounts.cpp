@@ -43,8 +43,7 @@ std::optional<Account> Store::createAccount(const QString &username, const QStri
     const qint64 id = query.value(0).toLongLong();
     query.finish();
     qCInfo(lcStore) << "created account" << username;
-    return Account{id, username, passwordHash,
-                   QDateTime::fromMSecsSinceEpoch(toMs(createdAt), Qt::UTC)};
+    return Account{id, username, passwordHash, QDateTime::fromMSecsSinceEpoch(toMs(createdAt), Qt::UTC), QString()};
 }
 
 std::optional<Account> Store::findAccount(const QString &username)
@@ -57,8 +56,10 @@ std::optional<Account> Store::findAccount(const QString &username)
         fail(Error::NotFound, QStringLiteral("no account %1").arg(QString(username).replace(QChar(0), QStringLiteral("\\0"))));
         return std::nullopt;
     }
+    static const QString sql =
+        QStringLiteral("SELECT %1 FROM accounts WHERE username = ?").arg(QLatin1StringView(StoreSql::AccountColumns));
     QSqlQuery *row = selectRow(
-        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE username = ?"), {username},
+        sql, {username},
         QStringLiteral("looking up account %1").arg(username), QStringLiteral("no account %1").arg(username));
     const FinishedOnExit finished(row);
     return row ? std::optional<Account>(accountFromQuery(*row)) : std::nullopt;
@@ -66,8 +67,10 @@ std::optional<Account> Store::findAccount(const QString &username)
 
 std::optional<Account> Store::findAccount(qint64 id)
 {
+    static const QString sql =
+        QStringLiteral("SELECT %1 FROM accounts WHERE id = ?").arg(QLatin1StringView(StoreSql::AccountColumns));
     QSqlQuery *row = selectRow(
-        QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts WHERE id = ?"), {id},
+        sql, {id},
         QStringLiteral("looking up account %1").arg(id), QStringLiteral("no account with id %1").arg(id));
     const FinishedOnExit finished(row);
     return row ? std::optional<Account>(accountFromQuery(*row)) : std::nullopt;
@@ -78,7 +81,7 @@ std::optional<QList<Account>> Store::listAccounts()
     clearError();
     QSqlQuery query(database());
     query.setForwardOnly(true);
-    if (!query.exec(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts ORDER BY id"))) {
+    if (!query.exec(QStringLiteral("SELECT %1 FROM accounts ORDER BY id").arg(QLatin1StringView(StoreSql::AccountColumns)))) {
         failQuery(query, QStringLiteral("listing accounts"));
         return std::nullopt;
     }
@@ -143,6 +146,72 @@ bool Store::changePassword(qint64 accountId, const QString &passwordHash, const 
         return fail(classify(transaction.lastError()),
                     QStringLiteral("committing the password change: %1").arg(transaction.lastError().text()));
     return true;
+}
+
+namespace {
+
+// What the directory compares: case and accents aside ("zoe" finds "Zoë"),
+// compatibility forms as their plain letters.
+QString directoryKey(const QString &text)
+{
+    const QString decomposed = text.normalized(QString::NormalizationForm_KD);
+    QString key;
+    key.reserve(decomposed.size());
+    for (QChar c : decomposed) {
+        if (c.category() != QChar::Mark_NonSpacing)
+            key.append(c);
+    }
+    return key.toCaseFolded();
+}
+
+} // namespace
+
+bool Store::setDisplayName(qint64 accountId, const QString &displayName)
+{
+    clearError();
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("UPDATE accounts SET display_name = ?, display_name_key = ? WHERE id = ?"));
+    query.addBindValue(text(displayName));
+    query.addBindValue(text(directoryKey(displayName)));
+    query.addBindValue(accountId);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("setting the display name of account %1").arg(accountId));
+    if (query.numRowsAffected() == 0)
+        return fail(Error::NotFound, QStringLiteral("no account with id %1").arg(accountId));
+    return true;
+}
+
+std::optional<QList<DirectoryEntry>> Store::directory(const QString &prefix, int limit)
+{
+    clearError();
+    // substr() counts characters (code points) on both engines. Names are
+    // lower-case ASCII already (Username); display names are compared by
+    // their directoryKey, stored beside them. A
+    // scan of accounts: one organisation's, a few thousand at most.
+    QSqlQuery *statement = cachedStatement(
+        QStringLiteral("SELECT username, display_name FROM accounts"
+                       " WHERE substr(username, 1, ?) = ? OR substr(display_name_key, 1, ?) = ?"
+                       " ORDER BY username LIMIT ?"),
+        QStringLiteral("searching the directory"));
+    if (!statement)
+        return std::nullopt;
+    const FinishedOnExit finished(statement);
+    const QString folded = text(directoryKey(prefix));
+    const qint64 characters = folded.toUcs4().size();
+    QSqlQuery &query = *statement;
+    query.bindValue(0, characters);
+    query.bindValue(1, folded);
+    query.bindValue(2, characters);
+    query.bindValue(3, folded);
+    query.bindValue(4, limit);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("searching the directory"));
+        return std::nullopt;
+    }
+    QList<DirectoryEntry> entries;
+    while (query.next())
+        entries.append({query.value(0).toString(), query.value(1).toString()});
+    return entries;
 }
 
 bool Store::deleteAccount(qint64 accountId)

@@ -42,11 +42,12 @@ inline QDateTime fromMs(const QVariant &value)
     return QDateTime::fromMSecsSinceEpoch(value.toLongLong(), Qt::UTC);
 }
 
-// The columns id, username, password_hash, created_at of accounts, in that order.
+// The columns of accounts that make an Account (AccountColumns), in that order.
+inline constexpr char AccountColumns[] = "id, username, password_hash, created_at, display_name";
 inline Account accountFromQuery(const QSqlQuery &query)
 {
     return Account{query.value(0).toLongLong(), query.value(1).toString(), query.value(2).toString(),
-                   fromMs(query.value(3))};
+                   fromMs(query.value(3)), query.value(4).toString()};
 }
 
 // A cached statement is reset when its user is done with it: a SELECT left

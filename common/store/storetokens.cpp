@@ -29,7 +29,7 @@ bool Store::addToken(const QByteArray &tokenHash, qint64 accountId, const QDateT
 std::optional<Account> Store::tokenOwner(const QByteArray &tokenHash, const QDateTime &now)
 {
     // One query for what every API request asks first.
-    QSqlQuery *row = selectRow(QStringLiteral("SELECT a.id, a.username, a.password_hash, a.created_at"
+    QSqlQuery *row = selectRow(QStringLiteral("SELECT a.id, a.username, a.password_hash, a.created_at, a.display_name"
                                               " FROM api_tokens t JOIN accounts a ON a.id = t.account_id"
                                               " WHERE t.token_hash = ? AND t.expires_at > ?"),
                                {tokenHash, toMs(now)}, QStringLiteral("looking up a token"),

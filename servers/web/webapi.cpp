@@ -21,6 +21,16 @@
 namespace {
 
 constexpr int TokenBytes = 32;
+// docs/protocol/web.md §1: display names, and the directory's answers.
+constexpr int MaxDisplayNameCharacters = 100;
+constexpr int DirectoryLimit = 20;
+
+// U+0000 to U+001F and U+007F: the rule passwords follow (docs/PROTOCOL.md
+// §6), for display names and directory queries too.
+bool hasControlCharacter(QStringView text)
+{
+    return Passwords::containsControlCharacter(text);
+}
 
 QString isoUtc(const QDateTime &time)
 {
@@ -307,6 +317,12 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                          }, true, true})
             && table.add("GET", u"/api/v1/account",
                          {[](WebApi &api, const Call &call) { call.reply(api.account(*call.caller)); }, true, true})
+            && table.add("PATCH", u"/api/v1/account",
+                         {[](WebApi &api, const Call &call) { call.reply(api.patchAccount(call.request, *call.caller)); },
+                          true, true})
+            && table.add("GET", u"/api/v1/directory",
+                         {[](WebApi &api, const Call &call) { call.reply(api.directory(call.request)); }, true, true,
+                          true, {QLatin1StringView("q")}})
             && table.add("PUT", u"/api/v1/account/password",
                          {[](WebApi &api, const Call &call) {
                              api.changePassword(call.request, *call.caller, call.clientAddress, call.context, call.done);
@@ -474,9 +490,55 @@ HttpResponse WebApi::account(const Caller &caller)
     return HttpResponse::json(200, {{QStringLiteral("id"), caller.account.id},
                                     {QStringLiteral("username"), caller.account.username},
                                     {QStringLiteral("address"), m_config.address(caller.account.username)},
+                                    {QStringLiteral("displayName"), caller.account.displayName},
                                     {QStringLiteral("folders"),
                                      QJsonObject{{QStringLiteral("inbox"), folderJson(counts->inbox)},
                                                  {QStringLiteral("sent"), folderJson(counts->sent)}}}});
+}
+
+HttpResponse WebApi::patchAccount(const HttpRequest &request, const Caller &caller)
+{
+    HttpError bodyError;
+    const auto body = jsonBody(request, &bodyError);
+    if (!body)
+        return HttpResponse::error(bodyError);
+    const QJsonValue displayName = body->value(u"displayName");
+    if (!displayName.isString())
+        return errorResponse(400, "bad_request", QStringLiteral("Send {\"displayName\": \"...\"}."));
+    const QString name = displayName.toString();
+    if (name.toUcs4().size() > MaxDisplayNameCharacters || hasControlCharacter(name)) {
+        return errorResponse(400, "bad_request",
+                             QStringLiteral("A display name has at most %1 characters and no control characters.")
+                                 .arg(MaxDisplayNameCharacters));
+    }
+    if (!m_store.setDisplayName(caller.account.id, name))
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    Caller changed = caller;
+    changed.account.displayName = name;
+    return account(changed);
+}
+
+HttpResponse WebApi::directory(const HttpRequest &request)
+{
+    const QString prefix = request.queryValue(QStringLiteral("q")).value_or(QString());
+    if (prefix.toUcs4().size() > MaxDisplayNameCharacters || hasControlCharacter(prefix)) {
+        return errorResponse(400, "bad_request",
+                             QStringLiteral("q is at most %1 characters, without control characters.")
+                                 .arg(MaxDisplayNameCharacters));
+    }
+    const auto entries = m_store.directory(prefix, DirectoryLimit);
+    if (!entries)
+        return storeFailure();
+    // A JSON array, the one answer that is not an object (docs/protocol/web.md §1).
+    JsonWriter json;
+    json.beginArray();
+    for (const DirectoryEntry &entry : *entries) {
+        json.beginObject().key(QLatin1StringView("username")).value(entry.username);
+        json.key(QLatin1StringView("address")).value(m_config.address(entry.username));
+        json.key(QLatin1StringView("displayName")).value(entry.displayName).endObject();
+    }
+    json.endArray();
+    return HttpResponse::json(200, json.take());
 }
 
 HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller, Folder folder)

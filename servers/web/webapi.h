@@ -60,6 +60,8 @@ private:
     void changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
                         QPointer<QObject> context, Done done);
     HttpResponse account(const Caller &caller);
+    HttpResponse patchAccount(const HttpRequest &request, const Caller &caller);
+    HttpResponse directory(const HttpRequest &request);
     HttpResponse listFolder(const HttpRequest &request, const Caller &caller, Folder folder);
     HttpResponse message(const Caller &caller, qint64 entryId);
     HttpResponse rawMessage(const Caller &caller, qint64 entryId);

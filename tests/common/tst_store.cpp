@@ -20,6 +20,8 @@
 #include <atomic>
 #include <memory>
 
+using namespace Qt::StringLiterals;
+
 namespace {
 
 // A second connection to the same database, as another process would have.
@@ -174,6 +176,8 @@ private Q_SLOTS:
     void entriesBelongToTheirOwner();
     void seenAndDelete();
     void deletingAnAccount();
+    void displayNamesAndDirectory_data();
+    void displayNamesAndDirectory();
     void keysetPaging_data();
     void keysetPaging();
     void folderPageIsAnIndexRangeScan();
@@ -322,6 +326,12 @@ void TestStore::migratesStepByStep()
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QVERIFY(store.addToken(QByteArray(32, 'h'), bob, now, now.addSecs(60)));
     QCOMPARE(store.tokenAccount(QByteArray(32, 'h'), now).value_or(0), bob);
+    // Migration 4: accounts made before it have an empty display name, and
+    // the directory finds them by name.
+    QCOMPARE(store.findAccount(bob)->displayName, QString());
+    QCOMPARE(store.directory(QStringLiteral("bo"), 20)->size(), 1);
+    QVERIFY(store.setDisplayName(bob, QStringLiteral("Bob Builder")));
+    QCOMPARE(store.findAccount(QStringLiteral("bob"))->displayName, QStringLiteral("Bob Builder"));
     QCOMPARE(StoreSchema::postgresqlMigrations().size(), StoreSchema::migrations().size());
 }
 
@@ -989,6 +999,53 @@ void TestStore::deletingAnAccount()
     QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 2);
     QVERIFY(!m_store->deleteAccount(alice));
     QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+}
+
+void TestStore::displayNamesAndDirectory_data()
+{
+    QTest::addColumn<QString>("prefix");
+    QTest::addColumn<QStringList>("usernames"); // in order
+    QTest::newRow("everyone, by name, at most the limit") << QString() << QStringList{u"alice"_s, u"anna.k"_s, u"bob"_s};
+    QTest::newRow("a name's beginning") << u"a"_s << QStringList{u"alice"_s, u"anna.k"_s};
+    QTest::newRow("a whole name") << u"bob"_s << QStringList{u"bob"_s};
+    QTest::newRow("a name, in capitals") << u"BO"_s << QStringList{u"bob"_s};
+    QTest::newRow("a display name's beginning, accents aside") << u"Zoe"_s << QStringList{u"anna.k"_s};
+    QTest::newRow("a display name, other case") << u"zo\u00cb k"_s << QStringList{u"anna.k"_s};
+    QTest::newRow("display name, non-ASCII") << u"j\u00dc"_s << QStringList{u"alice"_s};
+    QTest::newRow("not the middle of a display name") << u"rgen"_s << QStringList{};
+    QTest::newRow("nobody") << u"x"_s << QStringList{};
+    QTest::newRow("a quote") << u"'"_s << QStringList{};
+    QTest::newRow("percent is no wildcard") << u"%"_s << QStringList{};
+    QTest::newRow("astral") << u"\U0001F600"_s << QStringList{u"carl"_s};
+}
+
+void TestStore::displayNamesAndDirectory()
+{
+    QFETCH(QString, prefix);
+    QFETCH(QStringList, usernames);
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 anna = addAccount(QStringLiteral("anna.k"));
+    addAccount(QStringLiteral("bob"));
+    const qint64 carl = addAccount(QStringLiteral("carl"));
+    QVERIFY(m_store->setDisplayName(alice, QStringLiteral("J\u00fcrgen Alice")));
+    QVERIFY(m_store->setDisplayName(anna, QStringLiteral("Zo\u00eb Karlsson")));
+    QVERIFY(m_store->setDisplayName(carl, QStringLiteral("\U0001F600 Carl")));
+    QVERIFY(!m_store->setDisplayName(9999, QStringLiteral("nobody")));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QCOMPARE(m_store->findAccount(anna)->displayName, QStringLiteral("Zo\u00eb Karlsson"));
+
+    const auto found = m_store->directory(prefix, 3);
+    QVERIFY2(found, qPrintable(m_store->lastErrorText()));
+    QStringList names;
+    for (const DirectoryEntry &entry : *found)
+        names.append(entry.username);
+    QCOMPARE(names, usernames);
+    for (const DirectoryEntry &entry : *found) {
+        if (entry.username == u"anna.k")
+            QCOMPARE(entry.displayName, QStringLiteral("Zo\u00eb Karlsson"));
+        if (entry.username == u"bob")
+            QCOMPARE(entry.displayName, QString());
+    }
 }
 
 void TestStore::keysetPaging_data()

@@ -347,6 +347,31 @@ class ApiRowsTest(WebdTestCase):
         r = self.request("GET", "/api/v1/account", token=self.alice_token)
         self.assertEqual(r.status, 200, r)
 
+    def test_display_name_and_directory(self):
+        erin, _ = self.login("carol")
+        me = self.request("GET", "/api/v1/account", token=erin).json()["username"]
+        r = self.request("PATCH", "/api/v1/account", {"displayName": "Zo\u00eb Quell"}, token=erin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["displayName"], "Zo\u00eb Quell")
+        self.assertEqual(self.request("GET", "/api/v1/account", token=erin).json()["displayName"], "Zo\u00eb Quell")
+        # found by a prefix of the display name, case and accents aside, or of the name
+        for q in ("zoe%20q", "ZO%C3%8B", me[:2]):
+            with self.subTest(q=q):
+                r = self.request("GET", "/api/v1/directory?q=" + q, token=self.alice_token)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.header("Content-Type"), JSON_TYPE)
+                found = {e["username"]: e for e in r.json()}
+                self.assertIn(me, found)
+                self.assertEqual(found[me], {"username": me, "address": me + "@" + DOMAIN,
+                                             "displayName": "Zo\u00eb Quell"})
+        self.assertLessEqual(len(self.request("GET", "/api/v1/directory", token=self.alice_token).json()), 20)
+        self.assertError(self.request("PATCH", "/api/v1/account", {"displayName": "x" * 101}, token=erin),
+                         400, "bad_request")
+        self.assertError(self.request("PATCH", "/api/v1/account", {"displayName": "a\u0007b"}, token=erin),
+                         400, "bad_request")
+        self.assertError(self.request("GET", "/api/v1/directory?q=a&x=1", token=erin), 400, "bad_request")
+        self.request("PATCH", "/api/v1/account", {"displayName": ""}, token=erin)
+
     def test_account_with_folder_counts(self):
         dave, _ = self.login("dave")
         r = self.request("GET", "/api/v1/account", token=dave)
@@ -839,7 +864,7 @@ class ErrorsTest(WebdTestCase):
     def test_wrong_method_405(self):
         cases = [("POST", "/healthz", {"GET", "HEAD"}),
                  ("GET", "/api/v1/session", {"POST", "DELETE"}),
-                 ("POST", "/api/v1/account", {"GET"}),
+                 ("POST", "/api/v1/account", {"GET", "PATCH"}),
                  ("GET", "/api/v1/account/password", {"PUT"}),
                  ("DELETE", "/api/v1/mailboxes/inbox/messages", {"GET"}),
                  ("PUT", "/api/v1/messages/1", {"GET", "PATCH", "DELETE"}),

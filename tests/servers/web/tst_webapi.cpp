@@ -234,6 +234,11 @@ private Q_SLOTS:
     void logout();
     void deletedAccountsTokenEnds();
     void account();
+    void displayName_data();
+    void displayName();
+    void directory_data();
+    void directory();
+    void directoryRefusals();
     void listing();
     void listingPages_data();
     void listingPages();
@@ -672,6 +677,7 @@ void TestWebApi::account()
     const QJsonObject expected{{u"id"_s, m_alice},
                                {u"username"_s, u"alice"_s},
                                {u"address"_s, u"alice@project.com"_s},
+                               {u"displayName"_s, u""_s},
                                {u"folders"_s, folders}};
     QCOMPARE(answer.json(), expected);
 
@@ -685,6 +691,116 @@ void TestWebApi::account()
     CHECK_STATUS(send("DELETE"_ba, messagePath(m_aliceSecond), alice), 204);
     const QJsonObject after = send("GET"_ba, u"/api/v1/account"_s, alice).json().value(u"folders").toObject();
     QCOMPARE(after.value(u"inbox").toObject(), (QJsonObject{{u"total"_s, 2}, {u"unseen"_s, 1}}));
+}
+
+// PATCH /api/v1/account {"displayName"}: 0 to 100 characters, no control
+// characters; GET /api/v1/account shows it.
+void TestWebApi::displayName_data()
+{
+    QTest::addColumn<QJsonValue>("value");
+    QTest::addColumn<int>("status");
+    QTest::newRow("a name") << QJsonValue(u"Alice Liddell"_s) << 200;
+    QTest::newRow("empty") << QJsonValue(u""_s) << 200;
+    QTest::newRow("non-ASCII") << QJsonValue(u"J\u00fcrgen \u6771\u4eac"_s) << 200;
+    QTest::newRow("100 characters") << QJsonValue(QString(100, u'x')) << 200;
+    QTest::newRow("100 astral characters (200 UTF-16 units)") << QJsonValue(QString(u"\U0001F600"_s).repeated(100)) << 200;
+    QTest::newRow("101 characters") << QJsonValue(QString(101, u'x')) << 400;
+    QTest::newRow("a line break") << QJsonValue(u"Alice\nBob"_s) << 400;
+    QTest::newRow("a tab") << QJsonValue(u"Alice\tL"_s) << 400;
+    QTest::newRow("DEL") << QJsonValue(u"Alice\x7f"_s) << 400;
+    QTest::newRow("a number") << QJsonValue(42) << 400;
+    QTest::newRow("null") << QJsonValue(QJsonValue::Null) << 400;
+    QTest::newRow("missing") << QJsonValue(QJsonValue::Undefined) << 400;
+}
+
+void TestWebApi::displayName()
+{
+    QFETCH(QJsonValue, value);
+    QFETCH(int, status);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    QCOMPARE(send("GET"_ba, u"/api/v1/account"_s, alice).json().value(u"displayName"), QJsonValue(u""_s));
+    QJsonObject body;
+    if (!value.isUndefined())
+        body.insert(u"displayName"_s, value);
+    const Answer answer = sendJson("PATCH"_ba, u"/api/v1/account"_s, alice, body);
+    const QString expected = status == 200 ? value.toString() : QString();
+    if (status == 200) {
+        CHECK_STATUS(answer, 200);
+        QCOMPARE(answer.json().value(u"displayName").toString(), expected);
+        QCOMPARE(answer.json().value(u"username").toString(), u"alice"_s);
+        QVERIFY(answer.json().value(u"folders").isObject()); // the whole account, as GET gives it
+    } else {
+        CHECK_ERROR(answer, 400, u"bad_request"_s);
+    }
+    QCOMPARE(send("GET"_ba, u"/api/v1/account"_s, alice).json().value(u"displayName").toString(), expected);
+    // Another account's is untouched.
+    QCOMPARE(m_store->findAccount(u"bob"_s)->displayName, QString());
+    CHECK_ERROR(sendJson("PATCH"_ba, u"/api/v1/account"_s, QByteArray(), body), 401, u"unauthorized"_s);
+}
+
+// GET /api/v1/directory?q=PREFIX: up to 20 accounts whose name or display
+// name begins with it (case and accents aside), by name, as a JSON array.
+void TestWebApi::directory_data()
+{
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<QStringList>("usernames");
+    QStringList users; // user01 ... user25
+    for (int i = 1; i <= 25; ++i)
+        users.append(u"user%1"_s.arg(i, 2, 10, QChar(u'0')));
+    QTest::newRow("everyone, the first 20") << QString() << QStringList{u"alice"_s, u"bob"_s} + users.first(18);
+    QTest::newRow("q empty") << u"?q="_s << QStringList{u"alice"_s, u"bob"_s} + users.first(18);
+    QTest::newRow("a name") << u"?q=al"_s << QStringList{u"alice"_s};
+    QTest::newRow("a name in capitals") << u"?q=BO"_s << QStringList{u"bob"_s};
+    QTest::newRow("a display name") << u"?q=Lewis%20C"_s << QStringList{u"alice"_s};
+    QTest::newRow("not a display name's middle") << u"?q=carroll"_s << QStringList{};
+    QTest::newRow("a display name without its accent") << u"?q=zoe"_s << QStringList{u"bob"_s};
+    QTest::newRow("a display name, encoded UTF-8") << u"?q=Zo%C3%AB%20B"_s << QStringList{u"bob"_s};
+    QTest::newRow("nobody") << u"?q=zz"_s << QStringList{};
+    QTest::newRow("users, the first 20") << u"?q=user"_s << users.first(20);
+    QTest::newRow("user2") << u"?q=user2"_s << users.mid(19);
+}
+
+void TestWebApi::directory()
+{
+    QFETCH(QString, query);
+    QFETCH(QStringList, usernames);
+    for (int i = 1; i <= 25; ++i)
+        QVERIFY(m_store->createAccount(u"user%1"_s.arg(i, 2, 10, QChar(u'0')), Passwords::hash(BobPassword, 1000)));
+    QVERIFY(m_store->setDisplayName(m_alice, u"Lewis Carroll"_s));
+    QVERIFY(m_store->setDisplayName(m_store->findAccount(u"bob"_s)->id, u"Zo\u00eb Builder"_s));
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer answer = send("GET"_ba, u"/api/v1/directory"_s + query, alice);
+    CHECK_STATUS(answer, 200);
+    QCOMPARE(answer.header("content-type"), JsonType);
+    const QJsonDocument document = QJsonDocument::fromJson(answer.body);
+    QVERIFY(document.isArray());
+    QStringList names;
+    for (const QJsonValue &entry : document.array()) {
+        const QJsonObject object = entry.toObject();
+        QCOMPARE(object.keys(), (QStringList{u"address"_s, u"displayName"_s, u"username"_s}));
+        QCOMPARE(object.value(u"address").toString(), object.value(u"username").toString() + u"@project.com"_s);
+        const QString name = object.value(u"username").toString();
+        QCOMPARE(object.value(u"displayName").toString(),
+                 name == u"alice" ? u"Lewis Carroll"_s : name == u"bob" ? u"Zo\u00eb Builder"_s : QString());
+        names.append(name);
+    }
+    QCOMPARE(names, usernames);
+}
+
+// What the directory refuses: a query too long or with control characters,
+// other parameters, no token.
+void TestWebApi::directoryRefusals()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/directory?q="_s + QString(100, u'a'), alice), 200);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/directory?q="_s + QString(101, u'a'), alice), 400, u"bad_request"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/directory?q=a%0Ab"_s, alice), 400, u"bad_request"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/directory?prefix=a"_s, alice), 400, u"bad_request"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/directory?q=a&q=b"_s, alice), 400, u"bad_request"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/directory?q=a"_s), 401, u"unauthorized"_s);
 }
 
 // GET /api/v1/mailboxes/{inbox|sent}/messages: the summary fields and JSON value rules.
@@ -1446,8 +1562,9 @@ void TestWebApi::methodNotAllowed_data()
     QTest::newRow("DELETE /healthz") << "DELETE"_ba << u"/healthz"_s << "GET, HEAD"_ba;
     QTest::newRow("GET session") << "GET"_ba << u"/api/v1/session"_s << "POST, DELETE"_ba;
     QTest::newRow("PUT session") << "PUT"_ba << u"/api/v1/session"_s << "POST, DELETE"_ba;
-    QTest::newRow("POST account") << "POST"_ba << u"/api/v1/account"_s << "GET"_ba;
-    QTest::newRow("DELETE account") << "DELETE"_ba << u"/api/v1/account"_s << "GET"_ba;
+    QTest::newRow("POST account") << "POST"_ba << u"/api/v1/account"_s << "GET, PATCH"_ba;
+    QTest::newRow("DELETE account") << "DELETE"_ba << u"/api/v1/account"_s << "GET, PATCH"_ba;
+    QTest::newRow("POST directory") << "POST"_ba << u"/api/v1/directory"_s << "GET"_ba;
     QTest::newRow("GET password") << "GET"_ba << u"/api/v1/account/password"_s << "PUT"_ba;
     QTest::newRow("POST password") << "POST"_ba << u"/api/v1/account/password"_s << "PUT"_ba;
     QTest::newRow("POST inbox") << "POST"_ba << u"/api/v1/mailboxes/inbox/messages"_s << "GET"_ba;
@@ -1456,7 +1573,7 @@ void TestWebApi::methodNotAllowed_data()
     QTest::newRow("POST message") << "POST"_ba << u"/api/v1/messages/1"_s << "GET, PATCH, DELETE"_ba;
     QTest::newRow("DELETE raw") << "DELETE"_ba << u"/api/v1/messages/1/raw"_s << "GET"_ba;
     QTest::newRow("PATCH attachment") << "PATCH"_ba << u"/api/v1/messages/3/attachments/0"_s << "GET"_ba;
-    QTest::newRow("lower-case get") << "get"_ba << u"/api/v1/account"_s << "GET"_ba;
+    QTest::newRow("lower-case get") << "get"_ba << u"/api/v1/account"_s << "GET, PATCH"_ba;
 }
 
 void TestWebApi::methodNotAllowed()
