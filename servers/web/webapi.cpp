@@ -417,12 +417,34 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
         }
         if (outcome == LoginOutcome::Unavailable)
             return answer(unavailable());
-        const std::optional<Account> account =
-            outcome == LoginOutcome::Accepted ? m_store.findAccount(accountId) : std::nullopt;
-        if (!account) {
+        if (outcome != LoginOutcome::Accepted) {
             qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << Logging::printable(username);
             return answer(unauthorized(QStringLiteral("Wrong username or password."), false));
         }
+        runStoreWrite([accountId, username, clientAddress, answer](WebApi &api) {
+            api.issueToken(accountId, username, clientAddress, answer);
+        });
+    });
+}
+
+void WebApi::runStoreWrite(std::function<void(WebApi &api)> work)
+{
+    if (m_workers)
+        m_workers->run(std::move(work));
+    else
+        work(*this);
+}
+
+void WebApi::issueToken(qint64 accountId, const QString &username, const QString &clientAddress, const Done &answer)
+{
+    if (!storeReady())
+        return answer(unavailable());
+    const std::optional<Account> account = m_store.findAccount(accountId);
+    if (!account) { // deleted since its password was checked
+        qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << Logging::printable(username);
+        return answer(unauthorized(QStringLiteral("Wrong username or password."), false));
+    }
+    {
         QByteArray token(TokenBytes, Qt::Uninitialized);
         QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(token.data()), TokenBytes / sizeof(quint32));
         const QDateTime created = QDateTime::currentDateTimeUtc();
@@ -439,7 +461,7 @@ void WebApi::login(const HttpRequest &request, const QString &clientAddress, QPo
                    QJsonObject{{QStringLiteral("id"), account->id},
                                {QStringLiteral("username"), account->username},
                                {QStringLiteral("address"), m_config.address(account->username)}}}}));
-    });
+    }
 }
 
 void WebApi::changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
@@ -471,10 +493,14 @@ void WebApi::changePassword(const HttpRequest &request, const Caller &caller, co
         }
         const quint64 hashTicket = m_hasher->hashAsync(newPassword);
         m_hashes.insert(hashTicket, [this, caller, answer](const QString &stored) {
-            if (!m_store.changePassword(caller.account.id, stored, caller.tokenHash))
-                return answer(storeFailure());
-            qCInfo(lcWeb).noquote() << caller.account.username << "changed the password; other sessions ended";
-            answer(HttpResponse::noContent());
+            runStoreWrite([caller, stored, answer](WebApi &api) {
+                if (!api.storeReady())
+                    return answer(api.unavailable());
+                if (!api.m_store.changePassword(caller.account.id, stored, caller.tokenHash))
+                    return answer(api.storeFailure());
+                qCInfo(lcWeb).noquote() << caller.account.username << "changed the password; other sessions ended";
+                answer(HttpResponse::noContent());
+            });
         });
     });
 }

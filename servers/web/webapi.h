@@ -59,6 +59,12 @@ private:
     void login(const HttpRequest &request, const QString &clientAddress, QPointer<QObject> context, Done done);
     void changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
                         QPointer<QObject> context, Done done);
+    // Store writes wait for the database's write lock (SQLite's busy
+    // timeout: seconds): they run on a request worker, so the network
+    // thread's other connections are answered meanwhile; here without one.
+    void runStoreWrite(std::function<void(WebApi &api)> work);
+    // A verified login's token: stored, then answered.
+    void issueToken(qint64 accountId, const QString &username, const QString &clientAddress, const Done &answer);
     HttpResponse account(const Caller &caller);
     HttpResponse patchAccount(const HttpRequest &request, const Caller &caller);
     HttpResponse directory(const HttpRequest &request);

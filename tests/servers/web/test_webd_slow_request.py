@@ -2,7 +2,8 @@
 """A slow request holds up only its own connection (docs/protocol/web.md
 §5): while mailroom-webd builds the largest answer the limits allow, on
 several connections at once, /healthz and another account's listing on the
-same mailroom-webd are answered meanwhile.
+same mailroom-webd are answered meanwhile; and while a login waits for the
+database's write lock to store its token.
 
 The heaviest request webd has: GET /api/v1/messages/ID of a message as
 large as smtpd accepts (25 MiB, a header section near its 256 KiB limit,
@@ -18,6 +19,7 @@ behind the heavy ones, whatever the machine's speed).
     test_webd_slow_request.py --smtpd P --webd P --pop3d P --ctl P"""
 
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -138,6 +140,53 @@ class SlowRequestTest(unittest.TestCase):
         light.close()
         for connection in heavy:
             connection.close()
+
+    def test_logins_waiting_for_the_write_lock_hold_up_no_one(self):
+        """A login stores its token, a write: while another process holds
+        SQLite's write lock the login waits (up to the busy timeout), on a
+        request worker. Asserted: /healthz and a listing on the same network
+        thread are answered before that login is, and the login then
+        succeeds; no timing threshold."""
+        if self.d.engine == "postgresql":
+            self.skipTest("SQLite's write lock")
+        context = self.d.context()
+        light = Https(self.webd.port, context, timeout=GENEROUS)
+        status, bob = light.login("bob", "bob-password-22")
+        self.assertEqual(status, 200)
+        waiting = Https(self.webd.port, context, timeout=GENEROUS)
+        locker = sqlite3.connect(self.d.database, isolation_level=None, timeout=30)
+        locker.execute("BEGIN IMMEDIATE")
+        login = {}
+
+        def log_in():
+            login["status"], _ = waiting.login("alice", "alice-password-1")
+            login["done"] = time.monotonic()
+
+        thread = threading.Thread(target=log_in, daemon=True)
+        try:
+            thread.start()
+            time.sleep(1.0)  # the password is checked; the token's write waits for the lock
+            answers = []
+            for path in ("/healthz", "/api/v1/mailboxes/inbox/messages?limit=5") * 3:
+                status, _, body = light.request("GET", path, token=None if path == "/healthz" else bob)
+                answers.append((path, status, time.monotonic(), body))
+            time.sleep(0.5)
+            # Answered while the lock is still held: the token's write gave up
+            # (busy timeout) while the light requests waited behind it.
+            self.assertNotIn("done", login, f"the login was answered ({login.get('status')}) before the lock "
+                                            "was released")
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        thread.join(GENEROUS)
+        self.assertFalse(thread.is_alive(), "the login got no answer")
+        self.assertEqual(login["status"], 200)
+        for path, status, done, body in answers:
+            with self.subTest(path=path):
+                self.assertEqual(status, 200, body[:200])
+                self.assertLess(done, login["done"])
+        light.close()
+        waiting.close()
 
 
 if __name__ == "__main__":
