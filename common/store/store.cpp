@@ -6,6 +6,7 @@
 #include "store.h"
 
 #include "logging.h"
+#include "store_p.h"
 #include "storecaches_p.h"
 #include "storesql_p.h"
 
@@ -13,6 +14,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
@@ -66,6 +68,55 @@ Store::~Store()
 QSqlDatabase Store::database() const
 {
     return QSqlDatabase::database(m_connectionName, false);
+}
+
+std::optional<qint64> Store::sqliteDataVersion()
+{
+    if (m_engine != Engine::Sqlite)
+        return std::nullopt;
+    QSqlQuery *statement = cachedStatement(QStringLiteral("PRAGMA data_version"), QStringLiteral("reading data_version"));
+    if (!statement)
+        return std::nullopt;
+    const StoreSql::FinishedOnExit finished(statement);
+    if (!statement->exec() || !statement->next()) {
+        failQuery(*statement, QStringLiteral("reading data_version"));
+        return std::nullopt;
+    }
+    return statement->value(0).toLongLong();
+}
+
+bool Store::subscribeToChanges()
+{
+    if (m_engine != Engine::Postgresql)
+        return false;
+    QSqlDriver *driver = database().driver();
+    const QString channel = QLatin1StringView(StoreSchema::ChangeChannel);
+    if (driver->subscribedToNotifications().contains(channel))
+        return true;
+    if (!driver->subscribeToNotification(channel))
+        return fail(classify(driver->lastError()),
+                    QStringLiteral("listening for changes: %1").arg(driver->lastError().text()));
+    return true;
+}
+
+bool Store::ping()
+{
+    clearError(); // reconnects a lost connection when the back-off allows
+    QSqlQuery query(database());
+    if (!query.exec(QStringLiteral("SELECT 1")))
+        return failQuery(query, QStringLiteral("checking the connection"));
+    // Read to the end: QPSQL reads a forward-only result row by row, and a
+    // connection left inside a result hears no notification (LISTEN) until
+    // its next query.
+    while (query.next()) {
+    }
+    return true;
+}
+
+bool Store::subscribedToChanges() const
+{
+    return m_engine == Engine::Postgresql
+        && database().driver()->subscribedToNotifications().contains(QLatin1StringView(StoreSchema::ChangeChannel));
 }
 
 bool Store::isOpen() const

@@ -240,6 +240,18 @@ public:
     // two databases' counters, so none is ever reused.
     bool restoreFrom(const QString &file);
 
+    // Changes other connections committed (StoreChangeWatcher): SQLite's
+    // change counter, which moves with every commit of another connection
+    // to the file (PRAGMA data_version); nullopt on PostgreSQL or an error.
+    std::optional<qint64> sqliteDataVersion();
+    // PostgreSQL: LISTEN to the notification every change sends (migration
+    // 5), delivered through database().driver()'s notification signal.
+    bool subscribeToChanges();
+    [[nodiscard]] bool subscribedToChanges() const;
+    // A trivial query: true while the connection serves. Like any query it
+    // reconnects a lost PostgreSQL connection when the back-off allows.
+    bool ping();
+
     // The connection, for tests that inspect query plans.
     [[nodiscard]] QSqlDatabase database() const;
     // A QPSQL connection named connectionName to database (not yet open),

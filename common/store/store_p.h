@@ -43,6 +43,9 @@ inline QString postgresqlTrimmedAddressListSql(const QString &column)
         .arg(MaxStoredAddresses);
 }
 
+// The PostgreSQL notification channel of committed changes (migration 5).
+inline constexpr char ChangeChannel[] = "mailroom_changes";
+
 // Step 4 on both engines: columns added at the end of accounts, in the
 // same order on both, so rows still copy between them.
 inline QStringList accountDisplayNameSteps()
@@ -123,6 +126,9 @@ inline const QList<QStringList> &migrations()
         // 4: display names, and the form without case and accents that the
         // directory matches prefixes against (docs/protocol/web.md §1).
         accountDisplayNameSteps(),
+        // 5: nothing on SQLite, whose change counter (PRAGMA data_version)
+        // tells other connections of a commit; PostgreSQL's notifications.
+        {},
     };
     return steps;
 }
@@ -210,6 +216,19 @@ inline const QList<QStringList> &postgresqlMigrations()
         },
         // 4: display names.
         accountDisplayNameSteps(),
+        // 5: every statement that changes mailbox entries or accounts sends
+        // a notification on ChangeChannel, delivered when its transaction
+        // commits (and once per transaction however many rows changed), so
+        // StoreChangeWatcher hears of commits by every process.
+        {
+            QStringLiteral("CREATE FUNCTION mailroom_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$"
+                           " BEGIN PERFORM pg_notify('%1', ''); RETURN NULL; END $$")
+                .arg(QLatin1StringView(ChangeChannel)),
+            QStringLiteral("CREATE TRIGGER mailbox_entries_notify_change AFTER INSERT OR UPDATE OR DELETE"
+                           " ON mailbox_entries FOR EACH STATEMENT EXECUTE FUNCTION mailroom_notify_change()"),
+            QStringLiteral("CREATE TRIGGER accounts_notify_change AFTER INSERT OR UPDATE OR DELETE"
+                           " ON accounts FOR EACH STATEMENT EXECUTE FUNCTION mailroom_notify_change()"),
+        },
     };
     return steps;
 }

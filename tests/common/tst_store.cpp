@@ -3,6 +3,7 @@
 #include "sqltransaction.h"
 #include "store.h"
 #include "store_p.h"
+#include "storechangewatcher.h"
 #include "testdatabase.h"
 
 #include <QDir>
@@ -10,6 +11,8 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSignalSpy>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTcpServer>
@@ -176,6 +179,8 @@ private Q_SLOTS:
     void entriesBelongToTheirOwner();
     void seenAndDelete();
     void deletingAnAccount();
+    void changeWatcherHearsOtherConnections();
+    void pingLeavesTheConnectionListening();
     void displayNamesAndDirectory_data();
     void displayNamesAndDirectory();
     void keysetPaging_data();
@@ -999,6 +1004,67 @@ void TestStore::deletingAnAccount()
     QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toInt(), 2);
     QVERIFY(!m_store->deleteAccount(alice));
     QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+}
+
+// StoreChangeWatcher hears every commit of another connection (the test's
+// store here; another process is the same to SQLite's change counter and to
+// PostgreSQL's notifications): a delivery, a seen flag, a deletion, an
+// account's display name. Its own reads tell it nothing.
+void TestStore::changeWatcherHearsOtherConnections()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    StoreChangeWatcher watcher(url());
+    // PostgreSQL: connection checks between the changes below (a check once
+    // left the connection deaf to notifications).
+    watcher.setCheckIntervalMs(30);
+    QString error;
+    QVERIFY2(watcher.start(&error), qPrintable(error));
+    QSignalSpy changes(&watcher, &StoreChangeWatcher::changed);
+    // Reads change nothing.
+    QVERIFY(m_store->listFolder(bob, Folder::Inbox, 10));
+    QVERIFY(!changes.wait(4 * StoreChangeWatcher::PollMs));
+
+    const auto expectChange = [&](const char *what) {
+        QTRY_VERIFY2_WITH_TIMEOUT(changes.count() > 0, what, 10000);
+        changes.clear();
+        QTest::qWait(100); // several connection checks, on PostgreSQL
+    };
+    const auto delivery = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("watched")));
+    QVERIFY(delivery);
+    expectChange("a delivery");
+    QVERIFY(m_store->setSeen(bob, delivery->inboxEntryIds.first(), true));
+    expectChange("a seen flag");
+    QVERIFY(m_store->deleteEntry(bob, delivery->inboxEntryIds.first()));
+    expectChange("a deletion");
+    QVERIFY(m_store->setDisplayName(alice, QStringLiteral("Alice")));
+    expectChange("a display name");
+    // Several commits in a row: at least one signal, and quiet afterwards.
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("burst %1").arg(i))));
+    expectChange("a burst of deliveries");
+    QTest::qWait(4 * StoreChangeWatcher::PollMs);
+    changes.clear();
+    QVERIFY(!changes.wait(4 * StoreChangeWatcher::PollMs));
+}
+
+// PostgreSQL: a connection that LISTENs hears a notification only between
+// queries; Store::ping, the watcher's connection check, must not leave it
+// inside a half-read result, or nothing is heard until its next query.
+void TestStore::pingLeavesTheConnectionListening()
+{
+    if (!TestDatabase::postgresql())
+        QSKIP("PostgreSQL's LISTEN; SQLite's watcher reads a counter");
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    Store listener;
+    QVERIFY(listener.open(url(), Store::OpenMode::MustExist));
+    QVERIFY2(listener.subscribeToChanges(), qPrintable(listener.lastErrorText()));
+    QSignalSpy heard(listener.database().driver(), &QSqlDriver::notification);
+    QVERIFY(listener.ping());
+    QVERIFY(listener.subscribedToChanges());
+    // No query on the listener from here on: only the socket tells.
+    QVERIFY(m_store->setDisplayName(alice, QStringLiteral("A")));
+    QTRY_VERIFY_WITH_TIMEOUT(heard.count() > 0, 10000);
 }
 
 void TestStore::displayNamesAndDirectory_data()
