@@ -444,24 +444,22 @@ void WebApi::issueToken(qint64 accountId, const QString &username, const QString
         qCInfo(lcWeb).noquote() << clientAddress << "login failed for" << Logging::printable(username);
         return answer(unauthorized(QStringLiteral("Wrong username or password."), false));
     }
-    {
-        QByteArray token(TokenBytes, Qt::Uninitialized);
-        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(token.data()), TokenBytes / sizeof(quint32));
-        const QDateTime created = QDateTime::currentDateTimeUtc();
-        const QDateTime expires = created.addSecs(m_config.limits.tokenLifetimeSeconds);
-        m_store.purgeExpiredTokens(created);
-        if (!m_store.addToken(tokenHash(token), account->id, created, expires))
-            return answer(storeFailure());
-        qCInfo(lcWeb).noquote() << clientAddress << "logged in as" << account->username;
-        answer(HttpResponse::json(
-            200, {{QStringLiteral("token"),
-                   QString::fromLatin1(token.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals))},
-                  {QStringLiteral("expiresAt"), isoUtc(expires)},
-                  {QStringLiteral("account"),
-                   QJsonObject{{QStringLiteral("id"), account->id},
-                               {QStringLiteral("username"), account->username},
-                               {QStringLiteral("address"), m_config.address(account->username)}}}}));
-    }
+    QByteArray token(TokenBytes, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(token.data()), TokenBytes / sizeof(quint32));
+    const QDateTime created = QDateTime::currentDateTimeUtc();
+    const QDateTime expires = created.addSecs(m_config.limits.tokenLifetimeSeconds);
+    m_store.purgeExpiredTokens(created);
+    if (!m_store.addToken(tokenHash(token), account->id, created, expires))
+        return answer(storeFailure());
+    qCInfo(lcWeb).noquote() << clientAddress << "logged in as" << account->username;
+    answer(HttpResponse::json(
+        200, {{QStringLiteral("token"),
+               QString::fromLatin1(token.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals))},
+              {QStringLiteral("expiresAt"), isoUtc(expires)},
+              {QStringLiteral("account"),
+               QJsonObject{{QStringLiteral("id"), account->id},
+                           {QStringLiteral("username"), account->username},
+                           {QStringLiteral("address"), m_config.address(account->username)}}}}));
 }
 
 void WebApi::changePassword(const HttpRequest &request, const Caller &caller, const QString &clientAddress,
