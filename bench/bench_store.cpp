@@ -73,9 +73,16 @@ int main(int argc, char *argv[])
             " zeroblob(1000)"
             " FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %1) SELECT i FROM n)")
                        .arg(mailboxSize));
-        query.exec(QStringLiteral("INSERT INTO mailbox_entries (owner_id, folder, message_id, seen)"
-                                  " SELECT %1, 'inbox', id, 0 FROM messages WHERE subject LIKE 'bulk %'")
-                       .arg(bob->id));
+        const qint64 inbox = store.roleFolder(bob->id, FolderRole::Inbox)->id;
+        query.exec(QStringLiteral("INSERT INTO mailbox_entries (owner_id, message_id, seen, folder_id, uid, modseq,"
+                                  " created_modseq) SELECT %1, id, 0, %2, id, id + 6, id + 6 FROM messages"
+                                  " WHERE subject LIKE 'bulk %'")
+                       .arg(bob->id)
+                       .arg(inbox));
+        query.exec(QStringLiteral("UPDATE folders SET uid_next = (SELECT max(uid) + 1 FROM mailbox_entries"
+                                  " WHERE folder_id = %1) WHERE id = %1").arg(inbox));
+        query.exec(QStringLiteral("UPDATE accounts SET modseq = (SELECT max(modseq) FROM mailbox_entries"
+                                  " WHERE owner_id = %1) WHERE id = %1").arg(bob->id));
         query.exec(QStringLiteral("ANALYZE"));
         query.finish();
         if (!transaction.commit()) {
@@ -91,7 +98,7 @@ int main(int argc, char *argv[])
         timer.restart();
         qsizetype rows = 0;
         for (int i = 0; i < Runs; ++i)
-            rows += store.listFolder(bob->id, Folder::Inbox, 50, before).value_or(FolderPage{}).entries.size();
+            rows += store.listFolder(bob->id, FolderRole::Inbox, 50, before).value_or(FolderPage{}).entries.size();
         out << "  " << what << ": " << QString::number(timer.nsecsElapsed() / 1e3 / Runs, 'f', 0) << " us per page of "
             << rows / Runs << Qt::endl;
     };
@@ -104,7 +111,7 @@ int main(int argc, char *argv[])
         qsizetype rows = 0;
         std::optional<qint64> before = mailboxSize / 2 + Pages * 50;
         for (int i = 0; i < Pages && before; ++i) {
-            const auto page = store.listFolder(bob->id, Folder::Inbox, 50, before);
+            const auto page = store.listFolder(bob->id, FolderRole::Inbox, 50, before);
             rows += page ? page->entries.size() : 0;
             before = page ? page->nextBefore : std::nullopt;
         }

@@ -12,7 +12,9 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
+#include <QStringList>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,10 +23,26 @@ class SqlWriteTransaction;
 class StoredAddressLists;
 class StoredSummaries;
 
-// Mail folders of an account (docs/protocol/messages.md §3: inbox and sent).
-enum class Folder { Inbox, Sent };
-[[nodiscard]] QString folderName(Folder folder);
-[[nodiscard]] std::optional<Folder> folderFromName(QStringView name);
+// The folders every account has, by their role (RFC 6154 special use;
+// docs/STORAGE.md, "Folders, flags and changes").
+enum class FolderRole { Inbox, Drafts, Sent, Archive, Trash, Junk };
+// "inbox", "drafts", ...: the role as the API and the database name it.
+[[nodiscard]] QString roleName(FolderRole role);
+[[nodiscard]] std::optional<FolderRole> roleFromName(QStringView name);
+
+struct MailFolder
+{
+    qint64 id = 0;
+    qint64 ownerId = 0;
+    QString name; // levels separated by '/'
+    std::optional<FolderRole> role;
+    qint64 uidValidity = 0;
+    qint64 uidNext = 0;
+    qint64 modseq = 0; // of its own last change: created or renamed
+    qint64 highestModseq = 0;
+    qint64 total = 0;
+    qint64 unseen = 0;
+};
 
 struct Account
 {
@@ -42,13 +60,31 @@ struct DirectoryEntry
     QString displayName;
 };
 
+// IMAP's system flags of an entry (\Seen ... \Draft).
+struct EntryFlags
+{
+    bool seen = false;
+    bool answered = false;
+    bool flagged = false;
+    bool deleted = false;
+    bool draft = false;
+    friend bool operator==(const EntryFlags &, const EntryFlags &) = default;
+};
+
 // One message as one owner's folder shows it.
 struct MailboxEntry
 {
     qint64 id = 0;
     qint64 ownerId = 0;
-    Folder folder = Folder::Inbox;
+    qint64 folderId = 0;
+    qint64 uid = 0;
+    qint64 modseq = 0;
     bool seen = false;
+    bool answered = false;
+    bool flagged = false;
+    bool deleted = false;
+    bool draft = false;
+    QStringList keywords;
     qint64 messageId = 0;
     QDateTime receivedAt;
     qint64 size = 0;
@@ -73,8 +109,34 @@ struct AccountCounts
     FolderCounts sent;
 };
 
+// What an entry's owner changes of it (Store::updateEntry): what is set.
+struct EntryUpdate
+{
+    std::optional<bool> seen;
+    std::optional<bool> answered;
+    std::optional<bool> flagged;
+    std::optional<bool> deleted;
+    std::optional<bool> draft;
+    std::optional<QStringList> keywords;
+    std::optional<qint64> folderId; // a move
+};
+
+// What changed in an account after a modseq (Store::changes).
+struct ChangeSet
+{
+    qint64 modseq = 0; // pass as the next `since`
+    bool reset = false; // removals since then are forgotten: list the folders again
+    QList<MailboxEntry> created; // with summaries
+    QList<MailboxEntry> updated; // without
+    QList<qint64> removed;
+    QList<MailFolder> folders; // created, renamed, or holding a change here
+    QList<qint64> foldersRemoved;
+    bool more = false;
+};
+
 // What the SMTP server hands over after DATA: stored once, shown in each
-// recipient's inbox and in the sender's sent folder (already seen).
+// recipient's inbox and in the sender's sent folder (already seen). Also
+// what an append stores (no recipients, no sender).
 struct NewMessage
 {
     QByteArray raw;
@@ -126,7 +188,9 @@ public:
     // MustExist: an existing Mailroom database; an empty file is refused.
     enum class OpenMode { CreateIfMissing, MustExist };
     // Unavailable: the database server cannot be reached now; try later.
-    enum class Error { None, NotFound, AlreadyExists, DiskFull, Busy, Unavailable, Failed };
+    // Invalid: the caller asked for something the rules refuse (a bad
+    // folder name, renaming a role folder, a modseq in the future).
+    enum class Error { None, NotFound, AlreadyExists, Invalid, DiskFull, Busy, Unavailable, Failed };
     using Engine = DatabaseUrl::Kind;
 
     Store();
@@ -186,19 +250,64 @@ public:
     };
     QList<std::optional<Delivery>> deliverAll(const QList<NewMessage> &messages, QList<DeliveryError> *errors = nullptr);
 
+    // Folders (storemailbox.cpp). Names: 1 to MaxFolderNameLength
+    // characters, no control characters, '/' between non-empty levels, not
+    // "inbox" in any case but the Inbox itself; at most MaxFolders per account.
+    static constexpr int MaxFolders = 1000;
+    static constexpr int MaxFolderNameLength = 200;
+    // Why a name is refused, or nothing for a good one.
+    [[nodiscard]] static std::optional<QString> folderNameFault(const QString &name);
+    std::optional<QList<MailFolder>> folders(qint64 ownerId);
+    std::optional<MailFolder> folder(qint64 ownerId, qint64 folderId);
+    std::optional<MailFolder> roleFolder(qint64 ownerId, FolderRole role);
+    // Invalid for a bad name, AlreadyExists when the account has it.
+    std::optional<MailFolder> createFolder(qint64 ownerId, const QString &name);
+    // Its sub-folders move with it; a new uidValidity for each. Invalid for
+    // a role folder, a bad name or a name under itself.
+    std::optional<MailFolder> renameFolder(qint64 ownerId, qint64 folderId, const QString &name);
+    // With its sub-folders and every entry in them. Invalid for a role folder.
+    bool deleteFolder(qint64 ownerId, qint64 folderId);
+
     // Newest first, entries with id < before (keyset paging); limit >= 1.
-    std::optional<FolderPage> listFolder(qint64 ownerId, Folder folder, int limit,
+    // Another account's folder lists as empty.
+    std::optional<FolderPage> listFolder(qint64 ownerId, qint64 folderId, int limit,
+                                         std::optional<qint64> before = std::nullopt);
+    std::optional<FolderPage> listFolder(qint64 ownerId, FolderRole role, int limit,
                                          std::optional<qint64> before = std::nullopt);
     // Only the owner's entries are found: another account's id is NotFound.
     std::optional<MailboxEntry> entry(qint64 ownerId, qint64 entryId);
     std::optional<QByteArray> rawMessage(qint64 ownerId, qint64 entryId);
     bool setSeen(qint64 ownerId, qint64 entryId, bool seen);
+    // Entries (storeentries.cpp). Keywords: IMAP atoms of at most
+    // MaxKeywordLength characters, at most MaxKeywords per entry.
+    static constexpr int MaxKeywords = 50;
+    static constexpr int MaxKeywordLength = 100;
+    [[nodiscard]] static std::optional<QString> keywordFault(const QString &keyword);
+    // Flags, keywords and a move (the id stays; the uid is the target's
+    // next); the entry as it is now. A change that changes nothing takes no
+    // modseq. NotFound for another account's entry or folder.
+    std::optional<MailboxEntry> updateEntry(qint64 ownerId, qint64 entryId, const EntryUpdate &update);
+    // A new entry of the same message in folderId, with the same flags.
+    std::optional<MailboxEntry> copyEntry(qint64 ownerId, qint64 entryId, qint64 folderId);
+    // Stores a message into the owner's folder without delivering it.
+    std::optional<MailboxEntry> appendMessage(qint64 ownerId, qint64 folderId, const NewMessage &message,
+                                              const EntryFlags &flags, const QStringList &keywords = {});
+    // Changes (storechanges.cpp): at most `limit` items after `since`, in
+    // modseq order. Invalid for a since below 0 or above the account's modseq.
+    static constexpr int MaxChanges = 1000;
+    std::optional<ChangeSet> changes(qint64 ownerId, qint64 since, int limit = MaxChanges);
+    std::optional<qint64> accountModseq(qint64 ownerId);
+    // Forgets removals at or before untilMs (older than clients are owed);
+    // a later request for changes from before them is answered with reset.
+    std::optional<qint64> forgetRemovals(qint64 untilMs);
     bool deleteEntry(qint64 ownerId, qint64 entryId);
-    // Deletes the owner's entries among these in one transaction (a POP3
-    // QUIT); ids that are gone already are no error.
-    bool deleteEntries(qint64 ownerId, const QList<qint64> &entryIds);
-    // Every inbox entry of the owner, oldest first, with its message's size
-    // (a POP3 maildrop).
+    // Deletes the owner's entries among these in one transaction; ids that
+    // are gone already, or not in the folder of `onlyIn` when given (a POP3
+    // QUIT: what was moved out of the inbox meanwhile stays), are no error.
+    bool deleteEntries(qint64 ownerId, const QList<qint64> &entryIds,
+                       std::optional<FolderRole> onlyIn = std::nullopt);
+    // Every entry of the owner's inbox, oldest first, with its message's
+    // size (a POP3 maildrop).
     std::optional<QList<MailboxEntry>> inbox(qint64 ownerId);
     std::optional<AccountCounts> counts(qint64 ownerId);
 
@@ -280,14 +389,54 @@ private:
     bool reconnectedAfterStaleConnection();
     // SAVEPOINT and its kin: cached on SQLite; PostgreSQL cannot prepare them.
     bool execControl(const QString &sql, QSqlError *error);
+public:
+    // The cached statements a delivery runs (storedelivery.cpp).
+    struct DeliveryStatements
+    {
+        QSqlQuery *insertMessage = nullptr;
+        QSqlQuery *takeModseq = nullptr;
+        QSqlQuery *takeRoleUid = nullptr;
+        QSqlQuery *addEntry = nullptr;
+    };
+
+private:
     // deliverAll's steps (storedelivery.cpp). A write transaction for the
     // group, reconnecting once for a stale connection.
     bool beginDelivery(std::optional<SqlWriteTransaction> *transaction);
+    bool lockAccountsOfDelivery(const QList<NewMessage> &messages);
     // One message of the group in a savepoint of its own: a message that
     // fails is undone alone and has its error in `error`. False when the
     // savepoint fails, which ends the group.
-    bool deliverInSavepoint(QSqlQuery &insert, QSqlQuery &addEntry, const NewMessage &message,
+    bool deliverInSavepoint(const DeliveryStatements &statements, const NewMessage &message,
                             std::optional<Delivery> *delivery, DeliveryError *error);
+    // One write transaction around body, which records its own failure and
+    // returns false to roll back; BEGIN is tried again once on a stale
+    // connection, as lookups are.
+    bool inWriteTransaction(const QString &what, const std::function<bool()> &body);
+    // Inside a write transaction (storeentries.cpp). On PostgreSQL, the
+    // account's row locked: its changes are made one at a time, so modseqs
+    // are committed in the order they are taken (SQLite's write lock does
+    // that for the whole file).
+    bool lockAccount(qint64 ownerId);
+    // `count` new modseqs of the account; the last of them.
+    std::optional<qint64> takeModseqs(qint64 ownerId, qint64 count);
+    // `count` new uids of the owner's folder, whose highest modseq becomes
+    // `modseq`; the first of them. NotFound for another account's folder.
+    std::optional<qint64> takeUids(qint64 ownerId, qint64 folderId, qint64 count, qint64 modseq);
+    bool setHighestModseq(qint64 folderId, qint64 modseq);
+    bool recordRemoval(qint64 ownerId, qint64 modseq, const QString &kind, qint64 objectId, qint64 folderId, qint64 uid);
+    // The entry's own columns (no summary), NotFound when the owner has no such entry.
+    std::optional<MailboxEntry> readEntry(qint64 ownerId, qint64 entryId);
+    // Removes these entries of the owner, a modseq and a removal each.
+    bool removeEntries(qint64 ownerId, const QList<MailboxEntry> &entries);
+    // The owner's folder that a rename or delete changes, with the
+    // account locked and all its folders read; Invalid (the role folder
+    // `refusal`) for a role folder, NotFound for none of the owner's.
+    std::optional<MailFolder> userFolderToChange(qint64 ownerId, qint64 folderId, const QString &refusal,
+                                                 QList<MailFolder> *all);
+    // A uidValidity no folder of the account has had: the current second,
+    // or one more than the last given.
+    std::optional<qint64> takeUidValidity(qint64 ownerId);
     // backupTo's and restoreFrom's steps (storebackup.cpp).
     bool backupPostgresqlTo(const QString &file);
     // A private copy of the backup, made by SQLite from a read-only connection.
@@ -307,6 +456,9 @@ private:
     // its row (the caller holds a FinishedOnExit), or nullptr with the error
     // recorded, NotFound (`missing`) when there is no such row.
     QSqlQuery *selectRow(const QString &sql, const QVariantList &keys, const QString &what, const QString &missing);
+    // A page of the folder with this id (qint64) or role name (QString).
+    std::optional<FolderPage> listFolderPage(qint64 ownerId, const QVariant &folder, int limit,
+                                             std::optional<qint64> before);
     // What this connection keeps of the summaries it read (storecaches_p.h).
     StoredAddressLists &addressLists();
     StoredSummaries &summaries();

@@ -5,6 +5,7 @@
 
 #include "logging.h"
 #include "sqltransaction.h"
+#include "store_p.h"
 #include "storesql_p.h"
 
 #include <QSqlError>
@@ -30,18 +31,39 @@ std::optional<Account> Store::createAccount(const QString &username, const QStri
                                             const QDateTime &createdAt)
 {
     clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral(
-        "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id"));
-    query.addBindValue(text(username));
-    query.addBindValue(text(passwordHash));
-    query.addBindValue(toMs(createdAt));
-    if (!query.exec() || !query.next()) {
-        failQuery(query, QStringLiteral("creating account %1").arg(username));
+    qint64 id = 0;
+    const bool committed = inWriteTransaction(QStringLiteral("creating account %1").arg(username), [&] {
+        QSqlQuery query(database());
+        query.prepare(QStringLiteral(
+            "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id"));
+        query.addBindValue(text(username));
+        query.addBindValue(text(passwordHash));
+        query.addBindValue(toMs(createdAt));
+        if (!query.exec() || !query.next())
+            return failQuery(query, QStringLiteral("creating account %1").arg(username));
+        id = query.value(0).toLongLong();
+        query.finish();
+        // The role folders, as migration 6 gave every account: modseqs 1
+        // to 6, uidValidity the creation second.
+        const qint64 uidValidity = std::max<qint64>(1, QDateTime::currentSecsSinceEpoch());
+        query.prepare(QStringLiteral("INSERT INTO folders (owner_id, name, role, uid_validity, uid_next, modseq,"
+                                     " highest_modseq) SELECT ?, r.name, r.role, ?, 1, r.position, r.position"
+                                     " FROM (%1) r")
+                          .arg(StoreSchema::roleFoldersSql()));
+        query.addBindValue(id);
+        query.addBindValue(uidValidity);
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("creating the folders of account %1").arg(username));
+        query.prepare(QStringLiteral("UPDATE accounts SET modseq = ?, last_uid_validity = ? WHERE id = ?"));
+        query.addBindValue(StoreSchema::RoleFolderCount);
+        query.addBindValue(uidValidity);
+        query.addBindValue(id);
+        if (!query.exec())
+            return failQuery(query, QStringLiteral("creating account %1").arg(username));
+        return true;
+    });
+    if (!committed)
         return std::nullopt;
-    }
-    const qint64 id = query.value(0).toLongLong();
-    query.finish();
     qCInfo(lcStore) << "created account" << username;
     return Account{id, username, passwordHash, QDateTime::fromMSecsSinceEpoch(toMs(createdAt), Qt::UTC), QString()};
 }

@@ -143,6 +143,9 @@ QStringList sqliteRestoreStatements()
         " (SELECT name, seq FROM restore_source.sqlite_sequence UNION ALL SELECT name, seq FROM temp.restore_counters)"
         " GROUP BY name"));
     statements.append(QStringLiteral("DROP TABLE temp.restore_counters"));
+    // The triggers that keep each folder's counts counted the copied
+    // entries once more.
+    statements.append(StoreSchema::folderCountersSql());
     return statements;
 }
 
@@ -330,7 +333,7 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
     QSqlQuery query(database());
     // Other servers wait until the new data is complete: they see the old
     // or the new, never a mix.
-    if (!query.exec(QStringLiteral("LOCK TABLE accounts, messages, mailbox_entries, api_tokens IN ACCESS EXCLUSIVE MODE")))
+    if (!query.exec(QStringLiteral("LOCK TABLE accounts, messages, folders, mailbox_entries, removals, api_tokens IN ACCESS EXCLUSIVE MODE")))
         return failQuery(query, QStringLiteral("locking the tables for the restore"));
     QString error;
     const auto before = postgresqlCounters(database(), &error);
@@ -338,12 +341,16 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
         return fail(Error::Failed, error);
     // Login tokens are not restored: sessions ended since the backup must
     // stay ended, so a restore ends every session.
-    if (!query.exec(QStringLiteral("TRUNCATE api_tokens, mailbox_entries, messages, accounts")))
+    if (!query.exec(QStringLiteral("TRUNCATE api_tokens, removals, mailbox_entries, folders, messages, accounts")))
         return failQuery(query, QStringLiteral("emptying the tables for the restore"));
     for (const QString &table : StoreSchema::tablesInDependencyOrder()) {
         if (table != u"api_tokens" && !copyTable(source.database(), database(), table, keyOf(table), &error))
             return fail(Error::Failed, QStringLiteral("restoring from %1: %2").arg(file, error));
     }
+    // The triggers that keep each folder's counts counted the copied
+    // entries once more.
+    if (!query.exec(StoreSchema::folderCountersSql()))
+        return failQuery(query, QStringLiteral("counting the restored folders"));
     // Ids never go back (docs/protocol/ctl.md §3: never reused; POP3 UIDLs
     // depend on it): each counter continues from the larger of the two
     // databases' counters.

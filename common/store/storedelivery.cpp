@@ -1,6 +1,7 @@
 // Store: new mail. A message is stored once and shown in each recipient's
 // inbox and in its sender's sent folder; the SMTP server's delivery thread
-// hands over groups of them, committed together (group commit).
+// hands over groups of them, committed together (group commit). And the
+// messages an owner appends to a folder of their own (drafts, imports).
 
 #include "store.h"
 
@@ -15,6 +16,8 @@
 #include <QScopeGuard>
 #include <QSqlError>
 #include <QSqlQuery>
+
+#include <algorithm>
 
 using StoreSql::FinishedOnExit;
 using StoreSql::text;
@@ -31,10 +34,24 @@ const QString &insertMessageSql()
     return sql;
 }
 
+const QString &takeModseqSql()
+{
+    static const QString sql = QStringLiteral("UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq");
+    return sql;
+}
+
+const QString &takeRoleUidSql()
+{
+    static const QString sql = QStringLiteral("UPDATE folders SET uid_next = uid_next + 1, highest_modseq = ?"
+                                              " WHERE owner_id = ? AND role = ? RETURNING id, uid_next - 1");
+    return sql;
+}
+
 const QString &addEntrySql()
 {
     static const QString sql = QStringLiteral(
-        "INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?) RETURNING id");
+        "INSERT INTO mailbox_entries (owner_id, message_id, seen, folder_id, uid, modseq, created_modseq, answered,"
+        " flagged, deleted, draft, keywords) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     return sql;
 }
 
@@ -59,11 +76,13 @@ QString storedAddressesJson(const QList<MailAddress> &addresses, qint64 count)
 }
 
 // The statement that failed a message, and what it was doing: the store
-// classifies the error (which also notes a lost connection).
+// classifies the error (which also notes a lost connection), unless the
+// step knew it (a recipient deleted meanwhile).
 struct StepFailure
 {
     QSqlError error;
     QString what;
+    std::optional<Store::Error> known;
 };
 
 // The message's row; its id.
@@ -88,7 +107,7 @@ std::optional<qint64> insertMessage(QSqlQuery &insert, const NewMessage &message
     // 24 MiB message), on success and failure alike.
     const auto releaseRaw = qScopeGuard([&insert] { insert.bindValue(12, QVariant()); });
     if (!insert.exec() || !insert.next()) {
-        *failure = {insert.lastError(), QStringLiteral("storing a message")};
+        *failure = {insert.lastError(), QStringLiteral("storing a message"), std::nullopt};
         return std::nullopt;
     }
     const qint64 id = insert.value(0).toLongLong();
@@ -98,17 +117,40 @@ std::optional<qint64> insertMessage(QSqlQuery &insert, const NewMessage &message
     return id;
 }
 
-// The message in one owner's folder (sent entries start seen); the entry's id.
-std::optional<qint64> addToFolder(QSqlQuery &addEntry, qint64 ownerId, Folder folder, qint64 messageId,
-                                  StepFailure *failure)
+// The message in one owner's role folder (sent entries start seen), with
+// the account's next modseq and the folder's next uid; the entry's id.
+std::optional<qint64> addToFolder(const Store::DeliveryStatements &statements, qint64 ownerId, FolderRole role,
+                                  qint64 messageId, StepFailure *failure)
 {
-    addEntry.bindValue(0, ownerId);
-    addEntry.bindValue(1, folderName(folder));
-    addEntry.bindValue(2, messageId);
-    addEntry.bindValue(3, folder == Folder::Sent ? 1 : 0);
+    const QString where = QStringLiteral("adding the message to %1 of account %2").arg(roleName(role)).arg(ownerId);
+    QSqlQuery &takeModseq = *statements.takeModseq;
+    takeModseq.bindValue(0, ownerId);
+    if (!takeModseq.exec() || !takeModseq.next()) {
+        *failure = {takeModseq.lastError(), where,
+                    takeModseq.lastError().isValid() ? std::nullopt : std::optional(Store::Error::NotFound)};
+        return std::nullopt;
+    }
+    const qint64 modseq = takeModseq.value(0).toLongLong();
+    takeModseq.finish();
+    QSqlQuery &takeUid = *statements.takeRoleUid;
+    takeUid.bindValue(0, modseq);
+    takeUid.bindValue(1, ownerId);
+    takeUid.bindValue(2, roleName(role));
+    if (!takeUid.exec() || !takeUid.next()) {
+        *failure = {takeUid.lastError(), where,
+                    takeUid.lastError().isValid() ? std::nullopt : std::optional(Store::Error::NotFound)};
+        return std::nullopt;
+    }
+    const qint64 folderId = takeUid.value(0).toLongLong();
+    const qint64 uid = takeUid.value(1).toLongLong();
+    takeUid.finish();
+    QSqlQuery &addEntry = *statements.addEntry;
+    const QVariantList values{ownerId, messageId, role == FolderRole::Sent ? 1 : 0, folderId, uid, modseq, modseq,
+                              0,       0,         0,                                0,        QStringLiteral("")};
+    for (qsizetype i = 0; i < values.size(); ++i)
+        addEntry.bindValue(int(i), values.at(i));
     if (!addEntry.exec() || !addEntry.next()) {
-        *failure = {addEntry.lastError(),
-                    QStringLiteral("adding the message to %1 of account %2").arg(folderName(folder)).arg(ownerId)};
+        *failure = {addEntry.lastError(), where, std::nullopt};
         return std::nullopt;
     }
     const qint64 id = addEntry.value(0).toLongLong();
@@ -129,22 +171,22 @@ QList<qint64> distinctRecipients(const QList<qint64> &recipientIds)
 
 // The message's row, an inbox entry per recipient and the sender's sent
 // entry; nothing undone here when a step fails (the caller's savepoint is).
-std::optional<Delivery> storeMessage(QSqlQuery &insert, QSqlQuery &addEntry, const NewMessage &message,
+std::optional<Delivery> storeMessage(const Store::DeliveryStatements &statements, const NewMessage &message,
                                      StepFailure *failure)
 {
     Delivery delivery;
-    const std::optional<qint64> messageId = insertMessage(insert, message, failure);
+    const std::optional<qint64> messageId = insertMessage(*statements.insertMessage, message, failure);
     if (!messageId)
         return std::nullopt;
     delivery.messageId = *messageId;
     for (qint64 recipient : distinctRecipients(message.recipientIds)) {
-        const auto id = addToFolder(addEntry, recipient, Folder::Inbox, delivery.messageId, failure);
+        const auto id = addToFolder(statements, recipient, FolderRole::Inbox, delivery.messageId, failure);
         if (!id)
             return std::nullopt;
         delivery.inboxEntryIds.append(*id);
     }
     if (message.senderId) {
-        const auto id = addToFolder(addEntry, message.senderId, Folder::Sent, delivery.messageId, failure);
+        const auto id = addToFolder(statements, message.senderId, FolderRole::Sent, delivery.messageId, failure);
         if (!id)
             return std::nullopt;
         delivery.sentEntryId = *id;
@@ -203,15 +245,20 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
     if (!beginDelivery(&transaction))
         return failAll(m_error, m_errorText);
 
-    const QString preparing = QStringLiteral("preparing a delivery");
-    QSqlQuery *insert = cachedStatement(insertMessageSql(), preparing);
-    QSqlQuery *addEntry = cachedStatement(addEntrySql(), preparing);
-    if (!insert || !addEntry)
+    if (!lockAccountsOfDelivery(messages))
         return failAll(m_error, m_errorText);
-    const FinishedOnExit insertFinished(insert), addEntryFinished(addEntry);
+    const QString preparing = QStringLiteral("preparing a delivery");
+    const DeliveryStatements statements{cachedStatement(insertMessageSql(), preparing),
+                                        cachedStatement(takeModseqSql(), preparing),
+                                        cachedStatement(takeRoleUidSql(), preparing),
+                                        cachedStatement(addEntrySql(), preparing)};
+    if (!statements.insertMessage || !statements.takeModseq || !statements.takeRoleUid || !statements.addEntry)
+        return failAll(m_error, m_errorText);
+    const FinishedOnExit insertFinished(statements.insertMessage), modseqFinished(statements.takeModseq),
+        uidFinished(statements.takeRoleUid), addEntryFinished(statements.addEntry);
 
     for (qsizetype i = 0; i < messages.size(); ++i) {
-        if (!deliverInSavepoint(*insert, *addEntry, messages.at(i), &outcome.deliveries[i], &outcome.errors[i]))
+        if (!deliverInSavepoint(statements, messages.at(i), &outcome.deliveries[i], &outcome.errors[i]))
             return failAll(m_error, m_errorText);
     }
     if (!transaction->commit()) {
@@ -235,16 +282,48 @@ bool Store::beginDelivery(std::optional<SqlWriteTransaction> *transaction)
     }
 }
 
-bool Store::deliverInSavepoint(QSqlQuery &insert, QSqlQuery &addEntry, const NewMessage &message,
+bool Store::lockAccountsOfDelivery(const QList<NewMessage> &messages)
+{
+    if (m_engine != Engine::Postgresql)
+        return true;
+    // Every account whose modseq the group takes, locked at once in the
+    // order of ids: two groups naming two accounts in opposite orders would
+    // otherwise each hold one and wait for the other (a deadlock).
+    QList<qint64> accounts;
+    for (const NewMessage &message : messages) {
+        accounts += message.recipientIds;
+        if (message.senderId)
+            accounts.append(message.senderId);
+    }
+    std::sort(accounts.begin(), accounts.end());
+    accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+    if (accounts.isEmpty())
+        return true;
+    QStringList places;
+    for (qsizetype i = 0; i < accounts.size(); ++i)
+        places.append(QStringLiteral("?"));
+    QSqlQuery query(database());
+    query.prepare(QStringLiteral("SELECT id FROM accounts WHERE id IN (%1) ORDER BY id FOR UPDATE")
+                      .arg(places.join(QStringLiteral(", "))));
+    for (const qint64 account : accounts)
+        query.addBindValue(account);
+    if (!query.exec())
+        return failQuery(query, QStringLiteral("locking the accounts of a delivery"));
+    return true;
+}
+
+bool Store::deliverInSavepoint(const DeliveryStatements &statements, const NewMessage &message,
                                std::optional<Delivery> *delivery, DeliveryError *error)
 {
     QSqlError controlError;
     if (!execControl(QStringLiteral("SAVEPOINT delivery"), &controlError))
         return fail(classify(controlError), controlError.text());
     StepFailure failure;
-    *delivery = storeMessage(insert, addEntry, message, &failure);
+    *delivery = storeMessage(statements, message, &failure);
     if (!*delivery) {
-        *error = {classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text()};
+        *error = {failure.known ? *failure.known : classify(failure.error),
+                  failure.what + QStringLiteral(": ")
+                      + (failure.known ? QStringLiteral("no such account or folder") : failure.error.text())};
         // This message only: the others of the group stay.
         if (!execControl(QStringLiteral("ROLLBACK TO delivery"), &controlError))
             return fail(classify(controlError), controlError.text());
@@ -252,4 +331,50 @@ bool Store::deliverInSavepoint(QSqlQuery &insert, QSqlQuery &addEntry, const New
     if (!execControl(QStringLiteral("RELEASE delivery"), &controlError))
         return fail(classify(controlError), controlError.text());
     return true;
+}
+
+std::optional<MailboxEntry> Store::appendMessage(qint64 ownerId, qint64 folderId, const NewMessage &message,
+                                                 const EntryFlags &flags, const QStringList &keywords)
+{
+    clearError();
+    for (const QString &keyword : keywords) {
+        if (const auto fault = keywordFault(keyword)) {
+            fail(Error::Invalid, *fault);
+            return std::nullopt;
+        }
+    }
+    if (keywords.size() > MaxKeywords) {
+        fail(Error::Invalid, QStringLiteral("an entry holds at most %1 keywords").arg(MaxKeywords));
+        return std::nullopt;
+    }
+    qint64 entryId = 0;
+    const bool committed = inWriteTransaction(QStringLiteral("appending a message"), [&] {
+        if (!lockAccount(ownerId))
+            return false;
+        QSqlQuery *insert = cachedStatement(insertMessageSql(), QStringLiteral("appending a message"));
+        QSqlQuery *addEntry = cachedStatement(addEntrySql(), QStringLiteral("appending a message"));
+        if (!insert || !addEntry)
+            return false;
+        const FinishedOnExit insertFinished(insert), addEntryFinished(addEntry);
+        const std::optional<qint64> modseq = takeModseqs(ownerId, 1);
+        const std::optional<qint64> uid = modseq ? takeUids(ownerId, folderId, 1, *modseq) : std::nullopt;
+        if (!uid)
+            return false;
+        StepFailure failure;
+        const std::optional<qint64> messageId = insertMessage(*insert, message, &failure);
+        if (!messageId)
+            return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
+        const QVariantList values{ownerId,           *messageId,         int(flags.seen), folderId,
+                                  *uid,              *modseq,            *modseq,         int(flags.answered),
+                                  int(flags.flagged), int(flags.deleted), int(flags.draft), StoreSql::keywordsText(keywords)};
+        for (qsizetype i = 0; i < values.size(); ++i)
+            addEntry->bindValue(int(i), values.at(i));
+        if (!addEntry->exec() || !addEntry->next())
+            return failQuery(*addEntry, QStringLiteral("appending a message to folder %1").arg(folderId));
+        entryId = addEntry->value(0).toLongLong();
+        return true;
+    });
+    if (!committed)
+        return std::nullopt;
+    return entry(ownerId, entryId);
 }

@@ -1,5 +1,5 @@
-// Store: what the folders hold and what their owners do with it: pages of a
-// folder, one entry, the raw message, seen flags, deletions, counts.
+// Store: what the folders hold: pages of a folder, one entry, the raw
+// message, the POP3 maildrop, counts.
 
 #include "store.h"
 
@@ -19,6 +19,7 @@
 #include <limits>
 
 using StoreSql::FinishedOnExit;
+using StoreSql::entryFromQuery;
 using StoreSql::fromMs;
 
 namespace {
@@ -60,21 +61,6 @@ MessageSummary summaryFromQuery(const QSqlQuery &query, int first, StoredAddress
     return summary;
 }
 
-// An entry without its summary: the columns e.id, e.seen, e.message_id,
-// m.received_at, m.size (StoreSchema::folderPageSql(), entrySql()).
-MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, Folder folder)
-{
-    MailboxEntry entry;
-    entry.id = query.value(0).toLongLong();
-    entry.ownerId = ownerId;
-    entry.folder = folder;
-    entry.seen = query.value(1).toBool();
-    entry.messageId = query.value(2).toLongLong();
-    entry.receivedAt = fromMs(query.value(3));
-    entry.size = query.value(4).toLongLong();
-    return entry;
-}
-
 } // namespace
 
 StoredSummaries &Store::summaries()
@@ -91,21 +77,32 @@ StoredAddressLists &Store::addressLists()
     return *m_addressLists;
 }
 
-QString folderName(Folder folder)
+QString roleName(FolderRole role)
 {
-    return folder == Folder::Inbox ? QStringLiteral("inbox") : QStringLiteral("sent");
+    return QLatin1StringView(StoreSchema::RoleFolders[int(role)].role);
 }
 
-std::optional<Folder> folderFromName(QStringView name)
+std::optional<FolderRole> roleFromName(QStringView name)
 {
-    if (name == u"inbox")
-        return Folder::Inbox;
-    if (name == u"sent")
-        return Folder::Sent;
+    for (int i = 0; i < StoreSchema::RoleFolderCount; ++i) {
+        if (name == QLatin1StringView(StoreSchema::RoleFolders[i].role))
+            return FolderRole(i);
+    }
     return std::nullopt;
 }
 
-std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int limit, std::optional<qint64> before)
+std::optional<FolderPage> Store::listFolder(qint64 ownerId, qint64 folderId, int limit, std::optional<qint64> before)
+{
+    return listFolderPage(ownerId, folderId, limit, before);
+}
+
+std::optional<FolderPage> Store::listFolder(qint64 ownerId, FolderRole role, int limit, std::optional<qint64> before)
+{
+    return listFolderPage(ownerId, roleName(role), limit, before);
+}
+
+std::optional<FolderPage> Store::listFolderPage(qint64 ownerId, const QVariant &folder, int limit,
+                                                std::optional<qint64> before)
 {
     clearError();
     if (limit < 1) {
@@ -115,18 +112,21 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
     FolderPage page;
     QList<StoredSummaries::Key> keys;
     {
-        QSqlQuery *statement = cachedStatement(StoreSchema::folderPageSql(), QStringLiteral("listing a folder"));
+        static const QString byId = StoreSchema::folderPageSql(false);
+        static const QString byRole = StoreSchema::folderPageSql(true);
+        const bool isRole = folder.typeId() == QMetaType::QString;
+        QSqlQuery *statement = cachedStatement(isRole ? byRole : byId, QStringLiteral("listing a folder"));
         if (!statement)
             return std::nullopt;
         const FinishedOnExit finished(statement);
         QSqlQuery &query = *statement;
         query.bindValue(QStringLiteral(":owner"), ownerId);
-        query.bindValue(QStringLiteral(":folder"), folderName(folder));
+        query.bindValue(QStringLiteral(":folder"), folder);
         query.bindValue(QStringLiteral(":before"), before.value_or(std::numeric_limits<qint64>::max()));
         // One row more than asked tells whether anything older exists.
         query.bindValue(QStringLiteral(":limit"), limit + 1);
         if (!query.exec()) {
-            failQuery(query, QStringLiteral("listing %1 of account %2").arg(folderName(folder)).arg(ownerId));
+            failQuery(query, QStringLiteral("listing folder %1 of account %2").arg(folder.toString()).arg(ownerId));
             return std::nullopt;
         }
         while (query.next()) {
@@ -134,7 +134,7 @@ std::optional<FolderPage> Store::listFolder(qint64 ownerId, Folder folder, int l
                 page.nextBefore = page.entries.last().id;
                 break;
             }
-            page.entries.append(entryFromQuery(query, ownerId, folder));
+            page.entries.append(entryFromQuery(query, ownerId));
             keys.append({page.entries.last().messageId, query.value(3).toLongLong(), page.entries.last().size});
         }
     }
@@ -209,8 +209,8 @@ std::optional<MailboxEntry> Store::entry(qint64 ownerId, qint64 entryId)
     const FinishedOnExit finished(row);
     if (!row)
         return std::nullopt;
-    MailboxEntry entry = entryFromQuery(*row, ownerId, folderFromName(textOf(row->value(5))).value_or(Folder::Inbox));
-    entry.summary = summaryFromQuery(*row, 6, addressLists());
+    MailboxEntry entry = entryFromQuery(*row, ownerId);
+    entry.summary = summaryFromQuery(*row, StoreSchema::EntryColumnCount, addressLists());
     return entry;
 }
 
@@ -226,57 +226,9 @@ std::optional<QByteArray> Store::rawMessage(qint64 ownerId, qint64 entryId)
 
 bool Store::setSeen(qint64 ownerId, qint64 entryId, bool seen)
 {
-    clearError();
-    QSqlQuery *statement = cachedStatement(
-        QStringLiteral("UPDATE mailbox_entries SET seen = ? WHERE id = ? AND owner_id = ?"),
-        QStringLiteral("marking entry %1").arg(entryId));
-    if (!statement)
-        return false;
-    const FinishedOnExit finished(statement);
-    QSqlQuery &query = *statement;
-    query.bindValue(0, seen ? 1 : 0);
-    query.bindValue(1, entryId);
-    query.bindValue(2, ownerId);
-    if (!query.exec())
-        return failQuery(query, QStringLiteral("marking entry %1").arg(entryId));
-    if (query.numRowsAffected() == 0)
-        return fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
-    return true;
-}
-
-bool Store::deleteEntry(qint64 ownerId, qint64 entryId)
-{
-    clearError();
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("DELETE FROM mailbox_entries WHERE id = ? AND owner_id = ?"));
-    query.addBindValue(entryId);
-    query.addBindValue(ownerId);
-    if (!query.exec())
-        return failQuery(query, QStringLiteral("deleting entry %1").arg(entryId));
-    if (query.numRowsAffected() == 0)
-        return fail(Error::NotFound, QStringLiteral("no entry %1 for account %2").arg(entryId).arg(ownerId));
-    return true;
-}
-
-bool Store::deleteEntries(qint64 ownerId, const QList<qint64> &entryIds)
-{
-    clearError();
-    SqlWriteTransaction transaction(database());
-    if (!transaction.isActive())
-        return fail(classify(transaction.lastError()),
-                    QStringLiteral("cannot start deleting entries: %1").arg(transaction.lastError().text()));
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("DELETE FROM mailbox_entries WHERE id = ? AND owner_id = ?"));
-    for (const qint64 entryId : entryIds) {
-        query.addBindValue(entryId);
-        query.addBindValue(ownerId);
-        if (!query.exec())
-            return failQuery(query, QStringLiteral("deleting entry %1").arg(entryId));
-    }
-    if (!transaction.commit())
-        return fail(classify(transaction.lastError()),
-                    QStringLiteral("committing the deletions: %1").arg(transaction.lastError().text()));
-    return true;
+    EntryUpdate update;
+    update.seen = seen;
+    return updateEntry(ownerId, entryId, update).has_value();
 }
 
 std::optional<QList<MailboxEntry>> Store::inbox(qint64 ownerId)
@@ -284,26 +236,18 @@ std::optional<QList<MailboxEntry>> Store::inbox(qint64 ownerId)
     clearError();
     QSqlQuery query(database());
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT e.id, e.seen, e.message_id, m.received_at, m.size FROM mailbox_entries e"
-                                 " JOIN messages m ON m.id = e.message_id"
-                                 " WHERE e.owner_id = ? AND e.folder = 'inbox' ORDER BY e.id"));
+    query.prepare(QStringLiteral("SELECT %1 FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+                                 " WHERE e.folder_id = (SELECT f.id FROM folders f WHERE f.owner_id = ? AND f.role = 'inbox')"
+                                 " ORDER BY e.id")
+                      .arg(QLatin1StringView(StoreSchema::EntryColumns)));
     query.addBindValue(ownerId);
     if (!query.exec()) {
         failQuery(query, QStringLiteral("listing the inbox of account %1").arg(ownerId));
         return std::nullopt;
     }
     QList<MailboxEntry> entries;
-    while (query.next()) {
-        MailboxEntry entry;
-        entry.id = query.value(0).toLongLong();
-        entry.ownerId = ownerId;
-        entry.folder = Folder::Inbox;
-        entry.seen = query.value(1).toBool();
-        entry.messageId = query.value(2).toLongLong();
-        entry.receivedAt = fromMs(query.value(3));
-        entry.size = query.value(4).toLongLong();
-        entries.append(entry);
-    }
+    while (query.next())
+        entries.append(entryFromQuery(query, ownerId));
     return entries;
 }
 
@@ -311,7 +255,7 @@ std::optional<AccountCounts> Store::counts(qint64 ownerId)
 {
     clearError();
     QSqlQuery *statement = cachedStatement(
-        QStringLiteral("SELECT folder, count(*), count(*) FILTER (WHERE seen = 0) FROM mailbox_entries WHERE owner_id = ? GROUP BY folder"),
+        QStringLiteral("SELECT role, total, unseen FROM folders WHERE owner_id = ? AND role IN ('inbox', 'sent')"),
         QStringLiteral("counting the mail of account %1").arg(ownerId));
     if (!statement)
         return std::nullopt;

@@ -50,6 +50,58 @@ inline Account accountFromQuery(const QSqlQuery &query)
                    fromMs(query.value(3)), query.value(4).toString()};
 }
 
+// Keywords are stored as one text, atoms separated by spaces.
+inline QString keywordsText(const QStringList &keywords)
+{
+    return keywords.isEmpty() ? QStringLiteral("") : keywords.join(QLatin1Char(' '));
+}
+
+inline QStringList keywordsFrom(const QVariant &value)
+{
+    return value.toString().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+}
+
+// An entry without its summary, from StoreSchema::EntryColumns at `first`.
+inline MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, int first = 0)
+{
+    MailboxEntry entry;
+    entry.id = query.value(first).toLongLong();
+    entry.ownerId = ownerId;
+    entry.seen = query.value(first + 1).toBool();
+    entry.messageId = query.value(first + 2).toLongLong();
+    entry.receivedAt = fromMs(query.value(first + 3));
+    entry.size = query.value(first + 4).toLongLong();
+    entry.folderId = query.value(first + 5).toLongLong();
+    entry.uid = query.value(first + 6).toLongLong();
+    entry.modseq = query.value(first + 7).toLongLong();
+    entry.answered = query.value(first + 8).toBool();
+    entry.flagged = query.value(first + 9).toBool();
+    entry.deleted = query.value(first + 10).toBool();
+    entry.draft = query.value(first + 11).toBool();
+    entry.keywords = keywordsFrom(query.value(first + 12));
+    return entry;
+}
+
+// The columns of folders that make a MailFolder, in that order.
+inline constexpr char FolderColumns[] =
+    "id, owner_id, name, role, uid_validity, uid_next, modseq, highest_modseq, total, unseen";
+inline MailFolder folderFromQuery(const QSqlQuery &query)
+{
+    MailFolder folder;
+    folder.id = query.value(0).toLongLong();
+    folder.ownerId = query.value(1).toLongLong();
+    folder.name = query.value(2).toString();
+    if (!query.value(3).isNull())
+        folder.role = roleFromName(query.value(3).toString());
+    folder.uidValidity = query.value(4).toLongLong();
+    folder.uidNext = query.value(5).toLongLong();
+    folder.modseq = query.value(6).toLongLong();
+    folder.highestModseq = query.value(7).toLongLong();
+    folder.total = query.value(8).toLongLong();
+    folder.unseen = query.value(9).toLongLong();
+    return folder;
+}
+
 // A cached statement is reset when its user is done with it: a SELECT left
 // open would hold its read snapshot (and block WAL checkpoints) until the
 // statement's next use.

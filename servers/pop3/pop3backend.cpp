@@ -133,7 +133,7 @@ std::optional<QByteArray> Pop3Worker::fetch(qint64 accountId, const Pop3FetchReq
 
 bool Pop3Worker::commit(const Pop3CommitRequest &request)
 {
-    if (store()->deleteEntries(request.accountId, request.deletedEntryIds))
+    if (store()->deleteEntries(request.accountId, request.deletedEntryIds, FolderRole::Inbox))
         return true;
     qCWarning(lcPop3).noquote() << "committing deletions failed:" << store()->lastErrorText();
     return false;

@@ -1,4 +1,5 @@
 #include "webapi.h"
+#include "webapi_p.h"
 
 #include "logging.h"
 
@@ -18,12 +19,14 @@
 #include <QJsonArray>
 #include <QRandomGenerator>
 
-namespace {
+// Shared with the v2 mailbox routes (webmailbox.cpp) through webapi_p.h.
+namespace WebApiInternal {
 
 constexpr int TokenBytes = 32;
 // docs/protocol/web.md §1: display names, and the directory's answers.
 constexpr int MaxDisplayNameCharacters = 100;
 constexpr int DirectoryLimit = 20;
+constexpr int RemovalsKeptDays = 30;
 
 // U+0000 to U+001F and U+007F: the rule passwords follow (docs/PROTOCOL.md
 // §6), for display names and directory queries too.
@@ -77,6 +80,24 @@ void writeSummaryMembers(JsonWriter &json, const MailboxEntry &entry)
     json.key(L("size")).value(entry.size);
     json.key(L("seen")).value(entry.seen);
     json.key(L("preview")).value(summary.preview);
+    json.key(L("folderId")).value(entry.folderId);
+    writeFlagMembers(json, entry);
+    json.key(L("hasAttachments")).value(!summary.attachments.isEmpty());
+}
+
+void writeFlagMembers(JsonWriter &json, const MailboxEntry &entry)
+{
+    using L = QLatin1StringView;
+    json.key(L("flags")).beginObject();
+    json.key(L("seen")).value(entry.seen);
+    json.key(L("answered")).value(entry.answered);
+    json.key(L("flagged")).value(entry.flagged);
+    json.key(L("draft")).value(entry.draft);
+    json.endObject();
+    json.key(L("keywords")).beginArray();
+    for (const QString &keyword : entry.keywords)
+        json.value(keyword);
+    json.endArray();
 }
 
 // A response for done(), always later and on the asking connection's
@@ -159,7 +180,9 @@ bool isSafeMediaType(const QString &type)
            });
 }
 
-} // namespace
+} // namespace WebApiInternal
+
+using namespace WebApiInternal;
 
 WebApi::WebApi(const Config &config, QObject *parent)
     : WebApi(config, new SharedAuthenticator(config), parent)
@@ -297,7 +320,8 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
     // thread's WebApi shares it.
     static const HttpRouteTable<Route> routes = [] {
         HttpRouteTable<Route> table;
-        table.addType(QStringLiteral("folder"), [](QStringView name) { return folderFromName(name).has_value(); });
+        // The v1 mailboxes, aliases of two role folders.
+        table.addType(QStringLiteral("mailbox"), [](QStringView name) { return name == u"inbox" || name == u"sent"; });
         const auto health = [](WebApi &, const Call &call) {
             call.reply(HttpResponse::json(200, {{QStringLiteral("status"), QStringLiteral("ok")}}));
         };
@@ -327,11 +351,35 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                          {[](WebApi &api, const Call &call) {
                              api.changePassword(call.request, *call.caller, call.clientAddress, call.context, call.done);
                          }})
-            && table.add("GET", u"/api/v1/mailboxes/{folder:folder}/messages",
+            && table.add("GET", u"/api/v1/mailboxes/{mailbox:mailbox}/messages",
                          {[](WebApi &api, const Call &call) {
-                             const Folder folder = *folderFromName(call.path.value(u"folder"));
-                             call.reply(api.listFolder(call.request, *call.caller, folder));
+                             const FolderRole role = *roleFromName(call.path.value(u"mailbox"));
+                             call.reply(api.listFolder(call.request, *call.caller, role));
                          }, true, true, true, {QLatin1StringView("limit"), QLatin1StringView("before")}})
+            && table.add("GET", u"/api/v1/folders",
+                         {[](WebApi &api, const Call &call) { call.reply(api.folders(*call.caller)); }, true, true})
+            && table.add("POST", u"/api/v1/folders",
+                         {[](WebApi &api, const Call &call) { call.reply(api.createFolder(call.request, *call.caller)); },
+                          true, true})
+            && table.add("PATCH", u"/api/v1/folders/{id:int}",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.renameFolder(call.request, *call.caller, call.path.number(u"id")));
+                         }, true, true})
+            && table.add("DELETE", u"/api/v1/folders/{id:int}",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.deleteFolder(*call.caller, call.path.number(u"id")));
+                         }, true, true})
+            && table.add("GET", u"/api/v1/folders/{id:int}/messages",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.listFolder(call.request, *call.caller, call.path.number(u"id")));
+                         }, true, true, true, {QLatin1StringView("limit"), QLatin1StringView("before")}})
+            && table.add("POST", u"/api/v1/messages/{id:int}/copy",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.copyMessage(call.request, *call.caller, call.path.number(u"id")));
+                         }, true, true})
+            && table.add("GET", u"/api/v1/changes",
+                         {[](WebApi &api, const Call &call) { call.reply(api.changes(call.request, *call.caller)); },
+                          true, true, true, {QLatin1StringView("since")}})
             && table.add("GET", u"/api/v1/messages/{id:int}",
                          {[](WebApi &api, const Call &call) {
                              call.reply(api.message(*call.caller, call.path.number(u"id")));
@@ -449,6 +497,9 @@ void WebApi::issueToken(qint64 accountId, const QString &username, const QString
     const QDateTime created = QDateTime::currentDateTimeUtc();
     const QDateTime expires = created.addSecs(m_config.limits.tokenLifetimeSeconds);
     m_store.purgeExpiredTokens(created);
+    // Changes are owed to clients for 30 days (docs/STORAGE.md, "Folders,
+    // flags and changes"); older removals are forgotten at each login.
+    m_store.forgetRemovals(created.addDays(-RemovalsKeptDays).toMSecsSinceEpoch());
     if (!m_store.addToken(tokenHash(token), account->id, created, expires))
         return answer(storeFailure());
     qCInfo(lcWeb).noquote() << clientAddress << "logged in as" << account->username;
@@ -565,7 +616,7 @@ HttpResponse WebApi::directory(const HttpRequest &request)
     return HttpResponse::json(200, json.take());
 }
 
-HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller, Folder folder)
+HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller, std::variant<FolderRole, qint64> folder)
 {
     int limit = 50;
     if (const auto text = request.queryValue(QStringLiteral("limit"))) {
@@ -580,7 +631,11 @@ HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller
         if (!before)
             return errorResponse(400, "bad_request", QStringLiteral("before must be a message id."));
     }
-    const auto page = m_store.listFolder(caller.account.id, folder, limit, before);
+    if (const qint64 *id = std::get_if<qint64>(&folder); id && !m_store.folder(caller.account.id, *id))
+        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
+    const auto page = std::holds_alternative<FolderRole>(folder)
+        ? m_store.listFolder(caller.account.id, std::get<FolderRole>(folder), limit, before)
+        : m_store.listFolder(caller.account.id, std::get<qint64>(folder), limit, before);
     if (!page)
         return storeFailure();
     JsonWriter json;
@@ -648,27 +703,6 @@ HttpResponse WebApi::attachment(const Caller &caller, qint64 entryId, int index)
     response.headers.append({QByteArrayLiteral("X-Content-Type-Options"), QByteArrayLiteral("nosniff")});
     response.body = *data;
     return response;
-}
-
-HttpResponse WebApi::patchMessage(const HttpRequest &request, const Caller &caller, qint64 entryId)
-{
-    HttpError bodyError;
-    const auto body = jsonBody(request, &bodyError);
-    if (!body)
-        return HttpResponse::error(bodyError);
-    const QJsonValue seen = body->value(u"seen");
-    if (!seen.isBool())
-        return errorResponse(400, "bad_request", QStringLiteral("Send {\"seen\": true or false}."));
-    if (!m_store.setSeen(caller.account.id, entryId, seen.toBool()))
-        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
-    const auto entry = m_store.entry(caller.account.id, entryId);
-    if (!entry)
-        return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
-    JsonWriter json;
-    json.beginObject();
-    writeSummaryMembers(json, *entry);
-    json.endObject();
-    return HttpResponse::json(200, json.take());
 }
 
 HttpResponse WebApi::deleteMessage(const Caller &caller, qint64 entryId)

@@ -10,6 +10,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <variant>
 
 class PasswordHasher;
 class RequestWorkers;
@@ -68,7 +69,17 @@ private:
     HttpResponse account(const Caller &caller);
     HttpResponse patchAccount(const HttpRequest &request, const Caller &caller);
     HttpResponse directory(const HttpRequest &request);
-    HttpResponse listFolder(const HttpRequest &request, const Caller &caller, Folder folder);
+    // A role folder (the v1 mailboxes) or one by id (404 when not the caller's).
+    HttpResponse listFolder(const HttpRequest &request, const Caller &caller, std::variant<FolderRole, qint64> folder);
+    // Version 2's folders, flags, moves, copies and changes (webmailbox.cpp).
+    HttpResponse folders(const Caller &caller);
+    HttpResponse createFolder(const HttpRequest &request, const Caller &caller);
+    HttpResponse renameFolder(const HttpRequest &request, const Caller &caller, qint64 folderId);
+    HttpResponse deleteFolder(const Caller &caller, qint64 folderId);
+    HttpResponse copyMessage(const HttpRequest &request, const Caller &caller, qint64 entryId);
+    HttpResponse changes(const HttpRequest &request, const Caller &caller);
+    // A refused store write as its answer: 404, 400, 409, or a failure.
+    HttpResponse storeRefusal();
     HttpResponse message(const Caller &caller, qint64 entryId);
     HttpResponse rawMessage(const Caller &caller, qint64 entryId);
     HttpResponse attachment(const Caller &caller, qint64 entryId, int index);

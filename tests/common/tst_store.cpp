@@ -15,6 +15,7 @@
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -148,6 +149,91 @@ QString wholeList(const QList<MailAddress> &addresses)
     return QString::fromUtf8(QJsonDocument(MessageJson::addresses(addresses)).toJson(QJsonDocument::Compact));
 }
 
+// What the store wrote before version 6 (accounts, a message stored once,
+// entries per owner and folder name), with plain SQL on either engine: the
+// rows the upgrade tests start from, since today's Store writes only the
+// latest schema.
+class RowsBeforeVersion6
+{
+public:
+    explicit RowsBeforeVersion6(QSqlDatabase db) : m_db(std::move(db)) {}
+
+    qint64 account(const QString &name)
+    {
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO accounts (username, password_hash, created_at) VALUES (?, 'h', ?)"
+                                     " RETURNING id"));
+        query.addBindValue(name);
+        query.addBindValue(qint64(1795000000000));
+        return query.exec() && query.next() ? query.value(0).toLongLong() : 0;
+    }
+
+    std::optional<Delivery> deliver(const NewMessage &message)
+    {
+        const MessageSummary &summary = message.summary;
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral(
+            "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
+            " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id"));
+        const QVariantList values{message.receivedAt.toMSecsSinceEpoch(),
+                                  qint64(message.raw.size()),
+                                  summary.from.name,
+                                  summary.from.address,
+                                  wholeList(summary.to),
+                                  wholeList(summary.cc),
+                                  summary.subject,
+                                  summary.date.toMSecsSinceEpoch(),
+                                  summary.messageId,
+                                  summary.inReplyTo,
+                                  summary.preview,
+                                  QString::fromUtf8(QJsonDocument(MessageJson::attachments(summary.attachments))
+                                                        .toJson(QJsonDocument::Compact)),
+                                  message.raw};
+        for (const QVariant &value : values)
+            query.addBindValue(value);
+        if (!query.exec() || !query.next()) {
+            qWarning() << query.lastError().text();
+            return std::nullopt;
+        }
+        Delivery delivery;
+        delivery.messageId = query.value(0).toLongLong();
+        query.finish();
+        for (const qint64 recipient : message.recipientIds) {
+            delivery.inboxEntryIds.append(addEntry(recipient, "inbox", delivery.messageId, false));
+            if (!delivery.inboxEntryIds.last())
+                return std::nullopt;
+        }
+        if (message.senderId) {
+            delivery.sentEntryId = addEntry(message.senderId, "sent", delivery.messageId, true);
+            if (!delivery.sentEntryId)
+                return std::nullopt;
+        }
+        return delivery;
+    }
+
+    bool setSeen(qint64 entryId)
+    {
+        QSqlQuery query(m_db);
+        return query.exec(QStringLiteral("UPDATE mailbox_entries SET seen = 1 WHERE id = %1").arg(entryId));
+    }
+
+private:
+    qint64 addEntry(qint64 owner, const char *folder, qint64 messageId, bool seen)
+    {
+        QSqlQuery query(m_db);
+        query.prepare(QStringLiteral("INSERT INTO mailbox_entries (owner_id, folder, message_id, seen) VALUES (?, ?, ?, ?)"
+                                     " RETURNING id"));
+        query.addBindValue(owner);
+        query.addBindValue(QLatin1StringView(folder));
+        query.addBindValue(messageId);
+        query.addBindValue(seen ? 1 : 0);
+        return query.exec() && query.next() ? query.value(0).toLongLong() : 0;
+    }
+
+    QSqlDatabase m_db;
+};
+
 } // namespace
 
 class TestStore : public QObject
@@ -160,6 +246,8 @@ private Q_SLOTS:
     void freshDatabase();
     void migratesAnOlderDatabase();
     void migratesStepByStep();
+    void upgradeKeepsEverything();
+    void failedUpgradeLeavesTheOldVersion();
     void migrationBoundsAddressLists();
     void refusesWhatItCannotUse_data();
     void refusesWhatItCannotUse();
@@ -199,6 +287,18 @@ private Q_SLOTS:
     void restoreEndsEverySession();
     void restoreReadsTheWalOfALiveFile();
     void restoreAnOlderBackup();
+    void folderNames_data();
+    void folderNames();
+    void folderLifecycle();
+    void folderLimit();
+    void flagsMovesAndCopies();
+    void keywordRules_data();
+    void keywordRules();
+    void appendStoresWithoutDelivering();
+    void changesSinceModseq();
+    void changesInPages();
+    void forgottenRemovalsReset();
+    void pop3QuitKeepsWhatMovedAway();
 
 private:
     QString dbPath() const { return m_dir->filePath(QStringLiteral("mailroom.db")); }
@@ -289,7 +389,7 @@ void TestStore::migratesAnOlderDatabase()
     const auto bob = store.findAccount(QStringLiteral("bob"));
     QVERIFY(bob);
     QCOMPARE(bob->id, 2);
-    const auto page = store.listFolder(bob->id, Folder::Inbox, 10);
+    const auto page = store.listFolder(bob->id, FolderRole::Inbox, 10);
     QVERIFY(page);
     QCOMPARE(page->entries.size(), 1);
     QCOMPARE(page->entries.first().summary.subject, QStringLiteral("Hello from v1"));
@@ -305,6 +405,213 @@ void TestStore::migratesAnOlderDatabase()
     QCOMPARE(store.createAccount(QStringLiteral("carol"), QStringLiteral("h"))->id, 3);
 }
 
+// What a database made by the servers before version 6 holds, read with
+// plain SQL: the fixture's rows, for comparison after the upgrade.
+struct VersionFiveRows
+{
+    QList<QVariantList> accounts; // id, username, password_hash, created_at
+    QHash<qint64, QByteArray> raw; // message id -> bytes
+    QList<QVariantList> entries; // id, owner_id, folder, message_id, seen
+    qint64 entryCounter = 0;
+    qint64 tokens = 0;
+};
+
+VersionFiveRows readVersionFive(const QString &path)
+{
+    VersionFiveRows rows;
+    RawConnection raw(path);
+    QSqlQuery query(raw.db());
+    query.exec(QStringLiteral("SELECT id, username, password_hash, created_at FROM accounts ORDER BY id"));
+    while (query.next())
+        rows.accounts.append({query.value(0), query.value(1), query.value(2), query.value(3)});
+    query.exec(QStringLiteral("SELECT id, raw FROM messages"));
+    while (query.next())
+        rows.raw.insert(query.value(0).toLongLong(), query.value(1).toByteArray());
+    query.exec(QStringLiteral("SELECT id, owner_id, folder, message_id, seen FROM mailbox_entries ORDER BY id"));
+    while (query.next())
+        rows.entries.append({query.value(0), query.value(1), query.value(2), query.value(3), query.value(4)});
+    rows.entryCounter = raw.scalar(QStringLiteral("SELECT seq FROM sqlite_sequence WHERE name = 'mailbox_entries'")).toLongLong();
+    rows.tokens = raw.scalar(QStringLiteral("SELECT count(*) FROM api_tokens")).toLongLong();
+    return rows;
+}
+
+// The fixture as the engine under test holds it: the file itself on
+// SQLite; on PostgreSQL, its rows copied into a database that the store
+// made at version 5 (the same columns in the same order), and the id
+// counters set as the file has them.
+bool placeVersionFive(const DatabaseUrl &url, const QString &fixture)
+{
+    if (url.kind == DatabaseUrl::Kind::Sqlite)
+        return QFile::copy(fixture, url.sqlitePath);
+    Store old;
+    if (!old.open(url, Store::OpenMode::CreateIfMissing, 5))
+        return false;
+    RawConnection source(fixture);
+    for (const char *table : {"accounts", "messages", "mailbox_entries", "api_tokens", "login_failures"}) {
+        QSqlQuery read(source.db());
+        if (!read.exec(QStringLiteral("SELECT * FROM %1").arg(QLatin1StringView(table))))
+            return false;
+        while (read.next()) {
+            QStringList places;
+            for (int i = 0; i < read.record().count(); ++i)
+                places.append(QStringLiteral("?"));
+            QSqlQuery write(old.database());
+            write.prepare(QStringLiteral("INSERT INTO %1 VALUES (%2)").arg(QLatin1StringView(table), places.join(u',')));
+            for (int i = 0; i < read.record().count(); ++i)
+                write.addBindValue(read.value(i));
+            if (!write.exec()) {
+                qWarning() << table << write.lastError().text();
+                return false;
+            }
+        }
+    }
+    QSqlQuery counters(source.db());
+    counters.exec(QStringLiteral("SELECT name, seq FROM sqlite_sequence"));
+    while (counters.next()) {
+        QSqlQuery set(old.database());
+        if (!set.exec(QStringLiteral("SELECT setval(pg_get_serial_sequence('%1', 'id'), %2)")
+                          .arg(counters.value(0).toString())
+                          .arg(counters.value(1).toLongLong())))
+            return false;
+    }
+    return true;
+}
+
+// A database written by the servers of schema 5 (tests/common/data/
+// make-schema-v5-fixture.py: accounts, mail with attachments, Bcc, seen
+// flags, sent copies, deletions, sessions) upgraded on the engine under
+// test: every account, password, message byte, entry id, folder and seen
+// flag is there, and the new model is consistent.
+void TestStore::upgradeKeepsEverything()
+{
+    const VersionFiveRows before = readVersionFive(QStringLiteral(SCHEMA_V5_DB));
+    QCOMPARE(before.accounts.size(), 3);
+    QCOMPARE(before.entries.size(), 10);
+    QVERIFY(before.entryCounter > before.entries.last().at(0).toLongLong());
+    m_store.reset();
+    m_database = std::make_unique<TestDatabase>(m_dir->filePath(QStringLiteral("upgrade")));
+    QVERIFY(QDir(m_dir->path()).mkpath(QStringLiteral("upgrade")));
+    QVERIFY(placeVersionFive(url(), QStringLiteral(SCHEMA_V5_DB)));
+
+    Store store;
+    QVERIFY2(store.open(url(), Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
+    QCOMPARE(store.schemaVersion(), Store::latestSchemaVersion());
+    for (const QVariantList &row : before.accounts) {
+        const auto account = store.findAccount(row.at(1).toString());
+        QVERIFY(account);
+        QCOMPARE(account->id, row.at(0).toLongLong());
+        QCOMPARE(account->passwordHash, row.at(2).toString());
+        QCOMPARE(account->createdAt.toMSecsSinceEpoch(), row.at(3).toLongLong());
+        // Six role folders each.
+        const auto folders = store.folders(account->id);
+        QVERIFY(folders);
+        QCOMPARE(folders->size(), 6);
+        for (int role = 0; role < 6; ++role)
+            QCOMPARE(folders->at(role).role, std::optional(FolderRole(role)));
+    }
+    QHash<qint64, qint64> nextUid; // folder id -> the uid its next migrated entry has
+    QHash<qint64, FolderCounts> counts;
+    QHash<qint64, qint64> entriesOf;
+    for (const QVariantList &row : before.entries) {
+        const qint64 id = row.at(0).toLongLong();
+        const qint64 owner = row.at(1).toLongLong();
+        const auto entry = store.entry(owner, id);
+        QVERIFY2(entry, qPrintable(store.lastErrorText()));
+        const auto folder = store.folder(owner, entry->folderId);
+        QVERIFY(folder);
+        QCOMPARE(roleName(folder->role.value()), row.at(2).toString());
+        QCOMPARE(entry->messageId, row.at(3).toLongLong());
+        QCOMPARE(entry->seen, row.at(4).toBool());
+        QVERIFY(!entry->answered && !entry->flagged && !entry->deleted && !entry->draft && entry->keywords.isEmpty());
+        QCOMPARE(store.rawMessage(owner, id).value_or(QByteArray()), before.raw.value(entry->messageId));
+        // Uids follow the ids within each folder, from 1.
+        QCOMPARE(entry->uid, nextUid.value(entry->folderId, 1));
+        nextUid[entry->folderId] = entry->uid + 1;
+        ++counts[entry->folderId].total;
+        counts[entry->folderId].unseen += entry->seen ? 0 : 1;
+        ++entriesOf[owner];
+    }
+    for (const QVariantList &row : before.accounts) {
+        const qint64 owner = row.at(0).toLongLong();
+        const auto folders = store.folders(owner);
+        QVERIFY(folders);
+        for (const MailFolder &folder : *folders) {
+            QCOMPARE(folder.total, counts.value(folder.id).total);
+            QCOMPARE(folder.unseen, counts.value(folder.id).unseen);
+            QCOMPARE(folder.uidNext, nextUid.value(folder.id, 1));
+            QVERIFY(folder.uidValidity > 0);
+        }
+        // Modseqs 1 to 6 for the folders, then one per entry.
+        QCOMPARE(store.accountModseq(owner).value_or(-1), 6 + entriesOf.value(owner));
+        const auto all = store.changes(owner, 0);
+        QVERIFY(all);
+        QCOMPARE(all->created.size(), entriesOf.value(owner));
+        QCOMPARE(all->folders.size(), 6);
+    }
+    // The attachments' bytes, as the message parser reads them back.
+    const auto report = std::find_if(before.entries.cbegin(), before.entries.cend(), [&](const QVariantList &row) {
+        return before.raw.value(row.at(3).toLongLong()).contains("Quarterly report");
+    });
+    QVERIFY(report != before.entries.cend());
+    const auto reportEntry = store.entry(report->at(1).toLongLong(), report->at(0).toLongLong());
+    QVERIFY(reportEntry);
+    QCOMPARE(reportEntry->summary.attachments.size(), 2);
+    QCOMPARE(reportEntry->summary.attachments.at(0).filename, QStringLiteral("r\u00e9sum\u00e9 Q4.pdf"));
+    const MimeMessage parsed = MimeMessage::parse(*store.rawMessage(report->at(1).toLongLong(), report->at(0).toLongLong()));
+    QByteArray pdf;
+    for (int i = 0; i < 40; ++i)
+        for (int b = 0; b < 256; ++b)
+            pdf.append(char(b));
+    QCOMPARE(parsed.attachmentData(0).value_or(QByteArray()), pdf);
+    QCOMPARE(parsed.attachmentData(1).value_or(QByteArray()), QByteArrayLiteral("a,b\r\n1,2\r\n")); // text goes as CRLF lines
+    RawConnection raw(url());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM api_tokens")).toLongLong(), before.tokens);
+    // Entry ids go on after the largest ever given, deleted ones included.
+    const auto delivery = store.deliver(makeMessage(1, {2}, QStringLiteral("after the upgrade")));
+    QVERIFY2(delivery, qPrintable(store.lastErrorText()));
+    QCOMPARE(delivery->inboxEntryIds.first(), before.entryCounter + 1);
+    QCOMPARE(store.entry(2, delivery->inboxEntryIds.first())->uid,
+             nextUid.value(store.roleFolder(2, FolderRole::Inbox)->id, 1));
+}
+
+// A migration that fails part way (here a statement of step 6; a process
+// killed there is the same to the database: its transaction never
+// commits) leaves version 5 as it was, and the next start runs it again.
+void TestStore::failedUpgradeLeavesTheOldVersion()
+{
+    const VersionFiveRows before = readVersionFive(QStringLiteral(SCHEMA_V5_DB));
+    m_store.reset();
+    m_database = std::make_unique<TestDatabase>(m_dir->filePath(QStringLiteral("upgrade")));
+    QVERIFY(QDir(m_dir->path()).mkpath(QStringLiteral("upgrade")));
+    QVERIFY(placeVersionFive(url(), QStringLiteral(SCHEMA_V5_DB)));
+    {
+        RawConnection raw(url());
+        // The step's first change of the accounts fails, after its new tables are made.
+        QVERIFY(raw.injectFailure(QStringLiteral("UPDATE"), QStringLiteral("accounts"), QStringLiteral("NEW.username = 'bob'")));
+    }
+    {
+        Store store;
+        QVERIFY(!store.open(url(), Store::OpenMode::MustExist));
+        QVERIFY2(store.lastErrorText().contains(QStringLiteral("migration 6")), qPrintable(store.lastErrorText()));
+    }
+    {
+        RawConnection raw(url());
+        if (TestDatabase::postgresql())
+            QCOMPARE(raw.scalar(QStringLiteral("SELECT version FROM mailroom_schema")).toInt(), 5);
+        else
+            QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 5);
+        QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM mailbox_entries WHERE folder IN ('inbox', 'sent')")).toLongLong(),
+                 before.entries.size());
+        QVERIFY(!raw.exec(QStringLiteral("SELECT count(*) FROM folders")));
+        QVERIFY(raw.exec(QStringLiteral("DROP TRIGGER inject") + (TestDatabase::postgresql() ? QStringLiteral(" ON accounts") : QString())));
+    }
+    Store store;
+    QVERIFY2(store.open(url(), Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
+    QCOMPARE(store.schemaVersion(), Store::latestSchemaVersion());
+    for (const QVariantList &row : before.entries)
+        QCOMPARE(store.entry(row.at(1).toLongLong(), row.at(0).toLongLong())->seen, row.at(4).toBool());
+}
+
 // Version by version on the engine under test: a database made at version 1
 // through the store, then opened by today's code.
 void TestStore::migratesStepByStep()
@@ -317,17 +624,18 @@ void TestStore::migratesStepByStep()
         Store old;
         QVERIFY2(old.open(url(), Store::OpenMode::CreateIfMissing, 1), qPrintable(old.lastErrorText()));
         QCOMPARE(old.schemaVersion(), 1);
-        const auto alice = old.createAccount(QStringLiteral("alice"), QStringLiteral("h"));
-        bob = old.createAccount(QStringLiteral("bob"), QStringLiteral("h")).value_or(Account()).id;
+        RowsBeforeVersion6 rows(old.database());
+        const qint64 alice = rows.account(QStringLiteral("alice"));
+        bob = rows.account(QStringLiteral("bob"));
         QVERIFY(alice && bob);
-        QVERIFY(old.deliver(makeMessage(alice->id, {bob}, QStringLiteral("from v1"))));
+        QVERIFY(rows.deliver(makeMessage(alice, {bob}, QStringLiteral("from v1"))));
         QVERIFY(!old.addToken(QByteArray(32, 'h'), bob, QDateTime::currentDateTimeUtc(),
                               QDateTime::currentDateTimeUtc().addSecs(60))); // no such table yet
     }
     Store store;
     QVERIFY2(store.open(url(), Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
     QCOMPARE(store.schemaVersion(), Store::latestSchemaVersion());
-    QCOMPARE(store.listFolder(bob, Folder::Inbox, 10)->entries.first().summary.subject, QStringLiteral("from v1"));
+    QCOMPARE(store.listFolder(bob, FolderRole::Inbox, 10)->entries.first().summary.subject, QStringLiteral("from v1"));
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QVERIFY(store.addToken(QByteArray(32, 'h'), bob, now, now.addSecs(60)));
     QCOMPARE(store.tokenAccount(QByteArray(32, 'h'), now).value_or(0), bob);
@@ -355,12 +663,13 @@ void TestStore::migrationBoundsAddressLists()
     {
         Store old;
         QVERIFY2(old.open(url(), Store::OpenMode::CreateIfMissing, 2), qPrintable(old.lastErrorText()));
-        const qint64 alice = old.createAccount(QStringLiteral("alice"), QStringLiteral("h")).value_or(Account()).id;
-        bob = old.createAccount(QStringLiteral("bob"), QStringLiteral("h")).value_or(Account()).id;
+        RowsBeforeVersion6 rows(old.database());
+        const qint64 alice = rows.account(QStringLiteral("alice"));
+        bob = rows.account(QStringLiteral("bob"));
         QVERIFY(alice && bob);
-        big = old.deliver(makeMessage(alice, {bob}, QStringLiteral("big"))).value_or(Delivery()).messageId;
-        exact = old.deliver(makeMessage(alice, {bob}, QStringLiteral("exact"))).value_or(Delivery()).messageId;
-        small = old.deliver(makeMessage(alice, {bob}, QStringLiteral("small"))).value_or(Delivery()).messageId;
+        big = rows.deliver(makeMessage(alice, {bob}, QStringLiteral("big"))).value_or(Delivery()).messageId;
+        exact = rows.deliver(makeMessage(alice, {bob}, QStringLiteral("exact"))).value_or(Delivery()).messageId;
+        small = rows.deliver(makeMessage(alice, {bob}, QStringLiteral("small"))).value_or(Delivery()).messageId;
         QVERIFY(big && exact && small);
     }
     QString smallTo;
@@ -387,7 +696,7 @@ void TestStore::migrationBoundsAddressLists()
     Store store;
     QVERIFY2(store.open(url(), Store::OpenMode::MustExist), qPrintable(store.lastErrorText()));
     QCOMPARE(store.schemaVersion(), Store::latestSchemaVersion());
-    const auto page = store.listFolder(bob, Folder::Inbox, 10);
+    const auto page = store.listFolder(bob, FolderRole::Inbox, 10);
     QVERIFY(page);
     QCOMPARE(page->entries.size(), 3);
     for (const MailboxEntry &entry : page->entries) {
@@ -712,7 +1021,7 @@ void TestStore::deliveryRoundTrip()
 
     const auto inbox = m_store->entry(bob, delivery->inboxEntryIds.at(0));
     QVERIFY(inbox);
-    QCOMPARE(inbox->folder, Folder::Inbox);
+    QCOMPARE(inbox->folderId, m_store->roleFolder(bob, FolderRole::Inbox)->id);
     QCOMPARE(inbox->seen, false);
     QCOMPARE(inbox->messageId, delivery->messageId);
     QCOMPARE(inbox->size, message.raw.size());
@@ -721,7 +1030,7 @@ void TestStore::deliveryRoundTrip()
 
     const auto sent = m_store->entry(alice, delivery->sentEntryId);
     QVERIFY(sent);
-    QCOMPARE(sent->folder, Folder::Sent);
+    QCOMPARE(sent->folderId, m_store->roleFolder(alice, FolderRole::Sent)->id);
     QCOMPARE(sent->seen, true);
 
     // Stored once: three entries, one message row.
@@ -783,7 +1092,7 @@ void TestStore::addressListsAreBounded()
     QCOMPARE(entry->summary.toCount, 1500);
     QCOMPARE(entry->summary.cc, message.summary.cc);
     QCOMPARE(entry->summary.ccCount, 5000);
-    QCOMPARE(m_store->listFolder(bob, Folder::Inbox, 1)->entries.first().summary, entry->summary);
+    QCOMPARE(m_store->listFolder(bob, FolderRole::Inbox, 1)->entries.first().summary, entry->summary);
 
     // What the parser makes of a message of 5,000 recipients reads back the same.
     QByteArray raw = "From: a@project.com\r\nTo: ";
@@ -847,7 +1156,7 @@ void TestStore::deliveryIsAllOrNothing()
                                   QStringLiteral("NEW.owner_id = %1").arg(carol)));
     else
         QVERIFY(raw.injectFailure(QStringLiteral("INSERT"), QStringLiteral("mailbox_entries"),
-                                  QStringLiteral("NEW.folder = 'sent'")));
+                                  QStringLiteral("NEW.seen = 1"))); // the sent entry starts seen
 
     QVERIFY(!m_store->deliver(makeMessage(alice, recipients, QStringLiteral("doomed"))));
     QVERIFY(m_store->lastError() != Store::Error::None);
@@ -918,7 +1227,7 @@ void TestStore::inboxAndDeleteEntries()
     QCOMPARE(inbox->at(0).id, first->inboxEntryIds.at(0));
     QCOMPARE(inbox->at(1).id, second->inboxEntryIds.at(0));
     QVERIFY(inbox->at(0).size > 0);
-    QCOMPARE(inbox->at(0).folder, Folder::Inbox);
+    QCOMPARE(inbox->at(0).folderId, m_store->roleFolder(bob, FolderRole::Inbox)->id);
     QCOMPARE(m_store->inbox(alice)->size(), 1); // her copy of "two"; sent entries are not in it
 
     // Another owner's entry is not deleted; a gone one is no error.
@@ -949,7 +1258,7 @@ void TestStore::entriesBelongToTheirOwner()
     QVERIFY(!m_store->entry(alice, bobsEntry));
     QVERIFY(m_store->entry(bob, bobsEntry));
     QCOMPARE(m_store->entry(bob, bobsEntry)->seen, false);
-    QCOMPARE(m_store->listFolder(mallory, Folder::Inbox, 50)->entries.size(), 0);
+    QCOMPARE(m_store->listFolder(mallory, FolderRole::Inbox, 50)->entries.size(), 0);
 }
 
 void TestStore::seenAndDelete()
@@ -1022,7 +1331,7 @@ void TestStore::changeWatcherHearsOtherConnections()
     QVERIFY2(watcher.start(&error), qPrintable(error));
     QSignalSpy changes(&watcher, &StoreChangeWatcher::changed);
     // Reads change nothing.
-    QVERIFY(m_store->listFolder(bob, Folder::Inbox, 10));
+    QVERIFY(m_store->listFolder(bob, FolderRole::Inbox, 10));
     QVERIFY(!changes.wait(4 * StoreChangeWatcher::PollMs));
 
     const auto expectChange = [&](const char *what) {
@@ -1140,17 +1449,18 @@ void TestStore::keysetPaging()
         delivered.prepend(delivery->inboxEntryIds.first()); // newest first
     }
 
+    const qint64 bobInbox = m_store->roleFolder(bob, FolderRole::Inbox)->id;
     QList<qint64> seen;
     std::optional<qint64> before;
     int pages = 0;
     do {
-        const auto page = m_store->listFolder(bob, Folder::Inbox, limit, before);
+        const auto page = m_store->listFolder(bob, FolderRole::Inbox, limit, before);
         QVERIFY(page);
         ++pages;
         QVERIFY(page->entries.size() <= limit);
         for (const MailboxEntry &entry : page->entries) {
             QCOMPARE(entry.ownerId, bob);
-            QCOMPARE(entry.folder, Folder::Inbox);
+            QCOMPARE(entry.folderId, bobInbox);
             if (before)
                 QVERIFY(entry.id < *before); // before is exclusive
             seen.append(entry.id);
@@ -1196,12 +1506,12 @@ void TestStore::listingsOutgrowingWhatIsKept()
         }
     };
     for (int round = 0; round < 2; ++round) {
-        const auto all = m_store->listFolder(bob, Folder::Inbox, count);
+        const auto all = m_store->listFolder(bob, FolderRole::Inbox, count);
         QVERIFY2(all, qPrintable(m_store->lastErrorText()));
         QCOMPARE(all->entries.size(), count);
         check(all->entries, count - 1);
         // Page by page, from the oldest messages' end too.
-        const auto older = m_store->listFolder(bob, Folder::Inbox, 30, all->entries.at(150).id);
+        const auto older = m_store->listFolder(bob, FolderRole::Inbox, 30, all->entries.at(150).id);
         QVERIFY(older);
         QCOMPARE(older->entries.size(), 30);
         check(older->entries, count - 1 - 151);
@@ -1231,7 +1541,7 @@ void TestStore::listingsSeeARestoreOfAnotherInstallation()
     const qint64 bob = addAccount(QStringLiteral("bob"));
     const auto mine = m_store->deliver(makeMessage(alice, {bob}, QStringLiteral("mine")));
     QVERIFY(mine);
-    const auto before = m_store->listFolder(bob, Folder::Inbox, 10);
+    const auto before = m_store->listFolder(bob, FolderRole::Inbox, 10);
     QVERIFY(before);
     QCOMPARE(before->entries.size(), 1);
     QCOMPARE(before->entries.first().summary.subject, QStringLiteral("mine"));
@@ -1259,7 +1569,7 @@ void TestStore::listingsSeeARestoreOfAnotherInstallation()
         QVERIFY2(admin.restoreFrom(backup), qPrintable(admin.lastErrorText()));
     }
 
-    const auto after = m_store->listFolder(bob, Folder::Inbox, 10);
+    const auto after = m_store->listFolder(bob, FolderRole::Inbox, 10);
     QVERIFY2(after, qPrintable(m_store->lastErrorText()));
     QCOMPARE(after->entries.size(), 1);
     QCOMPARE(after->entries.first().messageId, mine->messageId);
@@ -1328,33 +1638,42 @@ void TestStore::folderPageIsAnIndexRangeScan()
             " SELECT 0, 1, '', '', '[]', '[]', 's', NULL, '', '', '', '[]', x'00'"
             " FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) SELECT i FROM n)")));
         QVERIFY(query.exec(QStringLiteral(
-            "INSERT INTO mailbox_entries (owner_id, folder, message_id, seen)"
-            " SELECT CASE WHEN id % 10 = 0 THEN %1 ELSE %2 END, CASE WHEN id % 3 = 0 THEN 'sent' ELSE 'inbox' END, id, 0"
-            " FROM messages").arg(alice).arg(bob)));
+            "INSERT INTO mailbox_entries (owner_id, message_id, seen, folder_id, uid, modseq, created_modseq)"
+            " SELECT m_owner, id, 0, (SELECT f.id FROM folders f WHERE f.owner_id = m_owner AND f.role = m_role), id,"
+            " id + 6, id + 6"
+            " FROM (SELECT id, CASE WHEN id % 10 = 0 THEN %1 ELSE %2 END AS m_owner,"
+            " CASE WHEN id % 3 = 0 THEN 'sent' ELSE 'inbox' END AS m_role FROM messages)").arg(alice).arg(bob)));
         QVERIFY(query.exec(QStringLiteral("ANALYZE")));
         query.finish();
         QVERIFY(transaction.commit());
     }
 
-    for (bool withBefore : {false, true}) {
-        QSqlQuery explain(m_store->database());
-        QVERIFY(explain.prepare(QStringLiteral("EXPLAIN QUERY PLAN ") + StoreSchema::folderPageSql()));
-        explain.bindValue(QStringLiteral(":owner"), bob);
-        explain.bindValue(QStringLiteral(":folder"), QStringLiteral("inbox"));
-        explain.bindValue(QStringLiteral(":before"), withBefore ? qint64(150000) : std::numeric_limits<qint64>::max());
-        explain.bindValue(QStringLiteral(":limit"), 51);
-        QVERIFY2(explain.exec(), qPrintable(explain.lastError().text()));
-        QStringList plan;
-        while (explain.next())
-            plan.append(explain.value(3).toString());
-        qInfo().noquote() << "EXPLAIN QUERY PLAN:" << plan.join(QStringLiteral(" | "));
-        QCOMPARE(plan.size(), 2);
-        QVERIFY2(plan.at(0).startsWith(QStringLiteral("SEARCH e USING"))
-                     && plan.at(0).contains(QStringLiteral("INDEX mailbox_entries_by_folder (owner_id=? AND folder=? AND id<?)")),
-                 qPrintable(plan.at(0)));
-        QVERIFY2(plan.at(1).startsWith(QStringLiteral("SEARCH m USING INTEGER PRIMARY KEY")), qPrintable(plan.at(1)));
-        // No sort of the mailbox: the index already yields id order.
-        QVERIFY(!plan.join(u' ').contains(QStringLiteral("TEMP B-TREE")));
+    const qint64 bobInbox = m_store->roleFolder(bob, FolderRole::Inbox)->id;
+    for (bool byRole : {false, true}) {
+        for (bool withBefore : {false, true}) {
+            QSqlQuery explain(m_store->database());
+            QVERIFY(explain.prepare(QStringLiteral("EXPLAIN QUERY PLAN ") + StoreSchema::folderPageSql(byRole)));
+            explain.bindValue(QStringLiteral(":owner"), bob);
+            explain.bindValue(QStringLiteral(":folder"), byRole ? QVariant(QStringLiteral("inbox")) : QVariant(bobInbox));
+            explain.bindValue(QStringLiteral(":before"), withBefore ? qint64(150000) : std::numeric_limits<qint64>::max());
+            explain.bindValue(QStringLiteral(":limit"), 51);
+            QVERIFY2(explain.exec(), qPrintable(explain.lastError().text()));
+            QStringList plan;
+            while (explain.next())
+                plan.append(explain.value(3).toString());
+            qInfo().noquote() << "EXPLAIN QUERY PLAN:" << plan.join(QStringLiteral(" | "));
+            // The folder's row by its key, then a range of the index.
+            QVERIFY2(plan.contains(QStringLiteral("SEARCH e USING INDEX mailbox_entries_by_folder (folder_id=? AND id<?)")),
+                     qPrintable(plan.join(QStringLiteral(" | "))));
+            QVERIFY2(plan.contains(QStringLiteral("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)")),
+                     qPrintable(plan.join(QStringLiteral(" | "))));
+            QVERIFY2(plan.contains(byRole ? QStringLiteral("SEARCH f USING COVERING INDEX folders_by_role (owner_id=? AND role=?)")
+                                          : QStringLiteral("SEARCH f USING INTEGER PRIMARY KEY (rowid=?)")),
+                     qPrintable(plan.join(QStringLiteral(" | "))));
+            // No sort of the mailbox (the index already yields id order), no scan.
+            QVERIFY(!plan.join(u' ').contains(QStringLiteral("TEMP B-TREE")));
+            QVERIFY(!plan.join(u' ').contains(QStringLiteral("SCAN")));
+        }
     }
     // The summaries a listing has not kept: looked up by id, never a scan.
     {
@@ -1373,7 +1692,7 @@ void TestStore::folderPageIsAnIndexRangeScan()
     }
 
     // And it reads back right: newest 50 of bob's inbox.
-    const auto page = m_store->listFolder(bob, Folder::Inbox, 50);
+    const auto page = m_store->listFolder(bob, FolderRole::Inbox, 50);
     QVERIFY(page);
     QCOMPARE(page->entries.size(), 50);
     QVERIFY(page->nextBefore);
@@ -1448,7 +1767,7 @@ void TestStore::errorsNameTheirCause()
     QVERIFY(m_store->addToken(QByteArray(32, 't'), alice, now, now.addSecs(60)));
     QVERIFY(!m_store->addToken(QByteArray(32, 't'), alice, now, now.addSecs(60)));
     QCOMPARE(m_store->lastError(), Store::Error::AlreadyExists);
-    QVERIFY(!m_store->listFolder(alice, Folder::Inbox, 0));
+    QVERIFY(!m_store->listFolder(alice, FolderRole::Inbox, 0));
     QCOMPARE(m_store->lastError(), Store::Error::Failed);
 }
 
@@ -1489,7 +1808,7 @@ void TestStore::restoreNeverReusesIds()
     QVERIFY(later);
     QVERIFY2(m_store->restoreFrom(backup), qPrintable(m_store->lastErrorText()));
     QVERIFY(!m_store->findAccount(QStringLiteral("carol")));
-    QCOMPARE(m_store->listFolder(bob, Folder::Inbox, 10)->entries.size(), 1);
+    QCOMPARE(m_store->listFolder(bob, FolderRole::Inbox, 10)->entries.size(), 1);
 
     // New rows continue after everything that ever existed.
     const qint64 dave = addAccount(QStringLiteral("dave"));
@@ -1555,11 +1874,12 @@ void TestStore::restoreAnOlderBackup()
     {
         Store old;
         QVERIFY2(old.open(backup, Store::OpenMode::CreateIfMissing, 2), qPrintable(old.lastErrorText()));
-        const qint64 alice = old.createAccount(QStringLiteral("alice"), QStringLiteral("h")).value_or(Account()).id;
-        const qint64 bob = old.createAccount(QStringLiteral("bob"), QStringLiteral("h")).value_or(Account()).id;
-        big = old.deliver(makeMessage(alice, {bob}, QStringLiteral("big"))).value_or(Delivery()).messageId;
+        RowsBeforeVersion6 rows(old.database());
+        const qint64 alice = rows.account(QStringLiteral("alice"));
+        const qint64 bob = rows.account(QStringLiteral("bob"));
+        big = rows.deliver(makeMessage(alice, {bob}, QStringLiteral("big"))).value_or(Delivery()).messageId;
         QVERIFY(big);
-        QVERIFY(old.deliver(makeMessage(alice, {bob}, QStringLiteral("small"))));
+        QVERIFY(rows.deliver(makeMessage(alice, {bob}, QStringLiteral("small"))));
     }
     {
         RawConnection raw(backup);
@@ -1577,7 +1897,7 @@ void TestStore::restoreAnOlderBackup()
     const auto bob = m_store->findAccount(QStringLiteral("bob"));
     QVERIFY(bob);
     const auto check = [&] {
-        const auto page = m_store->listFolder(bob->id, Folder::Inbox, 10);
+        const auto page = m_store->listFolder(bob->id, FolderRole::Inbox, 10);
         QVERIFY(page);
         QCOMPARE(page->entries.size(), 2);
         QCOMPARE(page->entries.at(0).summary, makeMessage(0, {}, QStringLiteral("small")).summary);
@@ -1601,6 +1921,480 @@ void TestStore::restoreAnOlderBackup()
         return;
     QCOMPARE(live.column(QStringLiteral("SELECT client_address FROM login_failures")),
              QStringList{QStringLiteral("192.0.2.8")});
+}
+
+// docs/STORAGE.md, "Folders, flags and changes": the rules of a folder name.
+void TestStore::folderNames_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("error"); // Store::Error, None: created
+    const int none = int(Store::Error::None);
+    const int invalid = int(Store::Error::Invalid);
+    const int exists = int(Store::Error::AlreadyExists);
+    QTest::newRow("plain") << u"Projects"_s << none;
+    QTest::newRow("levels") << u"Projects/2027/Q1"_s << none;
+    QTest::newRow("under a role folder") << u"Inbox/Receipts"_s << none;
+    QTest::newRow("unicode") << u"R\u00e9sum\u00e9s \u65e5\u672c \U0001F4C1"_s << none;
+    QTest::newRow("200 characters") << QString(200, u'x') << none;
+    QTest::newRow("200 characters outside the BMP") << QString::fromUcs4(std::u32string(200, U'\U0001F4C1').c_str(), 200) << none;
+    QTest::newRow("201 characters") << QString(201, u'x') << invalid;
+    QTest::newRow("empty") << QString() << invalid;
+    QTest::newRow("leading slash") << u"/Projects"_s << invalid;
+    QTest::newRow("trailing slash") << u"Projects/"_s << invalid;
+    QTest::newRow("empty level") << u"Projects//2027"_s << invalid;
+    QTest::newRow("only a slash") << u"/"_s << invalid;
+    QTest::newRow("tab") << u"Pro\tjects"_s << invalid;
+    QTest::newRow("newline") << u"Projects\n"_s << invalid;
+    QTest::newRow("NUL") << (u"Pro"_s) + QChar(0) + u"jects" << invalid;
+    QTest::newRow("DEL") << u"Pro\u007fjects"_s << invalid;
+    QTest::newRow("C1 control") << u"Pro\u0085jects"_s << invalid;
+    QTest::newRow("lone surrogate") << (u"Pro"_s) + QChar(0xd800) << invalid;
+    QTest::newRow("INBOX in capitals") << u"INBOX"_s << invalid;
+    QTest::newRow("inbox in lower case") << u"inbox"_s << invalid;
+    QTest::newRow("the inbox's own name") << u"Inbox"_s << exists;
+    QTest::newRow("a role folder's name") << u"Trash"_s << exists;
+    QTest::newRow("another case of a role folder") << u"trash"_s << none; // unique case-sensitively
+}
+
+void TestStore::folderNames()
+{
+    QFETCH(QString, name);
+    QFETCH(int, error);
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto folder = m_store->createFolder(bob, name);
+    QCOMPARE(int(m_store->lastError()), error);
+    QCOMPARE(folder.has_value(), error == int(Store::Error::None));
+    if (folder) {
+        QCOMPARE(folder->name, name);
+        QCOMPARE(folder->role, std::nullopt);
+        QCOMPARE(m_store->folders(bob)->size(), 7);
+        // Twice: AlreadyExists, nothing changed.
+        QVERIFY(!m_store->createFolder(bob, name));
+        QCOMPARE(m_store->lastError(), Store::Error::AlreadyExists);
+    } else {
+        QVERIFY(!m_store->lastErrorText().isEmpty());
+        QCOMPARE(m_store->folders(bob)->size(), 6);
+    }
+    QCOMPARE(m_store->accountModseq(bob).value_or(-1), folder ? 7 : 6);
+}
+
+void TestStore::folderLifecycle()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto folders = m_store->folders(bob);
+    QVERIFY(folders);
+    QStringList names;
+    for (const MailFolder &folder : *folders)
+        names.append(folder.name);
+    QCOMPARE(names, (QStringList{u"Inbox"_s, u"Drafts"_s, u"Sent"_s, u"Archive"_s, u"Trash"_s, u"Junk"_s}));
+
+    const auto projects = m_store->createFolder(bob, u"Projects"_s);
+    const auto year = m_store->createFolder(bob, u"Projects/2027"_s);
+    const auto quarter = m_store->createFolder(bob, u"Projects/2027/Q1"_s);
+    const auto lookalike = m_store->createFolder(bob, u"Projects 2"_s);
+    QVERIFY(projects && year && quarter && lookalike);
+    QVERIFY(projects->uidValidity > 0 && year->uidValidity > projects->uidValidity);
+    QCOMPARE(projects->uidNext, 1);
+    QCOMPARE(projects->modseq, 7);
+
+    // Mail in the sub-folders: one message only there, one also in the inbox.
+    // (No sender: a sent entry would keep the message.)
+    const auto only = m_store->deliver(makeMessage(0, {bob}, u"only in Q1"_s));
+    const auto both = m_store->deliver(makeMessage(0, {bob}, u"also in the inbox"_s));
+    QVERIFY(only && both);
+    EntryUpdate toQuarter;
+    toQuarter.folderId = quarter->id;
+    QVERIFY(m_store->updateEntry(bob, only->inboxEntryIds.first(), toQuarter));
+    QVERIFY(m_store->copyEntry(bob, both->inboxEntryIds.first(), year->id));
+
+    // A rename takes the sub-folders along, each with a new uidValidity;
+    // a name that only begins alike stays.
+    const auto renamed = m_store->renameFolder(bob, projects->id, u"Work"_s);
+    QVERIFY2(renamed, qPrintable(m_store->lastErrorText()));
+    QCOMPARE(renamed->name, u"Work"_s);
+    QVERIFY(renamed->uidValidity > quarter->uidValidity);
+    QCOMPARE(m_store->folder(bob, year->id)->name, u"Work/2027"_s);
+    QCOMPARE(m_store->folder(bob, quarter->id)->name, u"Work/2027/Q1"_s);
+    QVERIFY(m_store->folder(bob, quarter->id)->uidValidity != quarter->uidValidity);
+    QCOMPARE(m_store->folder(bob, lookalike->id)->name, u"Projects 2"_s);
+    QCOMPARE(m_store->folder(bob, quarter->id)->total, 1);
+    // The same name again: nothing to do.
+    QVERIFY(m_store->renameFolder(bob, projects->id, u"Work"_s));
+
+    // Refused: a role folder, a name taken (by a sub-folder's new name
+    // too), under itself, a bad name, another account's folder.
+    QVERIFY(!m_store->renameFolder(bob, m_store->roleFolder(bob, FolderRole::Trash)->id, u"Bin"_s));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+    QVERIFY(!m_store->renameFolder(bob, lookalike->id, u"Work"_s));
+    QCOMPARE(m_store->lastError(), Store::Error::AlreadyExists);
+    QVERIFY(m_store->createFolder(bob, u"Elsewhere/2027"_s));
+    QVERIFY(!m_store->renameFolder(bob, projects->id, u"Elsewhere"_s));
+    QCOMPARE(m_store->lastError(), Store::Error::AlreadyExists);
+    QVERIFY(!m_store->renameFolder(bob, projects->id, u"Work/2027/Deeper"_s));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+    QVERIFY(!m_store->renameFolder(bob, projects->id, u"Work//x"_s));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+    QVERIFY(!m_store->renameFolder(alice, projects->id, u"Mine"_s));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->deleteFolder(alice, projects->id));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->deleteFolder(bob, m_store->roleFolder(bob, FolderRole::Inbox)->id));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+
+    // A delete takes the sub-folders and their entries; a message whose
+    // last entry that was goes too; one still in the inbox stays.
+    const qint64 before = m_store->accountModseq(bob).value();
+    QVERIFY2(m_store->deleteFolder(bob, projects->id), qPrintable(m_store->lastErrorText()));
+    QVERIFY(!m_store->folder(bob, projects->id) && !m_store->folder(bob, year->id) && !m_store->folder(bob, quarter->id));
+    QVERIFY(m_store->folder(bob, lookalike->id));
+    QVERIFY(!m_store->entry(bob, only->inboxEntryIds.first()));
+    QVERIFY(m_store->entry(bob, both->inboxEntryIds.first()));
+    RawConnection raw(url());
+    QCOMPARE(raw.scalar(u"SELECT count(*) FROM messages WHERE id = %1"_s.arg(only->messageId)).toInt(), 0);
+    QCOMPARE(raw.scalar(u"SELECT count(*) FROM messages WHERE id = %1"_s.arg(both->messageId)).toInt(), 1);
+    // Two entries and three folders removed: a modseq each.
+    QCOMPARE(m_store->accountModseq(bob).value(), before + 5);
+    // A name comes back with a uidValidity it never had.
+    const auto again = m_store->createFolder(bob, u"Projects"_s);
+    QVERIFY(again);
+    QVERIFY(again->uidValidity > projects->uidValidity && again->uidValidity != renamed->uidValidity);
+}
+
+void TestStore::folderLimit()
+{
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    // Straight into the table, to keep the test fast; the store counts them.
+    {
+        RawConnection raw(url());
+        QVERIFY(raw.exec(u"INSERT INTO folders (owner_id, name, role, uid_validity, uid_next, modseq, highest_modseq)"
+                         " SELECT %1, 'f' || n, NULL, 1, 1, 6, 6 FROM (%2) numbers"_s.arg(bob).arg(
+                             TestDatabase::postgresql() ? u"SELECT generate_series(1, 993) AS n"_s
+                                                        : u"WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 993) SELECT n FROM c"_s)));
+    }
+    QVERIFY2(m_store->createFolder(bob, u"the thousandth"_s), qPrintable(m_store->lastErrorText()));
+    QCOMPARE(m_store->folders(bob)->size(), Store::MaxFolders);
+    QVERIFY(!m_store->createFolder(bob, u"one too many"_s));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+    QVERIFY(m_store->lastErrorText().contains(u"1000"_s));
+    // Another account is not held back by it.
+    QVERIFY(m_store->createFolder(addAccount(QStringLiteral("carol")), u"one too many"_s));
+}
+
+void TestStore::flagsMovesAndCopies()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto delivery = m_store->deliver(makeMessage(alice, {bob}, u"hello"_s));
+    QVERIFY(delivery);
+    const qint64 id = delivery->inboxEntryIds.first();
+    const MailFolder inbox = *m_store->roleFolder(bob, FolderRole::Inbox);
+    const MailFolder archive = *m_store->roleFolder(bob, FolderRole::Archive);
+    const auto delivered = m_store->entry(bob, id);
+    QVERIFY(delivered);
+    QCOMPARE(delivered->uid, 1);
+    QCOMPARE(delivered->modseq, 7);
+    QCOMPARE(inbox.uidNext, 2);
+    QCOMPARE(inbox.highestModseq, 7);
+    QCOMPARE(inbox.unseen, 1);
+    // The sender's copy starts seen, in Sent.
+    const auto sent = m_store->entry(alice, delivery->sentEntryId);
+    QCOMPARE(sent->folderId, m_store->roleFolder(alice, FolderRole::Sent)->id);
+    QVERIFY(sent->seen && !sent->answered && !sent->flagged && !sent->deleted && !sent->draft);
+
+    EntryUpdate flags;
+    flags.flagged = true;
+    flags.answered = true;
+    flags.keywords = QStringList{u"$Forwarded"_s, u"Work"_s, u"$forwarded"_s};
+    const auto flagged = m_store->updateEntry(bob, id, flags);
+    QVERIFY2(flagged, qPrintable(m_store->lastErrorText()));
+    QVERIFY(flagged->flagged && flagged->answered && !flagged->seen);
+    QCOMPARE(flagged->keywords, (QStringList{u"$Forwarded"_s, u"Work"_s})); // without case, once
+    QCOMPARE(flagged->modseq, 8);
+    QCOMPARE(flagged->summary, delivered->summary);
+    // The same again changes nothing and takes no modseq.
+    QCOMPARE(m_store->updateEntry(bob, id, flags)->modseq, 8);
+    QCOMPARE(m_store->accountModseq(bob).value_or(0), 8);
+
+    // A move keeps the id, takes the target's next uid and carries the flags.
+    EntryUpdate move;
+    move.folderId = archive.id;
+    move.seen = true;
+    const auto moved = m_store->updateEntry(bob, id, move);
+    QVERIFY2(moved, qPrintable(m_store->lastErrorText()));
+    QCOMPARE(moved->id, id);
+    QCOMPARE(moved->folderId, archive.id);
+    QCOMPARE(moved->uid, 1);
+    QVERIFY(moved->seen && moved->flagged);
+    QCOMPARE(moved->modseq, 9);
+    QCOMPARE(m_store->listFolder(bob, FolderRole::Inbox, 10)->entries.size(), 0);
+    QCOMPARE(m_store->listFolder(bob, archive.id, 10)->entries.first().id, id);
+    const MailFolder inboxAfter = *m_store->roleFolder(bob, FolderRole::Inbox);
+    const MailFolder archiveAfter = *m_store->roleFolder(bob, FolderRole::Archive);
+    QCOMPARE(inboxAfter.total, 0);
+    QCOMPARE(inboxAfter.unseen, 0);
+    QCOMPARE(inboxAfter.uidNext, 2); // never given again
+    QCOMPARE(inboxAfter.highestModseq, 9);
+    QCOMPARE(archiveAfter.total, 1);
+    QCOMPARE(archiveAfter.unseen, 0);
+    QCOMPARE(archiveAfter.uidNext, 2);
+    // IMAP's view: the inbox's uid 1 left at modseq 9.
+    RawConnection raw(url());
+    QCOMPARE(raw.scalar(u"SELECT count(*) FROM removals WHERE kind = 'moved' AND object_id = %1 AND folder_id = %2"
+                        " AND uid = 1 AND modseq = 9"_s.arg(id).arg(inbox.id)).toInt(), 1);
+
+    // Not across accounts: another's folder, another's entry.
+    EntryUpdate toAlice;
+    toAlice.folderId = m_store->roleFolder(alice, FolderRole::Inbox)->id;
+    QVERIFY(!m_store->updateEntry(bob, id, toAlice));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->updateEntry(alice, id, flags));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->copyEntry(bob, id, toAlice.folderId.value()));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->copyEntry(alice, id, toAlice.folderId.value()));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QCOMPARE(m_store->entry(bob, id)->folderId, archive.id);
+
+    // A copy is a new entry of the same message, with the same flags; a
+    // folder may hold two entries of one message.
+    const auto copy = m_store->copyEntry(bob, id, archive.id);
+    QVERIFY2(copy, qPrintable(m_store->lastErrorText()));
+    QVERIFY(copy->id > delivery->sentEntryId);
+    QCOMPARE(copy->messageId, moved->messageId);
+    QCOMPARE(copy->uid, 2);
+    QVERIFY(copy->seen && copy->flagged && copy->answered);
+    QCOMPARE(copy->keywords, flagged->keywords);
+    QCOMPARE(m_store->roleFolder(bob, FolderRole::Archive)->total, 2);
+    // Deleting one leaves the message for the other.
+    QVERIFY(m_store->deleteEntry(bob, id));
+    QCOMPARE(m_store->rawMessage(bob, copy->id).value_or(QByteArray()), makeMessage(0, {}, u"hello"_s).raw);
+    QCOMPARE(m_store->roleFolder(bob, FolderRole::Archive)->total, 1);
+    QVERIFY(!m_store->deleteEntry(bob, id));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+}
+
+void TestStore::keywordRules_data()
+{
+    QTest::addColumn<QStringList>("keywords");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("common ones") << QStringList{u"$Forwarded"_s, u"$Junk"_s, u"$MDNSent"_s} << true;
+    QTest::newRow("none") << QStringList{} << true;
+    QTest::newRow("empty") << QStringList{QString()} << false;
+    QTest::newRow("space") << QStringList{u"two words"_s} << false;
+    QTest::newRow("backslash: a system flag") << QStringList{u"\\Seen"_s} << false;
+    QTest::newRow("parenthesis") << QStringList{u"a(b"_s} << false;
+    QTest::newRow("brace") << QStringList{u"a{b"_s} << false;
+    QTest::newRow("wildcard") << QStringList{u"a*"_s} << false;
+    QTest::newRow("quote") << QStringList{u"a\"b"_s} << false;
+    QTest::newRow("bracket") << QStringList{u"a]"_s} << false;
+    QTest::newRow("not ASCII") << QStringList{u"\u00e9t\u00e9"_s} << false;
+    QTest::newRow("control") << QStringList{u"a\u0001"_s} << false;
+    QTest::newRow("100 characters") << QStringList{QString(100, u'k')} << true;
+    QTest::newRow("101 characters") << QStringList{QString(101, u'k')} << false;
+    QStringList fifty, fiftyOne;
+    for (int i = 0; i < 51; ++i)
+        (i < 50 ? fifty : fiftyOne).append(u"k%1"_s.arg(i));
+    fiftyOne = fifty + fiftyOne;
+    QTest::newRow("50") << fifty << true;
+    QTest::newRow("51") << fiftyOne << false;
+    QTest::newRow("51 spellings of 50") << (fifty + QStringList{u"K0"_s}) << true;
+}
+
+void TestStore::keywordRules()
+{
+    QFETCH(QStringList, keywords);
+    QFETCH(bool, accepted);
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto delivery = m_store->deliver(makeMessage(0, {bob}, u"hello"_s));
+    QVERIFY(delivery);
+    EntryUpdate update;
+    update.keywords = keywords;
+    const auto entry = m_store->updateEntry(bob, delivery->inboxEntryIds.first(), update);
+    QCOMPARE(entry.has_value(), accepted);
+    QCOMPARE(m_store->lastError(), accepted ? Store::Error::None : Store::Error::Invalid);
+    QCOMPARE(m_store->entry(bob, delivery->inboxEntryIds.first())->keywords.size(),
+             accepted ? qMin(keywords.size(), qsizetype(50)) : 0);
+}
+
+void TestStore::appendStoresWithoutDelivering()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const MailFolder drafts = *m_store->roleFolder(alice, FolderRole::Drafts);
+    NewMessage draft = makeMessage(alice, {bob}, u"a draft"_s);
+    EntryFlags flags;
+    flags.draft = true;
+    flags.seen = true;
+    const auto entry = m_store->appendMessage(alice, drafts.id, draft, flags, {u"$Work"_s});
+    QVERIFY2(entry, qPrintable(m_store->lastErrorText()));
+    QCOMPARE(entry->folderId, drafts.id);
+    QVERIFY(entry->draft && entry->seen && !entry->flagged);
+    QCOMPARE(entry->keywords, QStringList{u"$Work"_s});
+    QCOMPARE(entry->uid, 1);
+    QCOMPARE(entry->summary, draft.summary);
+    QCOMPARE(m_store->rawMessage(alice, entry->id).value_or(QByteArray()), draft.raw);
+    // Delivered to no one: bob's inbox and alice's sent stay empty.
+    QCOMPARE(m_store->listFolder(bob, FolderRole::Inbox, 10)->entries.size(), 0);
+    QCOMPARE(m_store->listFolder(alice, FolderRole::Sent, 10)->entries.size(), 0);
+    QCOMPARE(m_store->roleFolder(alice, FolderRole::Drafts)->total, 1);
+    // Only into one's own folder.
+    QVERIFY(!m_store->appendMessage(bob, drafts.id, draft, flags));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+    QVERIFY(!m_store->appendMessage(alice, drafts.id, draft, flags, {u"bad keyword"_s}));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+    RawConnection raw(url());
+    QCOMPARE(raw.scalar(u"SELECT count(*) FROM messages"_s).toInt(), 1);
+}
+
+void TestStore::changesSinceModseq()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto start = m_store->changes(bob, 0);
+    QVERIFY(start);
+    QCOMPARE(start->modseq, 6);
+    QCOMPARE(start->folders.size(), 6);
+    QVERIFY(start->created.isEmpty() && !start->more && !start->reset);
+    const auto nothing = m_store->changes(bob, 6);
+    QVERIFY(nothing && nothing->folders.isEmpty() && nothing->created.isEmpty() && nothing->modseq == 6);
+
+    const auto first = m_store->deliver(makeMessage(alice, {bob}, u"first"_s));
+    const auto second = m_store->deliver(makeMessage(alice, {bob}, u"second"_s));
+    QVERIFY(first && second);
+    const auto delivered = m_store->changes(bob, 6);
+    QVERIFY(delivered);
+    QCOMPARE(delivered->modseq, 8);
+    QCOMPARE(delivered->created.size(), 2);
+    QCOMPARE(delivered->created.at(0).id, first->inboxEntryIds.first());
+    QCOMPARE(delivered->created.at(0).summary.subject, u"first"_s); // with its summary
+    QCOMPARE(delivered->folders.size(), 1);
+    QCOMPARE(delivered->folders.first().role, std::optional(FolderRole::Inbox));
+    QCOMPARE(delivered->folders.first().total, 2);
+
+    // A flag, a move, a deletion, a new folder, a folder renamed and one deleted.
+    QVERIFY(m_store->setSeen(bob, first->inboxEntryIds.first(), true));
+    EntryUpdate toArchive;
+    toArchive.folderId = m_store->roleFolder(bob, FolderRole::Archive)->id;
+    QVERIFY(m_store->updateEntry(bob, second->inboxEntryIds.first(), toArchive));
+    const auto third = m_store->deliver(makeMessage(alice, {bob}, u"third"_s));
+    QVERIFY(third && m_store->deleteEntry(bob, third->inboxEntryIds.first()));
+    const auto kept = m_store->createFolder(bob, u"Kept"_s);
+    const auto gone = m_store->createFolder(bob, u"Gone"_s);
+    QVERIFY(kept && gone && m_store->renameFolder(bob, kept->id, u"Kept 2"_s) && m_store->deleteFolder(bob, gone->id));
+    const auto changed = m_store->changes(bob, 8);
+    QVERIFY(changed);
+    QCOMPARE(changed->modseq, m_store->accountModseq(bob).value());
+    QCOMPARE(changed->created.size(), 0); // the third was made and removed: removed only
+    QCOMPARE(changed->updated.size(), 2);
+    QCOMPARE(changed->updated.at(0).id, first->inboxEntryIds.first());
+    QVERIFY(changed->updated.at(0).seen);
+    // The move: an update with its new folder, never a removal.
+    QCOMPARE(changed->updated.at(1).id, second->inboxEntryIds.first());
+    QCOMPARE(changed->updated.at(1).folderId, toArchive.folderId.value());
+    QCOMPARE(changed->removed, QList<qint64>{third->inboxEntryIds.first()});
+    QCOMPARE(changed->foldersRemoved, QList<qint64>{gone->id});
+    QList<qint64> folderIds;
+    for (const MailFolder &folder : changed->folders)
+        folderIds.append(folder.id);
+    std::sort(folderIds.begin(), folderIds.end());
+    QCOMPARE(folderIds, (QList<qint64>{m_store->roleFolder(bob, FolderRole::Inbox)->id, toArchive.folderId.value(), kept->id}));
+    // Others' changes are not in it.
+    QVERIFY(m_store->deliver(makeMessage(0, {alice}, u"to alice"_s)));
+    QCOMPARE(m_store->changes(bob, changed->modseq)->created.size(), 0);
+    QCOMPARE(m_store->changes(alice, 0)->created.size(), 4); // her sent copies and this
+
+    // Refused: a modseq in the future or below 0; an unknown account.
+    QVERIFY(!m_store->changes(bob, changed->modseq + 100));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+    QVERIFY(!m_store->changes(bob, -1));
+    QCOMPARE(m_store->lastError(), Store::Error::Invalid);
+    QVERIFY(!m_store->changes(99999, 0));
+    QCOMPARE(m_store->lastError(), Store::Error::NotFound);
+}
+
+// At most `limit` items a time; passing each answer's modseq as the next
+// since gets every change exactly once, whatever the page size.
+void TestStore::changesInPages()
+{
+    const qint64 alice = addAccount(QStringLiteral("alice"));
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    QList<qint64> delivered;
+    for (int i = 0; i < 7; ++i)
+        delivered.append(m_store->deliver(makeMessage(alice, {bob}, u"m%1"_s.arg(i)))->inboxEntryIds.first());
+    QVERIFY(m_store->deleteEntry(bob, delivered.at(2)));
+    QVERIFY(m_store->setSeen(bob, delivered.at(0), true));
+    for (int limit : {1, 2, 3, 100}) {
+        QList<qint64> created, updated, removed;
+        qint64 since = 6;
+        int pages = 0;
+        for (;;) {
+            const auto page = m_store->changes(bob, since, limit);
+            QVERIFY(page);
+            QVERIFY(page->created.size() + page->updated.size() + page->removed.size() <= limit);
+            QVERIFY(page->modseq > since || !page->more);
+            for (const MailboxEntry &entry : page->created)
+                created.append(entry.id);
+            for (const MailboxEntry &entry : page->updated)
+                updated.append(entry.id);
+            removed += page->removed;
+            since = page->modseq;
+            ++pages;
+            if (!page->more)
+                break;
+        }
+        // Entry 0 was made, then changed last of all: with one page it is
+        // created; across pages its change comes after the page of its
+        // making has passed, so it is an update of an entry the client
+        // may not hold (docs/protocol/web.md §2: fetch it). Every entry
+        // comes once, in the order of its last change.
+        QList<qint64> expected = delivered;
+        expected.removeAt(2);
+        expected.move(0, expected.size() - 1);
+        QCOMPARE(created + updated, expected);
+        QCOMPARE(updated, limit == 100 ? QList<qint64>{} : QList<qint64>{delivered.at(0)});
+        QCOMPARE(removed, QList<qint64>{delivered.at(2)});
+        QCOMPARE(since, m_store->accountModseq(bob).value());
+        QVERIFY(pages >= (limit == 100 ? 1 : 7 / limit));
+    }
+}
+
+// Removals older than clients are owed are forgotten; asking for changes
+// from before that point gets a reset (every folder; list them again).
+void TestStore::forgottenRemovalsReset()
+{
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto first = m_store->deliver(makeMessage(0, {bob}, u"first"_s));
+    const auto second = m_store->deliver(makeMessage(0, {bob}, u"second"_s));
+    QVERIFY(first && second && m_store->deleteEntry(bob, first->inboxEntryIds.first()));
+    const qint64 afterRemoval = m_store->accountModseq(bob).value();
+    QCOMPARE(m_store->forgetRemovals(QDateTime::currentMSecsSinceEpoch() - 60000).value_or(-1), 0);
+    QVERIFY(!m_store->changes(bob, 6)->reset);
+    QCOMPARE(m_store->forgetRemovals(QDateTime::currentMSecsSinceEpoch() + 1000).value_or(-1), 1);
+    const auto reset = m_store->changes(bob, 6);
+    QVERIFY(reset && reset->reset);
+    QCOMPARE(reset->folders.size(), 6);
+    QCOMPARE(reset->modseq, afterRemoval);
+    QVERIFY(reset->created.isEmpty() && reset->removed.isEmpty());
+    // From the point on, no reset.
+    const auto fromThere = m_store->changes(bob, afterRemoval);
+    QVERIFY(fromThere && !fromThere->reset);
+}
+
+// POP3's QUIT deletes what it marked only where it still is: an entry moved
+// out of the inbox meanwhile stays where it went.
+void TestStore::pop3QuitKeepsWhatMovedAway()
+{
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto first = m_store->deliver(makeMessage(0, {bob}, u"first"_s));
+    const auto second = m_store->deliver(makeMessage(0, {bob}, u"second"_s));
+    QVERIFY(first && second);
+    EntryUpdate toArchive;
+    toArchive.folderId = m_store->roleFolder(bob, FolderRole::Archive)->id;
+    QVERIFY(m_store->updateEntry(bob, second->inboxEntryIds.first(), toArchive));
+    QVERIFY(m_store->deleteEntries(bob, {first->inboxEntryIds.first(), second->inboxEntryIds.first()}, FolderRole::Inbox));
+    QVERIFY(!m_store->entry(bob, first->inboxEntryIds.first()));
+    QCOMPARE(m_store->entry(bob, second->inboxEntryIds.first())->folderId, toArchive.folderId.value());
 }
 
 QTEST_GUILESS_MAIN(TestStore)

@@ -68,7 +68,7 @@ void TestStoreProcesses::concurrentWriters()
         message.recipientIds = {alice->id};
         QVERIFY2(store.deliver(message), qPrintable(store.lastErrorText()));
         ++ownDeliveries;
-        QVERIFY2(store.listFolder(bob->id, Folder::Inbox, 50), qPrintable(store.lastErrorText()));
+        QVERIFY2(store.listFolder(bob->id, FolderRole::Inbox, 50), qPrintable(store.lastErrorText()));
         QVERIFY2(store.counts(alice->id), qPrintable(store.lastErrorText()));
         QCoreApplication::processEvents(); // lets QProcess notice finished children
     }

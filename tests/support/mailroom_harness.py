@@ -195,7 +195,10 @@ SELECT problem FROM (
   SELECT 'token of account ' || t.account_id || ' without its account', 3, t.account_id
     FROM api_tokens t LEFT JOIN accounts a ON a.id = t.account_id WHERE a.id IS NULL
   UNION ALL
-  SELECT 'ok', 4, 0
+  SELECT 'mailbox entry ' || e.id || ' outside a folder of its owner', 4, e.id
+    FROM mailbox_entries e LEFT JOIN folders f ON f.id = e.folder_id AND f.owner_id = e.owner_id WHERE f.id IS NULL
+  UNION ALL
+  SELECT 'ok', 5, 0
 ) checks ORDER BY o, k"""
 
 

@@ -954,12 +954,12 @@ void TestMailroomCtl::delUserKeepsOthersMail()
     QVERIFY(!store.tokenAccount(tokenHash("alice token"), now));
 
     // Bob keeps both sides of his correspondence with alice.
-    const auto inbox = store.listFolder(bob->id, Folder::Inbox, 10);
+    const auto inbox = store.listFolder(bob->id, FolderRole::Inbox, 10);
     QVERIFY(inbox);
     QCOMPARE(inbox->entries.size(), 1);
     QCOMPARE(inbox->entries.first().id, toBob->inboxEntryIds.first());
     QCOMPARE(store.rawMessage(bob->id, toBob->inboxEntryIds.first()).value_or(QByteArray()), toBobRaw);
-    const auto sent = store.listFolder(bob->id, Folder::Sent, 10);
+    const auto sent = store.listFolder(bob->id, FolderRole::Sent, 10);
     QVERIFY(sent);
     QCOMPARE(sent->entries.size(), 1);
     QCOMPARE(store.rawMessage(bob->id, toAlice->sentEntryId).value_or(QByteArray()), toAliceRaw);
@@ -993,7 +993,7 @@ void TestMailroomCtl::delUserKeepsOthersMail()
     const auto newAlice = store.findAccount(QStringLiteral("alice"));
     QVERIFY(newAlice);
     QVERIFY(newAlice->id > bob->id);
-    const auto newInbox = store.listFolder(newAlice->id, Folder::Inbox, 10);
+    const auto newInbox = store.listFolder(newAlice->id, FolderRole::Inbox, 10);
     QVERIFY(newInbox);
     QVERIFY(newInbox->entries.isEmpty());
 }
@@ -1086,9 +1086,9 @@ void TestMailroomCtl::checkBackupConsistent(const QString &file, qint64 *message
                             "SELECT count(*) FROM messages m WHERE"
                             " (SELECT count(*) FROM mailbox_entries e WHERE e.message_id = m.id) != 2"
                             " OR NOT EXISTS (SELECT 1 FROM mailbox_entries e JOIN accounts a ON a.id = e.owner_id"
-                            "  WHERE e.message_id = m.id AND a.username = 'alice' AND e.folder = 'sent')"
+                            "  JOIN folders f ON f.id = e.folder_id WHERE e.message_id = m.id AND a.username = 'alice' AND f.role = 'sent')"
                             " OR NOT EXISTS (SELECT 1 FROM mailbox_entries e JOIN accounts a ON a.id = e.owner_id"
-                            "  WHERE e.message_id = m.id AND a.username = 'bob' AND e.folder = 'inbox')"))
+                            "  JOIN folders f ON f.id = e.folder_id WHERE e.message_id = m.id AND a.username = 'bob' AND f.role = 'inbox')"))
                  .toLongLong(),
              0);
     QCOMPARE(copy.value(QStringLiteral("SELECT count(*) FROM mailbox_entries e"

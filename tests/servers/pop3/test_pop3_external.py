@@ -182,13 +182,13 @@ class Fixture:
         return [(row[0], row[1], row[2], bytes(row[3])) for row in self.query(
             "SELECT e.id, e.message_id, e.seen, m.raw FROM mailbox_entries e"
             " JOIN accounts a ON a.id = e.owner_id JOIN messages m ON m.id = e.message_id"
-            " WHERE a.username = ? AND e.folder = 'inbox' ORDER BY e.id", (username,))]
+            " JOIN folders f ON f.id = e.folder_id WHERE a.username = ? AND f.role = 'inbox' ORDER BY e.id", (username,))]
 
     def entries_of_message(self, message_id):
         """Sorted [(username, folder, seen)] of a message's mailbox entries."""
         return sorted(self.query(
-            "SELECT a.username, e.folder, e.seen FROM mailbox_entries e JOIN accounts a ON a.id = e.owner_id"
-            " WHERE e.message_id = ?", (message_id,)))
+            "SELECT a.username, f.role, e.seen FROM mailbox_entries e JOIN accounts a ON a.id = e.owner_id"
+            " JOIN folders f ON f.id = e.folder_id WHERE e.message_id = ?", (message_id,)))
 
     def message_exists(self, message_id):
         return bool(self.query("SELECT 1 FROM messages WHERE id = ?", (message_id,)))

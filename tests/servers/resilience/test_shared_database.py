@@ -354,8 +354,9 @@ class SharedDatabase(unittest.TestCase):
         """The database against the ledger; returns {(owner, folder): {subject}} as it must be."""
         ledger = self.ledger
         rows = self.deployment.query(
-            "SELECT e.id, a.username, e.folder, e.seen, m.id, m.subject FROM mailbox_entries e"
-            " JOIN accounts a ON a.id = e.owner_id JOIN messages m ON m.id = e.message_id ORDER BY e.id")
+            "SELECT e.id, a.username, f.role, e.seen, m.id, m.subject FROM mailbox_entries e"
+            " JOIN accounts a ON a.id = e.owner_id JOIN messages m ON m.id = e.message_id"
+            " JOIN folders f ON f.id = e.folder_id ORDER BY e.id")
         entries = collections.defaultdict(list)  # (owner, folder, subject) -> [(entry id, seen, message id)]
         for entry_id, owner, folder, seen, message_id, subject in rows:
             entries[(owner, folder, subject)].append((entry_id, seen, message_id))

@@ -185,8 +185,8 @@ class Server:
     def entries(self, message_id):
         """Sorted [(username, folder, seen)] of a message's mailbox entries."""
         return sorted(self.query(
-            "SELECT a.username, e.folder, e.seen FROM mailbox_entries e JOIN accounts a ON a.id = e.owner_id"
-            " WHERE e.message_id = ?", (message_id,)))
+            "SELECT a.username, f.role, e.seen FROM mailbox_entries e JOIN accounts a ON a.id = e.owner_id"
+            " JOIN folders f ON f.id = e.folder_id WHERE e.message_id = ?", (message_id,)))
 
     def account_id(self, username):
         rows = self.query("SELECT id FROM accounts WHERE username = ?", (username,))

@@ -139,7 +139,7 @@ private:
     // MAIL, RCPT for each, DATA, the data as given (with its end): the last reply.
     SmtpReply transaction(SmtpClient &client, const QByteArray &from, const QList<QByteArray> &recipients,
                           const QByteArray &data);
-    QList<MailboxEntry> folder(qint64 owner, Folder which);
+    QList<MailboxEntry> folder(qint64 owner, FolderRole which);
     qint64 storedMessages();
     // The raw bytes of every stored message, found through every mailbox entry.
     QList<QByteArray> allStoredMessages();
@@ -267,7 +267,7 @@ SmtpReply TestSmtpServer::transaction(SmtpClient &client, const QByteArray &from
     return client.readReply();
 }
 
-QList<MailboxEntry> TestSmtpServer::folder(qint64 owner, Folder which)
+QList<MailboxEntry> TestSmtpServer::folder(qint64 owner, FolderRole which)
 {
     const auto page = m_store->listFolder(owner, which, 500);
     if (!page)
@@ -286,7 +286,7 @@ QList<QByteArray> TestSmtpServer::allStoredMessages()
     QHash<qint64, QByteArray> byId;
     const auto accounts = m_store->listAccounts();
     for (const Account &account : accounts.value_or(QList<Account>())) {
-        for (Folder which : {Folder::Inbox, Folder::Sent}) {
+        for (FolderRole which : {FolderRole::Inbox, FolderRole::Sent}) {
             for (const MailboxEntry &entry : folder(account.id, which)) {
                 if (!byId.contains(entry.messageId))
                     byId.insert(entry.messageId, m_store->rawMessage(account.id, entry.id).value_or(QByteArray()));
@@ -354,14 +354,14 @@ void TestSmtpServer::fullTransactionWithStartTls()
     QVERIFY(client.waitClosed());
 
     QCOMPARE(storedMessages(), 1);
-    const QList<MailboxEntry> bobInbox = folder(m_bob, Folder::Inbox);
-    const QList<MailboxEntry> carolInbox = folder(m_carol, Folder::Inbox);
-    const QList<MailboxEntry> aliceSent = folder(m_alice, Folder::Sent);
+    const QList<MailboxEntry> bobInbox = folder(m_bob, FolderRole::Inbox);
+    const QList<MailboxEntry> carolInbox = folder(m_carol, FolderRole::Inbox);
+    const QList<MailboxEntry> aliceSent = folder(m_alice, FolderRole::Sent);
     QCOMPARE(bobInbox.size(), 1);
     QCOMPARE(carolInbox.size(), 1);
     QCOMPARE(aliceSent.size(), 1);
-    QCOMPARE(folder(m_alice, Folder::Inbox).size(), 0);
-    QCOMPARE(folder(m_bob, Folder::Sent).size(), 0);
+    QCOMPARE(folder(m_alice, FolderRole::Inbox).size(), 0);
+    QCOMPARE(folder(m_bob, FolderRole::Sent).size(), 0);
     QCOMPARE(bobInbox.first().messageId, aliceSent.first().messageId);
     QCOMPARE(carolInbox.first().messageId, aliceSent.first().messageId);
     QVERIFY(!bobInbox.first().seen);
@@ -402,7 +402,7 @@ void TestSmtpServer::dotOnFirstDataLine()
                                         QByteArrayLiteral("..leading dot on the first data line\r\nsecond\r\n.\r\n"));
     QVERIFY2(reply.status().startsWith("250 2.0.0"), reply.all().constData());
 
-    const QList<MailboxEntry> inbox = folder(m_bob, Folder::Inbox);
+    const QList<MailboxEntry> inbox = folder(m_bob, FolderRole::Inbox);
     QCOMPARE(inbox.size(), 1);
     const QByteArray raw = m_store->rawMessage(m_bob, inbox.first().id).value_or(QByteArray());
     // No header fields came, so ours (From:, Message-ID:, Date:) end with an empty line before the body.
@@ -447,9 +447,9 @@ void TestSmtpServer::implicitTls()
     QVERIFY2(reply.status().startsWith("250 2.0.0 OK: queued as "), reply.all().constData());
     QCOMPARE(client.command(QByteArrayLiteral("QUIT")).code, 221);
 
-    const QList<MailboxEntry> inbox = folder(m_bob, Folder::Inbox);
+    const QList<MailboxEntry> inbox = folder(m_bob, FolderRole::Inbox);
     QCOMPARE(inbox.size(), 1);
-    QCOMPARE(folder(m_alice, Folder::Sent).size(), 1);
+    QCOMPARE(folder(m_alice, FolderRole::Sent).size(), 1);
     QCOMPARE(inbox.first().summary.subject, QStringLiteral("over implicit TLS"));
     const QByteArray raw = m_store->rawMessage(m_bob, inbox.first().id).value_or(QByteArray());
     QVERIFY2(raw.startsWith("Return-Path: <alice@project.com>\r\nReceived: from tls.example ([127.0.0.1])"),
@@ -633,7 +633,7 @@ void TestSmtpServer::messageTooBig()
         fits += line;
     reply = transaction(client, "alice@project.com", {"bob@project.com"}, fits + ".\r\n");
     QVERIFY2(reply.status().startsWith("250 2.0.0"), reply.all().constData());
-    const QList<MailboxEntry> inbox = folder(m_bob, Folder::Inbox);
+    const QList<MailboxEntry> inbox = folder(m_bob, FolderRole::Inbox);
     QCOMPARE(storedMessages(), 1);
     QCOMPARE(inbox.size(), 1);
     QCOMPARE(inbox.first().summary.subject, QStringLiteral("fits"));
@@ -667,10 +667,10 @@ void TestSmtpServer::disconnectDuringData()
     QVERIFY(stopDaemon());
     QCOMPARE(other.readReply().status(), QByteArrayLiteral("421 4.3.2 Service shutting down"));
     QCOMPARE(storedMessages(), 2);
-    const QList<MailboxEntry> bobInbox = folder(m_bob, Folder::Inbox);
+    const QList<MailboxEntry> bobInbox = folder(m_bob, FolderRole::Inbox);
     QCOMPARE(bobInbox.size(), 1);
     QCOMPARE(bobInbox.first().summary.subject, QStringLiteral("complete"));
-    QCOMPARE(folder(m_alice, Folder::Sent).size(), 0);
+    QCOMPARE(folder(m_alice, FolderRole::Sent).size(), 0);
     for (const QByteArray &raw : allStoredMessages())
         QVERIFY2(!raw.contains("half a message"), raw.constData());
 }
@@ -764,7 +764,7 @@ void TestSmtpServer::dataDeadline()
     if (QTest::currentTestFailed())
         return;
     QCOMPARE(storedMessages(), 2);
-    QCOMPARE(folder(m_bob, Folder::Inbox).size(), 0);
+    QCOMPARE(folder(m_bob, FolderRole::Inbox).size(), 0);
     QCOMPARE(patient.command(QByteArrayLiteral("NOOP")).code, 250);
 }
 
@@ -791,7 +791,7 @@ void TestSmtpServer::headerSectionTooLarge()
                         QByteArrayLiteral("Subject: after\r\n\r\nbody\r\n.\r\n"));
     QVERIFY2(reply.status().startsWith("250 2.0.0"), reply.all().constData());
     QCOMPARE(storedMessages(), 1);
-    QCOMPARE(folder(m_bob, Folder::Inbox).first().summary.subject, QStringLiteral("after"));
+    QCOMPARE(folder(m_bob, FolderRole::Inbox).first().summary.subject, QStringLiteral("after"));
 }
 
 // docs/PROTOCOL.md §5: the idle timeout is per command. A client dribbling a command a
@@ -1023,8 +1023,8 @@ void TestSmtpServer::deliveryFailure()
     client.send(QByteArrayLiteral("Subject: to a vanished account\r\n\r\nhello\r\n.\r\n"));
     QCOMPARE(client.readReply().status().left(9), QByteArrayLiteral("451 4.3.0"));
     QCOMPARE(storedMessages(), 0);
-    QCOMPARE(folder(m_carol, Folder::Inbox).size(), 0);
-    QCOMPARE(folder(m_alice, Folder::Sent).size(), 0);
+    QCOMPARE(folder(m_carol, FolderRole::Inbox).size(), 0);
+    QCOMPARE(folder(m_alice, FolderRole::Sent).size(), 0);
 
     // The session is usable again, and the next delivery works.
     QCOMPARE(client.command(QByteArrayLiteral("NOOP")).status(), QByteArrayLiteral("250 2.0.0 OK"));
@@ -1034,7 +1034,7 @@ void TestSmtpServer::deliveryFailure()
                                         QByteArrayLiteral("Subject: retry\r\n\r\nhello\r\n.\r\n"));
     QVERIFY2(reply.status().startsWith("250 2.0.0"), reply.all().constData());
     QCOMPARE(storedMessages(), 1);
-    QCOMPARE(folder(m_carol, Folder::Inbox).size(), 1);
+    QCOMPARE(folder(m_carol, FolderRole::Inbox).size(), 1);
 }
 
 // docs/PROTOCOL.md §7: a clean stop says 421 to whoever is connected, takes no new
@@ -1154,15 +1154,15 @@ void TestSmtpServer::concurrentDeliveriesOnThreads()
 
     QCOMPARE(storedMessages(), qint64(Clients * Rounds));
     QSet<QByteArray> subjects;
-    for (const MailboxEntry &entry : folder(m_bob, Folder::Inbox))
+    for (const MailboxEntry &entry : folder(m_bob, FolderRole::Inbox))
         subjects.insert(entry.summary.subject.toUtf8());
     QCOMPARE(subjects.size(), Clients * Rounds);
     for (int i = 0; i < Clients; ++i) {
         for (int round = 0; round < Rounds; ++round)
             QVERIFY2(subjects.contains(marker(i, round)), marker(i, round).constData());
     }
-    QCOMPARE(folder(m_alice, Folder::Sent).size(), Clients / 2 * Rounds);
-    QCOMPARE(folder(m_carol, Folder::Sent).size(), Clients / 2 * Rounds);
+    QCOMPARE(folder(m_alice, FolderRole::Sent).size(), Clients / 2 * Rounds);
+    QCOMPARE(folder(m_carol, FolderRole::Sent).size(), Clients / 2 * Rounds);
     for (const QByteArray &raw : allStoredMessages()) {
         const qsizetype at = raw.indexOf("Subject: ");
         QVERIFY(at >= 0);

@@ -266,7 +266,7 @@ QList<QByteArray> TestSmtpSpec::allStoredMessages()
     QHash<qint64, QByteArray> byId;
     const auto accounts = m_store->listAccounts();
     for (const Account &account : accounts.value_or(QList<Account>())) {
-        for (Folder which : {Folder::Inbox, Folder::Sent}) {
+        for (FolderRole which : {FolderRole::Inbox, FolderRole::Sent}) {
             const auto page = m_store->listFolder(account.id, which, 500);
             for (const MailboxEntry &entry : page ? page->entries : QList<MailboxEntry>()) {
                 if (!byId.contains(entry.messageId))

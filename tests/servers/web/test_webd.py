@@ -279,7 +279,7 @@ class ApiRowsTest(WebdTestCase):
     """Every row of the route table, docs/protocol/web.md §1."""
 
     USERS = {"alice": "alice-pass-1", "bob": "bob-pass-22", "carol": "carol-pass-333",
-             "dave": "dave-pass-4444", "pager": "pager-pass-55555"}
+             "dave": "dave-pass-4444", "pager": "pager-pass-55555", "erin": "erin-pass-666666"}
 
     @classmethod
     def setUpClass(cls):
@@ -371,6 +371,56 @@ class ApiRowsTest(WebdTestCase):
                          400, "bad_request")
         self.assertError(self.request("GET", "/api/v1/directory?q=a&x=1", token=erin), 400, "bad_request")
         self.request("PATCH", "/api/v1/account", {"displayName": ""}, token=erin)
+
+    def test_folders_moves_and_changes(self):
+        """Version 2's mailbox routes from outside, mail sent through smtpd:
+        a folder made, a message flagged and filed there, a copy, and the
+        change feed telling of each."""
+        erin, _ = self.login("erin")
+        start = self.request("GET", "/api/v1/folders", token=erin)
+        self.assertEqual(start.status, 200, start)
+        folders = start.json()["folders"]
+        self.assertEqual([f["role"] for f in folders][:6], ["inbox", "drafts", "sent", "archive", "trash", "junk"])
+        since = start.json()["modseq"]
+        self.send_text("file me", to=("erin",))
+        entry = self.listing(erin)["messages"][0]
+        self.assertEqual(entry["subject"], "file me")
+        self.assertEqual(entry["folderId"], folders[0]["id"])
+        self.assertEqual(entry["flags"], {"seen": False, "answered": False, "flagged": False, "draft": False})
+        made = self.request("POST", "/api/v1/folders", {"name": "Projects/\u00c9t\u00e9 2027"}, token=erin)
+        self.assertEqual(made.status, 201, made)
+        folder = made.json()
+        self.assertEqual(folder["name"], "Projects/\u00c9t\u00e9 2027")
+        self.assertError(self.request("POST", "/api/v1/folders", {"name": "Projects/\u00c9t\u00e9 2027"}, token=erin),
+                         409, "conflict")
+        self.assertError(self.request("POST", "/api/v1/folders", {"name": "a//b"}, token=erin), 400, "bad_request")
+        moved = self.request("PATCH", "/api/v1/messages/%d" % entry["id"],
+                             {"flagged": True, "keywords": ["$Work"], "folderId": folder["id"]}, token=erin)
+        self.assertEqual(moved.status, 200, moved)
+        self.assertEqual((moved.json()["id"], moved.json()["folderId"]), (entry["id"], folder["id"]))
+        copy = self.request("POST", "/api/v1/messages/%d/copy" % entry["id"], {"folderId": folders[3]["id"]}, token=erin)
+        self.assertEqual(copy.status, 201, copy)
+        listed = self.request("GET", "/api/v1/folders/%d/messages" % folder["id"], token=erin).json()["messages"]
+        self.assertEqual([m["id"] for m in listed], [entry["id"]])
+        # The stored row agrees.
+        self.assertEqual(self.query("SELECT e.folder_id, e.flagged, e.keywords FROM mailbox_entries e WHERE e.id = ?",
+                                    (entry["id"],)), [(folder["id"], 1, "$Work")])
+        changes = self.request("GET", "/api/v1/changes?since=%d" % since, token=erin)
+        self.assertEqual(changes.status, 200, changes)
+        body = changes.json()
+        self.assertEqual(sorted(c["id"] for c in body["created"]), sorted([entry["id"], copy.json()["id"]]))
+        created = {c["id"]: c for c in body["created"]}
+        self.assertEqual(created[entry["id"]]["folderId"], folder["id"])
+        self.assertEqual(created[entry["id"]]["keywords"], ["$Work"])
+        self.assertIn(folder["id"], [f["id"] for f in body["folders"]])
+        self.assertEqual((body["removed"], body["more"], body["reset"]), ([], False, False))
+        later = self.request("GET", "/api/v1/changes?since=%d" % body["modseq"], token=erin).json()
+        self.assertEqual((later["created"], later["updated"], later["removed"]), ([], [], []))
+        self.assertEqual(self.request("DELETE", "/api/v1/folders/%d" % folder["id"], token=erin).status, 204)
+        gone = self.request("GET", "/api/v1/changes?since=%d" % body["modseq"], token=erin).json()
+        self.assertEqual((gone["removed"], gone["foldersRemoved"]), ([entry["id"]], [folder["id"]]))
+        self.assertError(self.request("GET", "/api/v1/changes?since=%d" % (gone["modseq"] + 1), token=erin),
+                         400, "bad_request")
 
     def test_account_with_folder_counts(self):
         dave, _ = self.login("dave")

@@ -253,6 +253,16 @@ private Q_SLOTS:
     void patchBadBody_data();
     void patchBadBody();
     void deleteMessage();
+    void folders();
+    void folderRefusals_data();
+    void folderRefusals();
+    void otherAccountsFolders_data();
+    void otherAccountsFolders();
+    void flagsAndMoves();
+    void copyMessage();
+    void changes();
+    void changesRefusals_data();
+    void changesRefusals();
     void changePassword();
     void changePasswordRefused_data();
     void changePasswordRefused();
@@ -1219,6 +1229,13 @@ void TestWebApi::patchBadBody_data()
     QTest::newRow("no seen") << "{}"_ba;
     QTest::newRow("invalid JSON") << "{\"seen\":"_ba;
     QTest::newRow("not an object") << "true"_ba;
+    QTest::newRow("flagged a string") << "{\"flagged\":\"yes\"}"_ba;
+    QTest::newRow("keywords not a list") << "{\"keywords\":\"$Junk\"}"_ba;
+    QTest::newRow("keyword not a string") << "{\"keywords\":[1]}"_ba;
+    QTest::newRow("keyword with a space") << "{\"keywords\":[\"two words\"]}"_ba;
+    QTest::newRow("keyword a system flag") << "{\"keywords\":[\"\\\\Seen\"]}"_ba;
+    QTest::newRow("folderId a string") << "{\"folderId\":\"1\"}"_ba;
+    QTest::newRow("only a member the API does not set") << "{\"draft\":true}"_ba;
 }
 
 void TestWebApi::patchBadBody()
@@ -1262,6 +1279,276 @@ void TestWebApi::deleteMessage()
 }
 
 // PUT /api/v1/account/password: 204; every other token ends, the caller's keeps working.
+// docs/protocol/web.md §3: an account's folders.
+void TestWebApi::folders()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer list = send("GET"_ba, u"/api/v1/folders"_s, alice);
+    CHECK_STATUS(list, 200);
+    const QJsonArray roles = list.json().value(u"folders").toArray();
+    QCOMPARE(roles.size(), 6);
+    QStringList names, roleNames;
+    for (const QJsonValue &folder : roles) {
+        names.append(folder.toObject().value(u"name").toString());
+        roleNames.append(folder.toObject().value(u"role").toString());
+        for (const char *member : {"id", "total", "unseen", "uidValidity", "uidNext", "highestModseq"})
+            QVERIFY2(folder.toObject().value(QLatin1StringView(member)).isDouble(), member);
+    }
+    QCOMPARE(names, (QStringList{u"Inbox"_s, u"Drafts"_s, u"Sent"_s, u"Archive"_s, u"Trash"_s, u"Junk"_s}));
+    QCOMPARE(roleNames, (QStringList{u"inbox"_s, u"drafts"_s, u"sent"_s, u"archive"_s, u"trash"_s, u"junk"_s}));
+    const QJsonObject inbox = roles.at(0).toObject();
+    QCOMPARE(inbox.value(u"total").toInteger(), 3);
+    QCOMPARE(inbox.value(u"unseen").toInteger(), 3);
+    QCOMPARE(inbox.value(u"uidNext").toInteger(), 4);
+    const qint64 modseq = list.json().value(u"modseq").toInteger();
+    QVERIFY(modseq >= 9);
+
+    // Create: 201 with the folder, not a role one.
+    const Answer created = sendJson("POST"_ba, u"/api/v1/folders"_s, alice, {{u"name"_s, u"Projects/2027"_s}});
+    CHECK_STATUS(created, 201);
+    const qint64 projects = created.json().value(u"id").toInteger();
+    QCOMPARE(created.json().value(u"name").toString(), u"Projects/2027"_s);
+    QVERIFY(created.json().value(u"role").isNull());
+    QCOMPARE(created.json().value(u"total").toInteger(), 0);
+    QCOMPARE(created.json().value(u"uidNext").toInteger(), 1);
+    QCOMPARE(created.json().value(u"highestModseq").toInteger(), modseq + 1);
+    CHECK_ERROR(sendJson("POST"_ba, u"/api/v1/folders"_s, alice, {{u"name"_s, u"Projects/2027"_s}}), 409, u"conflict"_s);
+    QCOMPARE(send("GET"_ba, u"/api/v1/folders"_s, alice).json().value(u"modseq").toInteger(), modseq + 1);
+
+    // Its listing, and the inbox's by id equals the v1 alias's.
+    const Answer empty = send("GET"_ba, u"/api/v1/folders/%1/messages"_s.arg(projects), alice);
+    CHECK_STATUS(empty, 200);
+    QCOMPARE(empty.json().value(u"messages").toArray().size(), 0);
+    const qint64 inboxId = inbox.value(u"id").toInteger();
+    const Answer byId = send("GET"_ba, u"/api/v1/folders/%1/messages?limit=2"_s.arg(inboxId), alice);
+    const Answer alias = send("GET"_ba, u"/api/v1/mailboxes/inbox/messages?limit=2"_s, alice);
+    CHECK_STATUS(byId, 200);
+    QCOMPARE(byId.json(), alias.json());
+    QCOMPARE(byId.json().value(u"messages").toArray().first().toObject().value(u"folderId").toInteger(), inboxId);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/folders/%1/messages?q=x"_s.arg(inboxId), alice), 400, u"bad_request"_s);
+
+    // Rename, with the sub-folders; a role folder keeps its name.
+    QVERIFY(sendJson("POST"_ba, u"/api/v1/folders"_s, alice, {{u"name"_s, u"Projects/2027/Q1"_s}}).status == 201);
+    const Answer renamed = sendJson("PATCH"_ba, u"/api/v1/folders/%1"_s.arg(projects), alice, {{u"name"_s, u"Work"_s}});
+    CHECK_STATUS(renamed, 200);
+    QCOMPARE(renamed.json().value(u"name").toString(), u"Work"_s);
+    QVERIFY(renamed.json().value(u"uidValidity").toInteger() != created.json().value(u"uidValidity").toInteger());
+    QStringList after;
+    for (const QJsonValue &folder : send("GET"_ba, u"/api/v1/folders"_s, alice).json().value(u"folders").toArray())
+        after.append(folder.toObject().value(u"name").toString());
+    QCOMPARE(after.mid(6), (QStringList{u"Work"_s, u"Work/Q1"_s}));
+    CHECK_ERROR(sendJson("PATCH"_ba, u"/api/v1/folders/%1"_s.arg(inboxId), alice, {{u"name"_s, u"Post"_s}}), 400,
+                u"bad_request"_s);
+    CHECK_ERROR(send("DELETE"_ba, u"/api/v1/folders/%1"_s.arg(inboxId), alice), 400, u"bad_request"_s);
+
+    // Delete: 204, the sub-folders too, the entries in them.
+    QVERIFY(sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"folderId"_s, projects}}).status == 200);
+    CHECK_STATUS(send("DELETE"_ba, u"/api/v1/folders/%1"_s.arg(projects), alice), 204);
+    QCOMPARE(send("GET"_ba, u"/api/v1/folders"_s, alice).json().value(u"folders").toArray().size(), 6);
+    CHECK_ERROR(send("GET"_ba, messagePath(m_aliceFirst), alice), 404, u"not_found"_s);
+    CHECK_ERROR(send("DELETE"_ba, u"/api/v1/folders/%1"_s.arg(projects), alice), 404, u"not_found"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/folders/%1/messages"_s.arg(projects), alice), 404, u"not_found"_s);
+}
+
+void TestWebApi::folderRefusals_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");
+    QTest::newRow("empty name") << "{\"name\":\"\"}"_ba << 400;
+    QTest::newRow("slash at the end") << "{\"name\":\"a/\"}"_ba << 400;
+    QTest::newRow("slash at the start") << "{\"name\":\"/a\"}"_ba << 400;
+    QTest::newRow("empty level") << "{\"name\":\"a//b\"}"_ba << 400;
+    QTest::newRow("control character") << "{\"name\":\"a\\u0007b\"}"_ba << 400;
+    QTest::newRow("201 characters") << "{\"name\":\"" + QByteArray(201, 'x') + "\"}"_ba << 400;
+    QTest::newRow("INBOX") << "{\"name\":\"INBOX\"}"_ba << 400;
+    QTest::newRow("a role folder's name") << "{\"name\":\"Trash\"}"_ba << 409;
+    QTest::newRow("name not a string") << "{\"name\":7}"_ba << 400;
+    QTest::newRow("no name") << "{}"_ba << 400;
+    QTest::newRow("not JSON") << "name=a"_ba << 400;
+}
+
+void TestWebApi::folderRefusals()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    CHECK_ERROR(send("POST"_ba, u"/api/v1/folders"_s, alice, body, "application/json"_ba), status,
+                status == 409 ? u"conflict"_s : u"bad_request"_s);
+    // A rename to the same refused name is refused alike.
+    const qint64 folder = sendJson("POST"_ba, u"/api/v1/folders"_s, alice, {{u"name"_s, u"Mine"_s}}).json().value(u"id").toInteger();
+    QVERIFY(folder > 0);
+    CHECK_ERROR(send("PATCH"_ba, u"/api/v1/folders/%1"_s.arg(folder), alice, body, "application/json"_ba), status,
+                status == 409 ? u"conflict"_s : u"bad_request"_s);
+    QCOMPARE(send("GET"_ba, u"/api/v1/folders"_s, alice).json().value(u"folders").toArray().size(), 7);
+}
+
+void TestWebApi::otherAccountsFolders_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("listing") << "GET"_ba << u"/api/v1/folders/%1/messages"_s << QByteArray();
+    QTest::newRow("rename") << "PATCH"_ba << u"/api/v1/folders/%1"_s << "{\"name\":\"Taken\"}"_ba;
+    QTest::newRow("delete") << "DELETE"_ba << u"/api/v1/folders/%1"_s << QByteArray();
+    QTest::newRow("move there") << "PATCH"_ba << u"/api/v1/messages/MESSAGE"_s << "{\"folderId\":%1}"_ba;
+    QTest::newRow("copy there") << "POST"_ba << u"/api/v1/messages/MESSAGE/copy"_s << "{\"folderId\":%1}"_ba;
+}
+
+// Another account's folder is no folder: 404 as for one that does not exist.
+void TestWebApi::otherAccountsFolders()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, path);
+    QFETCH(QByteArray, body);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!alice.isEmpty() && !bob.isEmpty());
+    const qint64 bobs = sendJson("POST"_ba, u"/api/v1/folders"_s, bob, {{u"name"_s, u"Private"_s}}).json().value(u"id").toInteger();
+    QVERIFY(bobs > 0);
+    for (const qint64 folder : {bobs, bobs + 1000}) {
+        const QString target = path.arg(folder).replace(u"MESSAGE"_s, QString::number(m_aliceFirst));
+        const QByteArray json = QByteArray(body).replace("%1", QByteArray::number(folder));
+        CHECK_ERROR(send(method, target, alice, json, json.isEmpty() ? QByteArray() : "application/json"_ba), 404,
+                    u"not_found"_s);
+    }
+    QCOMPARE(send("GET"_ba, u"/api/v1/folders/%1/messages"_s.arg(bobs), bob).status, 200);
+    QCOMPARE(send("GET"_ba, messagePath(m_aliceFirst), alice).json().value(u"folderId").toInteger(),
+             m_store->roleFolder(m_alice, FolderRole::Inbox)->id);
+}
+
+void TestWebApi::flagsAndMoves()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer flagged = sendJson("PATCH"_ba, messagePath(m_aliceSecond), alice,
+                                    {{u"flagged"_s, true}, {u"answered"_s, true},
+                                     {u"keywords"_s, QJsonArray{u"$Forwarded"_s, u"Work"_s}}});
+    CHECK_STATUS(flagged, 200);
+    const QJsonObject flags = flagged.json().value(u"flags").toObject();
+    QCOMPARE(flags, (QJsonObject{{u"seen"_s, false}, {u"answered"_s, true}, {u"flagged"_s, true}, {u"draft"_s, false}}));
+    QCOMPARE(flagged.json().value(u"keywords").toArray(), (QJsonArray{u"$Forwarded"_s, u"Work"_s}));
+    QCOMPARE(flagged.json().value(u"seen"), QJsonValue(false));
+    QCOMPARE(flagged.json().value(u"hasAttachments"), QJsonValue(false));
+    QCOMPARE(send("GET"_ba, messagePath(m_aliceThird), alice).json().value(u"hasAttachments"), QJsonValue(true));
+
+    // A move: the same id, in the new folder; the counts follow.
+    const qint64 archive = m_store->roleFolder(m_alice, FolderRole::Archive)->id;
+    const Answer moved = sendJson("PATCH"_ba, messagePath(m_aliceSecond), alice, {{u"folderId"_s, archive}, {u"seen"_s, true}});
+    CHECK_STATUS(moved, 200);
+    QCOMPARE(moved.json().value(u"id").toInteger(), m_aliceSecond);
+    QCOMPARE(moved.json().value(u"folderId").toInteger(), archive);
+    QCOMPARE(moved.json().value(u"flags").toObject().value(u"flagged"), QJsonValue(true));
+    QList<qint64> inboxIds;
+    for (const QJsonValue &m : send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, alice).json().value(u"messages").toArray())
+        inboxIds.append(m.toObject().value(u"id").toInteger());
+    QCOMPARE(inboxIds, (QList<qint64>{m_aliceThird, m_aliceFirst}));
+    const QJsonArray archived =
+        send("GET"_ba, u"/api/v1/folders/%1/messages"_s.arg(archive), alice).json().value(u"messages").toArray();
+    QCOMPARE(archived.size(), 1);
+    QCOMPARE(archived.first().toObject().value(u"id").toInteger(), m_aliceSecond);
+    const QJsonObject account = send("GET"_ba, u"/api/v1/account"_s, alice).json();
+    QCOMPARE(account.value(u"folders").toObject().value(u"inbox").toObject().value(u"total").toInteger(), 2);
+    // Moving to Trash is a move; deleting it there removes it.
+    const qint64 trash = m_store->roleFolder(m_alice, FolderRole::Trash)->id;
+    CHECK_STATUS(sendJson("PATCH"_ba, messagePath(m_aliceSecond), alice, {{u"folderId"_s, trash}}), 200);
+    CHECK_STATUS(send("DELETE"_ba, messagePath(m_aliceSecond), alice), 204);
+    CHECK_ERROR(send("GET"_ba, messagePath(m_aliceSecond), alice), 404, u"not_found"_s);
+    // A folder id that is no folder.
+    CHECK_ERROR(sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"folderId"_s, 0}}), 404, u"not_found"_s);
+    CHECK_ERROR(sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"folderId"_s, 1.5}}), 404, u"not_found"_s);
+}
+
+void TestWebApi::copyMessage()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const qint64 archive = m_store->roleFolder(m_alice, FolderRole::Archive)->id;
+    const Answer copy = sendJson("POST"_ba, messagePath(m_aliceThird, u"/copy"_s), alice, {{u"folderId"_s, archive}});
+    CHECK_STATUS(copy, 201);
+    const qint64 copyId = copy.json().value(u"id").toInteger();
+    QVERIFY(copyId > m_bobFourth);
+    QCOMPARE(copy.json().value(u"folderId").toInteger(), archive);
+    QCOMPARE(copy.json().value(u"subject"), send("GET"_ba, messagePath(m_aliceThird), alice).json().value(u"subject"));
+    // The same bytes, and both stay when one goes.
+    const Answer raw = send("GET"_ba, messagePath(copyId, u"/raw"_s), alice);
+    CHECK_STATUS(raw, 200);
+    QCOMPARE(raw.body, m_rawThird);
+    CHECK_STATUS(send("DELETE"_ba, messagePath(m_aliceThird), alice), 204);
+    QCOMPARE(send("GET"_ba, messagePath(copyId, u"/raw"_s), alice).body, m_rawThird);
+    CHECK_ERROR(send("POST"_ba, messagePath(copyId, u"/copy"_s), alice, "{}"_ba, "application/json"_ba), 400,
+                u"bad_request"_s);
+    CHECK_ERROR(send("POST"_ba, messagePath(copyId, u"/copy"_s), alice, "{\"folderId\":\"x\"}"_ba, "application/json"_ba),
+                400, u"bad_request"_s);
+    CHECK_ERROR(sendJson("POST"_ba, messagePath(m_bobFourth, u"/copy"_s), alice, {{u"folderId"_s, archive}}), 404,
+                u"not_found"_s);
+}
+
+// GET /api/v1/changes: what changed after a modseq.
+void TestWebApi::changes()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const Answer all = send("GET"_ba, u"/api/v1/changes?since=0"_s, alice);
+    CHECK_STATUS(all, 200);
+    QCOMPARE(all.json().value(u"created").toArray().size(), 3);
+    QCOMPARE(all.json().value(u"folders").toArray().size(), 6);
+    QCOMPARE(all.json().value(u"reset"), QJsonValue(false));
+    QCOMPARE(all.json().value(u"more"), QJsonValue(false));
+    const QJsonObject created = all.json().value(u"created").toArray().first().toObject();
+    QCOMPARE(created.value(u"id").toInteger(), m_aliceFirst);
+    QCOMPARE(created.value(u"subject").toString(), u"First"_s);
+    const qint64 since = all.json().value(u"modseq").toInteger();
+    const Answer none = send("GET"_ba, u"/api/v1/changes?since=%1"_s.arg(since), alice);
+    CHECK_STATUS(none, 200);
+    QCOMPARE(none.json().value(u"modseq").toInteger(), since);
+    for (const char *list : {"created", "updated", "removed", "folders", "foldersRemoved"})
+        QVERIFY2(none.json().value(QLatin1StringView(list)).toArray().isEmpty(), list);
+
+    // A flag, a move and a deletion, through the API.
+    const qint64 archive = m_store->roleFolder(m_alice, FolderRole::Archive)->id;
+    QVERIFY(sendJson("PATCH"_ba, messagePath(m_aliceFirst), alice, {{u"seen"_s, true}}).status == 200);
+    QVERIFY(sendJson("PATCH"_ba, messagePath(m_aliceSecond), alice, {{u"folderId"_s, archive}}).status == 200);
+    QVERIFY(send("DELETE"_ba, messagePath(m_aliceThird), alice).status == 204);
+    const Answer changed = send("GET"_ba, u"/api/v1/changes?since=%1"_s.arg(since), alice);
+    CHECK_STATUS(changed, 200);
+    const QJsonObject json = changed.json();
+    QCOMPARE(json.value(u"modseq").toInteger(), since + 3);
+    QCOMPARE(json.value(u"created").toArray().size(), 0);
+    const QJsonArray updated = json.value(u"updated").toArray();
+    QCOMPARE(updated.size(), 2);
+    QCOMPARE(updated.at(0).toObject().value(u"id").toInteger(), m_aliceFirst);
+    QCOMPARE(updated.at(0).toObject().value(u"flags").toObject().value(u"seen"), QJsonValue(true));
+    QCOMPARE(updated.at(1).toObject().value(u"id").toInteger(), m_aliceSecond);
+    QCOMPARE(updated.at(1).toObject().value(u"folderId").toInteger(), archive);
+    QCOMPARE(updated.at(1).toObject().keys(), (QStringList{u"flags"_s, u"folderId"_s, u"id"_s, u"keywords"_s}));
+    QCOMPARE(json.value(u"removed").toArray(), QJsonArray{m_aliceThird});
+    QCOMPARE(json.value(u"folders").toArray().size(), 2); // the inbox and the archive, as they are now
+}
+
+void TestWebApi::changesRefusals_data()
+{
+    QTest::addColumn<QString>("query");
+    QTest::newRow("no since") << QString();
+    QTest::newRow("negative") << u"?since=-1"_s;
+    QTest::newRow("in the future") << u"?since=100000"_s;
+    QTest::newRow("not a number") << u"?since=abc"_s;
+    QTest::newRow("a fraction") << u"?since=1.5"_s;
+    QTest::newRow("too large") << u"?since=99999999999999999999"_s;
+    QTest::newRow("twice") << u"?since=0&since=0"_s;
+    QTest::newRow("another parameter") << u"?since=0&limit=5"_s;
+}
+
+void TestWebApi::changesRefusals()
+{
+    QFETCH(QString, query);
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/changes"_s + query, alice), 400, u"bad_request"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/changes?since=0"_s, QByteArray()), 401, u"unauthorized"_s);
+}
+
 void TestWebApi::changePassword()
 {
     const QByteArray mine = tokenFor(u"alice"_s, AlicePassword);
