@@ -394,20 +394,31 @@ public:
     struct DeliveryStatements
     {
         QSqlQuery *insertMessage = nullptr;
-        QSqlQuery *takeModseq = nullptr;
-        QSqlQuery *takeRoleUid = nullptr;
         QSqlQuery *addEntry = nullptr;
+    };
+    // The modseqs and uids a delivery group took, a range per account and
+    // per role folder, handed out in the order of the messages (one that
+    // fails leaves a gap: modseqs and uids need only grow).
+    struct DeliveryNumbers
+    {
+        struct Folder
+        {
+            qint64 id = 0;
+            qint64 nextUid = 0;
+        };
+        QHash<qint64, qint64> nextModseq; // by account
+        QHash<QPair<qint64, int>, Folder> folders; // by account and FolderRole
     };
 
 private:
     // deliverAll's steps (storedelivery.cpp). A write transaction for the
     // group, reconnecting once for a stale connection.
     bool beginDelivery(std::optional<SqlWriteTransaction> *transaction);
-    bool lockAccountsOfDelivery(const QList<NewMessage> &messages);
+    bool takeDeliveryNumbers(const QList<NewMessage> &messages, DeliveryNumbers *numbers);
     // One message of the group in a savepoint of its own: a message that
     // fails is undone alone and has its error in `error`. False when the
     // savepoint fails, which ends the group.
-    bool deliverInSavepoint(const DeliveryStatements &statements, const NewMessage &message,
+    bool deliverInSavepoint(const DeliveryStatements &statements, DeliveryNumbers &numbers, const NewMessage &message,
                             std::optional<Delivery> *delivery, DeliveryError *error);
     // One write transaction around body, which records its own failure and
     // returns false to roll back; BEGIN is tried again once on a stale

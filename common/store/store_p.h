@@ -472,12 +472,19 @@ inline QString summaryColumnsSql(DatabaseUrl::Kind engine)
         .join(QStringLiteral(", "));
 }
 
-// An entry's own columns, as entryFromQuery (storefolders.cpp) reads them,
-// then the message's received_at and size.
-inline constexpr char EntryColumns[] =
-    "e.id, e.seen, e.message_id, m.received_at, m.size, e.folder_id, e.uid, e.modseq, e.answered, e.flagged,"
-    " e.deleted, e.draft, e.keywords";
-inline constexpr int EntryColumnCount = 13;
+// An entry's own columns, as entryFromQuery (storesql_p.h) reads them: the
+// flags as one number and keywords NULL when there are none, since a
+// listing reads these for every row (each column is a QVariant the driver
+// makes and frees). A listing reads the first ListingColumnCount: not
+// IMAP's uid and modseq.
+#define MAILROOM_LISTING_COLUMNS                                                                                        \
+    "e.id, e.message_id, m.received_at, m.size, e.folder_id,"                                                            \
+    " e.seen + 2 * e.answered + 4 * e.flagged + 8 * e.deleted + 16 * e.draft, NULLIF(e.keywords, '')"
+inline constexpr char ListingColumns[] = MAILROOM_LISTING_COLUMNS;
+inline constexpr char EntryColumns[] = MAILROOM_LISTING_COLUMNS ", e.uid, e.modseq";
+#undef MAILROOM_LISTING_COLUMNS
+inline constexpr int ListingColumnCount = 7;
+inline constexpr int EntryColumnCount = 9;
 
 // One entry of one owner: the entry's columns, then its summary's.
 inline QString entrySql(DatabaseUrl::Kind engine)
@@ -497,7 +504,7 @@ inline QString folderPageSql(bool byRole)
     return QStringLiteral("SELECT %1 FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
                           " WHERE e.folder_id = (SELECT f.id FROM folders f WHERE f.%2 = :folder AND f.owner_id = :owner)"
                           " AND e.id < :before ORDER BY e.id DESC LIMIT :limit")
-        .arg(QLatin1StringView(EntryColumns), byRole ? QStringLiteral("role") : QStringLiteral("id"));
+        .arg(QLatin1StringView(ListingColumns), byRole ? QStringLiteral("role") : QStringLiteral("id"));
 }
 
 // The summaries of up to SummaryBatch messages by id (unused places bound

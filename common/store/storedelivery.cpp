@@ -18,6 +18,7 @@
 #include <QSqlQuery>
 
 #include <algorithm>
+#include <map>
 
 using StoreSql::FinishedOnExit;
 using StoreSql::text;
@@ -31,19 +32,6 @@ const QString &insertMessageSql()
         "INSERT INTO messages (received_at, size, from_name, from_address, to_list, cc_list, subject, date,"
         " message_id, in_reply_to, preview, attachments, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " RETURNING id");
-    return sql;
-}
-
-const QString &takeModseqSql()
-{
-    static const QString sql = QStringLiteral("UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq");
-    return sql;
-}
-
-const QString &takeRoleUidSql()
-{
-    static const QString sql = QStringLiteral("UPDATE folders SET uid_next = uid_next + 1, highest_modseq = ?"
-                                              " WHERE owner_id = ? AND role = ? RETURNING id, uid_next - 1");
     return sql;
 }
 
@@ -118,35 +106,22 @@ std::optional<qint64> insertMessage(QSqlQuery &insert, const NewMessage &message
 }
 
 // The message in one owner's role folder (sent entries start seen), with
-// the account's next modseq and the folder's next uid; the entry's id.
-std::optional<qint64> addToFolder(const Store::DeliveryStatements &statements, qint64 ownerId, FolderRole role,
-                                  qint64 messageId, StepFailure *failure)
+// the modseq and uid the group took for it; the entry's id.
+std::optional<qint64> addToFolder(const Store::DeliveryStatements &statements, Store::DeliveryNumbers &numbers,
+                                  qint64 ownerId, FolderRole role, qint64 messageId, StepFailure *failure)
 {
     const QString where = QStringLiteral("adding the message to %1 of account %2").arg(roleName(role)).arg(ownerId);
-    QSqlQuery &takeModseq = *statements.takeModseq;
-    takeModseq.bindValue(0, ownerId);
-    if (!takeModseq.exec() || !takeModseq.next()) {
-        *failure = {takeModseq.lastError(), where,
-                    takeModseq.lastError().isValid() ? std::nullopt : std::optional(Store::Error::NotFound)};
+    const auto modseq = numbers.nextModseq.find(ownerId);
+    const auto folder = numbers.folders.find({ownerId, int(role)});
+    if (modseq == numbers.nextModseq.end() || folder == numbers.folders.end()) {
+        *failure = {QSqlError(), where, Store::Error::NotFound}; // the account is gone
         return std::nullopt;
     }
-    const qint64 modseq = takeModseq.value(0).toLongLong();
-    takeModseq.finish();
-    QSqlQuery &takeUid = *statements.takeRoleUid;
-    takeUid.bindValue(0, modseq);
-    takeUid.bindValue(1, ownerId);
-    takeUid.bindValue(2, roleName(role));
-    if (!takeUid.exec() || !takeUid.next()) {
-        *failure = {takeUid.lastError(), where,
-                    takeUid.lastError().isValid() ? std::nullopt : std::optional(Store::Error::NotFound)};
-        return std::nullopt;
-    }
-    const qint64 folderId = takeUid.value(0).toLongLong();
-    const qint64 uid = takeUid.value(1).toLongLong();
-    takeUid.finish();
     QSqlQuery &addEntry = *statements.addEntry;
-    const QVariantList values{ownerId, messageId, role == FolderRole::Sent ? 1 : 0, folderId, uid, modseq, modseq,
-                              0,       0,         0,                                0,        QStringLiteral("")};
+    const QVariantList values{ownerId, messageId, role == FolderRole::Sent ? 1 : 0, folder->id, folder->nextUid++,
+                              *modseq, *modseq,   0,                                0,          0,
+                              0,       QStringLiteral("")};
+    ++*modseq;
     for (qsizetype i = 0; i < values.size(); ++i)
         addEntry.bindValue(int(i), values.at(i));
     if (!addEntry.exec() || !addEntry.next()) {
@@ -169,10 +144,22 @@ QList<qint64> distinctRecipients(const QList<qint64> &recipientIds)
     return recipients;
 }
 
+// The entries a message makes, in order: an inbox entry per recipient,
+// then the sender's sent entry.
+QList<QPair<qint64, FolderRole>> entriesOf(const NewMessage &message)
+{
+    QList<QPair<qint64, FolderRole>> entries;
+    for (const qint64 recipient : distinctRecipients(message.recipientIds))
+        entries.append({recipient, FolderRole::Inbox});
+    if (message.senderId)
+        entries.append({message.senderId, FolderRole::Sent});
+    return entries;
+}
+
 // The message's row, an inbox entry per recipient and the sender's sent
 // entry; nothing undone here when a step fails (the caller's savepoint is).
-std::optional<Delivery> storeMessage(const Store::DeliveryStatements &statements, const NewMessage &message,
-                                     StepFailure *failure)
+std::optional<Delivery> storeMessage(const Store::DeliveryStatements &statements, Store::DeliveryNumbers &numbers,
+                                     const NewMessage &message, StepFailure *failure)
 {
     Delivery delivery;
     const std::optional<qint64> messageId = insertMessage(*statements.insertMessage, message, failure);
@@ -180,13 +167,13 @@ std::optional<Delivery> storeMessage(const Store::DeliveryStatements &statements
         return std::nullopt;
     delivery.messageId = *messageId;
     for (qint64 recipient : distinctRecipients(message.recipientIds)) {
-        const auto id = addToFolder(statements, recipient, FolderRole::Inbox, delivery.messageId, failure);
+        const auto id = addToFolder(statements, numbers, recipient, FolderRole::Inbox, delivery.messageId, failure);
         if (!id)
             return std::nullopt;
         delivery.inboxEntryIds.append(*id);
     }
     if (message.senderId) {
-        const auto id = addToFolder(statements, message.senderId, FolderRole::Sent, delivery.messageId, failure);
+        const auto id = addToFolder(statements, numbers, message.senderId, FolderRole::Sent, delivery.messageId, failure);
         if (!id)
             return std::nullopt;
         delivery.sentEntryId = *id;
@@ -245,20 +232,18 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
     if (!beginDelivery(&transaction))
         return failAll(m_error, m_errorText);
 
-    if (!lockAccountsOfDelivery(messages))
+    DeliveryNumbers numbers;
+    if (!takeDeliveryNumbers(messages, &numbers))
         return failAll(m_error, m_errorText);
     const QString preparing = QStringLiteral("preparing a delivery");
     const DeliveryStatements statements{cachedStatement(insertMessageSql(), preparing),
-                                        cachedStatement(takeModseqSql(), preparing),
-                                        cachedStatement(takeRoleUidSql(), preparing),
                                         cachedStatement(addEntrySql(), preparing)};
-    if (!statements.insertMessage || !statements.takeModseq || !statements.takeRoleUid || !statements.addEntry)
+    if (!statements.insertMessage || !statements.addEntry)
         return failAll(m_error, m_errorText);
-    const FinishedOnExit insertFinished(statements.insertMessage), modseqFinished(statements.takeModseq),
-        uidFinished(statements.takeRoleUid), addEntryFinished(statements.addEntry);
+    const FinishedOnExit insertFinished(statements.insertMessage), addEntryFinished(statements.addEntry);
 
     for (qsizetype i = 0; i < messages.size(); ++i) {
-        if (!deliverInSavepoint(statements, messages.at(i), &outcome.deliveries[i], &outcome.errors[i]))
+        if (!deliverInSavepoint(statements, numbers, messages.at(i), &outcome.deliveries[i], &outcome.errors[i]))
             return failAll(m_error, m_errorText);
     }
     if (!transaction->commit()) {
@@ -282,44 +267,75 @@ bool Store::beginDelivery(std::optional<SqlWriteTransaction> *transaction)
     }
 }
 
-bool Store::lockAccountsOfDelivery(const QList<NewMessage> &messages)
+bool Store::takeDeliveryNumbers(const QList<NewMessage> &messages, DeliveryNumbers *numbers)
 {
-    if (m_engine != Engine::Postgresql)
-        return true;
-    // Every account whose modseq the group takes, locked at once in the
-    // order of ids: two groups naming two accounts in opposite orders would
-    // otherwise each hold one and wait for the other (a deadlock).
-    QList<qint64> accounts;
+    // How many entries each account and each of its role folders get.
+    std::map<qint64, qint64> perAccount; // ordered: accounts are locked by id
     for (const NewMessage &message : messages) {
-        accounts += message.recipientIds;
-        if (message.senderId)
-            accounts.append(message.senderId);
+        for (const auto &[owner, role] : entriesOf(message))
+            ++perAccount[owner];
     }
-    std::sort(accounts.begin(), accounts.end());
-    accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
-    if (accounts.isEmpty())
-        return true;
-    QStringList places;
-    for (qsizetype i = 0; i < accounts.size(); ++i)
-        places.append(QStringLiteral("?"));
-    QSqlQuery query(database());
-    query.prepare(QStringLiteral("SELECT id FROM accounts WHERE id IN (%1) ORDER BY id FOR UPDATE")
-                      .arg(places.join(QStringLiteral(", "))));
-    for (const qint64 account : accounts)
-        query.addBindValue(account);
-    if (!query.exec())
-        return failQuery(query, QStringLiteral("locking the accounts of a delivery"));
+    // The modseqs, a range per account in one statement. On PostgreSQL this
+    // locks the accounts, in the order of ids: two groups naming two accounts
+    // in opposite orders would otherwise each hold one and wait for the other.
+    QSqlQuery *takeModseqs = cachedStatement(
+        QStringLiteral("UPDATE accounts SET modseq = modseq + ? WHERE id = ? RETURNING modseq"),
+        QStringLiteral("taking the modseqs of a delivery"));
+    if (!takeModseqs)
+        return false;
+    {
+        const FinishedOnExit finished(takeModseqs);
+        for (const auto &[owner, count] : perAccount) {
+            takeModseqs->bindValue(0, count);
+            takeModseqs->bindValue(1, owner);
+            if (!takeModseqs->exec())
+                return failQuery(*takeModseqs, QStringLiteral("taking the modseqs of account %1").arg(owner));
+            // No row: the account is gone; its messages fail on their own.
+            if (takeModseqs->next())
+                numbers->nextModseq.insert(owner, takeModseqs->value(0).toLongLong() - count + 1);
+        }
+    }
+    // The uids, a range per role folder; each folder's highest modseq is
+    // that of the last entry it gets, as the entries will take them in order.
+    QHash<qint64, qint64> modseq = numbers->nextModseq;
+    std::map<QPair<qint64, int>, QPair<qint64, qint64>> perFolder; // count, highest modseq
+    for (const NewMessage &message : messages) {
+        for (const auto &[owner, role] : entriesOf(message)) {
+            if (!modseq.contains(owner))
+                continue;
+            auto &folder = perFolder[{owner, int(role)}];
+            ++folder.first;
+            folder.second = modseq[owner]++;
+        }
+    }
+    QSqlQuery *takeUids = cachedStatement(
+        QStringLiteral("UPDATE folders SET uid_next = uid_next + ?, highest_modseq = ?"
+                       " WHERE owner_id = ? AND role = ? RETURNING id, uid_next"),
+        QStringLiteral("taking the uids of a delivery"));
+    if (!takeUids)
+        return false;
+    const FinishedOnExit finished(takeUids);
+    for (const auto &[folder, counts] : perFolder) {
+        takeUids->bindValue(0, counts.first);
+        takeUids->bindValue(1, counts.second);
+        takeUids->bindValue(2, folder.first);
+        takeUids->bindValue(3, roleName(FolderRole(folder.second)));
+        if (!takeUids->exec())
+            return failQuery(*takeUids, QStringLiteral("taking the uids of account %1").arg(folder.first));
+        if (takeUids->next())
+            numbers->folders.insert(folder, {takeUids->value(0).toLongLong(), takeUids->value(1).toLongLong() - counts.first});
+    }
     return true;
 }
 
-bool Store::deliverInSavepoint(const DeliveryStatements &statements, const NewMessage &message,
-                               std::optional<Delivery> *delivery, DeliveryError *error)
+bool Store::deliverInSavepoint(const DeliveryStatements &statements, DeliveryNumbers &numbers,
+                               const NewMessage &message, std::optional<Delivery> *delivery, DeliveryError *error)
 {
     QSqlError controlError;
     if (!execControl(QStringLiteral("SAVEPOINT delivery"), &controlError))
         return fail(classify(controlError), controlError.text());
     StepFailure failure;
-    *delivery = storeMessage(statements, message, &failure);
+    *delivery = storeMessage(statements, numbers, message, &failure);
     if (!*delivery) {
         *error = {failure.known ? *failure.known : classify(failure.error),
                   failure.what + QStringLiteral(": ")

@@ -134,8 +134,8 @@ std::optional<FolderPage> Store::listFolderPage(qint64 ownerId, const QVariant &
                 page.nextBefore = page.entries.last().id;
                 break;
             }
-            page.entries.append(entryFromQuery(query, ownerId));
-            keys.append({page.entries.last().messageId, query.value(3).toLongLong(), page.entries.last().size});
+            page.entries.append(entryFromQuery(query, ownerId, 0, false));
+            keys.append({page.entries.last().messageId, query.value(2).toLongLong(), page.entries.last().size});
         }
     }
 

@@ -61,24 +61,30 @@ inline QStringList keywordsFrom(const QVariant &value)
     return value.toString().split(QLatin1Char(' '), Qt::SkipEmptyParts);
 }
 
-// An entry without its summary, from StoreSchema::EntryColumns at `first`.
-inline MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, int first = 0)
+// An entry without its summary, from StoreSchema::EntryColumns at `first`
+// (ListingColumns: without uid and modseq).
+inline MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, int first = 0, bool withImapNumbers = true)
 {
     MailboxEntry entry;
     entry.id = query.value(first).toLongLong();
     entry.ownerId = ownerId;
-    entry.seen = query.value(first + 1).toBool();
-    entry.messageId = query.value(first + 2).toLongLong();
-    entry.receivedAt = fromMs(query.value(first + 3));
-    entry.size = query.value(first + 4).toLongLong();
-    entry.folderId = query.value(first + 5).toLongLong();
-    entry.uid = query.value(first + 6).toLongLong();
-    entry.modseq = query.value(first + 7).toLongLong();
-    entry.answered = query.value(first + 8).toBool();
-    entry.flagged = query.value(first + 9).toBool();
-    entry.deleted = query.value(first + 10).toBool();
-    entry.draft = query.value(first + 11).toBool();
-    entry.keywords = keywordsFrom(query.value(first + 12));
+    entry.messageId = query.value(first + 1).toLongLong();
+    entry.receivedAt = fromMs(query.value(first + 2));
+    entry.size = query.value(first + 3).toLongLong();
+    entry.folderId = query.value(first + 4).toLongLong();
+    const int flags = query.value(first + 5).toInt();
+    entry.seen = flags & 1;
+    entry.answered = flags & 2;
+    entry.flagged = flags & 4;
+    entry.deleted = flags & 8;
+    entry.draft = flags & 16;
+    const QVariant keywords = query.value(first + 6);
+    if (!keywords.isNull())
+        entry.keywords = keywordsFrom(keywords);
+    if (withImapNumbers) {
+        entry.uid = query.value(first + 7).toLongLong();
+        entry.modseq = query.value(first + 8).toLongLong();
+    }
     return entry;
 }
 
