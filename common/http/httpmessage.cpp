@@ -450,14 +450,14 @@ QByteArray HttpResponse::serialize(bool keepAlive, bool headOnly) const
     out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     for (const auto &[name, value] : headers)
         out += name + ": " + value + "\r\n";
-    if (status != 204)
+    if (status != 204 && !streamTicket)
         out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     out += "Date: " + date + "\r\n";
     // RFC 6797: webd speaks only HTTPS, so browsers may refuse plain HTTP to
     // this host for a year. Here, on every answer, errors included: a client
     // learns it from whichever response it gets first.
     out += "Strict-Transport-Security: max-age=31536000\r\n";
-    out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+    out += keepAlive && !streamTicket ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     out += "\r\n";
     if (withBody)
         out += body;

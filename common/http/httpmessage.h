@@ -40,6 +40,11 @@ struct HttpResponse
     int status = 200;
     QList<std::pair<QByteArray, QByteArray>> headers; // as built; lower-case when parsed
     QByteArray body;
+    // Nonzero: the head of a body the server goes on writing until the
+    // connection closes (server-sent events), this being its ticket with
+    // the server's stream source; sent without Content-Length, and the
+    // connection is not kept for another request.
+    quint64 streamTicket = 0;
 
     // The first field of that name (compared without case); empty when absent.
     [[nodiscard]] QByteArray header(QByteArrayView name) const;

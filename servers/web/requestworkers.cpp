@@ -36,6 +36,7 @@ WebApi &RequestWorkers::apiOfThisWorker()
 {
     if (!m_apis.hasLocalData()) {
         auto *api = new WebApi(m_config, m_authenticator);
+        api->setEventHub(m_eventHub);
         QString error;
         // Until the store opens (WebApi::storeReady tries again, once a
         // second), this worker's requests are answered 503.

@@ -8,6 +8,7 @@
 #include <functional>
 
 class SharedAuthenticator;
+class EventHub;
 class WebApi;
 
 // The threads webd's store work runs on (listings, messages, raw bytes,
@@ -32,12 +33,16 @@ public:
 
     // Runs `work` on a worker with that worker's WebApi; any thread.
     void run(std::function<void(WebApi &api)> work);
+    // The event hub the workers' WebApis tell of ended sessions; set before
+    // the first run.
+    void setEventHub(EventHub *hub) { m_eventHub = hub; }
 
 private:
     WebApi &apiOfThisWorker();
 
     Config m_config;
     SharedAuthenticator *m_authenticator = nullptr;
+    EventHub *m_eventHub = nullptr;
     QThreadStorage<WebApi *> m_apis; // deleted as each worker thread ends
     QThreadPool m_pool;
 };

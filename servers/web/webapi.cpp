@@ -4,6 +4,7 @@
 #include "logging.h"
 
 #include "backendreply.h"
+#include "eventhub.h"
 #include "httproutes.h"
 #include "requestworkers.h"
 #include "jsonwriter.h"
@@ -337,6 +338,8 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                              if (!api.m_store.deleteToken(call.caller->tokenHash)
                                  && api.m_store.lastError() != Store::Error::NotFound)
                                  return call.reply(api.storeFailure());
+                             if (api.m_eventHub)
+                                 api.m_eventHub->tokenEnded(call.caller->tokenHash);
                              call.reply(HttpResponse::noContent());
                          }, true, true})
             && table.add("GET", u"/api/v1/account",
@@ -377,6 +380,8 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                          {[](WebApi &api, const Call &call) {
                              call.reply(api.copyMessage(call.request, *call.caller, call.path.number(u"id")));
                          }, true, true})
+            && table.add("GET", u"/api/v1/events",
+                         {[](WebApi &api, const Call &call) { call.reply(api.openEventStream(call.request, *call.caller)); }})
             && table.add("GET", u"/api/v1/changes",
                          {[](WebApi &api, const Call &call) { call.reply(api.changes(call.request, *call.caller)); },
                           true, true, true, {QLatin1StringView("since")}})

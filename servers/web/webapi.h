@@ -12,6 +12,7 @@
 #include <functional>
 #include <variant>
 
+class EventHub;
 class PasswordHasher;
 class RequestWorkers;
 class SharedAuthenticator;
@@ -38,6 +39,10 @@ public:
     // every network thread's WebApi); without, it runs here, on the calling
     // thread (tests, one-thread servers).
     void setRequestWorkers(RequestWorkers *workers) { m_workers = workers; }
+    // The source of event streams (GET /api/v1/events); without, 503.
+    void setEventHub(EventHub *hub) { m_eventHub = hub; }
+    [[nodiscard]] EventHub *eventHub() const { return m_eventHub; }
+    [[nodiscard]] const Config &config() const { return m_config; }
     void handle(const HttpRequest &request, const QString &clientAddress, QObject *context,
                 std::function<void(HttpResponse)> done);
 
@@ -78,6 +83,7 @@ private:
     HttpResponse deleteFolder(const Caller &caller, qint64 folderId);
     HttpResponse copyMessage(const HttpRequest &request, const Caller &caller, qint64 entryId);
     HttpResponse changes(const HttpRequest &request, const Caller &caller);
+    HttpResponse openEventStream(const HttpRequest &request, const Caller &caller);
     // A refused store write as its answer: 404, 400, 409, or a failure.
     HttpResponse storeRefusal();
     HttpResponse message(const Caller &caller, qint64 entryId);
@@ -94,6 +100,7 @@ private:
     SharedAuthenticator *m_authenticator = nullptr;
     bool m_ownsAuthenticator = false;
     RequestWorkers *m_workers = nullptr;
+    EventHub *m_eventHub = nullptr;
     QElapsedTimer m_lastOpenAttempt;
     QHash<quint64, std::function<void(bool)>> m_verifications;
     QHash<quint64, std::function<void(const QString &)>> m_hashes;

@@ -1,5 +1,6 @@
 #include "webconnection.h"
 
+#include "eventhub.h"
 #include "webapi.h"
 #include "weblogging.h"
 
@@ -55,9 +56,18 @@ WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, W
     connect(m_socket, &QSslSocket::disconnected, this, [this] {
         m_closing = true;
         m_idleTimer.stop();
+        if (m_streamTicket && m_api->eventHub())
+            m_api->eventHub()->release(std::exchange(m_streamTicket, 0));
         Q_EMIT finished();
         deleteLater();
     });
+}
+
+WebConnection::~WebConnection()
+{
+    // A stream's place is given back however the connection ends.
+    if (m_streamTicket && m_api->eventHub())
+        m_api->eventHub()->release(m_streamTicket);
 }
 
 void WebConnection::start()
@@ -75,6 +85,11 @@ void WebConnection::readAvailable()
     }
     if (m_closing || !m_socket->isEncrypted())
         return;
+    if (m_streamTicket) {
+        // A stream takes no more requests: what the client sends is dropped.
+        m_socket->skip(m_socket->bytesAvailable());
+        return;
+    }
     while (m_socket->bytesAvailable() > 0 && m_parser.bufferedBytes() < m_parser.bufferLimit()
            && m_socket->bytesToWrite() < WriteBacklogLimit) {
         // The timeout runs from a request's first byte to its end (408 when
@@ -108,6 +123,8 @@ void WebConnection::processNext()
     m_requestTimer.start();
     m_api->handle(request, m_peerAddress, this, [this, request](HttpResponse response) {
         m_busy = false;
+        if (response.streamTicket)
+            return beginEventStream(response, request);
         send(response, &request, request.keepAlive && !m_shutdownRequested);
         if (!m_closing) {
             m_idleTimer.start();
@@ -130,6 +147,42 @@ void WebConnection::send(const HttpResponse &response, const HttpRequest *reques
         closeLingering();
     else
         closeAfterWrite();
+}
+
+void WebConnection::beginEventStream(const HttpResponse &head, const HttpRequest &request)
+{
+    EventHub *hub = m_api->eventHub();
+    if (m_shutdownRequested || !hub) {
+        if (hub)
+            hub->release(head.streamTicket);
+        HttpResponse refusal = HttpResponse::error(
+            {503, "unavailable", QStringLiteral("The server is shutting down, try again shortly.")});
+        return send(refusal, &request, false);
+    }
+    m_streamTicket = head.streamTicket;
+    m_idleTimer.stop();
+    m_socket->write(head.serialize(false));
+    qCInfo(lcWeb).noquote() << m_peerAddress << "GET" << request.path << head.status << "stream begins";
+    QPointer<WebConnection> self(this);
+    hub->attach(m_streamTicket,
+                {this,
+                 [self](const QByteArray &bytes) {
+                     if (!self || self->m_closing)
+                         return;
+                     // A reader that does not read is dropped before its
+                     // backlog passes the limit; the others go on.
+                     if (self->m_socket->bytesToWrite() + bytes.size() > EventHub::MaxBacklogBytes) {
+                         qCInfo(lcWeb).noquote() << self->m_peerAddress << "event stream dropped: not read";
+                         self->m_closing = true;
+                         self->m_socket->abort();
+                         return;
+                     }
+                     self->m_socket->write(bytes);
+                 },
+                 [self] {
+                     if (self)
+                         self->closeAfterWrite();
+                 }});
 }
 
 void WebConnection::closeLingering()
@@ -158,6 +211,6 @@ void WebConnection::shutDown()
         m_socket->abort();
         return;
     }
-    if (!m_busy)
+    if (!m_busy || m_streamTicket)
         closeAfterWrite();
 }

@@ -31,6 +31,7 @@ public:
     // `api` lives on this connection's thread.
     WebConnection(QSslSocket *socket, const QSslConfiguration &tls, WebApi *api, const Options &options,
                   QObject *parent = nullptr);
+    ~WebConnection() override;
     void start() override;
     // The request being answered, if any, is answered (with "Connection:
     // close"); then the connection closes.
@@ -43,6 +44,9 @@ private:
     void send(const HttpResponse &response, const HttpRequest *request, bool keepAlive, Close close = Close::AfterWrite);
     void closeAfterWrite();
     void closeLingering();
+    // After the head of an event stream: the connection writes what the
+    // hub sends until either side ends it (docs/protocol/web.md §6).
+    void beginEventStream(const HttpResponse &head, const HttpRequest &request);
 
     QSslSocket *m_socket = nullptr;
     WebApi *m_api = nullptr;
@@ -52,6 +56,7 @@ private:
     QTimer m_idleTimer;
     QElapsedTimer m_requestTimer;
     QString m_peerAddress;
+    quint64 m_streamTicket = 0;
     bool m_busy = false;
     bool m_closing = false;
     bool m_shutdownRequested = false;

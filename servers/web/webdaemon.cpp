@@ -1,5 +1,6 @@
 #include "webdaemon.h"
 
+#include "eventhub.h"
 #include "requestworkers.h"
 #include "sharedauthenticator.h"
 #include "webapi.h"
@@ -29,7 +30,9 @@ bool WebDaemon::openBackend(QString *error)
     if (!m_authenticator->open(error))
         return false;
     m_workers = std::make_unique<RequestWorkers>(config(), m_authenticator, RequestWorkers::defaultCount());
-    return true;
+    m_eventHub = std::make_unique<EventHub>(config());
+    m_workers->setEventHub(m_eventHub.get());
+    return m_eventHub->start(error);
 }
 
 QList<ServerDaemon::Listener> WebDaemon::listeners() const
@@ -62,6 +65,7 @@ WebApi *WebDaemon::apiOfThisThread()
         return api;
     auto *api = new WebApi(config(), m_authenticator);
     api->setRequestWorkers(m_workers.get());
+    api->setEventHub(m_eventHub.get());
     QString error;
     // Until the store opens (WebApi::storeReady tries again, once a
     // second), this thread's requests are answered 503.

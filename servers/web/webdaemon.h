@@ -7,6 +7,7 @@
 
 #include <memory>
 
+class EventHub;
 class RequestWorkers;
 class SharedAuthenticator;
 class WebApi;
@@ -38,4 +39,5 @@ private:
     QMutex m_apisMutex;
     QHash<QThread *, WebApi *> m_apis;
     std::unique_ptr<RequestWorkers> m_workers;
+    std::unique_ptr<EventHub> m_eventHub;
 };

@@ -4,6 +4,7 @@
 #include "webapi.h"
 #include "webapi_p.h"
 
+#include "eventhub.h"
 #include "weblogging.h"
 
 #include <QJsonArray>
@@ -239,4 +240,31 @@ HttpResponse WebApi::changes(const HttpRequest &request, const Caller &caller)
     json.endArray().key(L("more")).value(set->more);
     json.endObject();
     return HttpResponse::json(200, json.take());
+}
+
+HttpResponse WebApi::openEventStream(const HttpRequest &request, const Caller &caller)
+{
+    if (!m_eventHub)
+        return storeFailure();
+    // Last-Event-ID (WHATWG HTML §9.2): the modseq of the last event the
+    // client saw; anything else starts afresh.
+    const QByteArray last = request.header("last-event-id").trimmed();
+    std::optional<qint64> lastEventId;
+    if (last == "0")
+        lastEventId = 0;
+    else if (const auto id = pathId(QString::fromLatin1(last)))
+        lastEventId = *id;
+    const quint64 ticket = m_eventHub->reserve(caller.account.id, caller.tokenHash, lastEventId);
+    if (!ticket) {
+        return errorResponse(429, "too_many_requests",
+                             QStringLiteral("An account has at most %1 event streams open.")
+                                 .arg(EventHub::MaxStreamsPerAccount));
+    }
+    HttpResponse response;
+    response.headers = {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/event-stream")},
+                        {QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store")}};
+    // A client that loses the stream tries again after 3 s, with Last-Event-ID.
+    response.body = QByteArrayLiteral("retry: 3000\n\n");
+    response.streamTicket = ticket;
+    return response;
 }

@@ -1,5 +1,7 @@
 #include "webserver.h"
 
+#include "eventhub.h"
+#include "webapi.h"
 #include "weblogging.h"
 
 WebServer::WebServer(const QSslConfiguration &tls, WebApi *api, const Options &options, QObject *parent)
@@ -7,6 +9,14 @@ WebServer::WebServer(const QSslConfiguration &tls, WebApi *api, const Options &o
     , m_limiter(std::make_unique<ConnectionLimiter>(options.maxConnections, options.maxConnectionsPerAddress))
     , m_threads(std::make_unique<NetworkThreads>(1))
 {
+    if (!api->eventHub()) {
+        m_eventHub = std::make_unique<EventHub>(api->config(), options.eventKeepAliveMs);
+        QString error;
+        if (m_eventHub->start(&error))
+            api->setEventHub(m_eventHub.get());
+        else
+            qCWarning(lcWeb).noquote() << "event streams are unavailable:" << error;
+    }
     const WebConnection::Options connection{options.limits, options.keepAliveMs, options.handshakeTimeoutMs};
     const auto factory = [tls, api, connection](QSslSocket *socket, QObject *parent) -> ServerConnection * {
         return new WebConnection(socket, tls, api, connection, parent);
@@ -20,6 +30,7 @@ WebServer::~WebServer()
 {
     // The connections (the listener's children here) go before the limiter they give their slots back to.
     delete m_listener;
+    m_threads.reset();
 }
 
 bool WebServer::listen(const QHostAddress &address, quint16 port)

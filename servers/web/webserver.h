@@ -8,6 +8,7 @@
 
 #include <memory>
 
+class EventHub;
 class WebApi;
 
 // The HTTPS port of mailroom-webd on one thread, serving one WebApi, for a
@@ -25,6 +26,7 @@ public:
         int handshakeTimeoutMs = 10000;
         int maxConnections = 1024;
         int maxConnectionsPerAddress = 64;
+        int eventKeepAliveMs = 25000;
     };
     WebServer(const QSslConfiguration &tls, WebApi *api, const Options &options, QObject *parent = nullptr);
     ~WebServer() override;
@@ -44,5 +46,6 @@ Q_SIGNALS:
 private:
     std::unique_ptr<ConnectionLimiter> m_limiter;
     std::unique_ptr<NetworkThreads> m_threads;
+    std::unique_ptr<EventHub> m_eventHub;
     ConnectionListener *m_listener = nullptr;
 };

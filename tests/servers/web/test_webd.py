@@ -20,6 +20,7 @@ import email.policy
 import email.utils
 import http.client
 import json
+import queue
 import os
 import re
 import secrets
@@ -752,6 +753,54 @@ class ApiRowsTest(WebdTestCase):
         self.assertIn("messages", listing)
         self.assertLessEqual(len(listing["messages"]), 3)
         self.assertEqual(listing["messages"], self.listing(token, query="?limit=3")["messages"])
+
+    def test_events_stream_with_curl(self):
+        """GET /api/v1/events read by curl -N as a user would: mail sent
+        through smtpd arrives as a message event and a change event."""
+        if shutil.which("curl") is None:
+            self.skipTest("curl not installed")
+        token, _ = self.login("erin")
+        base = "https://localhost:%d" % self.port
+        curl = subprocess.Popen(["curl", "-sS", "-N", "--cacert", self.cafile, base + "/api/v1/events",
+                                 "-H", "Accept: text/event-stream", "-H", "Authorization: Bearer " + token],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            lines = queue.Queue()
+            threading.Thread(target=lambda: [lines.put(line) for line in curl.stdout], daemon=True).start()
+
+            def read_until(prefix, deadline):
+                seen = []
+                while time.monotonic() < deadline:
+                    try:
+                        line = lines.get(timeout=max(0.01, deadline - time.monotonic())).decode().rstrip("\n")
+                    except queue.Empty:
+                        break
+                    seen.append(line)
+                    if line.startswith(prefix):
+                        return seen
+                self.fail("no %r line within the time; read %r" % (prefix, seen))
+
+            read_until("retry:", time.monotonic() + 10)
+            started = time.monotonic()
+            self.send_text("stream me", to=("erin",))
+            seen = read_until("event: message", time.monotonic() + 10)
+            seen += read_until("data:", time.monotonic() + 5)
+            summary = json.loads(seen[-1][len("data: "):])
+            self.assertEqual(summary["subject"], "stream me")
+            seen = read_until("event: change", time.monotonic() + 10)
+            seen += read_until("data:", time.monotonic() + 5)
+            change = json.loads(seen[-1][len("data: "):])
+            print("\n  smtpd delivery to the SSE event in curl: %.0f ms" % ((time.monotonic() - started) * 1000),
+                  file=sys.stderr)
+            self.assertEqual(change["folders"], [summary["folderId"]])
+            self.assertEqual(change["modseq"], self.request("GET", "/api/v1/folders", token=token).json()["modseq"])
+            # Logout ends it: curl exits.
+            self.assertEqual(self.request("DELETE", "/api/v1/session", token=token).status, 204)
+            curl.wait(timeout=10)
+        finally:
+            if curl.poll() is None:
+                curl.kill()
+            curl.wait()
 
     def test_zz_log_has_no_secrets(self):
         # runs last in this class (alphabetical order): every token and password used so far

@@ -263,6 +263,9 @@ private Q_SLOTS:
     void changes();
     void changesRefusals_data();
     void changesRefusals();
+    void eventStream();
+    void eventStreamResumes();
+    void eventStreamLimits();
     void changePassword();
     void changePasswordRefused_data();
     void changePasswordRefused();
@@ -1547,6 +1550,153 @@ void TestWebApi::changesRefusals()
     QVERIFY(!alice.isEmpty());
     CHECK_ERROR(send("GET"_ba, u"/api/v1/changes"_s + query, alice), 400, u"bad_request"_s);
     CHECK_ERROR(send("GET"_ba, u"/api/v1/changes?since=0"_s, QByteArray()), 401, u"unauthorized"_s);
+}
+
+// A raw TLS client of GET /api/v1/events: what it has read so far.
+struct EventStreamClient
+{
+    QSslSocket socket;
+    QByteArray heard;
+    [[nodiscard]] bool headIsStream() const
+    {
+        const qsizetype end = heard.indexOf("\r\n\r\n");
+        const QByteArray head = heard.left(end).toLower();
+        return end > 0 && head.startsWith("http/1.1 200") && head.contains("content-type: text/event-stream")
+            && !head.contains("content-length") && head.contains("connection: close");
+    }
+    // The events after the head, each {"event": name, "id": id, "data": JSON}.
+    [[nodiscard]] QList<QJsonObject> events() const
+    {
+        QList<QJsonObject> events;
+        const QByteArray body = heard.mid(heard.indexOf("\r\n\r\n") + 4);
+        for (const QByteArray &block : QByteArray(body).replace("\n\n", "\x01").split('\x01')) {
+            QJsonObject event;
+            for (const QByteArray &line : block.split('\n')) {
+                const qsizetype colon = line.indexOf(": ");
+                if (colon > 0 && !line.startsWith(':'))
+                    event.insert(QString::fromLatin1(line.left(colon)), QString::fromUtf8(line.mid(colon + 2)));
+            }
+            if (event.contains(u"event"_s))
+                events.append(event);
+        }
+        return events;
+    }
+};
+
+void TestWebApi::eventStream()
+{
+    stopServer();
+    WebServer::Options options;
+    options.eventKeepAliveMs = 300;
+    QVERIFY(startServer(options));
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    EventStreamClient client;
+    connect(&client.socket, &QSslSocket::readyRead, &client.socket, [&] { client.heard += client.socket.readAll(); });
+    QVERIFY(connectRaw(client.socket));
+    client.socket.write("GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nAuthorization: Bearer "
+                        + alice + "\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(client.headIsStream(), ReplyTimeoutMs);
+    // Keep-alive comments while nothing happens.
+    QTRY_VERIFY_WITH_TIMEOUT(client.heard.contains("\n: keep-alive\n\n"), ReplyTimeoutMs);
+    QVERIFY(client.events().isEmpty());
+
+    // Mail for alice, committed by another connection: a message event with
+    // the summary, then a change event naming the inbox.
+    NewMessage message;
+    message.raw = RawFirst;
+    message.summary = MimeMessage::parse(RawFirst).summary();
+    message.receivedAt = arrival(9);
+    message.recipientIds = {m_alice};
+    const auto delivery = m_store->deliver(message);
+    QVERIFY(delivery);
+    QTRY_VERIFY_WITH_TIMEOUT(client.events().size() >= 2, ReplyTimeoutMs);
+    const QList<QJsonObject> events = client.events();
+    QCOMPARE(events.at(0).value(u"event").toString(), u"message"_s);
+    const QJsonObject summary = QJsonDocument::fromJson(events.at(0).value(u"data").toString().toUtf8()).object();
+    QCOMPARE(summary.value(u"id").toInteger(), delivery->inboxEntryIds.first());
+    QCOMPARE(summary.value(u"subject").toString(), u"First"_s);
+    QCOMPARE(events.at(1).value(u"event").toString(), u"change"_s);
+    const QJsonObject change = QJsonDocument::fromJson(events.at(1).value(u"data").toString().toUtf8()).object();
+    const qint64 modseq = m_store->accountModseq(m_alice).value();
+    QCOMPARE(change.value(u"modseq").toInteger(), modseq);
+    QCOMPARE(events.at(1).value(u"id").toString(), QString::number(modseq));
+    QCOMPARE(change.value(u"folders").toArray(), QJsonArray{m_store->roleFolder(m_alice, FolderRole::Inbox)->id});
+    // Bob's mail is not alice's event; her own flag change is, without a message event.
+    QVERIFY(m_store->deliver(NewMessage{RawFourth, MimeMessage::parse(RawFourth).summary(), arrival(10), 0, {m_bob}}));
+    QVERIFY(m_store->setSeen(m_alice, delivery->inboxEntryIds.first(), true));
+    QTRY_VERIFY_WITH_TIMEOUT(client.events().size() >= 3, ReplyTimeoutMs);
+    QTest::qWait(200);
+    QCOMPARE(client.events().size(), 3);
+    QCOMPARE(client.events().at(2).value(u"event").toString(), u"change"_s);
+    QCOMPARE(client.events().at(2).value(u"id").toString(), QString::number(modseq + 1));
+
+    // Logout ends the stream.
+    CHECK_STATUS(send("DELETE"_ba, u"/api/v1/session"_s, alice), 204);
+    QTRY_COMPARE_WITH_TIMEOUT(client.socket.state(), QAbstractSocket::UnconnectedState, ReplyTimeoutMs);
+}
+
+// Last-Event-ID: the events missed since then come as one change event.
+void TestWebApi::eventStreamResumes()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const qint64 before = m_store->accountModseq(m_alice).value();
+    QVERIFY(m_store->setSeen(m_alice, m_aliceFirst, true));
+    QVERIFY(m_store->createFolder(m_alice, u"Later"_s));
+    EventStreamClient client;
+    connect(&client.socket, &QSslSocket::readyRead, &client.socket, [&] { client.heard += client.socket.readAll(); });
+    QVERIFY(connectRaw(client.socket));
+    client.socket.write("GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: " + QByteArray::number(before)
+                        + "\r\nAuthorization: Bearer " + alice + "\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(client.events().size() == 1, ReplyTimeoutMs);
+    const QJsonObject event = client.events().first();
+    QCOMPARE(event.value(u"event").toString(), u"change"_s);
+    QCOMPARE(event.value(u"id").toString(), QString::number(before + 2));
+    QCOMPARE(QJsonDocument::fromJson(event.value(u"data").toString().toUtf8()).object().value(u"folders").toArray().size(), 2);
+}
+
+// 16 streams per account; the 17th is 429, another account's is not
+// held back; a token is needed.
+void TestWebApi::eventStreamLimits()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!alice.isEmpty() && !bob.isEmpty());
+    std::vector<std::unique_ptr<EventStreamClient>> streams;
+    for (int i = 0; i < 16; ++i) {
+        auto client = std::make_unique<EventStreamClient>();
+        EventStreamClient *raw = client.get();
+        connect(&raw->socket, &QSslSocket::readyRead, &raw->socket, [raw] { raw->heard += raw->socket.readAll(); });
+        QVERIFY(connectRaw(raw->socket));
+        raw->socket.write("GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + alice + "\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(raw->headIsStream(), ReplyTimeoutMs);
+        streams.push_back(std::move(client));
+    }
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/events"_s, alice), 429, u"too_many_requests"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/events"_s), 401, u"unauthorized"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/events?x=1"_s, alice), 400, u"bad_request"_s);
+    // One closes: a place is free again, once the server has seen it go.
+    streams.front()->socket.disconnectFromHost();
+    QTRY_VERIFY_WITH_TIMEOUT(streams.front()->socket.state() == QAbstractSocket::UnconnectedState, ReplyTimeoutMs);
+    bool reopened = false;
+    for (int attempt = 0; attempt < 20 && !reopened; ++attempt) {
+        EventStreamClient again;
+        connect(&again.socket, &QSslSocket::readyRead, &again.socket, [&] { again.heard += again.socket.readAll(); });
+        QVERIFY(connectRaw(again.socket));
+        again.socket.write("GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + alice + "\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(again.headIsStream() || again.heard.contains(" 429 "), ReplyTimeoutMs);
+        reopened = again.headIsStream();
+        if (!reopened)
+            QTest::qWait(50);
+    }
+    QVERIFY(reopened);
+    // Bob has his own sixteen.
+    EventStreamClient bobs;
+    connect(&bobs.socket, &QSslSocket::readyRead, &bobs.socket, [&] { bobs.heard += bobs.socket.readAll(); });
+    QVERIFY(connectRaw(bobs.socket));
+    bobs.socket.write("GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + bob + "\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(bobs.headIsStream(), ReplyTimeoutMs);
 }
 
 void TestWebApi::changePassword()
