@@ -263,8 +263,14 @@ HttpRequestParser::Status HttpRequestParser::next(HttpRequest *request, HttpErro
     if (!contentLengthOf(parsed.headers, &contentLength, &lengthError))
         return fail(error, 400, "bad_request", lengthError);
     contentLength = std::max<qint64>(contentLength, 0);
-    if (contentLength > m_limits.maxBodyBytes)
-        return fail(error, 413, "too_large", QStringLiteral("The body is larger than %1 bytes.").arg(m_limits.maxBodyBytes));
+    if (contentLength > m_limits.maxBodyBytes) {
+        const Upload upload =
+            contentLength <= m_maxUploadBytes && m_admitUpload ? m_admitUpload(parsed, contentLength) : Upload::None;
+        if (upload == Upload::Busy)
+            return fail(error, 503, "unavailable", QStringLiteral("Too many uploads at once: try again shortly."));
+        if (upload == Upload::None)
+            return fail(error, 413, "too_large", QStringLiteral("The body is larger than %1 bytes.").arg(m_limits.maxBodyBytes));
+    }
     m_pending = std::move(parsed);
     m_pendingBodyStart = bodyStart;
     m_pendingLength = contentLength;

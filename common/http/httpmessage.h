@@ -5,6 +5,7 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 // A parsed HTTP/1.1 request (RFC 9112).
@@ -87,9 +88,25 @@ public:
     void feed(QByteArrayView bytes);
     Status next(HttpRequest *request, HttpError *error);
 
-    // Bytes held: the connection stops reading while this is at the limit.
+    // Requests that may carry a larger body than the limits' (an upload):
+    // admit sees the head and body length of each request over the usual
+    // limit and up to maxBytes, and says whether it is an upload admitted,
+    // one refused for now (503), or none (413).
+    enum class Upload { None, Admitted, Busy };
+    void setUploadRule(qint64 maxBytes, std::function<Upload(const HttpRequest &head, qint64 length)> admit)
+    {
+        m_maxUploadBytes = maxBytes;
+        m_admitUpload = std::move(admit);
+    }
+
+    // Bytes held: the connection stops reading while this is at the limit
+    // (an admitted upload's: its head and whole body).
     [[nodiscard]] qsizetype bufferedBytes() const { return m_buffer.size(); }
-    [[nodiscard]] qsizetype bufferLimit() const { return qsizetype(m_limits.maxHeadBytes) + m_limits.maxBodyBytes; }
+    [[nodiscard]] qsizetype bufferLimit() const
+    {
+        const qsizetype usual = qsizetype(m_limits.maxHeadBytes) + m_limits.maxBodyBytes;
+        return m_pending ? std::max(usual, qsizetype(m_pendingBodyStart + m_pendingLength)) : usual;
+    }
 
 private:
     Status fail(HttpError *error, int status, const char *code, const QString &message);
@@ -97,6 +114,8 @@ private:
     Status takeBody(HttpRequest *request);
 
     Limits m_limits;
+    qint64 m_maxUploadBytes = 0;
+    std::function<Upload(const HttpRequest &head, qint64 length)> m_admitUpload;
     QByteArray m_buffer;
     qsizetype m_scannedUpTo = 0; // no empty line before this offset
     std::optional<HttpRequest> m_pending; // head parsed, body not complete

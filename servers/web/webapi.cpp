@@ -376,6 +376,10 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                          {[](WebApi &api, const Call &call) {
                              call.reply(api.listFolder(call.request, *call.caller, call.path.number(u"id")));
                          }, true, true, true, {QLatin1StringView("limit"), QLatin1StringView("before")}})
+            && table.add("POST", u"/api/v1/folders/{id:int}/messages",
+                         {[](WebApi &api, const Call &call) {
+                             call.reply(api.appendMessage(call.request, *call.caller, call.path.number(u"id")));
+                         }, true, true, true, {QLatin1StringView("flags")}})
             && table.add("POST", u"/api/v1/messages/{id:int}/copy",
                          {[](WebApi &api, const Call &call) {
                              call.reply(api.copyMessage(call.request, *call.caller, call.path.number(u"id")));

@@ -43,6 +43,9 @@ public:
     void setEventHub(EventHub *hub) { m_eventHub = hub; }
     [[nodiscard]] EventHub *eventHub() const { return m_eventHub; }
     [[nodiscard]] const Config &config() const { return m_config; }
+    // Whether a request to this path may carry a message (an append) as
+    // its body, larger than other requests' (WebConnection admits it).
+    [[nodiscard]] static bool takesUpload(const QString &path);
     void handle(const HttpRequest &request, const QString &clientAddress, QObject *context,
                 std::function<void(HttpResponse)> done);
 
@@ -84,6 +87,7 @@ private:
     HttpResponse copyMessage(const HttpRequest &request, const Caller &caller, qint64 entryId);
     HttpResponse changes(const HttpRequest &request, const Caller &caller);
     HttpResponse openEventStream(const HttpRequest &request, const Caller &caller);
+    HttpResponse appendMessage(const HttpRequest &request, const Caller &caller, qint64 folderId);
     // A refused store write as its answer: 404, 400, 409, or a failure.
     HttpResponse storeRefusal();
     HttpResponse message(const Caller &caller, qint64 entryId);

@@ -10,9 +10,15 @@
 
 #include <QSslSocket>
 
+#include <atomic>
+
 namespace {
 constexpr qint64 ReadChunk = 64 * 1024;
 constexpr qint64 WriteBacklogLimit = 1024 * 1024;
+// Uploads are held whole until answered: all connections of the process
+// together hold at most this much of them (more wait: 503).
+constexpr qint64 UploadBudgetBytes = 128 * 1024 * 1024;
+std::atomic<qint64> uploadBytesHeld{0};
 } // namespace
 
 WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, WebApi *api, const Options &options,
@@ -25,6 +31,20 @@ WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, W
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(ReadChunk * 4);
+    if (options.maxUploadBytes > 0) {
+        m_parser.setUploadRule(options.maxUploadBytes, [this](const HttpRequest &head, qint64 length) {
+            // Only where an upload is taken, and from a client that says
+            // who it is (the token is checked once the body is in).
+            if (head.method != "POST" || !WebApi::takesUpload(head.path) || !head.hasHeader("authorization"))
+                return HttpRequestParser::Upload::None;
+            if (uploadBytesHeld.fetch_add(length) + length > std::max(UploadBudgetBytes, length)) {
+                uploadBytesHeld.fetch_sub(length);
+                return HttpRequestParser::Upload::Busy;
+            }
+            m_uploadBytes += length;
+            return HttpRequestParser::Upload::Admitted;
+        });
+    }
     m_socket->setSslConfiguration(tls);
     m_tls = new ServerTls(m_socket, options.handshakeTimeoutMs, lcWeb(), m_peerAddress, this);
     m_closer = new ConnectionCloser(m_socket, this);
@@ -63,8 +83,15 @@ WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, W
     });
 }
 
+void WebConnection::releaseUpload()
+{
+    if (m_uploadBytes)
+        uploadBytesHeld.fetch_sub(std::exchange(m_uploadBytes, 0));
+}
+
 WebConnection::~WebConnection()
 {
+    releaseUpload();
     // A stream's place is given back however the connection ends.
     if (m_streamTicket && m_api->eventHub())
         m_api->eventHub()->release(m_streamTicket);
@@ -123,6 +150,7 @@ void WebConnection::processNext()
     m_requestTimer.start();
     m_api->handle(request, m_peerAddress, this, [this, request](HttpResponse response) {
         m_busy = false;
+        releaseUpload();
         if (response.streamTicket)
             return beginEventStream(response, request);
         send(response, &request, request.keepAlive && !m_shutdownRequested);

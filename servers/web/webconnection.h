@@ -26,6 +26,8 @@ public:
         HttpLimits limits;
         int keepAliveMs = 60000;
         int handshakeTimeoutMs = 10000;
+        // An append's message (docs/protocol/web.md §1) may be this large.
+        qint64 maxUploadBytes = 0;
     };
 
     // `api` lives on this connection's thread.
@@ -57,6 +59,8 @@ private:
     QElapsedTimer m_requestTimer;
     QString m_peerAddress;
     quint64 m_streamTicket = 0;
+    qint64 m_uploadBytes = 0; // of the process's upload budget, held until answered
+    void releaseUpload();
     bool m_busy = false;
     bool m_closing = false;
     bool m_shutdownRequested = false;

@@ -54,6 +54,7 @@ ServerConnection *WebDaemon::makeConnection(QSslSocket *socket, bool implicitTls
     options.limits = {config().limits.maxRequestHeadBytes, config().limits.maxRequestBodyBytes};
     options.keepAliveMs = config().limits.keepAliveTimeoutSeconds * 1000;
     options.handshakeTimeoutMs = config().limits.handshakeTimeoutSeconds * 1000;
+    options.maxUploadBytes = config().limits.maxMessageBytes;
     return new WebConnection(socket, tls(), apiOfThisThread(), options, parent);
 }
 

@@ -5,6 +5,8 @@
 #include "webapi_p.h"
 
 #include "eventhub.h"
+#include "mailheaders.h"
+#include "mimemessage.h"
 #include "weblogging.h"
 
 #include <QJsonArray>
@@ -267,4 +269,53 @@ HttpResponse WebApi::openEventStream(const HttpRequest &request, const Caller &c
     response.body = QByteArrayLiteral("retry: 3000\n\n");
     response.streamTicket = ticket;
     return response;
+}
+
+bool WebApi::takesUpload(const QString &path)
+{
+    static const QString prefix = QStringLiteral("/api/v1/folders/");
+    static const QString suffix = QStringLiteral("/messages");
+    if (!path.startsWith(prefix) || !path.endsWith(suffix) || path.size() <= prefix.size() + suffix.size())
+        return false;
+    return pathId(path.mid(prefix.size(), path.size() - prefix.size() - suffix.size())).has_value();
+}
+
+HttpResponse WebApi::appendMessage(const HttpRequest &request, const Caller &caller, qint64 folderId)
+{
+    const QByteArray type = request.header("content-type");
+    if (type.split(';').first().trimmed().toLower() != "message/rfc822")
+        return errorResponse(415, "unsupported_media_type", QStringLiteral("Send the message as message/rfc822."));
+    EntryFlags flags;
+    if (const auto text = request.queryValue(QStringLiteral("flags")); text && !text->isEmpty()) {
+        for (const QString &flag : text->split(u',')) {
+            if (flag == u"seen")
+                flags.seen = true;
+            else if (flag == u"answered")
+                flags.answered = true;
+            else if (flag == u"flagged")
+                flags.flagged = true;
+            else if (flag == u"draft")
+                flags.draft = true;
+            else
+                return errorResponse(400, "bad_request",
+                                     QStringLiteral("flags is a list of seen, answered, flagged and draft, by commas."));
+        }
+    }
+    if (request.body.isEmpty())
+        return errorResponse(400, "bad_request", QStringLiteral("The message is empty."));
+    if (request.body.size() > m_config.limits.maxMessageBytes)
+        return errorResponse(413, "too_large",
+                             QStringLiteral("A message is at most %1 bytes.").arg(m_config.limits.maxMessageBytes));
+    if (HeaderBlock::sectionSize(request.body) > m_config.limits.maxHeaderBytes)
+        return errorResponse(413, "too_large",
+                             QStringLiteral("A header section is at most %1 bytes.").arg(m_config.limits.maxHeaderBytes));
+    NewMessage message;
+    message.raw = request.body;
+    message.summary = MimeMessage::parse(message.raw).summary();
+    message.receivedAt = QDateTime::currentDateTimeUtc();
+    const auto entry = m_store.appendMessage(caller.account.id, folderId, message, flags);
+    if (!entry)
+        return storeRefusal();
+    qCInfo(lcWeb).noquote() << caller.account.username << "appended entry" << entry->id << "to folder" << folderId;
+    return summaryResponse(201, *entry);
 }

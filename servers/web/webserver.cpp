@@ -17,7 +17,8 @@ WebServer::WebServer(const QSslConfiguration &tls, WebApi *api, const Options &o
         else
             qCWarning(lcWeb).noquote() << "event streams are unavailable:" << error;
     }
-    const WebConnection::Options connection{options.limits, options.keepAliveMs, options.handshakeTimeoutMs};
+    const WebConnection::Options connection{options.limits, options.keepAliveMs, options.handshakeTimeoutMs,
+                                            api->config().limits.maxMessageBytes};
     const auto factory = [tls, api, connection](QSslSocket *socket, QObject *parent) -> ServerConnection * {
         return new WebConnection(socket, tls, api, connection, parent);
     };

@@ -115,6 +115,8 @@ private Q_SLOTS:
     void headAtTheLimit_data();
     void headAtTheLimit();
     void bufferStaysBounded();
+    void uploads_data();
+    void uploads();
     void jsonBodies_data();
     void jsonBodies();
     void responses();
@@ -337,6 +339,52 @@ void TestHttpParser::bufferStaysBounded()
     }
     QCOMPARE(status, HttpRequestParser::Status::Failed);
     QCOMPARE(error.status, 431);
+}
+
+// setUploadRule: a body over the usual limit is read only for a request
+// the rule admits, and only up to the upload limit.
+void TestHttpParser::uploads_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<int>("length");
+    QTest::addColumn<int>("status"); // 0: parsed
+    QTest::newRow("admitted") << QByteArray("/up") << 200000 << 0;
+    QTest::newRow("at the upload limit") << QByteArray("/up") << 300000 << 0;
+    QTest::newRow("over the upload limit") << QByteArray("/up") << 300001 << 413;
+    QTest::newRow("not an upload") << QByteArray("/other") << 200000 << 413;
+    QTest::newRow("refused for now") << QByteArray("/busy") << 200000 << 503;
+    QTest::newRow("within the usual limit, not asked") << QByteArray("/other") << 1000 << 0;
+}
+
+void TestHttpParser::uploads()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(int, length);
+    QFETCH(int, status);
+    HttpRequestParser parser;
+    int asked = 0;
+    parser.setUploadRule(300000, [&asked](const HttpRequest &head, qint64) {
+        ++asked;
+        return head.path == u"/up" ? HttpRequestParser::Upload::Admitted
+            : head.path == u"/busy" ? HttpRequestParser::Upload::Busy
+                                    : HttpRequestParser::Upload::None;
+    });
+    const QByteArray head = "POST " + path + " HTTP/1.1\r\nHost: h\r\nContent-Length: " + QByteArray::number(length) + "\r\n\r\n";
+    parser.feed(head);
+    HttpRequest request;
+    HttpError error;
+    if (status) {
+        QCOMPARE(parser.next(&request, &error), HttpRequestParser::Status::Failed);
+        QCOMPARE(error.status, status);
+        return;
+    }
+    QCOMPARE(parser.next(&request, &error), HttpRequestParser::Status::NeedMore);
+    // The connection reads on until the whole body is in.
+    QVERIFY(parser.bufferLimit() >= parser.bufferedBytes() + length);
+    parser.feed(QByteArray(length, 'b'));
+    QCOMPARE(parser.next(&request, &error), HttpRequestParser::Status::Complete);
+    QCOMPARE(request.body.size(), length);
+    QCOMPARE(asked, length > 64 * 1024 ? 1 : 0);
 }
 
 void TestHttpParser::jsonBodies_data()

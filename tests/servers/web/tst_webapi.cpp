@@ -263,6 +263,8 @@ private Q_SLOTS:
     void changes();
     void changesRefusals_data();
     void changesRefusals();
+    void appendMessage();
+    void appendRefusals();
     void eventStream();
     void eventStreamResumes();
     void eventStreamLimits();
@@ -1550,6 +1552,75 @@ void TestWebApi::changesRefusals()
     QVERIFY(!alice.isEmpty());
     CHECK_ERROR(send("GET"_ba, u"/api/v1/changes"_s + query, alice), 400, u"bad_request"_s);
     CHECK_ERROR(send("GET"_ba, u"/api/v1/changes?since=0"_s, QByteArray()), 401, u"unauthorized"_s);
+}
+
+// POST /api/v1/folders/{id}/messages: a message stored as given into one's
+// own folder, delivered to no one; larger than the JSON body limit.
+void TestWebApi::appendMessage()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const qint64 drafts = m_store->roleFolder(m_alice, FolderRole::Drafts)->id;
+    const QByteArray draft = "From: alice@project.com\r\nTo: bob@project.com\r\nBcc: carol@project.com\r\n"
+                             "Subject: Draft\r\n\r\n"
+        + QByteArray(100 * 1024, 'x') + "\r\n";
+    const Answer appended = send("POST"_ba, u"/api/v1/folders/%1/messages?flags=seen,draft"_s.arg(drafts), alice, draft,
+                                 "message/rfc822"_ba);
+    CHECK_STATUS(appended, 201);
+    const QJsonObject summary = appended.json();
+    QCOMPARE(summary.value(u"subject").toString(), u"Draft"_s);
+    QCOMPARE(summary.value(u"folderId").toInteger(), drafts);
+    QCOMPARE(summary.value(u"flags").toObject(),
+             (QJsonObject{{u"seen"_s, true}, {u"answered"_s, false}, {u"flagged"_s, false}, {u"draft"_s, true}}));
+    QCOMPARE(summary.value(u"size").toInteger(), draft.size());
+    // The bytes as given: no Received header; the Bcc kept.
+    const qint64 id = summary.value(u"id").toInteger();
+    QCOMPARE(send("GET"_ba, messagePath(id, u"/raw"_s), alice).body, draft);
+    // Delivered to no one.
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    for (const QJsonValue &m : send("GET"_ba, u"/api/v1/mailboxes/inbox/messages"_s, bob).json().value(u"messages").toArray())
+        QVERIFY(m.toObject().value(u"subject").toString() != u"Draft"_s);
+    QCOMPARE(m_store->roleFolder(m_alice, FolderRole::Drafts)->total, 1);
+    // No flags: none set.
+    const Answer plain = send("POST"_ba, u"/api/v1/folders/%1/messages"_s.arg(drafts), alice,
+                              "Subject: imported\r\n\r\nold mail\r\n"_ba, "message/rfc822"_ba);
+    CHECK_STATUS(plain, 201);
+    QCOMPARE(plain.json().value(u"seen"), QJsonValue(false));
+}
+
+void TestWebApi::appendRefusals()
+{
+    stopServer();
+    m_config.limits.maxMessageBytes = 300 * 1024;
+    m_config.limits.maxHeaderBytes = 8 * 1024;
+    QVERIFY(startServer());
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const QString drafts = u"/api/v1/folders/%1/messages"_s.arg(m_store->roleFolder(m_alice, FolderRole::Drafts)->id);
+    const QByteArray message = "Subject: s\r\n\r\nbody\r\n"_ba;
+    CHECK_ERROR(send("POST"_ba, drafts, alice, message, "text/plain"_ba), 415, u"unsupported_media_type"_s);
+    CHECK_ERROR(send("POST"_ba, drafts, alice, message, "application/json"_ba), 415, u"unsupported_media_type"_s);
+    CHECK_ERROR(send("POST"_ba, drafts + u"?flags=deleted"_s, alice, message, "message/rfc822"_ba), 400, u"bad_request"_s);
+    CHECK_ERROR(send("POST"_ba, drafts + u"?flags=seen,bogus"_s, alice, message, "message/rfc822"_ba), 400, u"bad_request"_s);
+    CHECK_ERROR(send("POST"_ba, drafts + u"?folder=1"_s, alice, message, "message/rfc822"_ba), 400, u"bad_request"_s);
+    CHECK_ERROR(send("POST"_ba, drafts, alice, QByteArray(), "message/rfc822"_ba), 400, u"bad_request"_s);
+    // A header section over its limit; a message over its limit (the
+    // parser refuses it before reading it, as for any body too large).
+    CHECK_ERROR(send("POST"_ba, drafts, alice, "X-Long: " + QByteArray(9 * 1024, 'h') + "\r\n\r\nbody\r\n",
+                     "message/rfc822"_ba),
+                413, u"too_large"_s);
+    CHECK_ERROR(send("POST"_ba, drafts, alice, "Subject: big\r\n\r\n" + QByteArray(301 * 1024, 'b'), "message/rfc822"_ba),
+                413, u"too_large"_s);
+    // Larger than the JSON limit, yes; but not without a token, nor elsewhere.
+    const QByteArray big = "Subject: big\r\n\r\n" + QByteArray(100 * 1024, 'b');
+    CHECK_ERROR(send("POST"_ba, drafts, QByteArray(), big, "message/rfc822"_ba), 413, u"too_large"_s);
+    CHECK_ERROR(send("PATCH"_ba, messagePath(m_aliceFirst), alice, big, "message/rfc822"_ba), 413, u"too_large"_s);
+    // Another account's folder: 404; nothing stored anywhere.
+    const QString bobs = u"/api/v1/folders/%1/messages"_s.arg(m_store->roleFolder(m_bob, FolderRole::Drafts)->id);
+    CHECK_ERROR(send("POST"_ba, bobs, alice, message, "message/rfc822"_ba), 404, u"not_found"_s);
+    QCOMPARE(m_store->roleFolder(m_alice, FolderRole::Drafts)->total, 0);
+    QCOMPARE(m_store->roleFolder(m_bob, FolderRole::Drafts)->total, 0);
+    CHECK_STATUS(send("POST"_ba, drafts, alice, big, "message/rfc822"_ba), 201);
 }
 
 // A raw TLS client of GET /api/v1/events: what it has read so far.
