@@ -89,6 +89,41 @@ inline QString folderCountersSql()
         " unseen = (SELECT count(*) FROM mailbox_entries e WHERE e.folder_id = folders.id AND e.seen = 0)");
 }
 
+// A restore puts back older modseqs and uids: every account's modseq goes
+// past the larger of the two databases' (so no modseq means two things),
+// its removals count as forgotten there (clients start over: `reset`), and
+// every folder gets a uidValidity it never had (uids given since the backup
+// are given again). Before the rows are replaced: keep the accounts' numbers.
+inline QString restoreKeepAccountNumbersSql(DatabaseUrl::Kind engine)
+{
+    return engine == DatabaseUrl::Kind::Sqlite
+        ? QStringLiteral("CREATE TEMP TABLE restore_accounts AS SELECT id, modseq, last_uid_validity FROM main.accounts")
+        : QStringLiteral("CREATE TEMP TABLE restore_accounts ON COMMIT DROP AS"
+                         " SELECT id, modseq, last_uid_validity FROM accounts");
+}
+
+// After the rows are replaced.
+inline QStringList restoreAccountNumbersSql(DatabaseUrl::Kind engine)
+{
+    const bool sqlite = engine == DatabaseUrl::Kind::Sqlite;
+    const QString greatest = sqlite ? QStringLiteral("max") : QStringLiteral("greatest");
+    const QString now = sqlite ? QStringLiteral("CAST(strftime('%s', 'now') AS INTEGER)")
+                               : QStringLiteral("CAST(extract(epoch FROM now()) AS BIGINT)");
+    const QString kept = sqlite ? QStringLiteral("temp.restore_accounts") : QStringLiteral("restore_accounts");
+    QStringList steps{
+        QStringLiteral("UPDATE accounts SET"
+                       " modseq = 1 + %1(modseq, coalesce((SELECT r.modseq FROM %2 r WHERE r.id = accounts.id), 0)),"
+                       " last_uid_validity = %1(last_uid_validity + 1, %3,"
+                       " coalesce((SELECT r.last_uid_validity + 1 FROM %2 r WHERE r.id = accounts.id), 0))")
+            .arg(greatest, kept, now),
+        QStringLiteral("UPDATE accounts SET removals_forgotten = modseq"),
+        QStringLiteral("UPDATE folders SET uid_validity = (SELECT a.last_uid_validity FROM accounts a WHERE a.id = folders.owner_id)"),
+    };
+    if (sqlite)
+        steps.append(QStringLiteral("DROP TABLE temp.restore_accounts"));
+    return steps;
+}
+
 // Migration 6 on either engine: the same tables and columns in the same
 // order, with what differs (types, trigger bodies, the rebuild of
 // mailbox_entries on SQLite, which cannot drop a column in a constraint)

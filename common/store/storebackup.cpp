@@ -126,7 +126,8 @@ bool writeSqliteCounters(const QSqlDatabase &copy, const std::map<QString, qint6
 QStringList sqliteRestoreStatements()
 {
     QStringList statements{
-        QStringLiteral("CREATE TEMP TABLE restore_counters AS SELECT name, seq FROM main.sqlite_sequence")};
+        QStringLiteral("CREATE TEMP TABLE restore_counters AS SELECT name, seq FROM main.sqlite_sequence"),
+        StoreSchema::restoreKeepAccountNumbersSql(DatabaseUrl::Kind::Sqlite)};
     const QStringList &tables = StoreSchema::tablesInDependencyOrder();
     for (auto it = tables.crbegin(); it != tables.crend(); ++it)
         statements.append(QStringLiteral("DELETE FROM main.%1").arg(*it));
@@ -146,6 +147,7 @@ QStringList sqliteRestoreStatements()
     // The triggers that keep each folder's counts counted the copied
     // entries once more.
     statements.append(StoreSchema::folderCountersSql());
+    statements += StoreSchema::restoreAccountNumbersSql(DatabaseUrl::Kind::Sqlite);
     return statements;
 }
 
@@ -304,6 +306,14 @@ bool Store::backupPostgresqlTo(const QString &file)
             if (copied && !copyTable(database(), copy.database(), table, keyOf(table), &error))
                 copied = false;
         }
+        // The copy's counting triggers counted every copied entry again.
+        if (copied) {
+            QSqlQuery recount(copy.database());
+            if (!recount.exec(StoreSchema::folderCountersSql())) {
+                error = recount.lastError().text();
+                copied = false;
+            }
+        }
         const auto counters = copied ? postgresqlCounters(database(), &error) : std::nullopt;
         if (!counters || !writeSqliteCounters(copy.database(), *counters, &error))
             copied = false;
@@ -339,6 +349,8 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
     const auto before = postgresqlCounters(database(), &error);
     if (!before)
         return fail(Error::Failed, error);
+    if (!query.exec(StoreSchema::restoreKeepAccountNumbersSql(Engine::Postgresql)))
+        return failQuery(query, QStringLiteral("keeping the accounts' modseqs for the restore"));
     // Login tokens are not restored: sessions ended since the backup must
     // stay ended, so a restore ends every session.
     if (!query.exec(QStringLiteral("TRUNCATE api_tokens, removals, mailbox_entries, folders, messages, accounts")))
@@ -351,6 +363,10 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
     // entries once more.
     if (!query.exec(StoreSchema::folderCountersSql()))
         return failQuery(query, QStringLiteral("counting the restored folders"));
+    for (const QString &statement : StoreSchema::restoreAccountNumbersSql(Engine::Postgresql)) {
+        if (!query.exec(statement))
+            return failQuery(query, QStringLiteral("moving the restored accounts' modseqs on"));
+    }
     // Ids never go back (docs/protocol/ctl.md §3: never reused; POP3 UIDLs
     // depend on it): each counter continues from the larger of the two
     // databases' counters.

@@ -198,6 +198,27 @@ std::optional<ChangeSet> Store::changes(qint64 ownerId, qint64 since, int limit)
                 entry.summary = justRead->summary;
         }
     }
+    // Removals forgotten while this read (another process, between its
+    // statements) may be missing from it: then it is a reset after all.
+    {
+        QSqlQuery *row = selectRow(QStringLiteral("SELECT removals_forgotten FROM accounts WHERE id = ?"), {ownerId},
+                                   QStringLiteral("reading the modseq of account %1").arg(ownerId),
+                                   QStringLiteral("no account %1").arg(ownerId));
+        const FinishedOnExit finished(row);
+        if (!row)
+            return std::nullopt;
+        forgotten = row->value(0).toLongLong();
+    }
+    if (since < forgotten) {
+        ChangeSet reset;
+        reset.modseq = highest;
+        reset.reset = true;
+        const std::optional<QList<MailFolder>> all = folders(ownerId);
+        if (!all)
+            return std::nullopt;
+        reset.folders = *all;
+        return reset;
+    }
     if (!touchedFolders.isEmpty()) {
         // As they are now (a folder removed meanwhile is reported next time).
         const std::optional<QList<MailFolder>> all = folders(ownerId);
@@ -217,6 +238,15 @@ std::optional<qint64> Store::forgetRemovals(qint64 untilMs)
     qint64 forgotten = 0;
     const bool committed = inWriteTransaction(QStringLiteral("forgetting removals"), [&] {
         QSqlQuery query(database());
+        // On PostgreSQL the accounts first, in the order of ids, as a
+        // delivery locks them: in the UPDATE's own order two could deadlock.
+        if (m_engine == Engine::Postgresql) {
+            query.prepare(QStringLiteral("SELECT id FROM accounts WHERE id IN"
+                                         " (SELECT owner_id FROM removals WHERE removed_at <= ?) ORDER BY id FOR UPDATE"));
+            query.addBindValue(untilMs);
+            if (!query.exec())
+                return failQuery(query, QStringLiteral("forgetting removals"));
+        }
         query.prepare(QStringLiteral("UPDATE accounts SET removals_forgotten ="
                                      " (SELECT max(r.modseq) FROM removals r WHERE r.owner_id = accounts.id AND r.removed_at <= ?)"
                                      " WHERE id IN (SELECT owner_id FROM removals WHERE removed_at <= ?)"));

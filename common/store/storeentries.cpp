@@ -360,7 +360,12 @@ bool Store::deleteEntries(qint64 ownerId, const QList<qint64> &entryIds, std::op
             onlyInFolder = folder->id;
         }
         QList<MailboxEntry> entries;
+        QList<qint64> distinct;
         for (const qint64 entryId : entryIds) {
+            if (!distinct.contains(entryId))
+                distinct.append(entryId);
+        }
+        for (const qint64 entryId : std::as_const(distinct)) {
             std::optional<MailboxEntry> entry = readEntry(ownerId, entryId);
             if (!entry && m_error != Error::NotFound)
                 return false;

@@ -231,9 +231,20 @@ std::optional<MailFolder> Store::renameFolder(qint64 ownerId, qint64 folderId, c
         QSqlQuery *statement = cachedStatement(
             QStringLiteral("UPDATE folders SET name = ?, uid_validity = ?, modseq = ?, highest_modseq = ? WHERE id = ?"),
             QStringLiteral("renaming a folder"));
-        if (!statement)
+        QSqlQuery *setAside = cachedStatement(QStringLiteral("UPDATE folders SET name = ? WHERE id = ?"),
+                                              QStringLiteral("renaming a folder"));
+        if (!statement || !setAside)
             return false;
-        const FinishedOnExit finished(statement);
+        const FinishedOnExit finished(statement), setAsideFinished(setAside);
+        // First every one to a name no folder can have (a control
+        // character): a new name may be the old one of another folder of
+        // the move, not renamed yet (A/B to A: A/B/B/Z becomes A/B/Z).
+        for (const auto &[id, newName] : renamed) {
+            setAside->bindValue(0, QStringLiteral("\u0001%1").arg(id));
+            setAside->bindValue(1, id);
+            if (!setAside->exec())
+                return failQuery(*setAside, QStringLiteral("renaming folder %1").arg(id));
+        }
         for (const auto &[id, newName] : renamed) {
             ++modseq;
             // A name gets a uidValidity it never had (RFC 3501 §2.3.1.1).

@@ -15,6 +15,10 @@ namespace {
 // Reservations whose stream never began (the connection went first) are
 // dropped after this long.
 constexpr qint64 ReservationMs = 10000;
+// Message events of one announcement: notifications of a burst (an import
+// of thousands) stop here; the change event tells of the rest. This also
+// bounds what one announcement adds to a stream's backlog.
+constexpr int MaxMessageEvents = 50;
 
 // WHATWG HTML §9.2: an event is its fields, one per line, then an empty line.
 QByteArray sseEvent(const char *name, qint64 id, const QByteArray &data)
@@ -157,16 +161,26 @@ void EventHub::begin(quint64 ticket)
         m_cursors.insert(accountId, *modseq);
     }
     // A resumed stream: what it missed up to the cursor, as one change
-    // event (what comes after, it gets with the others).
+    // event naming the folders changed since (read from the folders'
+    // highest modseqs: one query however long the history).
     const qint64 cursor = m_cursors.value(accountId);
-    if (lastEventId && *lastEventId < cursor && *lastEventId >= 0) {
-        qint64 reached = 0;
-        const QByteArray missed = eventsSince(accountId, *lastEventId, &reached, false);
-        QMutexLocker lock(&m_mutex);
-        const auto it = m_subscribers.find(ticket);
-        if (it != m_subscribers.end() && !missed.isEmpty())
-            send(*it, missed);
+    if (!lastEventId || *lastEventId >= cursor || *lastEventId < 0)
+        return;
+    const std::optional<QList<MailFolder>> folders = m_store->folders(accountId);
+    if (!folders)
+        return;
+    JsonWriter json;
+    json.beginObject().key(QLatin1StringView("modseq")).value(cursor);
+    json.key(QLatin1StringView("folders")).beginArray();
+    for (const MailFolder &folder : *folders) {
+        if (folder.highestModseq > *lastEventId)
+            json.value(folder.id);
     }
+    json.endArray().endObject();
+    QMutexLocker lock(&m_mutex);
+    const auto it = m_subscribers.find(ticket);
+    if (it != m_subscribers.end())
+        send(*it, sseEvent("change", cursor, json.take()));
 }
 
 void EventHub::onChanged()
@@ -197,7 +211,7 @@ void EventHub::announce(qint64 accountId)
     if (cursor == m_cursors.cend())
         return;
     qint64 reached = *cursor;
-    const QByteArray events = eventsSince(accountId, *cursor, &reached, true);
+    const QByteArray events = eventsSince(accountId, *cursor, &reached);
     m_cursors.insert(accountId, reached);
     if (events.isEmpty())
         return;
@@ -208,11 +222,12 @@ void EventHub::announce(qint64 accountId)
     }
 }
 
-QByteArray EventHub::eventsSince(qint64 accountId, qint64 since, qint64 *modseq, bool withMessages)
+QByteArray EventHub::eventsSince(qint64 accountId, qint64 since, qint64 *modseq)
 {
     *modseq = since;
     QSet<qint64> folders;
     QByteArray messages;
+    int messageEvents = 0;
     const std::optional<MailFolder> inbox = m_store->roleFolder(accountId, FolderRole::Inbox);
     for (;;) {
         const std::optional<ChangeSet> set = m_store->changes(accountId, *modseq);
@@ -225,8 +240,9 @@ QByteArray EventHub::eventsSince(qint64 accountId, qint64 since, qint64 *modseq,
         for (const qint64 id : set->foldersRemoved)
             folders.insert(id);
         for (const MailboxEntry &entry : set->created) {
-            if (!withMessages || !inbox || entry.folderId != inbox->id)
+            if (!inbox || entry.folderId != inbox->id || messageEvents == MaxMessageEvents)
                 continue;
+            ++messageEvents;
             JsonWriter json;
             json.beginObject();
             WebApiInternal::writeSummaryMembers(json, entry);

@@ -79,7 +79,7 @@ private:
     // The event bytes for the account's changes after `since` (a change
     // event with the folders touched, a message event per new inbox entry);
     // empty when nothing changed. *modseq: where they end.
-    QByteArray eventsSince(qint64 accountId, qint64 since, qint64 *modseq, bool withMessages);
+    QByteArray eventsSince(qint64 accountId, qint64 since, qint64 *modseq);
     void send(Subscriber &subscriber, const QByteArray &bytes);
     void endStream(quint64 ticket);
 

@@ -70,7 +70,7 @@ WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, W
     connect(m_socket, &QSslSocket::encryptedBytesWritten, m_closer, &ConnectionCloser::progressed);
     connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
         m_closer->progressed();
-        if (m_socket->bytesToWrite() < WriteBacklogLimit / 2)
+        if (writeBacklog() < WriteBacklogLimit / 2)
             readAvailable();
     });
     connect(m_socket, &QSslSocket::disconnected, this, [this] {
@@ -81,6 +81,13 @@ WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, W
         Q_EMIT finished();
         deleteLater();
     });
+}
+
+qint64 WebConnection::writeBacklog() const
+{
+    // bytesToWrite() is only what waits to be encrypted: the TLS layer moves
+    // it on at once, into what waits for the network.
+    return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite();
 }
 
 void WebConnection::releaseUpload()
@@ -118,7 +125,7 @@ void WebConnection::readAvailable()
         return;
     }
     while (m_socket->bytesAvailable() > 0 && m_parser.bufferedBytes() < m_parser.bufferLimit()
-           && m_socket->bytesToWrite() < WriteBacklogLimit) {
+           && writeBacklog() < WriteBacklogLimit) {
         // The timeout runs from a request's first byte to its end (408 when
         // it is not complete by then): restarting it on every read would let
         // a client dribbling a byte a second keep the connection (slowloris).
@@ -199,7 +206,7 @@ void WebConnection::beginEventStream(const HttpResponse &head, const HttpRequest
                          return;
                      // A reader that does not read is dropped before its
                      // backlog passes the limit; the others go on.
-                     if (self->m_socket->bytesToWrite() + bytes.size() > EventHub::MaxBacklogBytes) {
+                     if (self->writeBacklog() + bytes.size() > EventHub::MaxBacklogBytes) {
                          qCInfo(lcWeb).noquote() << self->m_peerAddress << "event stream dropped: not read";
                          self->m_closing = true;
                          self->m_socket->abort();

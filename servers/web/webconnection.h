@@ -61,6 +61,8 @@ private:
     quint64 m_streamTicket = 0;
     qint64 m_uploadBytes = 0; // of the process's upload budget, held until answered
     void releaseUpload();
+    // Bytes written and not yet sent: plain and encrypted.
+    [[nodiscard]] qint64 writeBacklog() const;
     bool m_busy = false;
     bool m_closing = false;
     bool m_shutdownRequested = false;

@@ -38,6 +38,7 @@ private:
     SharedAuthenticator *m_authenticator = nullptr;
     QMutex m_apisMutex;
     QHash<QThread *, WebApi *> m_apis;
-    std::unique_ptr<RequestWorkers> m_workers;
+    // Declared first so destroyed last: the workers' WebApis use it.
     std::unique_ptr<EventHub> m_eventHub;
+    std::unique_ptr<RequestWorkers> m_workers;
 };

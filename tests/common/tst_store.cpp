@@ -299,6 +299,8 @@ private Q_SLOTS:
     void changesInPages();
     void forgottenRemovalsReset();
     void pop3QuitKeepsWhatMovedAway();
+    void renameOntoFormerNames();
+    void restoreMovesModseqsOn();
 
 private:
     QString dbPath() const { return m_dir->filePath(QStringLiteral("mailroom.db")); }
@@ -2392,9 +2394,57 @@ void TestStore::pop3QuitKeepsWhatMovedAway()
     EntryUpdate toArchive;
     toArchive.folderId = m_store->roleFolder(bob, FolderRole::Archive)->id;
     QVERIFY(m_store->updateEntry(bob, second->inboxEntryIds.first(), toArchive));
-    QVERIFY(m_store->deleteEntries(bob, {first->inboxEntryIds.first(), second->inboxEntryIds.first()}, FolderRole::Inbox));
+    const qint64 before = m_store->accountModseq(bob).value();
+    QVERIFY(m_store->deleteEntries(bob, {first->inboxEntryIds.first(), second->inboxEntryIds.first(),
+                                         first->inboxEntryIds.first()}, FolderRole::Inbox));
+    QCOMPARE(m_store->accountModseq(bob).value(), before + 1); // one removal, once
     QVERIFY(!m_store->entry(bob, first->inboxEntryIds.first()));
     QCOMPARE(m_store->entry(bob, second->inboxEntryIds.first())->folderId, toArchive.folderId.value());
+}
+
+// A rename whose new names are old names of folders of the same move.
+void TestStore::renameOntoFormerNames()
+{
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    const auto ab = m_store->createFolder(bob, u"A/B"_s);
+    const auto abz = m_store->createFolder(bob, u"A/B/Z"_s);
+    const auto abbz = m_store->createFolder(bob, u"A/B/B/Z"_s);
+    QVERIFY(ab && abz && abbz);
+    QVERIFY2(m_store->renameFolder(bob, ab->id, u"A"_s), qPrintable(m_store->lastErrorText()));
+    QCOMPARE(m_store->folder(bob, abz->id)->name, u"A/Z"_s);
+    QCOMPARE(m_store->folder(bob, abbz->id)->name, u"A/B/Z"_s);
+}
+
+// A restore puts older numbers back: the modseqs go on past both
+// databases', clients are told to start over, and folders get a new
+// uidValidity (their uids are given again).
+void TestStore::restoreMovesModseqsOn()
+{
+    const qint64 bob = addAccount(QStringLiteral("bob"));
+    QVERIFY(m_store->deliver(makeMessage(0, {bob}, u"before"_s)));
+    const QString backup = m_dir->filePath(QStringLiteral("numbers-backup.db"));
+    QVERIFY2(m_store->backupTo(backup), qPrintable(m_store->lastErrorText()));
+    {
+        // The copy's counts are right as it stands (PostgreSQL's rows are
+        // copied into SQLite, whose triggers would count them again).
+        RawConnection copy(backup);
+        QCOMPARE(copy.scalar(u"SELECT total FROM folders WHERE owner_id = %1 AND role = 'inbox'"_s.arg(bob)).toInt(), 1);
+    }
+    const MailFolder inboxBefore = *m_store->roleFolder(bob, FolderRole::Inbox);
+    QVERIFY(m_store->deliver(makeMessage(0, {bob}, u"after one"_s)));
+    QVERIFY(m_store->deliver(makeMessage(0, {bob}, u"after two"_s)));
+    const qint64 reached = m_store->accountModseq(bob).value();
+    QVERIFY2(m_store->restoreFrom(backup), qPrintable(m_store->lastErrorText()));
+    QVERIFY(m_store->accountModseq(bob).value() > reached);
+    const MailFolder inboxAfter = *m_store->roleFolder(bob, FolderRole::Inbox);
+    QVERIFY(inboxAfter.uidValidity > inboxBefore.uidValidity);
+    QCOMPARE(inboxAfter.total, 1);
+    const auto changes = m_store->changes(bob, reached);
+    QVERIFY(changes);
+    QVERIFY(changes->reset);
+    const auto next = m_store->deliver(makeMessage(0, {bob}, u"after the restore"_s));
+    QVERIFY(next);
+    QCOMPARE(m_store->entry(bob, next->inboxEntryIds.first())->uid, 2); // again, under a new uidValidity
 }
 
 QTEST_GUILESS_MAIN(TestStore)

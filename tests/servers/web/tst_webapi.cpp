@@ -268,6 +268,7 @@ private Q_SLOTS:
     void eventStream();
     void eventStreamResumes();
     void eventStreamLimits();
+    void eventStreamDropsAReaderThatDoesNotRead();
     void changePassword();
     void changePasswordRefused_data();
     void changePasswordRefused();
@@ -1768,6 +1769,56 @@ void TestWebApi::eventStreamLimits()
     QVERIFY(connectRaw(bobs.socket));
     bobs.socket.write("GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + bob + "\r\n\r\n");
     QTRY_VERIFY_WITH_TIMEOUT(bobs.headIsStream(), ReplyTimeoutMs);
+}
+
+// A stream whose reader does not read is dropped before 1 MiB waits for
+// it; another stream of the account and other requests go on.
+void TestWebApi::eventStreamDropsAReaderThatDoesNotRead()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    const QByteArray request = "GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + alice + "\r\n\r\n";
+    QSslSocket stuck;
+    QVERIFY(connectRaw(stuck));
+    stuck.write(request);
+    QVERIFY(stuck.waitForBytesWritten(ReplyTimeoutMs));
+    // From here it reads next to nothing: Qt holds a byte, the kernel little.
+    stuck.setReadBufferSize(1);
+    stuck.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
+    EventStreamClient good;
+    connect(&good.socket, &QSslSocket::readyRead, &good.socket, [&] { good.heard += good.socket.readAll(); });
+    QVERIFY(connectRaw(good.socket));
+    good.socket.write(request);
+    QTRY_VERIFY_WITH_TIMEOUT(good.headIsStream(), ReplyTimeoutMs);
+    QTest::qWait(100);
+    const int withBoth = m_server->connectionCount();
+
+    // Rounds of 50 messages (each a message event of about 1 KiB) until the
+    // server gives up on the reader that does not read.
+    NewMessage message;
+    message.raw = "Subject: " + QByteArray(700, 's') + "\r\n\r\n" + QByteArray(300, 'p') + "\r\n";
+    message.summary = MimeMessage::parse(message.raw).summary();
+    message.receivedAt = arrival(20);
+    message.recipientIds = {m_alice};
+    int rounds = 0;
+    // (The server's side is watched: the client, reading nothing, would
+    // not notice it is cut off.)
+    for (; rounds < 100 && m_server->connectionCount() >= withBoth; ++rounds) {
+        const auto stored = m_store->deliverAll(QList<NewMessage>(50, message));
+        QVERIFY(stored.last());
+        const qint64 modseq = m_store->accountModseq(m_alice).value();
+        QTRY_VERIFY_WITH_TIMEOUT(good.heard.contains(QByteArray("\nid: " + QByteArray::number(modseq) + "\ndata: {\"modseq\"")),
+                                 ReplyTimeoutMs);
+    }
+    QCOMPARE(m_server->connectionCount(), withBoth - 1);
+    qInfo("the reader that did not read was dropped after %d rounds (%d messages)", rounds, rounds * 50);
+    QVERIFY(rounds > 1);
+    // The other stream and other requests go on.
+    QCOMPARE(good.socket.state(), QAbstractSocket::ConnectedState);
+    CHECK_STATUS(send("GET"_ba, u"/healthz"_s), 200);
+    QVERIFY(m_store->setSeen(m_alice, m_aliceFirst, true));
+    const qint64 modseq = m_store->accountModseq(m_alice).value();
+    QTRY_VERIFY_WITH_TIMEOUT(good.heard.contains(QByteArray("\nid: " + QByteArray::number(modseq) + "\n")), ReplyTimeoutMs);
 }
 
 void TestWebApi::changePassword()
