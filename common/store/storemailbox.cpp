@@ -215,7 +215,8 @@ std::optional<MailFolder> Store::renameFolder(qint64 ownerId, qint64 folderId, c
             if (f.id == folderId || isUnder(f.name, current->name))
                 renamed.append({f.id, name + f.name.mid(current->name.size())});
         }
-        for (const auto &[id, newName] : renamed) {
+        for (const auto &rename : renamed) {
+            const QString &newName = rename.second;
             if (const auto fault = folderNameFault(newName))
                 return fail(Error::Invalid, *fault);
             const bool taken = std::any_of(all.cbegin(), all.cend(), [&](const MailFolder &f) {
@@ -239,11 +240,11 @@ std::optional<MailFolder> Store::renameFolder(qint64 ownerId, qint64 folderId, c
         // First every one to a name no folder can have (a control
         // character): a new name may be the old one of another folder of
         // the move, not renamed yet (A/B to A: A/B/B/Z becomes A/B/Z).
-        for (const auto &[id, newName] : renamed) {
-            setAside->bindValue(0, QStringLiteral("\u0001%1").arg(id));
-            setAside->bindValue(1, id);
+        for (const auto &rename : renamed) {
+            setAside->bindValue(0, QStringLiteral("\u0001%1").arg(rename.first));
+            setAside->bindValue(1, rename.first);
             if (!setAside->exec())
-                return failQuery(*setAside, QStringLiteral("renaming folder %1").arg(id));
+                return failQuery(*setAside, QStringLiteral("renaming folder %1").arg(rename.first));
         }
         for (const auto &[id, newName] : renamed) {
             ++modseq;
