@@ -334,6 +334,7 @@ private:
         return QDate(year, month, day);
     }
 
+    static constexpr qint64 MaxSizeBytes = 999'999'999'999'999;
     static std::optional<qint64> sizeFrom(QString text)
     {
         qint64 unit = 1;
@@ -352,6 +353,10 @@ private:
                 return std::nullopt;
             number = number * 10 + (c.unicode() - u'0');
         }
+        // In bytes too at most 15 digits, so that the canonical form (the
+        // size in bytes) reads back (fuzz_search_query found 123456789012100K).
+        if (number * unit > MaxSizeBytes)
+            return std::nullopt;
         return number * unit;
     }
 
