@@ -20,6 +20,7 @@
 #include <optional>
 
 class SqlWriteTransaction;
+struct SearchQuery;
 class StoredAddressLists;
 class StoredSummaries;
 
@@ -144,6 +145,9 @@ struct NewMessage
     QDateTime receivedAt;
     qint64 senderId = 0; // 0: no sent entry
     QList<qint64> recipientIds;
+    // The readable text (MimeMessage::readableText): its words go into the
+    // search index with the summary's, in the same transaction.
+    QString text;
 };
 
 struct Delivery
@@ -158,6 +162,13 @@ struct LoginFailureCounts
 {
     int byAddress = 0;
     int byUsername = 0;
+};
+
+// Why a search query cannot run (Store::search): where its fault is.
+struct SearchFault
+{
+    qsizetype position = 0; // of the term, in UTF-16 units
+    QString message;
 };
 
 struct StoreStats
@@ -292,6 +303,12 @@ public:
     // Stores a message into the owner's folder without delivering it.
     std::optional<MailboxEntry> appendMessage(qint64 ownerId, qint64 folderId, const NewMessage &message,
                                               const EntryFlags &flags, const QStringList &keywords = {});
+    // Search (storesearch.cpp; docs/protocol/search.md): the owner's
+    // entries that match, newest first, paged as listings. A term that
+    // cannot run (no words in it, no such folder) is Invalid, with its
+    // position in `fault`.
+    std::optional<FolderPage> search(qint64 ownerId, const SearchQuery &query, int limit,
+                                     std::optional<qint64> before = std::nullopt, SearchFault *fault = nullptr);
     // Changes (storechanges.cpp): at most `limit` items after `since`, in
     // modseq order. Invalid for a since below 0 or above the account's modseq.
     static constexpr int MaxChanges = 1000;
@@ -394,6 +411,7 @@ public:
     struct DeliveryStatements
     {
         QSqlQuery *insertMessage = nullptr;
+        QSqlQuery *insertWords = nullptr; // the search index's row
         QSqlQuery *addEntry = nullptr;
     };
     // The modseqs and uids a delivery group took, a range per account and
@@ -483,6 +501,11 @@ private:
     // The summaries of these messages, by message id; a message that is
     // gone is missing.
     bool readSummaries(const QList<qint64> &messageIds, QHash<qint64, ReadSummary> *read);
+    // Gives a page read with ListingColumns its summaries (keys: one per
+    // entry, from its row); drops entries whose message went meanwhile.
+    bool summarizePage(FolderPage *page, const QList<qint64> &receivedAtMs);
+    // Migration 7: the words of every message stored before it.
+    bool indexStoredMessages();
 
     QString m_connectionName;
     std::unique_ptr<StoredAddressLists> m_addressLists;

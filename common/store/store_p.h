@@ -291,6 +291,52 @@ inline QStringList mailboxModelSteps(DatabaseUrl::Kind engine)
     return steps;
 }
 
+// The search index (migration 7; docs/STORAGE.md, "Search index"): each
+// message's words, folded by SearchWords, one column per field, in
+// message_words, a table like any other (backups and restores copy it);
+// the index over it is SQLite's FTS5 with message_words as its external
+// content (so the words are stored once) and kept by triggers, or
+// PostgreSQL's GIN index of the words' tsvector (configuration "simple":
+// the words are folded already, and no language's stemmer applies).
+inline constexpr int SearchIndexVersion = 7;
+inline constexpr char SearchColumns[] = "subject, sender, to_addresses, cc_addresses, body, filenames";
+inline QStringList searchIndexSteps(DatabaseUrl::Kind engine)
+{
+    const bool sqlite = engine == DatabaseUrl::Kind::Sqlite;
+    const QString columns = QLatin1StringView(SearchColumns);
+    QStringList steps{
+        QStringLiteral("CREATE TABLE message_words ("
+                       " message_id %1 PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
+                       " subject TEXT NOT NULL, sender TEXT NOT NULL, to_addresses TEXT NOT NULL,"
+                       " cc_addresses TEXT NOT NULL, body TEXT NOT NULL, filenames TEXT NOT NULL)")
+            .arg(sqlite ? QStringLiteral("INTEGER") : QStringLiteral("BIGINT")),
+    };
+    if (sqlite) {
+        QString newValues = QStringLiteral("new.message_id");
+        QString oldValues = QStringLiteral("'delete', old.message_id");
+        for (const QString &column : columns.split(QStringLiteral(", "))) {
+            newValues += QStringLiteral(", new.") + column;
+            oldValues += QStringLiteral(", old.") + column;
+        }
+        steps += {
+            QStringLiteral("CREATE VIRTUAL TABLE message_index USING fts5(%1, content='message_words',"
+                           " content_rowid='message_id', tokenize='unicode61 remove_diacritics 0')")
+                .arg(columns),
+            QStringLiteral("CREATE TRIGGER message_words_indexed AFTER INSERT ON message_words"
+                           " BEGIN INSERT INTO message_index (rowid, %1) VALUES (%2); END")
+                .arg(columns, newValues),
+            QStringLiteral("CREATE TRIGGER message_words_unindexed AFTER DELETE ON message_words"
+                           " BEGIN INSERT INTO message_index (message_index, rowid, %1) VALUES (%2); END")
+                .arg(columns, oldValues),
+        };
+    } else {
+        steps += QStringLiteral("CREATE INDEX message_words_index ON message_words USING gin (%1)")
+                     .arg(QStringLiteral("to_tsvector('simple'::regconfig, subject || ' ' || sender || ' ' || to_addresses"
+                                         " || ' ' || cc_addresses || ' ' || body || ' ' || filenames)"));
+    }
+    return steps;
+}
+
 // Migration N (1-based) turns schema version N-1 into N. Released steps are
 // never edited: a change is a new step. A step that rewrites a message's
 // summary columns (as 3 does) runs only at start-up, before any server
@@ -371,6 +417,9 @@ inline const QList<QStringList> &migrations()
         // keywords per entry, modseqs, remembered removals. Entries keep
         // their ids and the id counter its value.
         mailboxModelSteps(DatabaseUrl::Kind::Sqlite),
+        // 7: the search index (the words of messages stored before are
+        // added by Store::indexStoredMessages in the same transaction).
+        searchIndexSteps(DatabaseUrl::Kind::Sqlite),
     };
     return steps;
 }
@@ -475,6 +524,9 @@ inline const QList<QStringList> &postgresqlMigrations()
         // table is altered in place (its identity and triggers stay), to
         // the same columns in the same order as SQLite's rebuilt one.
         mailboxModelSteps(DatabaseUrl::Kind::Postgresql),
+        // 7: the search index (the words of messages stored before are
+        // added by Store::indexStoredMessages in the same transaction).
+        searchIndexSteps(DatabaseUrl::Kind::Postgresql),
     };
     return steps;
 }
@@ -484,7 +536,8 @@ inline const QStringList &tablesInDependencyOrder()
 {
     static const QStringList tables = {QStringLiteral("accounts"),        QStringLiteral("messages"),
                                        QStringLiteral("folders"),         QStringLiteral("mailbox_entries"),
-                                       QStringLiteral("removals"),        QStringLiteral("api_tokens")};
+                                       QStringLiteral("removals"),        QStringLiteral("api_tokens"),
+                                       QStringLiteral("message_words")};
     return tables;
 }
 

@@ -74,7 +74,9 @@ bool copyTable(const QSqlDatabase &from, const QSqlDatabase &to, const QString &
 
 QString keyOf(const QString &table)
 {
-    return table == u"api_tokens" ? QStringLiteral("token_hash") : QStringLiteral("id");
+    if (table == u"api_tokens")
+        return QStringLiteral("token_hash");
+    return table == u"message_words" ? QStringLiteral("message_id") : QStringLiteral("id");
 }
 
 // The next id each table's counter gives out minus one, on PostgreSQL: the
@@ -84,7 +86,7 @@ std::optional<std::map<QString, qint64>> postgresqlCounters(const QSqlDatabase &
     std::map<QString, qint64> counters;
     QSqlQuery query(db);
     for (const QString &table : StoreSchema::tablesInDependencyOrder()) {
-        if (table == u"api_tokens")
+        if (table == u"api_tokens" || table == u"message_words") // no counter of their own
             continue;
         if (!query.exec(QStringLiteral("SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('%1', 'id')), 0)")
                             .arg(table))
@@ -343,7 +345,7 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
     QSqlQuery query(database());
     // Other servers wait until the new data is complete: they see the old
     // or the new, never a mix.
-    if (!query.exec(QStringLiteral("LOCK TABLE accounts, messages, folders, mailbox_entries, removals, api_tokens IN ACCESS EXCLUSIVE MODE")))
+    if (!query.exec(QStringLiteral("LOCK TABLE accounts, messages, message_words, folders, mailbox_entries, removals, api_tokens IN ACCESS EXCLUSIVE MODE")))
         return failQuery(query, QStringLiteral("locking the tables for the restore"));
     QString error;
     const auto before = postgresqlCounters(database(), &error);
@@ -353,7 +355,7 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
         return failQuery(query, QStringLiteral("keeping the accounts' modseqs for the restore"));
     // Login tokens are not restored: sessions ended since the backup must
     // stay ended, so a restore ends every session.
-    if (!query.exec(QStringLiteral("TRUNCATE api_tokens, removals, mailbox_entries, folders, messages, accounts")))
+    if (!query.exec(QStringLiteral("TRUNCATE api_tokens, removals, mailbox_entries, folders, message_words, messages, accounts")))
         return failQuery(query, QStringLiteral("emptying the tables for the restore"));
     for (const QString &table : StoreSchema::tablesInDependencyOrder()) {
         if (table != u"api_tokens" && !copyTable(source.database(), database(), table, keyOf(table), &error))

@@ -8,6 +8,7 @@
 #include "messagejson.h"
 #include "sqltransaction.h"
 #include "store_p.h"
+#include "storesearch_p.h"
 #include "storesql_p.h"
 
 #include <QJsonArray>
@@ -73,8 +74,9 @@ struct StepFailure
     std::optional<Store::Error> known;
 };
 
-// The message's row; its id.
-std::optional<qint64> insertMessage(QSqlQuery &insert, const NewMessage &message, StepFailure *failure)
+// The message's row and its words' in the search index; its id.
+std::optional<qint64> insertMessage(QSqlQuery &insert, QSqlQuery &insertWords, const NewMessage &message,
+                                    StepFailure *failure)
 {
     const MessageSummary &summary = message.summary;
     insert.bindValue(0, toMs(message.receivedAt));
@@ -102,6 +104,10 @@ std::optional<qint64> insertMessage(QSqlQuery &insert, const NewMessage &message
     // SQLite made the change in the first step; a statement left running
     // would keep RELEASE from completing.
     insert.finish();
+    if (!StoreSearch::insertWords(insertWords, id, StoreSearch::wordsOf(message.summary, message.text))) {
+        *failure = {insertWords.lastError(), QStringLiteral("indexing a message for search"), std::nullopt};
+        return std::nullopt;
+    }
     return id;
 }
 
@@ -162,7 +168,7 @@ std::optional<Delivery> storeMessage(const Store::DeliveryStatements &statements
                                      const NewMessage &message, StepFailure *failure)
 {
     Delivery delivery;
-    const std::optional<qint64> messageId = insertMessage(*statements.insertMessage, message, failure);
+    const std::optional<qint64> messageId = insertMessage(*statements.insertMessage, *statements.insertWords, message, failure);
     if (!messageId)
         return std::nullopt;
     delivery.messageId = *messageId;
@@ -237,10 +243,12 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
         return failAll(m_error, m_errorText);
     const QString preparing = QStringLiteral("preparing a delivery");
     const DeliveryStatements statements{cachedStatement(insertMessageSql(), preparing),
+                                        cachedStatement(StoreSearch::insertWordsSql(), preparing),
                                         cachedStatement(addEntrySql(), preparing)};
-    if (!statements.insertMessage || !statements.addEntry)
+    if (!statements.insertMessage || !statements.insertWords || !statements.addEntry)
         return failAll(m_error, m_errorText);
-    const FinishedOnExit insertFinished(statements.insertMessage), addEntryFinished(statements.addEntry);
+    const FinishedOnExit insertFinished(statements.insertMessage), wordsFinished(statements.insertWords),
+        addEntryFinished(statements.addEntry);
 
     for (qsizetype i = 0; i < messages.size(); ++i) {
         if (!deliverInSavepoint(statements, numbers, messages.at(i), &outcome.deliveries[i], &outcome.errors[i]))
@@ -368,16 +376,17 @@ std::optional<MailboxEntry> Store::appendMessage(qint64 ownerId, qint64 folderId
         if (!lockAccount(ownerId))
             return false;
         QSqlQuery *insert = cachedStatement(insertMessageSql(), QStringLiteral("appending a message"));
+        QSqlQuery *insertWords = cachedStatement(StoreSearch::insertWordsSql(), QStringLiteral("appending a message"));
         QSqlQuery *addEntry = cachedStatement(addEntrySql(), QStringLiteral("appending a message"));
-        if (!insert || !addEntry)
+        if (!insert || !insertWords || !addEntry)
             return false;
-        const FinishedOnExit insertFinished(insert), addEntryFinished(addEntry);
+        const FinishedOnExit insertFinished(insert), wordsFinished(insertWords), addEntryFinished(addEntry);
         const std::optional<qint64> modseq = takeModseqs(ownerId, 1);
         const std::optional<qint64> uid = modseq ? takeUids(ownerId, folderId, 1, *modseq) : std::nullopt;
         if (!uid)
             return false;
         StepFailure failure;
-        const std::optional<qint64> messageId = insertMessage(*insert, message, &failure);
+        const std::optional<qint64> messageId = insertMessage(*insert, *insertWords, message, &failure);
         if (!messageId)
             return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
         const QVariantList values{ownerId,           *messageId,         int(flags.seen), folderId,

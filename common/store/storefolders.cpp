@@ -139,27 +139,39 @@ std::optional<FolderPage> Store::listFolderPage(qint64 ownerId, const QVariant &
         }
     }
 
+    QList<qint64> receivedAtMs;
+    receivedAtMs.reserve(keys.size());
+    for (const StoredSummaries::Key &key : std::as_const(keys))
+        receivedAtMs.append(key.receivedAtMs);
+    if (!summarizePage(&page, receivedAtMs))
+        return std::nullopt;
+    return page;
+}
+
+bool Store::summarizePage(FolderPage *page, const QList<qint64> &receivedAtMs)
+{
     // The summaries kept are copied at once (reading others may push them
     // out); the rest are read, in batches.
-    QList<bool> summarized(page.entries.size(), false);
+    QList<bool> summarized(page->entries.size(), false);
     QList<qint64> unknown;
-    for (qsizetype i = 0; i < page.entries.size(); ++i) {
-        if (const MessageSummary *kept = summaries().find(keys.at(i))) {
-            page.entries[i].summary = *kept;
+    for (qsizetype i = 0; i < page->entries.size(); ++i) {
+        const MailboxEntry &entry = page->entries.at(i);
+        if (const MessageSummary *kept = summaries().find({entry.messageId, receivedAtMs.at(i), entry.size})) {
+            page->entries[i].summary = *kept;
             summarized[i] = true;
         } else {
-            unknown.append(keys.at(i).messageId);
+            unknown.append(entry.messageId);
         }
     }
     if (unknown.isEmpty())
-        return page;
+        return true;
     QHash<qint64, ReadSummary> read;
     if (!readSummaries(unknown, &read))
-        return std::nullopt;
+        return false;
     QList<MailboxEntry> entries;
-    entries.reserve(page.entries.size());
-    for (qsizetype i = 0; i < page.entries.size(); ++i) {
-        MailboxEntry &entry = page.entries[i];
+    entries.reserve(page->entries.size());
+    for (qsizetype i = 0; i < page->entries.size(); ++i) {
+        MailboxEntry &entry = page->entries[i];
         if (!summarized.at(i)) {
             const auto justRead = read.constFind(entry.messageId);
             // Gone since the page was read (its last entry deleted meanwhile).
@@ -169,8 +181,8 @@ std::optional<FolderPage> Store::listFolderPage(qint64 ownerId, const QVariant &
         }
         entries.append(std::move(entry));
     }
-    page.entries = std::move(entries);
-    return page;
+    page->entries = std::move(entries);
+    return true;
 }
 
 bool Store::readSummaries(const QList<qint64> &messageIds, QHash<qint64, ReadSummary> *read)

@@ -97,6 +97,10 @@ bool Store::migrate(int from, int to)
             if (!query.exec(statement))
                 return failQuery(query, QStringLiteral("migration %1").arg(version));
         }
+        // What SQL alone cannot do: the search index needs each stored
+        // message parsed.
+        if (version == StoreSchema::SearchIndexVersion && !indexStoredMessages())
+            return false;
         // PRAGMA takes no bound values; the number is ours, not input.
         const QString setVersion = postgresql ? QStringLiteral("UPDATE mailroom_schema SET version = %1").arg(version)
                                               : QStringLiteral("PRAGMA user_version = %1").arg(version);

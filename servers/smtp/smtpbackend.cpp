@@ -183,7 +183,9 @@ int DeliveryWorker::deliverQueued()
     for (const auto &[request, done] : std::as_const(jobs)) {
         NewMessage message;
         message.raw = request.message;
-        message.summary = MimeMessage::parse(request.message).summary();
+        const MimeMessage parsed = MimeMessage::parse(request.message);
+        message.summary = parsed.summary();
+        message.text = parsed.readableText();
         message.receivedAt = now;
         message.senderId = request.senderId;
         message.recipientIds = request.recipientIds;

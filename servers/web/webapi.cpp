@@ -386,6 +386,10 @@ void WebApi::handle(const HttpRequest &request, const QString &clientAddress, QO
                          }, true, true})
             && table.add("GET", u"/api/v1/events",
                          {[](WebApi &api, const Call &call) { call.reply(api.openEventStream(call.request, *call.caller)); }})
+            && table.add("GET", u"/api/v1/search",
+                         {[](WebApi &api, const Call &call) { call.reply(api.search(call.request, *call.caller)); },
+                          true, true, true,
+                          {QLatin1StringView("q"), QLatin1StringView("limit"), QLatin1StringView("before")}})
             && table.add("GET", u"/api/v1/changes",
                          {[](WebApi &api, const Call &call) { call.reply(api.changes(call.request, *call.caller)); },
                           true, true, true, {QLatin1StringView("since")}})
@@ -625,21 +629,53 @@ HttpResponse WebApi::directory(const HttpRequest &request)
     return HttpResponse::json(200, json.take());
 }
 
-HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller, std::variant<FolderRole, qint64> folder)
+namespace WebApiInternal {
+
+std::optional<HttpResponse> readPageParameters(const HttpRequest &request, int *limit, std::optional<qint64> *before)
 {
-    int limit = 50;
+    *limit = 50;
     if (const auto text = request.queryValue(QStringLiteral("limit"))) {
         bool ok = false;
-        limit = text->toInt(&ok);
-        if (!ok || limit < 1 || limit > 500 || !std::all_of(text->cbegin(), text->cend(), [](QChar c) { return c.isDigit(); }))
+        *limit = text->toInt(&ok);
+        if (!ok || *limit < 1 || *limit > 500
+            || !std::all_of(text->cbegin(), text->cend(), [](QChar c) { return c.isDigit(); }))
             return errorResponse(400, "bad_request", QStringLiteral("limit must be a number from 1 to 500."));
     }
-    std::optional<qint64> before;
     if (const auto text = request.queryValue(QStringLiteral("before"))) {
-        before = pathId(*text);
-        if (!before)
+        *before = pathId(*text);
+        if (!*before)
             return errorResponse(400, "bad_request", QStringLiteral("before must be a message id."));
     }
+    return std::nullopt;
+}
+
+HttpResponse pageResponse(const FolderPage &page)
+{
+    JsonWriter json;
+    json.reserve(512 * (page.entries.size() + 1));
+    json.beginObject().key(QLatin1StringView("messages")).beginArray();
+    for (const MailboxEntry &entry : page.entries) {
+        json.beginObject();
+        writeSummaryMembers(json, entry);
+        json.endObject();
+    }
+    json.endArray().key(QLatin1StringView("nextBefore"));
+    if (page.nextBefore)
+        json.value(*page.nextBefore);
+    else
+        json.null();
+    json.endObject();
+    return HttpResponse::json(200, json.take());
+}
+
+} // namespace WebApiInternal
+
+HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller, std::variant<FolderRole, qint64> folder)
+{
+    int limit = 0;
+    std::optional<qint64> before;
+    if (auto refusal = readPageParameters(request, &limit, &before))
+        return std::move(*refusal);
     if (const qint64 *id = std::get_if<qint64>(&folder); id && !m_store.folder(caller.account.id, *id))
         return m_store.lastError() == Store::Error::NotFound ? notFound() : storeFailure();
     const auto page = std::holds_alternative<FolderRole>(folder)
@@ -647,21 +683,7 @@ HttpResponse WebApi::listFolder(const HttpRequest &request, const Caller &caller
         : m_store.listFolder(caller.account.id, std::get<qint64>(folder), limit, before);
     if (!page)
         return storeFailure();
-    JsonWriter json;
-    json.reserve(512 * (page->entries.size() + 1));
-    json.beginObject().key(QLatin1StringView("messages")).beginArray();
-    for (const MailboxEntry &entry : page->entries) {
-        json.beginObject();
-        writeSummaryMembers(json, entry);
-        json.endObject();
-    }
-    json.endArray().key(QLatin1StringView("nextBefore"));
-    if (page->nextBefore)
-        json.value(*page->nextBefore);
-    else
-        json.null();
-    json.endObject();
-    return HttpResponse::json(200, json.take());
+    return pageResponse(*page);
 }
 
 HttpResponse WebApi::message(const Caller &caller, qint64 entryId)

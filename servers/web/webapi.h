@@ -86,6 +86,7 @@ private:
     HttpResponse deleteFolder(const Caller &caller, qint64 folderId);
     HttpResponse copyMessage(const HttpRequest &request, const Caller &caller, qint64 entryId);
     HttpResponse changes(const HttpRequest &request, const Caller &caller);
+    HttpResponse search(const HttpRequest &request, const Caller &caller);
     HttpResponse openEventStream(const HttpRequest &request, const Caller &caller);
     HttpResponse appendMessage(const HttpRequest &request, const Caller &caller, qint64 folderId);
     // A refused store write as its answer: 404, 400, 409, or a failure.

@@ -7,6 +7,7 @@
 #include "eventhub.h"
 #include "mailheaders.h"
 #include "mimemessage.h"
+#include "searchquery.h"
 #include "weblogging.h"
 
 #include <QJsonArray>
@@ -311,11 +312,43 @@ HttpResponse WebApi::appendMessage(const HttpRequest &request, const Caller &cal
                              QStringLiteral("A header section is at most %1 bytes.").arg(m_config.limits.maxHeaderBytes));
     NewMessage message;
     message.raw = request.body;
-    message.summary = MimeMessage::parse(message.raw).summary();
+    const MimeMessage parsed = MimeMessage::parse(message.raw);
+    message.summary = parsed.summary();
+    message.text = parsed.readableText();
     message.receivedAt = QDateTime::currentDateTimeUtc();
     const auto entry = m_store.appendMessage(caller.account.id, folderId, message, flags);
     if (!entry)
         return storeRefusal();
     qCInfo(lcWeb).noquote() << caller.account.username << "appended entry" << entry->id << "to folder" << folderId;
     return summaryResponse(201, *entry);
+}
+
+HttpResponse WebApi::search(const HttpRequest &request, const Caller &caller)
+{
+    int limit = 0;
+    std::optional<qint64> before;
+    if (auto refusal = readPageParameters(request, &limit, &before))
+        return std::move(*refusal);
+    const std::optional<QString> text = request.queryValue(QStringLiteral("q"));
+    if (!text)
+        return errorResponse(400, "bad_request", QStringLiteral("Send the query as q, e.g. ?q=from:alice%20invoice."));
+    // docs/protocol/web.md §3: a query the language or the mailbox refuses
+    // says where, so a client can point at the term.
+    const auto fault = [](const SearchError &error) {
+        return HttpResponse::json(400, QJsonObject{{QStringLiteral("error"),
+                                                    QJsonObject{{QStringLiteral("code"), QStringLiteral("bad_request")},
+                                                                {QStringLiteral("message"), error.message},
+                                                                {QStringLiteral("position"), qint64(error.position)}}}});
+    };
+    const SearchParse parsed = SearchQuery::parse(*text);
+    if (!parsed.query)
+        return fault(parsed.error);
+    SearchFault storeFault;
+    const auto page = m_store.search(caller.account.id, *parsed.query, limit, before, &storeFault);
+    if (!page) {
+        if (m_store.lastError() == Store::Error::Invalid)
+            return fault(SearchError{storeFault.position, storeFault.message});
+        return storeFailure();
+    }
+    return pageResponse(*page);
 }

@@ -1,5 +1,6 @@
 #include "messagejson.h"
 #include "mimemessage.h"
+#include "searchquery.h"
 #include "sqltransaction.h"
 #include "store.h"
 #include "store_p.h"
@@ -566,8 +567,30 @@ void TestStore::upgradeKeepsEverything()
             pdf.append(char(b));
     QCOMPARE(parsed.attachmentData(0).value_or(QByteArray()), pdf);
     QCOMPARE(parsed.attachmentData(1).value_or(QByteArray()), QByteArrayLiteral("a,b\r\n1,2\r\n")); // text goes as CRLF lines
+    // Messages stored before are in the search index (migration 7 read
+    // them): headers, the readable text and attachment names.
+    const auto found = [&store](qint64 owner, const QString &text) {
+        QList<qint64> ids;
+        if (const auto page = store.search(owner, *SearchQuery::parse(text).query, 50))
+            for (const MailboxEntry &entry : page->entries)
+                ids.append(entry.id);
+        return ids;
+    };
+    QCOMPARE(found(report->at(1).toLongLong(), QStringLiteral("filename:resume")),
+             QList<qint64>{report->at(0).toLongLong()});
+    int lunchEntries = 0;
+    for (const QVariantList &row : std::as_const(before.entries)) {
+        if (!before.raw.value(row.at(3).toLongLong()).contains("Shall we?"))
+            continue;
+        ++lunchEntries;
+        for (const QString &query : {QStringLiteral("shall"), QStringLiteral("subject:\"lunch a midi\"")})
+            QVERIFY2(found(row.at(1).toLongLong(), query).contains(row.at(0).toLongLong()), qPrintable(query));
+    }
+    QCOMPARE(lunchEntries, 3); // Bob's sent entry and two inboxes
     RawConnection raw(url());
     QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM api_tokens")).toLongLong(), before.tokens);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT count(*) FROM message_words")).toLongLong(),
+             raw.scalar(QStringLiteral("SELECT count(*) FROM messages")).toLongLong());
     // Entry ids go on after the largest ever given, deleted ones included.
     const auto delivery = store.deliver(makeMessage(1, {2}, QStringLiteral("after the upgrade")));
     QVERIFY2(delivery, qPrintable(store.lastErrorText()));

@@ -263,6 +263,8 @@ private Q_SLOTS:
     void changes();
     void changesRefusals_data();
     void changesRefusals();
+    void search();
+    void searchRefusals();
     void appendMessage();
     void appendRefusals();
     void eventStream();
@@ -384,7 +386,9 @@ void TestWebApi::init()
     const auto deliver = [this](const QByteArray &raw, int minute, qint64 sender, const QList<qint64> &recipients) {
         NewMessage message;
         message.raw = raw;
-        message.summary = MimeMessage::parse(raw).summary();
+        const MimeMessage parsed = MimeMessage::parse(raw);
+        message.summary = parsed.summary();
+        message.text = parsed.readableText();
         message.receivedAt = arrival(minute);
         message.senderId = sender;
         message.recipientIds = recipients;
@@ -1555,6 +1559,97 @@ void TestWebApi::changesRefusals()
     CHECK_ERROR(send("GET"_ba, u"/api/v1/changes?since=0"_s, QByteArray()), 401, u"unauthorized"_s);
 }
 
+// GET /api/v1/search: the owner's entries that match, as a listing.
+void TestWebApi::search()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    const QByteArray bob = tokenFor(u"bob"_s, BobPassword);
+    QVERIFY(!alice.isEmpty() && !bob.isEmpty());
+    const auto ids = [](const Answer &answer) {
+        QList<qint64> found;
+        for (const QJsonValue &message : answer.json().value(u"messages").toArray())
+            found.append(message.toObject().value(u"id").toInteger());
+        return found;
+    };
+    const auto searchFor = [this](const QString &query, const QByteArray &token, const QString &more = {}) {
+        return send("GET"_ba, u"/api/v1/search?q="_s + QString::fromLatin1(QUrl::toPercentEncoding(query)) + more, token);
+    };
+
+    // A word of the readable text; the summary is a listing's.
+    const Answer hello = searchFor(u"hello"_s, alice);
+    CHECK_STATUS(hello, 200);
+    QCOMPARE(ids(hello), QList<qint64>{m_aliceFirst});
+    const QJsonObject first = hello.json().value(u"messages").toArray().first().toObject();
+    QCOMPARE(first.value(u"subject").toString(), u"First"_s);
+    QCOMPARE(first.value(u"folderId").toInteger(), m_store->roleFolder(m_alice, FolderRole::Inbox)->id);
+    QCOMPARE(first.value(u"flags").toObject().value(u"seen"), QJsonValue(false));
+    QCOMPARE(hello.json().value(u"nextBefore"), QJsonValue(QJsonValue::Null));
+    // An encoded subject, decoded and folded: "Gr\u00fc\u00dfe".
+    QCOMPARE(ids(searchFor(u"subject:GRUSSE"_s, alice)), QList<qint64>{m_aliceSecond});
+    // Each account finds its own mail only.
+    QCOMPARE(ids(searchFor(u"private"_s, alice)), QList<qint64>{});
+    QCOMPARE(ids(searchFor(u"private"_s, bob)), QList<qint64>{m_bobFourth});
+    QCOMPARE(ids(searchFor(u"from:bob in:sent"_s, bob)), QList<qint64>{m_bobSentFirst});
+    // A flag set through the API is what is:flagged finds.
+    QVERIFY(sendJson("PATCH"_ba, messagePath(m_aliceSecond), alice, {{u"flagged"_s, true}}).status == 200);
+    QCOMPARE(ids(searchFor(u"is:flagged"_s, alice)), QList<qint64>{m_aliceSecond});
+
+    // Paged as listings are, newest first.
+    const QList<qint64> all = ids(searchFor(u"alice"_s, alice));
+    QCOMPARE(all, (QList<qint64>{m_aliceThird, m_aliceSecond, m_aliceFirst}));
+    const Answer page = searchFor(u"alice"_s, alice, u"&limit=2"_s);
+    CHECK_STATUS(page, 200);
+    QCOMPARE(ids(page), all.first(2));
+    const qint64 next = page.json().value(u"nextBefore").toInteger();
+    QCOMPARE(next, all.at(1));
+    const Answer rest = searchFor(u"alice"_s, alice, u"&limit=2&before=%1"_s.arg(next));
+    QCOMPARE(ids(rest), all.mid(2));
+    QCOMPARE(rest.json().value(u"nextBefore"), QJsonValue(QJsonValue::Null));
+}
+
+// Queries the language or the mailbox refuses: 400 with the position of
+// the fault; and the server goes on answering.
+void TestWebApi::searchRefusals()
+{
+    const QByteArray alice = tokenFor(u"alice"_s, AlicePassword);
+    QVERIFY(!alice.isEmpty());
+    QStringList terms;
+    for (int i = 0; i < 10000; ++i)
+        terms.append(u"w%1"_s.arg(i));
+    struct Refusal
+    {
+        QString query; // percent-encoded as sent
+        int position;  // -1: none given
+    };
+    const auto encoded = [](const QString &query) { return QString::fromLatin1(QUrl::toPercentEncoding(query)); };
+    const QList<Refusal> refusals = {
+        {encoded(u"from:"_s), 5},
+        {encoded(u"hello is:unseen"_s), 9},
+        {encoded(u"report in:Nowhere"_s), 7},
+        {encoded(u"\"!!!\""_s), 0},
+        {encoded(u"OR hello"_s), 0},
+        {QString(), 0},
+        // 64 terms at most: the 65th is the fault.
+        {encoded(terms.first(65).join(u' ')), int(terms.first(64).join(u' ').size()) + 1},
+        // 10,000 terms are past the 4,096 units a query may have.
+        {encoded(terms.join(u' ').left(7000)), 4096},
+    };
+    for (const Refusal &refusal : refusals) {
+        const Answer answer = send("GET"_ba, u"/api/v1/search?q="_s + refusal.query, alice);
+        CHECK_ERROR(answer, 400, u"bad_request"_s);
+        QCOMPARE(answer.json().value(u"error").toObject().value(u"position").toInt(-1), refusal.position);
+    }
+    // Not a query of the language: a missing q, other parameters.
+    for (const QString &target : {u"/api/v1/search"_s, u"/api/v1/search?q=a&q=b"_s, u"/api/v1/search?q=a&folder=1"_s,
+                                  u"/api/v1/search?q=a&limit=0"_s, u"/api/v1/search?q=a&before=x"_s})
+        CHECK_ERROR(send("GET"_ba, target, alice), 400, u"bad_request"_s);
+    // A query of 64 KiB does not fit a request line.
+    const Answer huge = send("GET"_ba, u"/api/v1/search?q="_s + u"a"_s.repeated(64 * 1024), alice);
+    CHECK_ERROR(huge, 414, u"uri_too_long"_s);
+    CHECK_ERROR(send("GET"_ba, u"/api/v1/search?q=hello"_s, QByteArray()), 401, u"unauthorized"_s);
+    CHECK_STATUS(send("GET"_ba, u"/api/v1/search?q=hello"_s, alice), 200);
+}
+
 // POST /api/v1/folders/{id}/messages: a message stored as given into one's
 // own folder, delivered to no one; larger than the JSON body limit.
 void TestWebApi::appendMessage()
@@ -1695,7 +1790,7 @@ void TestWebApi::eventStream()
     QCOMPARE(events.at(1).value(u"id").toString(), QString::number(modseq));
     QCOMPARE(change.value(u"folders").toArray(), QJsonArray{m_store->roleFolder(m_alice, FolderRole::Inbox)->id});
     // Bob's mail is not alice's event; her own flag change is, without a message event.
-    QVERIFY(m_store->deliver(NewMessage{RawFourth, MimeMessage::parse(RawFourth).summary(), arrival(10), 0, {m_bob}}));
+    QVERIFY(m_store->deliver(NewMessage{RawFourth, MimeMessage::parse(RawFourth).summary(), arrival(10), 0, {m_bob}, {}}));
     QVERIFY(m_store->setSeen(m_alice, delivery->inboxEntryIds.first(), true));
     QTRY_VERIFY_WITH_TIMEOUT(client.events().size() >= 3, ReplyTimeoutMs);
     QTest::qWait(200);

@@ -1,0 +1,40 @@
+#pragma once
+
+// The search index's rows (storesearch.cpp): what storedelivery.cpp writes
+// with each new message. Internal to common/store.
+
+#include "messagesummary.h"
+
+#include <QSqlQuery>
+#include <QString>
+
+namespace StoreSearch {
+
+// What of a message is indexed: at most this many characters and words
+// in all, in the order subject, sender, To, Cc, attachment file names,
+// readable text (so a long text is cut, never the headers). Bounds a row of
+// the index, and on PostgreSQL keeps its tsvector (at most 1 MiB) far from
+// the limit whatever the text.
+inline constexpr qsizetype MaxCharacters = 100000;
+inline constexpr qsizetype MaxWords = 30000;
+
+// The folded words of each field (SearchWords), in the columns of
+// StoreSchema::SearchColumns.
+struct MessageWords
+{
+    QString subject;
+    QString sender;
+    QString to;
+    QString cc;
+    QString body;
+    QString filenames;
+};
+
+[[nodiscard]] MessageWords wordsOf(const MessageSummary &summary, const QString &text);
+
+// INSERT of a message_words row: message id, then the six fields.
+[[nodiscard]] const QString &insertWordsSql();
+// Binds and runs it.
+bool insertWords(QSqlQuery &insert, qint64 messageId, const MessageWords &words);
+
+} // namespace StoreSearch
