@@ -504,6 +504,17 @@ private:
     // Gives a page read with ListingColumns its summaries (keys: one per
     // entry, from its row); drops entries whose message went meanwhile.
     bool summarizePage(FolderPage *page, const QList<qint64> &receivedAtMs);
+    // SQLite's two ways to run a search's FTS5 query (storesearch.cpp):
+    // whether its matches are few enough to look up one by one; else the
+    // ids of up to `wanted` entries meeting the conditions whose message
+    // matches, newest first, found by reading the owner's entries.
+    std::optional<bool> fewSearchMatches(const QString &ftsQuery, const QList<MailFolder> &folders);
+    std::optional<QList<qint64>> scanForMatches(qint64 ownerId, const QString &from, const QStringList &conditions,
+                                                const QVariantList &values, const QString &ftsQuery, int wanted,
+                                                std::optional<qint64> before);
+    // SELECT e.id FROM `from` WHERE the conditions, newest first, up to `wanted`.
+    std::optional<QList<qint64>> searchEntryIds(const QString &from, const QStringList &conditions,
+                                                const QVariantList &values, int wanted);
     // Migration 7: the words of every message stored before it.
     bool indexStoredMessages();
 

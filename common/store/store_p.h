@@ -305,6 +305,8 @@ inline QStringList searchIndexSteps(DatabaseUrl::Kind engine)
     const bool sqlite = engine == DatabaseUrl::Kind::Sqlite;
     const QString columns = QLatin1StringView(SearchColumns);
     QStringList steps{
+        // A search reads an owner's entries newest first, across folders.
+        QStringLiteral("CREATE INDEX mailbox_entries_by_owner ON mailbox_entries (owner_id, id)"),
         QStringLiteral("CREATE TABLE message_words ("
                        " message_id %1 PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
                        " subject TEXT NOT NULL, sender TEXT NOT NULL, to_addresses TEXT NOT NULL,"

@@ -14,8 +14,11 @@
 #include "storesql_p.h"
 
 #include <QSqlError>
+#include <QSet>
 #include <QSqlQuery>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 using StoreSql::FinishedOnExit;
@@ -102,6 +105,15 @@ QString columnOf(SearchTerm::Field field)
     return {};
 }
 
+// A text term as an FTS5 query: a phrase of its folded words (letters and
+// digits only, so nothing in them needs quoting), in its column.
+QString ftsMatch(const SearchTerm &term)
+{
+    const QString match = QStringLiteral("\"%1\"").arg(SearchWords::words(term.text).join(QLatin1Char(' ')));
+    const QString column = columnOf(term.field);
+    return column.isEmpty() ? match : QStringLiteral("{%1} : %2").arg(column, match);
+}
+
 // The words of every column as PostgreSQL's GIN index has them: the
 // query must name this very expression for the index to serve it.
 const QString &postgresqlDocument()
@@ -119,9 +131,24 @@ class SearchSql
 public:
     SearchSql(Store::Engine engine, const QList<MailFolder> &folders) : m_engine(engine), m_folders(folders) {}
 
-    std::optional<QString> condition(const SearchTerm &term, QVariantList *values, SearchFault *fault) const
+    // SQLite: the search starts from the messages the index found (few),
+    // so the entries' other indexes must not be chosen over looking those
+    // up: a unary + makes a column no index can serve (SQLite's planner
+    // would rather read an owner's or a folder's entries in order).
+    void setDriven(bool driven) { m_driven = driven; }
+    // Whether a condition reads the message's row (size, date,
+    // attachments): otherwise entries are chosen without reading it.
+    [[nodiscard]] bool readsMessages() const { return m_readsMessages; }
+    [[nodiscard]] QString column(const char *name) const
+    {
+        return (m_driven ? QStringLiteral("+") : QString()) + QLatin1StringView(name);
+    }
+
+    std::optional<QString> condition(const SearchTerm &term, QVariantList *values, SearchFault *fault)
     {
         const std::optional<QString> sql = positiveCondition(term, values, fault);
+        if (sql && sql->contains(QLatin1StringView("m.")))
+            m_readsMessages = true;
         if (!sql || !term.negated)
             return sql;
         return QStringLiteral("NOT (%1)").arg(*sql);
@@ -180,7 +207,7 @@ private:
                 return std::nullopt;
             }
             values->append(folder->id);
-            return QStringLiteral("e.folder_id = ?");
+            return column("e.folder_id") + QStringLiteral(" = ?");
         }
         case SearchTerm::Kind::Before:
         case SearchTerm::Kind::After: {
@@ -210,11 +237,12 @@ private:
         const QString phrase = words.join(QLatin1Char(' '));
         const QString column = columnOf(term.field);
         if (m_engine == Store::Engine::Sqlite) {
-            // An FTS5 phrase: the words are letters and digits only, so
-            // nothing in them needs quoting.
-            const QString match = QStringLiteral("\"%1\"").arg(phrase);
-            values->append(column.isEmpty() ? match : QStringLiteral("{%1} : %2").arg(column, match));
-            return QStringLiteral("e.message_id IN (SELECT rowid FROM message_index WHERE message_index MATCH ?)");
+            // A word or phrase in a clause with other kinds of terms (`is:x
+            // OR word`): a check of the one message (FTS5 seeks its rowid in
+            // the word's list).
+            values->append(ftsMatch(term));
+            return QStringLiteral("EXISTS (SELECT 1 FROM message_index WHERE message_index MATCH ?"
+                                  " AND rowid = e.message_id)");
         }
         // The GIN index finds the candidates; a field's own words, or for a
         // phrase any single field's (the document runs the fields
@@ -242,6 +270,8 @@ private:
 
     Store::Engine m_engine;
     const QList<MailFolder> &m_folders;
+    bool m_driven = false;
+    bool m_readsMessages = false;
 };
 
 } // namespace
@@ -260,10 +290,70 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
     const std::optional<QList<MailFolder>> owned = folders(ownerId);
     if (!owned)
         return std::nullopt;
-    const SearchSql terms(m_engine, *owned);
+    SearchSql terms(m_engine, *owned);
+    const auto refuse = [this, fault](const SearchFault &found) -> std::optional<FolderPage> {
+        *fault = found;
+        fail(Error::Invalid, found.message);
+        return std::nullopt;
+    };
+
+    // SQLite: the clauses made of words and phrases alone become one FTS5
+    // query (docs/protocol/search.md §3), which FTS5 answers as one list of
+    // messages; the rest are SQL conditions.
+    const auto isExcludedWords = [this](const QList<SearchTerm> &clause) {
+        return m_engine == Engine::Sqlite && clause.size() == 1 && clause.first().kind == SearchTerm::Kind::Text
+            && clause.first().negated;
+    };
+    QStringList ftsClauses;
+    QStringList ftsExclusions;
+    QList<const QList<SearchTerm> *> sqlClauses;
+    for (const QList<SearchTerm> &clause : query.clauses) {
+        const bool words = m_engine == Engine::Sqlite
+            && std::all_of(clause.cbegin(), clause.cend(), [](const SearchTerm &term) {
+                   return term.kind == SearchTerm::Kind::Text && !term.negated;
+               });
+        if (!words && !isExcludedWords(clause)) {
+            sqlClauses.append(&clause);
+            continue;
+        }
+        QStringList alternatives;
+        for (const SearchTerm &term : clause) {
+            if (SearchWords::words(term.text).isEmpty())
+                return refuse(
+                    {term.position, QStringLiteral("\"%1\" has no letters or digits to search for.").arg(term.text)});
+            alternatives.append(ftsMatch(term));
+        }
+        if (words)
+            ftsClauses.append(QStringLiteral("(%1)").arg(alternatives.join(QStringLiteral(" OR "))));
+        else
+            ftsExclusions.append(alternatives.first());
+    }
+    // FTS5's NOT needs something to take from: without a clause of words,
+    // an excluded word is an SQL condition like any other.
+    if (ftsClauses.isEmpty()) {
+        for (const QList<SearchTerm> &clause : query.clauses) {
+            if (isExcludedWords(clause))
+                sqlClauses.append(&clause);
+        }
+        ftsExclusions.clear();
+    }
+    QString ftsQuery = ftsClauses.join(QStringLiteral(" AND "));
+    for (const QString &exclusion : std::as_const(ftsExclusions))
+        ftsQuery += QStringLiteral(" NOT ") + exclusion;
+
+    // Few matches: look their entries up. Many: read the owner's entries
+    // newest first and keep those whose message matches.
+    bool driven = false;
+    if (!ftsQuery.isEmpty()) {
+        const std::optional<bool> few = fewSearchMatches(ftsQuery, *owned);
+        if (!few)
+            return std::nullopt;
+        driven = *few;
+    }
+    terms.setDriven(driven);
 
     QVariantList values{ownerId};
-    QStringList conditions{QStringLiteral("e.owner_id = ?")};
+    QStringList conditions{terms.column("e.owner_id") + QStringLiteral(" = ?")};
     // Without an in: term, everything but Trash and Junk.
     bool namesFolder = false;
     for (const QList<SearchTerm> &clause : query.clauses) {
@@ -278,20 +368,48 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
             }
         }
     }
-    for (const QList<SearchTerm> &clause : query.clauses) {
+    for (const QList<SearchTerm> *clause : std::as_const(sqlClauses)) {
         QStringList alternatives;
-        for (const SearchTerm &term : clause) {
-            const std::optional<QString> condition = terms.condition(term, &values, fault);
-            if (!condition) {
-                fail(Error::Invalid, fault->message);
-                return std::nullopt;
-            }
+        for (const SearchTerm &term : *clause) {
+            SearchFault found;
+            const std::optional<QString> condition = terms.condition(term, &values, &found);
+            if (!condition)
+                return refuse(found);
             alternatives.append(*condition);
         }
         conditions.append(alternatives.size() == 1 ? alternatives.first()
                                                    : QStringLiteral("(%1)").arg(alternatives.join(QStringLiteral(" OR "))));
     }
-    conditions.append(QStringLiteral("e.id < ?"));
+    // The entries are chosen by their own columns (and the message's only
+    // when a condition needs them), then the page's rows read by id: the
+    // message rows, the largest, are read for the page alone.
+    const QString from = terms.readsMessages()
+        ? QStringLiteral("mailbox_entries e JOIN messages m ON m.id = e.message_id")
+        : QStringLiteral("mailbox_entries e");
+    if (!ftsQuery.isEmpty()) {
+        std::optional<QList<qint64>> ids;
+        if (driven) {
+            conditions.append(
+                QStringLiteral("e.message_id IN (SELECT rowid FROM message_index WHERE message_index MATCH ?)"));
+            values.append(ftsQuery);
+            ids = searchEntryIds(from, conditions + QStringList{terms.column("e.id") + QStringLiteral(" < ?")},
+                                 values + QVariantList{before.value_or(std::numeric_limits<qint64>::max())}, limit + 1);
+        } else {
+            ids = scanForMatches(ownerId, from, conditions, values, ftsQuery, limit + 1, before);
+        }
+        if (!ids)
+            return std::nullopt;
+        conditions = {QStringLiteral("e.owner_id = ?")};
+        values = {ownerId};
+        QStringList places;
+        for (const qint64 id : *ids) {
+            places.append(QStringLiteral("?"));
+            values.append(id);
+        }
+        conditions.append(places.isEmpty() ? QStringLiteral("0 = 1")
+                                           : QStringLiteral("e.id IN (%1)").arg(places.join(QStringLiteral(", "))));
+    }
+    conditions.append(terms.column("e.id") + QStringLiteral(" < ?"));
     values.append(before.value_or(std::numeric_limits<qint64>::max()));
     // One row more than asked tells whether anything older exists.
     values.append(limit + 1);
@@ -327,6 +445,126 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
     if (!summarizePage(&page, receivedAtMs))
         return std::nullopt;
     return page;
+}
+
+std::optional<QList<qint64>> Store::searchEntryIds(const QString &from, const QStringList &conditions,
+                                                   const QVariantList &values, int wanted)
+{
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!query.prepare(QStringLiteral("SELECT e.id FROM %1 WHERE %2 ORDER BY e.id DESC LIMIT ?")
+                           .arg(from, conditions.join(QStringLiteral(" AND "))))) {
+        failQuery(query, QStringLiteral("preparing a search"));
+        return std::nullopt;
+    }
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    query.addBindValue(wanted);
+    if (!query.exec()) {
+        failQuery(query, QStringLiteral("searching"));
+        return std::nullopt;
+    }
+    QList<qint64> ids;
+    while (query.next())
+        ids.append(query.value(0).toLongLong());
+    return ids;
+}
+
+std::optional<bool> Store::fewSearchMatches(const QString &ftsQuery, const QList<MailFolder> &folders)
+{
+    // Looking up a match's entries costs ~10 us per match; reading the
+    // owner's entries newest first and keeping those whose message matches
+    // costs ~1 us per entry read, about entries / (the owner's matches)
+    // per result. The first wins below about sqrt(50 x entries) matches
+    // (docs/performance.md, "Search"). Counting up to that bound is cheap:
+    // FTS5 reads its lists of messages, no rows.
+    qint64 entries = 0;
+    for (const MailFolder &folder : folders)
+        entries += folder.total;
+    const qint64 bound = std::clamp<qint64>(qint64(std::sqrt(50.0 * double(entries))), 500, 50000);
+    QSqlQuery *count = cachedStatement(
+        QStringLiteral("SELECT count(*) FROM (SELECT 1 FROM message_index WHERE message_index MATCH ? LIMIT ?)"),
+        QStringLiteral("counting a search's matches"));
+    if (!count)
+        return std::nullopt;
+    const FinishedOnExit finished(count);
+    count->bindValue(0, ftsQuery);
+    count->bindValue(1, bound);
+    if (!count->exec() || !count->next()) {
+        failQuery(*count, QStringLiteral("counting a search's matches"));
+        return std::nullopt;
+    }
+    return count->value(0).toLongLong() < bound;
+}
+
+std::optional<QList<qint64>> Store::scanForMatches(qint64 ownerId, const QString &from, const QStringList &conditions,
+                                                   const QVariantList &values, const QString &ftsQuery, int wanted,
+                                                   std::optional<qint64> before)
+{
+    // The owner's entries that meet the other conditions, newest first, a
+    // chunk at a time (growing: a common word fills a page from the first);
+    // the messages among a chunk's that match, from FTS5 in one range read.
+    const QString chunkSql =
+        QStringLiteral("SELECT e.id, e.message_id FROM %1 WHERE %2 AND e.id < ? ORDER BY e.id DESC LIMIT ?")
+            .arg(from, conditions.join(QStringLiteral(" AND ")));
+    QSqlQuery chunk(database());
+    chunk.setForwardOnly(true);
+    if (!chunk.prepare(chunkSql)) {
+        failQuery(chunk, QStringLiteral("preparing a search"));
+        return std::nullopt;
+    }
+    QSqlQuery *matches = cachedStatement(QStringLiteral("SELECT rowid FROM message_index"
+                                                        " WHERE message_index MATCH ? AND rowid BETWEEN ? AND ?"),
+                                         QStringLiteral("searching the index"));
+    if (!matches)
+        return std::nullopt;
+    const FinishedOnExit matchesFinished(matches);
+    QList<qint64> found;
+    qint64 below = before.value_or(std::numeric_limits<qint64>::max());
+    int chunkSize = 256;
+    for (;;) {
+        for (qsizetype i = 0; i < values.size(); ++i)
+            chunk.bindValue(int(i), values.at(i));
+        chunk.bindValue(int(values.size()), below);
+        chunk.bindValue(int(values.size()) + 1, chunkSize);
+        if (!chunk.exec()) {
+            failQuery(chunk, QStringLiteral("searching the mail of account %1").arg(ownerId));
+            return std::nullopt;
+        }
+        QList<std::pair<qint64, qint64>> rows; // entry, message
+        qint64 lowest = std::numeric_limits<qint64>::max();
+        qint64 highest = 0;
+        while (chunk.next()) {
+            rows.append({chunk.value(0).toLongLong(), chunk.value(1).toLongLong()});
+            lowest = std::min(lowest, rows.last().second);
+            highest = std::max(highest, rows.last().second);
+        }
+        chunk.finish();
+        if (rows.isEmpty())
+            return found;
+        matches->bindValue(0, ftsQuery);
+        matches->bindValue(1, lowest);
+        matches->bindValue(2, highest);
+        if (!matches->exec()) {
+            failQuery(*matches, QStringLiteral("searching the index"));
+            return std::nullopt;
+        }
+        QSet<qint64> matching;
+        while (matches->next())
+            matching.insert(matches->value(0).toLongLong());
+        matches->finish();
+        for (const auto &[entryId, messageId] : std::as_const(rows)) {
+            if (matching.contains(messageId)) {
+                found.append(entryId);
+                if (found.size() == wanted)
+                    return found;
+            }
+        }
+        if (rows.size() < chunkSize)
+            return found;
+        below = rows.last().first;
+        chunkSize = std::min(chunkSize * 2, 8192);
+    }
 }
 
 bool Store::indexStoredMessages()

@@ -317,7 +317,7 @@ void TestStore::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
-    m_database = std::make_unique<TestDatabase>(m_dir->path());
+    m_database = std::make_unique<TestDatabase>(m_dir->path(), TestDatabase::Start::Migrated);
     QVERIFY(m_database->isValid());
     m_store = std::make_unique<Store>();
     QVERIFY2(m_store->open(url(), Store::OpenMode::CreateIfMissing), qPrintable(m_store->lastErrorText()));

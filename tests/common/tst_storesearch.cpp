@@ -56,6 +56,7 @@ private slots:
     void faults_data();
     void faults();
     void paging();
+    void commonWordsReadNewestFirst();
     void aRemovedMessageLeavesTheIndex();
     void indexedTextIsBounded();
 
@@ -299,6 +300,71 @@ void TestStoreSearch::paging()
     QVERIFY(second);
     QCOMPARE(tagsOf(*second), QStringList{u"report"_s});
     QVERIFY(!second->nextBefore);
+}
+
+// A word in more messages than the store looks up one by one (at least 500,
+// docs/protocol/search.md §3): the owner's entries are read newest first
+// and kept when their message matches. The same answers as the other way.
+void TestStoreSearch::commonWordsReadNewestFirst()
+{
+    const qint64 dora = m_store->createAccount(u"dora"_s, u"pbkdf2-sha256$1$x$y"_s)->id;
+    constexpr int Count = 600;
+    QList<NewMessage> messages;
+    for (int i = 0; i < Count; ++i)
+        messages.append(parsedMessage(plainMessage(u"From: news@project.com\r\nTo: dora@project.com\r\n"
+                                                   "Subject: Bulletin %1\r\n"_s.arg(i).toUtf8(),
+                                                   i % 2 ? "common words, odd" : "common words"),
+                                      0, {dora}));
+    const auto deliveries = m_store->deliverAll(messages);
+    QList<qint64> entries; // oldest first
+    for (const auto &delivery : deliveries) {
+        QVERIFY(delivery);
+        entries.append(delivery->inboxEntryIds.first());
+    }
+    const auto search = [&](const QString &text, int limit, std::optional<qint64> before = std::nullopt) {
+        QList<qint64> ids;
+        const auto page = m_store->search(dora, *SearchQuery::parse(text).query, limit, before);
+        if (!page) {
+            qWarning() << m_store->lastErrorText();
+            return std::pair(ids, std::optional<qint64>());
+        }
+        for (const MailboxEntry &entry : page->entries)
+            ids.append(entry.id);
+        return std::pair(ids, page->nextBefore);
+    };
+    QList<qint64> newestFirst(entries.crbegin(), entries.crend());
+
+    // Every page in order, none twice, to the end.
+    QList<qint64> all;
+    std::optional<qint64> before;
+    do {
+        const auto [ids, next] = search(u"common"_s, 50, before);
+        QVERIFY(!ids.isEmpty());
+        all += ids;
+        before = next;
+    } while (before);
+    QCOMPARE(all, newestFirst);
+    // An excluded word, and a flag, with a common word.
+    QList<qint64> even;
+    for (const qint64 id : std::as_const(newestFirst)) {
+        if (entries.indexOf(id) % 2 == 0)
+            even.append(id);
+    }
+    QCOMPARE(even.size(), Count / 2);
+    QCOMPARE(search(u"common -odd"_s, 500).first, even);
+    EntryUpdate flagged;
+    flagged.flagged = true;
+    for (int i : {3, 300, 599})
+        QVERIFY(m_store->updateEntry(dora, entries.at(i), flagged));
+    QCOMPARE(search(u"words is:flagged"_s, 50).first, (QList<qint64>{entries.at(599), entries.at(300), entries.at(3)}));
+    // A copy of the oldest message is the newest entry: first.
+    const auto copy = m_store->copyEntry(dora, entries.first(), m_store->roleFolder(dora, FolderRole::Archive)->id);
+    QVERIFY(copy);
+    const auto [withCopy, next] = search(u"common"_s, 3);
+    QCOMPARE(withCopy, (QList<qint64>{copy->id, entries.at(599), entries.at(598)}));
+    QCOMPARE(next, entries.at(598));
+    // A phrase and a field.
+    QCOMPARE(search(u"subject:\"bulletin 7\""_s, 50).first, QList<qint64>{entries.at(7)});
 }
 
 void TestStoreSearch::aRemovedMessageLeavesTheIndex()

@@ -171,7 +171,7 @@ void TestSmtpServer::init()
     QVERIFY2(m_dir->isValid(), qPrintable(m_dir->errorString()));
     m_config = Config{};
     m_config.dataDir = m_dir->path();
-    m_database = std::make_unique<TestDatabase>(m_dir->path());
+    m_database = std::make_unique<TestDatabase>(m_dir->path(), TestDatabase::Start::Migrated);
     QVERIFY(m_database->isValid());
     m_config.database = m_database->url();
     m_config.certificateFile = m_dir->filePath(QStringLiteral("tls/cert.pem"));

@@ -802,6 +802,46 @@ class ApiRowsTest(WebdTestCase):
                 curl.kill()
             curl.wait()
 
+    def test_search_with_curl(self):
+        """GET /api/v1/search from curl, on mail sent through smtpd: words of
+        the text and the headers, accents and case aside, a file name, a
+        phrase, and a malformed query's 400 with its position."""
+        if shutil.which("curl") is None:
+            self.skipTest("curl not installed")
+        token, _ = self.login("carol")
+        msg = email.message.EmailMessage()
+        msg["From"] = "alice@" + DOMAIN
+        msg["To"] = "carol@" + DOMAIN
+        msg["Subject"] = "Rechnung f\u00fcr M\u00e4rz"
+        msg.set_content("Die \u00dcberweisung ist erledigt.\n")
+        msg.add_attachment(b"%PDF-1.4\n", maintype="application", subtype="pdf", filename="Factura-2026.pdf")
+        self.send(msg, "alice")
+        self.send_text("Unrelated", to=("carol",), body="Nothing to see.\n")
+        base = "https://localhost:%d" % self.port
+
+        def search(query):
+            out = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", "--cacert", self.cafile, "--get",
+                                  "--data-urlencode", "q=" + query, base + "/api/v1/search",
+                                  "-H", "Authorization: Bearer " + token], capture_output=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            body, _, code = out.stdout.rpartition(b"\n")
+            return int(code), json.loads(body)
+
+        for query in ("\u00dcBERWEISUNG", "uberweisung", "filename:factura", "from:alice rechnung",
+                      '"fur marz"', "has:attachment is:unread"):
+            code, body = search(query)
+            self.assertEqual(code, 200, body)
+            self.assertEqual([m["subject"] for m in body["messages"]],
+                             ["Rechnung f\u00fcr M\u00e4rz"], query)
+            self.assertIsNone(body["nextBefore"])
+        code, body = search("-rechnung unrelated")
+        self.assertEqual((code, [m["subject"] for m in body["messages"]]), (200, ["Unrelated"]))
+        code, body = search("rechnung -filename:factura")
+        self.assertEqual((code, body["messages"]), (200, []))
+        code, body = search("from: rechnung")
+        self.assertEqual(code, 400, body)
+        self.assertEqual((body["error"]["code"], body["error"]["position"]), ("bad_request", 5))
+
     def test_zz_log_has_no_secrets(self):
         # runs last in this class (alphabetical order): every token and password used so far
         time.sleep(0.3)

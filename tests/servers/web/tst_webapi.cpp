@@ -368,7 +368,7 @@ void TestWebApi::init()
     QVERIFY2(m_dataDir->isValid(), qPrintable(m_dataDir->errorString()));
     m_config = Config();
     m_config.dataDir = m_dataDir->path();
-    m_database = std::make_unique<TestDatabase>(m_dataDir->path());
+    m_database = std::make_unique<TestDatabase>(m_dataDir->path(), TestDatabase::Start::Migrated);
     QVERIFY(m_database->isValid());
     m_config.database = m_database->url();
     m_config.pbkdf2Iterations = 1000;
