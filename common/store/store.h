@@ -135,6 +135,18 @@ struct ChangeSet
     bool more = false;
 };
 
+// What the search index holds of a message (docs/protocol/search.md §2):
+// each field's words folded by SearchWords, separated by spaces.
+struct MessageWords
+{
+    QString subject;
+    QString sender;
+    QString to;
+    QString cc;
+    QString body;
+    QString filenames;
+};
+
 // What the SMTP server hands over after DATA: stored once, shown in each
 // recipient's inbox and in the sender's sent folder (already seen). Also
 // what an append stores (no recipients, no sender).
@@ -146,8 +158,11 @@ struct NewMessage
     qint64 senderId = 0; // 0: no sent entry
     QList<qint64> recipientIds;
     // The readable text (MimeMessage::readableText): its words go into the
-    // search index with the summary's, in the same transaction.
+    // search index with the summary's, in the same transaction. A caller
+    // with threads to spare folds them itself (Store::searchWords) into
+    // `words`, and the store's transaction only writes them.
     QString text;
+    std::optional<MessageWords> words;
 };
 
 struct Delivery
@@ -303,6 +318,8 @@ public:
     // Stores a message into the owner's folder without delivering it.
     std::optional<MailboxEntry> appendMessage(qint64 ownerId, qint64 folderId, const NewMessage &message,
                                               const EntryFlags &flags, const QStringList &keywords = {});
+    // The words the index keeps of a message with this summary and text.
+    [[nodiscard]] static MessageWords searchWords(const MessageSummary &summary, const QString &text);
     // Search (storesearch.cpp; docs/protocol/search.md): the owner's
     // entries that match, newest first, paged as listings. A term that
     // cannot run (no words in it, no such folder) is Invalid, with its

@@ -104,7 +104,8 @@ std::optional<qint64> insertMessage(QSqlQuery &insert, QSqlQuery &insertWords, c
     // SQLite made the change in the first step; a statement left running
     // would keep RELEASE from completing.
     insert.finish();
-    if (!StoreSearch::insertWords(insertWords, id, StoreSearch::wordsOf(message.summary, message.text))) {
+    if (!StoreSearch::insertWords(insertWords, id,
+                                  message.words ? *message.words : StoreSearch::wordsOf(message.summary, message.text))) {
         *failure = {insertWords.lastError(), QStringLiteral("indexing a message for search"), std::nullopt};
         return std::nullopt;
     }

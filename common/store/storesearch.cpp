@@ -81,6 +81,11 @@ bool insertWords(QSqlQuery &insert, qint64 messageId, const MessageWords &words)
 
 } // namespace StoreSearch
 
+MessageWords Store::searchWords(const MessageSummary &summary, const QString &text)
+{
+    return StoreSearch::wordsOf(summary, text);
+}
+
 namespace {
 
 // The index's column of a field; Any: none (every column).

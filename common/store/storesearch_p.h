@@ -18,17 +18,7 @@ namespace StoreSearch {
 inline constexpr qsizetype MaxCharacters = 100000;
 inline constexpr qsizetype MaxWords = 30000;
 
-// The folded words of each field (SearchWords), in the columns of
-// StoreSchema::SearchColumns.
-struct MessageWords
-{
-    QString subject;
-    QString sender;
-    QString to;
-    QString cc;
-    QString body;
-    QString filenames;
-};
+using MessageWords = ::MessageWords;
 
 [[nodiscard]] MessageWords wordsOf(const MessageSummary &summary, const QString &text);
 

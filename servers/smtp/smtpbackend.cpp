@@ -164,14 +164,21 @@ RegisterOutcome DeliveryWorker::createAccount(const QString &username, const QSt
 
 bool DeliveryWorker::enqueue(const SmtpDeliveryRequest &request, Answer done)
 {
+    NewMessage message;
+    message.raw = request.message;
+    const MimeMessage parsed = MimeMessage::parse(request.message);
+    message.summary = parsed.summary();
+    message.words = Store::searchWords(message.summary, parsed.readableText());
+    message.senderId = request.senderId;
+    message.recipientIds = request.recipientIds;
     QMutexLocker lock(&m_queueMutex);
-    m_queue.append({request, std::move(done)});
+    m_queue.append({request.queueId, std::move(message), std::move(done)});
     return !std::exchange(m_drainScheduled, true);
 }
 
 int DeliveryWorker::deliverQueued()
 {
-    QList<QPair<SmtpDeliveryRequest, Answer>> jobs;
+    QList<Queued> jobs;
     {
         QMutexLocker lock(&m_queueMutex);
         jobs.swap(m_queue);
@@ -180,16 +187,9 @@ int DeliveryWorker::deliverQueued()
     QList<NewMessage> messages;
     messages.reserve(jobs.size());
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    for (const auto &[request, done] : std::as_const(jobs)) {
-        NewMessage message;
-        message.raw = request.message;
-        const MimeMessage parsed = MimeMessage::parse(request.message);
-        message.summary = parsed.summary();
-        message.text = parsed.readableText();
-        message.receivedAt = now;
-        message.senderId = request.senderId;
-        message.recipientIds = request.recipientIds;
-        messages.append(std::move(message));
+    for (Queued &job : jobs) {
+        job.message.receivedAt = now;
+        messages.append(std::move(job.message));
     }
     QList<Store::DeliveryError> errors;
     const QList<std::optional<Delivery>> deliveries = store()->deliverAll(messages, &errors);
@@ -198,12 +198,12 @@ int DeliveryWorker::deliverQueued()
         DeliveryOutcome outcome = DeliveryOutcome::Stored;
         if (!deliveries.value(i)) {
             const Store::DeliveryError error = errors.value(i);
-            qCWarning(lcSmtp).noquote() << "delivery of" << jobs.at(i).first.queueId << "failed:" << error.text;
+            qCWarning(lcSmtp).noquote() << "delivery of" << jobs.at(i).queueId << "failed:" << error.text;
             outcome = error.error == Store::Error::DiskFull ? DeliveryOutcome::DiskFull
                 : error.error == Store::Error::NotFound    ? DeliveryOutcome::RecipientGone
                                                            : DeliveryOutcome::Failed;
         }
-        jobs.at(i).second(outcome);
+        jobs.at(i).done(outcome);
     }
     return int(jobs.size());
 }

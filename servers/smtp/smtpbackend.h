@@ -88,17 +88,25 @@ class DeliveryWorker : public StoreWorker
 public:
     using StoreWorker::StoreWorker;
     using Answer = BackendReply<DeliveryOutcome>;
-    // Any thread: queues a delivery; true when a deliverQueued() must be
-    // scheduled (none is pending that will take this one).
+    // Any thread: parses the message and folds its words for the search
+    // index there (the connection's thread), then queues it; true when a
+    // deliverQueued() must be scheduled (none is pending that will take
+    // this one). The one delivery thread is left only the writing.
     bool enqueue(const SmtpDeliveryRequest &request, Answer done);
-    // The worker's thread: parses and commits everything queued in one
-    // transaction (group commit), then answers each, in order; returns how
-    // many were answered.
+    // The worker's thread: commits everything queued in one transaction
+    // (group commit), then answers each, in order; returns how many were
+    // answered.
     int deliverQueued();
     RegisterOutcome createAccount(const QString &username, const QString &passwordHash);
 
 private:
     QMutex m_queueMutex;
-    QList<QPair<SmtpDeliveryRequest, Answer>> m_queue;
+    struct Queued
+    {
+        QString queueId;
+        NewMessage message;
+        Answer done;
+    };
+    QList<Queued> m_queue;
     bool m_drainScheduled = false;
 };

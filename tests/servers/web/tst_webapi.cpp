@@ -1790,7 +1790,7 @@ void TestWebApi::eventStream()
     QCOMPARE(events.at(1).value(u"id").toString(), QString::number(modseq));
     QCOMPARE(change.value(u"folders").toArray(), QJsonArray{m_store->roleFolder(m_alice, FolderRole::Inbox)->id});
     // Bob's mail is not alice's event; her own flag change is, without a message event.
-    QVERIFY(m_store->deliver(NewMessage{RawFourth, MimeMessage::parse(RawFourth).summary(), arrival(10), 0, {m_bob}, {}}));
+    QVERIFY(m_store->deliver(NewMessage{RawFourth, MimeMessage::parse(RawFourth).summary(), arrival(10), 0, {m_bob}, {}, {}}));
     QVERIFY(m_store->setSeen(m_alice, delivery->inboxEntryIds.first(), true));
     QTRY_VERIFY_WITH_TIMEOUT(client.events().size() >= 3, ReplyTimeoutMs);
     QTest::qWait(200);
