@@ -331,6 +331,9 @@ public:
     static constexpr int MaxChanges = 1000;
     std::optional<ChangeSet> changes(qint64 ownerId, qint64 since, int limit = MaxChanges);
     std::optional<qint64> accountModseq(qint64 ownerId);
+    // The modseqs of these accounts, by id, in one query per hundred (an
+    // account that is gone is missing): which of many accounts changed.
+    std::optional<QHash<qint64, qint64>> accountModseqs(const QList<qint64> &ownerIds);
     // Forgets removals at or before untilMs (older than clients are owed);
     // a later request for changes from before them is answered with reset.
     std::optional<qint64> forgetRemovals(qint64 untilMs);

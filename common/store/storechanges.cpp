@@ -48,6 +48,34 @@ std::optional<qint64> Store::accountModseq(qint64 ownerId)
     return row ? std::optional<qint64>(row->value(0).toLongLong()) : std::nullopt;
 }
 
+std::optional<QHash<qint64, qint64>> Store::accountModseqs(const QList<qint64> &ownerIds)
+{
+    clearError();
+    // A fixed number of places, so the statement is prepared once; unused
+    // places hold 0, which no account has.
+    constexpr int Batch = 100;
+    static const QString sql = [] {
+        QStringList places(Batch, QStringLiteral("?"));
+        return QStringLiteral("SELECT id, modseq FROM accounts WHERE id IN (%1)").arg(places.join(QStringLiteral(", ")));
+    }();
+    QHash<qint64, qint64> modseqs;
+    for (qsizetype first = 0; first < ownerIds.size(); first += Batch) {
+        QSqlQuery *statement = cachedStatement(sql, QStringLiteral("reading the modseqs of accounts"));
+        if (!statement)
+            return std::nullopt;
+        const FinishedOnExit finished(statement);
+        for (int i = 0; i < Batch; ++i)
+            statement->bindValue(i, first + i < ownerIds.size() ? ownerIds.at(first + i) : qint64(0));
+        if (!statement->exec()) {
+            failQuery(*statement, QStringLiteral("reading the modseqs of %1 accounts").arg(ownerIds.size()));
+            return std::nullopt;
+        }
+        while (statement->next())
+            modseqs.insert(statement->value(0).toLongLong(), statement->value(1).toLongLong());
+    }
+    return modseqs;
+}
+
 std::optional<ChangeSet> Store::changes(qint64 ownerId, qint64 since, int limit)
 {
     qint64 highest = 0;

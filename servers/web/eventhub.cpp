@@ -193,8 +193,19 @@ void EventHub::onChanged()
                 accounts.insert(subscriber.accountId);
         }
     }
-    for (const qint64 accountId : std::as_const(accounts))
+    // Only the accounts whose modseq moved past what their streams were
+    // told are read in full: one query per hundred accounts with streams,
+    // not a few per account, after every commit of any account.
+    const QList<qint64> ids(accounts.cbegin(), accounts.cend());
+    const std::optional<QHash<qint64, qint64>> modseqs = m_store->accountModseqs(ids);
+    if (!modseqs)
+        qCWarning(lcWeb).noquote() << "reading the accounts' modseqs for events failed:" << m_store->lastErrorText();
+    for (const qint64 accountId : ids) {
+        const auto cursor = m_cursors.constFind(accountId);
+        if (modseqs && cursor != m_cursors.cend() && modseqs->value(accountId, *cursor) <= *cursor)
+            continue;
         announce(accountId);
+    }
     // Cursors of accounts without streams are forgotten: a new stream
     // starts from the account's modseq then.
     for (auto it = m_cursors.begin(); it != m_cursors.end();) {

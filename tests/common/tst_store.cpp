@@ -298,6 +298,7 @@ private Q_SLOTS:
     void appendStoresWithoutDelivering();
     void changesSinceModseq();
     void changesInPages();
+    void accountModseqsOfMany();
     void forgottenRemovalsReset();
     void pop3QuitKeepsWhatMovedAway();
     void renameOntoFormerNames();
@@ -2340,6 +2341,25 @@ void TestStore::changesSinceModseq()
 
 // At most `limit` items a time; passing each answer's modseq as the next
 // since gets every change exactly once, whatever the page size.
+// What EventHub asks after every commit: which of many accounts moved.
+void TestStore::accountModseqsOfMany()
+{
+    const qint64 alice = addAccount(u"alice"_s);
+    const qint64 bob = addAccount(u"bob"_s);
+    QVERIFY(m_store->deliver(makeMessage(alice, {bob}, u"one"_s)));
+    QList<qint64> asked{bob};
+    for (qint64 id = 1000; id < 1250; ++id) // past the first hundred: no such accounts
+        asked.append(id);
+    asked.append(alice);
+    const auto modseqs = m_store->accountModseqs(asked);
+    QVERIFY2(modseqs, qPrintable(m_store->lastErrorText()));
+    QCOMPARE(modseqs->size(), 2);
+    QCOMPARE(modseqs->value(alice), *m_store->accountModseq(alice));
+    QCOMPARE(modseqs->value(bob), *m_store->accountModseq(bob));
+    QCOMPARE(modseqs->value(bob), 7); // the six role folders, then the entry
+    QVERIFY(m_store->accountModseqs({})->isEmpty());
+}
+
 void TestStore::changesInPages()
 {
     const qint64 alice = addAccount(QStringLiteral("alice"));
