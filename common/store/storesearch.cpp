@@ -52,7 +52,9 @@ MessageWords wordsOf(const MessageSummary &summary, const QString &text)
             if (!add(&words.filenames, attachment.filename))
                 return words;
         }
-        add(&words.body, text);
+        // Folding reads only as much of the text as can yield the words
+        // kept (NFKD of a 25 MiB text would cost a second).
+        add(&words.body, QStringView(text).left(MaxTextRead));
     }
     return words;
 }
@@ -249,27 +251,28 @@ private:
             return QStringLiteral("EXISTS (SELECT 1 FROM message_index WHERE message_index MATCH ?"
                                   " AND rowid = e.message_id)");
         }
-        // The GIN index finds the candidates; a field's own words, or for a
-        // phrase any single field's (the document runs the fields
-        // together), decide.
+        // The GIN index finds the messages that have all the words, as
+        // lexemes (positions ignored: a tsvector keeps at most 255 of a
+        // word, none past 16,383, so phrases there would miss what SQLite
+        // finds). A field, or a phrase, is then checked on the stored words
+        // themselves: folded and separated by single spaces, so ' w1 w2 '
+        // in ' ' || column || ' ' is exactly "these words in this order".
         QString sql = QStringLiteral("e.message_id IN (SELECT w.message_id FROM message_words w WHERE %1"
-                                     " @@ phraseto_tsquery('simple'::regconfig, ?)")
+                                     " @@ plainto_tsquery('simple'::regconfig, ?)")
                           .arg(postgresqlDocument());
         values->append(phrase);
-        QStringList recheckColumns;
+        QStringList checkColumns;
         if (!column.isEmpty())
-            recheckColumns.append(column);
+            checkColumns.append(column);
         else if (words.size() > 1)
-            recheckColumns = QString::fromLatin1(StoreSchema::SearchColumns).split(QStringLiteral(", "));
-        QStringList rechecks;
-        for (const QString &recheck : std::as_const(recheckColumns)) {
-            rechecks.append(
-                QStringLiteral("to_tsvector('simple'::regconfig, w.%1) @@ phraseto_tsquery('simple'::regconfig, ?)")
-                    .arg(recheck));
-            values->append(phrase);
+            checkColumns = QString::fromLatin1(StoreSchema::SearchColumns).split(QStringLiteral(", "));
+        QStringList checks;
+        for (const QString &checked : std::as_const(checkColumns)) {
+            checks.append(QStringLiteral("position(? IN ' ' || w.%1 || ' ') > 0").arg(checked));
+            values->append(QString(QLatin1Char(' ') + phrase + QLatin1Char(' ')));
         }
-        if (!rechecks.isEmpty())
-            sql += QStringLiteral(" AND (%1)").arg(rechecks.join(QStringLiteral(" OR ")));
+        if (!checks.isEmpty())
+            sql += QStringLiteral(" AND (%1)").arg(checks.join(QStringLiteral(" OR ")));
         return sql + QLatin1Char(')');
     }
 
@@ -391,6 +394,7 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
     const QString from = terms.readsMessages()
         ? QStringLiteral("mailbox_entries e JOIN messages m ON m.id = e.message_id")
         : QStringLiteral("mailbox_entries e");
+    std::optional<qint64> chosenNextBefore;
     if (!ftsQuery.isEmpty()) {
         std::optional<QList<qint64>> ids;
         if (driven) {
@@ -404,6 +408,13 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
         }
         if (!ids)
             return std::nullopt;
+        // The page's rows are read by id below, after the ids were chosen:
+        // whether more follow is decided here, so an entry deleted in
+        // between cannot end the paging early.
+        if (ids->size() > limit) {
+            ids->resize(limit);
+            chosenNextBefore = ids->last();
+        }
         conditions = {QStringLiteral("e.owner_id = ?")};
         values = {ownerId};
         QStringList places;
@@ -447,6 +458,8 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
             receivedAtMs.append(statement.value(2).toLongLong());
         }
     }
+    if (chosenNextBefore)
+        page.nextBefore = chosenNextBefore;
     if (!summarizePage(&page, receivedAtMs))
         return std::nullopt;
     return page;
@@ -579,22 +592,30 @@ bool Store::indexStoredMessages()
     constexpr int Batch = 200;
     QSqlQuery read(database());
     read.setForwardOnly(true);
+    QSqlQuery raw(database());
+    raw.setForwardOnly(true);
     QSqlQuery insert(database());
-    if (!insert.prepare(StoreSearch::insertWordsSql()))
+    if (!insert.prepare(StoreSearch::insertWordsSql()) || !raw.prepare(QStringLiteral("SELECT raw FROM messages WHERE id = ?")))
         return failQuery(insert, QStringLiteral("migration 7: preparing the search index"));
     qint64 last = 0;
     qint64 indexed = 0;
     for (;;) {
-        read.prepare(QStringLiteral("SELECT id, raw FROM messages WHERE id > ? ORDER BY id LIMIT %1").arg(Batch));
+        // Ids a batch at a time, each message's bytes alone: messages may
+        // be 25 MiB each, and a batch of them must not be held at once.
+        read.prepare(QStringLiteral("SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT %1").arg(Batch));
         read.addBindValue(last);
         if (!read.exec())
             return failQuery(read, QStringLiteral("migration 7: reading the stored messages"));
-        QList<std::pair<qint64, QByteArray>> messages;
+        QList<qint64> messages;
         while (read.next())
-            messages.append({read.value(0).toLongLong(), read.value(1).toByteArray()});
+            messages.append(read.value(0).toLongLong());
         read.finish();
-        for (const auto &[id, raw] : std::as_const(messages)) {
-            const MimeMessage parsed = MimeMessage::parse(raw);
+        for (const qint64 id : std::as_const(messages)) {
+            raw.bindValue(0, id);
+            if (!raw.exec() || !raw.next())
+                return failQuery(raw, QStringLiteral("migration 7: reading message %1").arg(id));
+            const MimeMessage parsed = MimeMessage::parse(raw.value(0).toByteArray());
+            raw.finish();
             if (!StoreSearch::insertWords(insert, id, StoreSearch::wordsOf(parsed.summary(), parsed.readableText())))
                 return failQuery(insert, QStringLiteral("migration 7: indexing message %1").arg(id));
             last = id;

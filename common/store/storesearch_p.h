@@ -17,6 +17,8 @@ namespace StoreSearch {
 // the limit whatever the text.
 inline constexpr qsizetype MaxCharacters = 100000;
 inline constexpr qsizetype MaxWords = 30000;
+// Of the readable text, at most this much is read for its words.
+inline constexpr qsizetype MaxTextRead = 2 * MaxCharacters;
 
 using MessageWords = ::MessageWords;
 

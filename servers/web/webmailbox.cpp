@@ -314,7 +314,8 @@ HttpResponse WebApi::appendMessage(const HttpRequest &request, const Caller &cal
     message.raw = request.body;
     const MimeMessage parsed = MimeMessage::parse(message.raw);
     message.summary = parsed.summary();
-    message.text = parsed.readableText();
+    // Folded here, before the store's write transaction begins.
+    message.words = Store::searchWords(message.summary, parsed.readableText());
     message.receivedAt = QDateTime::currentDateTimeUtc();
     const auto entry = m_store.appendMessage(caller.account.id, folderId, message, flags);
     if (!entry)
