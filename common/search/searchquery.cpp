@@ -344,7 +344,7 @@ private:
             unit = 1024 * 1024;
         if (unit != 1)
             text.chop(1);
-        // 15 digits: no size a message can have is larger, and no product overflows.
+        // 15 digits: no size a message can have is larger.
         if (text.isEmpty() || text.size() > 15)
             return std::nullopt;
         qint64 number = 0;
@@ -354,8 +354,10 @@ private:
             number = number * 10 + (c.unicode() - u'0');
         }
         // In bytes too at most 15 digits, so that the canonical form (the
-        // size in bytes) reads back (fuzz_search_query found 123456789012100K).
-        if (number * unit > MaxSizeBytes)
+        // size in bytes) reads back (fuzz_search_query found 123456789012100K);
+        // compared before multiplying, which 15 digits of M would overflow
+        // (it found 976599999999M too).
+        if (number > MaxSizeBytes / unit)
             return std::nullopt;
         return number * unit;
     }

@@ -173,6 +173,8 @@ void TestSearchQuery::faults_data()
     QTest::newRow("size without digits") << u"larger:K"_s << 7 << u"size in bytes"_s;
     QTest::newRow("size of 16 digits") << u"larger:1234567890123456"_s << 7 << u"size in bytes"_s;
     QTest::newRow("size of 16 digits in bytes") << u"larger:123456789012100K"_s << 7 << u"size in bytes"_s;
+    QTest::newRow("size of 22 digits in bytes") << u"smaller:976599999999M"_s << 8 << u"size in bytes"_s;
+    QTest::newRow("15 digits of M") << u"larger:999999999999999M"_s << 7 << u"size in bytes"_s;
     QTest::newRow("16 digits in bytes, in M") << u"smaller:976562499999M"_s << 8 << u"size in bytes"_s;
     QTest::newRow("a control character") << u"bob\x01"_s << 3 << u"control characters"_s;
     QTest::newRow("DEL") << u"a \x7f"_s << 2 << u"control characters"_s;
