@@ -105,7 +105,7 @@ std::optional<qint64> insertMessage(QSqlQuery &insert, QSqlQuery &insertWords, c
     // would keep RELEASE from completing.
     insert.finish();
     if (!StoreSearch::insertWords(insertWords, id,
-                                  message.words ? *message.words : StoreSearch::wordsOf(message.summary, message.text))) {
+                                  message.words ? *message.words : Store::searchWords(message.summary, message.text))) {
         *failure = {insertWords.lastError(), QStringLiteral("indexing a message for search"), std::nullopt};
         return std::nullopt;
     }

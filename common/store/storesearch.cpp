@@ -23,10 +23,9 @@
 
 using StoreSql::FinishedOnExit;
 
-namespace StoreSearch {
-
-MessageWords wordsOf(const MessageSummary &summary, const QString &text)
+MessageWords Store::searchWords(const MessageSummary &summary, const QString &text)
 {
+    using StoreSearch::MaxCharacters, StoreSearch::MaxWords, StoreSearch::MaxTextRead;
     MessageWords words;
     qsizetype characters = 0;
     qsizetype count = 0;
@@ -59,6 +58,8 @@ MessageWords wordsOf(const MessageSummary &summary, const QString &text)
     return words;
 }
 
+namespace StoreSearch {
+
 const QString &insertWordsSql()
 {
     static const QString sql =
@@ -82,11 +83,6 @@ bool insertWords(QSqlQuery &insert, qint64 messageId, const MessageWords &words)
 }
 
 } // namespace StoreSearch
-
-MessageWords Store::searchWords(const MessageSummary &summary, const QString &text)
-{
-    return StoreSearch::wordsOf(summary, text);
-}
 
 namespace {
 
@@ -114,9 +110,9 @@ QString columnOf(SearchTerm::Field field)
 
 // A text term as an FTS5 query: a phrase of its folded words (letters and
 // digits only, so nothing in them needs quoting), in its column.
-QString ftsMatch(const SearchTerm &term)
+QString ftsMatch(const SearchTerm &term, const QStringList &words)
 {
-    const QString match = QStringLiteral("\"%1\"").arg(SearchWords::words(term.text).join(QLatin1Char(' ')));
+    const QString match = QStringLiteral("\"%1\"").arg(words.join(QLatin1Char(' ')));
     const QString column = columnOf(term.field);
     return column.isEmpty() ? match : QStringLiteral("{%1} : %2").arg(column, match);
 }
@@ -247,7 +243,7 @@ private:
             // A word or phrase in a clause with other kinds of terms (`is:x
             // OR word`): a check of the one message (FTS5 seeks its rowid in
             // the word's list).
-            values->append(ftsMatch(term));
+            values->append(ftsMatch(term, words));
             return QStringLiteral("EXISTS (SELECT 1 FROM message_index WHERE message_index MATCH ?"
                                   " AND rowid = e.message_id)");
         }
@@ -326,10 +322,11 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
         }
         QStringList alternatives;
         for (const SearchTerm &term : clause) {
-            if (SearchWords::words(term.text).isEmpty())
+            const QStringList words = SearchWords::words(term.text);
+            if (words.isEmpty())
                 return refuse(
                     {term.position, QStringLiteral("\"%1\" has no letters or digits to search for.").arg(term.text)});
-            alternatives.append(ftsMatch(term));
+            alternatives.append(ftsMatch(term, words));
         }
         if (words)
             ftsClauses.append(QStringLiteral("(%1)").arg(alternatives.join(QStringLiteral(" OR "))));
@@ -616,7 +613,7 @@ bool Store::indexStoredMessages()
                 return failQuery(raw, QStringLiteral("migration 7: reading message %1").arg(id));
             const MimeMessage parsed = MimeMessage::parse(raw.value(0).toByteArray());
             raw.finish();
-            if (!StoreSearch::insertWords(insert, id, StoreSearch::wordsOf(parsed.summary(), parsed.readableText())))
+            if (!StoreSearch::insertWords(insert, id, searchWords(parsed.summary(), parsed.readableText())))
                 return failQuery(insert, QStringLiteral("migration 7: indexing message %1").arg(id));
             last = id;
         }

@@ -20,10 +20,6 @@ inline constexpr qsizetype MaxWords = 30000;
 // Of the readable text, at most this much is read for its words.
 inline constexpr qsizetype MaxTextRead = 2 * MaxCharacters;
 
-using MessageWords = ::MessageWords;
-
-[[nodiscard]] MessageWords wordsOf(const MessageSummary &summary, const QString &text);
-
 // INSERT of a message_words row: message id, then the six fields.
 [[nodiscard]] const QString &insertWordsSql();
 // Binds and runs it.
