@@ -266,9 +266,10 @@ public:
     // All of it or nothing, in one transaction.
     std::optional<Delivery> deliver(const NewMessage &message);
     // Group commit: the messages in one transaction (one disk flush for all),
-    // each all or nothing on its own (a savepoint each), in order. A message
-    // that fails has no Delivery and its error in `errors`; when the commit
-    // itself fails none is stored and every entry is unset.
+    // each all or nothing on its own, in order. A message that fails has no
+    // Delivery and its error in `errors` (the group is rolled back and stored
+    // again without it); when the database itself fails (busy, unavailable,
+    // full) or the commit does, none is stored and every entry is unset.
     struct DeliveryError
     {
         Error error = Error::None;
@@ -424,8 +425,6 @@ private:
     // one that found out, reconnect at once: true when the caller may run
     // it again (once), rather than fail a client for an idle connection.
     bool reconnectedAfterStaleConnection();
-    // SAVEPOINT and its kin: cached on SQLite; PostgreSQL cannot prepare them.
-    bool execControl(const QString &sql, QSqlError *error);
 public:
     // The cached statements a delivery runs (storedelivery.cpp).
     struct DeliveryStatements
@@ -433,6 +432,7 @@ public:
         QSqlQuery *insertMessage = nullptr;
         QSqlQuery *insertWords = nullptr; // the search index's row
         QSqlQuery *addEntry = nullptr;
+        QSqlQuery *indexWords = nullptr; // SQLite's FTS5 row, written last
     };
     // The modseqs and uids a delivery group took, a range per account and
     // per role folder, handed out in the order of the messages (one that
@@ -452,12 +452,7 @@ private:
     // deliverAll's steps (storedelivery.cpp). A write transaction for the
     // group, reconnecting once for a stale connection.
     bool beginDelivery(std::optional<SqlWriteTransaction> *transaction);
-    bool takeDeliveryNumbers(const QList<NewMessage> &messages, DeliveryNumbers *numbers);
-    // One message of the group in a savepoint of its own: a message that
-    // fails is undone alone and has its error in `error`. False when the
-    // savepoint fails, which ends the group.
-    bool deliverInSavepoint(const DeliveryStatements &statements, DeliveryNumbers &numbers, const NewMessage &message,
-                            std::optional<Delivery> *delivery, DeliveryError *error);
+    bool takeDeliveryNumbers(const QList<const NewMessage *> &messages, DeliveryNumbers *numbers);
     // One write transaction around body, which records its own failure and
     // returns false to roll back; BEGIN is tried again once on a stale
     // connection, as lookups are.

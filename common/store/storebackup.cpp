@@ -7,6 +7,7 @@
 #include "logging.h"
 #include "sqltransaction.h"
 #include "store_p.h"
+#include "storesearch_p.h"
 #include "storesql_p.h"
 
 #include <QDir>
@@ -150,6 +151,9 @@ QStringList sqliteRestoreStatements()
     // entries once more.
     statements.append(StoreSchema::folderCountersSql());
     statements += StoreSchema::restoreAccountNumbersSql(DatabaseUrl::Kind::Sqlite);
+    // No trigger indexes copied words (migration 8): the search index is
+    // built again from them.
+    statements.append(StoreSearch::rebuildIndexSql());
     return statements;
 }
 
@@ -308,11 +312,12 @@ bool Store::backupPostgresqlTo(const QString &file)
             if (copied && !copyTable(database(), copy.database(), table, keyOf(table), &error))
                 copied = false;
         }
-        // The copy's counting triggers counted every copied entry again.
-        if (copied) {
-            QSqlQuery recount(copy.database());
-            if (!recount.exec(StoreSchema::folderCountersSql())) {
-                error = recount.lastError().text();
+        // The copy's counting triggers counted every copied entry again,
+        // and no trigger indexed the copied words (migration 8).
+        for (const QString &statement : {StoreSchema::folderCountersSql(), StoreSearch::rebuildIndexSql()}) {
+            QSqlQuery rebuild(copy.database());
+            if (copied && !rebuild.exec(statement)) {
+                error = rebuild.lastError().text();
                 copied = false;
             }
         }

@@ -74,9 +74,9 @@ struct StepFailure
     std::optional<Store::Error> known;
 };
 
-// The message's row and its words' in the search index; its id.
+// The message's row and its words' row (message_words); its id.
 std::optional<qint64> insertMessage(QSqlQuery &insert, QSqlQuery &insertWords, const NewMessage &message,
-                                    StepFailure *failure)
+                                    const MessageWords &words, StepFailure *failure)
 {
     const MessageSummary &summary = message.summary;
     insert.bindValue(0, toMs(message.receivedAt));
@@ -102,14 +102,20 @@ std::optional<qint64> insertMessage(QSqlQuery &insert, QSqlQuery &insertWords, c
     }
     const qint64 id = insert.value(0).toLongLong();
     // SQLite made the change in the first step; a statement left running
-    // would keep RELEASE from completing.
+    // would keep the transaction from committing.
     insert.finish();
-    if (!StoreSearch::insertWords(insertWords, id,
-                                  message.words ? *message.words : Store::searchWords(message.summary, message.text))) {
-        *failure = {insertWords.lastError(), QStringLiteral("indexing a message for search"), std::nullopt};
+    if (!StoreSearch::insertWords(insertWords, id, words)) {
+        *failure = {insertWords.lastError(), QStringLiteral("storing a message's words for search"), std::nullopt};
         return std::nullopt;
     }
     return id;
+}
+
+// The words of a message to search by: folded by its sender's thread
+// already, or here.
+MessageWords wordsOf(const NewMessage &message)
+{
+    return message.words ? *message.words : Store::searchWords(message.summary, message.text);
 }
 
 // The message in one owner's role folder (sent entries start seen), with
@@ -163,13 +169,25 @@ QList<QPair<qint64, FolderRole>> entriesOf(const NewMessage &message)
     return entries;
 }
 
+// The first of the message's entries whose account or role folder the
+// group found no row of (deleted meanwhile), if any.
+std::optional<QPair<qint64, FolderRole>> missingOwner(const Store::DeliveryNumbers &numbers, const NewMessage &message)
+{
+    for (const auto &[owner, role] : entriesOf(message)) {
+        if (!numbers.nextModseq.contains(owner) || !numbers.folders.contains({owner, int(role)}))
+            return QPair<qint64, FolderRole>{owner, role};
+    }
+    return std::nullopt;
+}
+
 // The message's row, an inbox entry per recipient and the sender's sent
-// entry; nothing undone here when a step fails (the caller's savepoint is).
+// entry; nothing undone here when a step fails (the caller rolls back).
 std::optional<Delivery> storeMessage(const Store::DeliveryStatements &statements, Store::DeliveryNumbers &numbers,
-                                     const NewMessage &message, StepFailure *failure)
+                                     const NewMessage &message, const MessageWords &words, StepFailure *failure)
 {
     Delivery delivery;
-    const std::optional<qint64> messageId = insertMessage(*statements.insertMessage, *statements.insertWords, message, failure);
+    const std::optional<qint64> messageId =
+        insertMessage(*statements.insertMessage, *statements.insertWords, message, words, failure);
     if (!messageId)
         return std::nullopt;
     delivery.messageId = *messageId;
@@ -186,6 +204,16 @@ std::optional<Delivery> storeMessage(const Store::DeliveryStatements &statements
         delivery.sentEntryId = *id;
     }
     return delivery;
+}
+
+// SQLite: the message's row of the FTS5 index (StoreSearch::indexWordsSql
+// says why this comes after the other writes of its transaction).
+bool indexMessage(QSqlQuery *index, qint64 messageId, const MessageWords &words, StepFailure *failure)
+{
+    if (!index || StoreSearch::indexWords(*index, messageId, words))
+        return true;
+    *failure = {index->lastError(), QStringLiteral("indexing a message for search"), std::nullopt};
+    return false;
 }
 
 // What deliverAll hands back: a slot per message.
@@ -235,31 +263,94 @@ QList<std::optional<Delivery>> Store::deliverAll(const QList<NewMessage> &messag
         outcome.failAll(error, text);
         return outcome.handOver(errors);
     };
-    std::optional<SqlWriteTransaction> transaction;
-    if (!beginDelivery(&transaction))
-        return failAll(m_error, m_errorText);
-
-    DeliveryNumbers numbers;
-    if (!takeDeliveryNumbers(messages, &numbers))
-        return failAll(m_error, m_errorText);
-    const QString preparing = QStringLiteral("preparing a delivery");
-    const DeliveryStatements statements{cachedStatement(insertMessageSql(), preparing),
-                                        cachedStatement(StoreSearch::insertWordsSql(), preparing),
-                                        cachedStatement(addEntrySql(), preparing)};
-    if (!statements.insertMessage || !statements.insertWords || !statements.addEntry)
-        return failAll(m_error, m_errorText);
-    const FinishedOnExit insertFinished(statements.insertMessage), wordsFinished(statements.insertWords),
-        addEntryFinished(statements.addEntry);
-
-    for (qsizetype i = 0; i < messages.size(); ++i) {
-        if (!deliverInSavepoint(statements, numbers, messages.at(i), &outcome.deliveries[i], &outcome.errors[i]))
+    // No savepoint per message: on SQLite each would copy every page the
+    // message touches to a statement journal (found: three of every four
+    // writes of a delivery, a temporary file's). A message that fails on its
+    // own instead sets the group back: the transaction is rolled back and
+    // tried again without it, so each message is stored whole or not at all
+    // and the others keep their place. Every try leaves out one more message.
+    for (;;) {
+        std::optional<SqlWriteTransaction> transaction;
+        if (!beginDelivery(&transaction))
             return failAll(m_error, m_errorText);
+        QList<const NewMessage *> group;
+        for (qsizetype i = 0; i < messages.size(); ++i) {
+            if (outcome.errors.at(i).error == Error::None)
+                group.append(&messages.at(i));
+        }
+        DeliveryNumbers numbers;
+        if (!takeDeliveryNumbers(group, &numbers))
+            return failAll(m_error, m_errorText);
+        const QString preparing = QStringLiteral("preparing a delivery");
+        const bool sqlite = m_engine == Engine::Sqlite;
+        const DeliveryStatements statements{cachedStatement(insertMessageSql(), preparing),
+                                            cachedStatement(StoreSearch::insertWordsSql(), preparing),
+                                            cachedStatement(addEntrySql(), preparing),
+                                            sqlite ? cachedStatement(StoreSearch::indexWordsSql(), preparing) : nullptr};
+        if (!statements.insertMessage || !statements.insertWords || !statements.addEntry
+            || (sqlite && !statements.indexWords))
+            return failAll(m_error, m_errorText);
+        const FinishedOnExit insertFinished(statements.insertMessage), wordsFinished(statements.insertWords),
+            addEntryFinished(statements.addEntry), indexFinished(statements.indexWords);
+
+        // A message that failed, and why; whether it is the database's
+        // trouble rather than the message's is decided by setBackBy.
+        bool setBack = false;
+        const auto setBackBy = [&](qsizetype i, const StepFailure &failure) {
+            const Error error = failure.known ? *failure.known : classify(failure.error);
+            const QString text = failure.what + QStringLiteral(": ")
+                + (failure.known ? QStringLiteral("no such account or folder") : failure.error.text());
+            outcome.errors[i] = {error, text};
+            setBack = true;
+            // The database's trouble, not the message's: none is to blame.
+            return error == Error::Busy || error == Error::Unavailable || error == Error::DiskFull;
+        };
+        struct Indexed
+        {
+            qsizetype message;
+            qint64 id;
+            MessageWords words;
+        };
+        QList<Indexed> toIndex;
+        for (qsizetype i = 0; i < messages.size() && !setBack; ++i) {
+            if (outcome.errors.at(i).error != Error::None)
+                continue;
+            const NewMessage &message = messages.at(i);
+            // A recipient or sender deleted meanwhile: known before anything
+            // of the message is written, so nothing needs undoing.
+            if (const auto missing = missingOwner(numbers, message)) {
+                outcome.errors[i] = {Error::NotFound, QStringLiteral("adding the message to %1 of account %2:"
+                                                                      " no such account or folder")
+                                                          .arg(roleName(missing->second))
+                                                          .arg(missing->first)};
+                continue;
+            }
+            StepFailure failure;
+            MessageWords words = wordsOf(message);
+            outcome.deliveries[i] = storeMessage(statements, numbers, message, words, &failure);
+            if (outcome.deliveries.at(i))
+                toIndex.append({i, outcome.deliveries.at(i)->messageId, std::move(words)});
+            else if (setBackBy(i, failure))
+                return failAll(outcome.errors.at(i).error, outcome.errors.at(i).text);
+        }
+        for (qsizetype k = 0; k < toIndex.size() && !setBack; ++k) {
+            StepFailure failure;
+            if (!indexMessage(statements.indexWords, toIndex.at(k).id, toIndex.at(k).words, &failure)
+                && setBackBy(toIndex.at(k).message, failure))
+                return failAll(outcome.errors.at(toIndex.at(k).message).error,
+                               outcome.errors.at(toIndex.at(k).message).text);
+        }
+        if (setBack) {
+            for (std::optional<Delivery> &delivery : outcome.deliveries)
+                delivery.reset();
+            continue; // the statements are finished and the transaction rolled back here
+        }
+        if (!transaction->commit()) {
+            const QSqlError error = transaction->lastError();
+            return failAll(classify(error), QStringLiteral("committing a delivery: %1").arg(error.text()));
+        }
+        return outcome.handOver(errors);
     }
-    if (!transaction->commit()) {
-        const QSqlError error = transaction->lastError();
-        return failAll(classify(error), QStringLiteral("committing a delivery: %1").arg(error.text()));
-    }
-    return outcome.handOver(errors);
 }
 
 bool Store::beginDelivery(std::optional<SqlWriteTransaction> *transaction)
@@ -276,12 +367,12 @@ bool Store::beginDelivery(std::optional<SqlWriteTransaction> *transaction)
     }
 }
 
-bool Store::takeDeliveryNumbers(const QList<NewMessage> &messages, DeliveryNumbers *numbers)
+bool Store::takeDeliveryNumbers(const QList<const NewMessage *> &messages, DeliveryNumbers *numbers)
 {
     // How many entries each account and each of its role folders get.
     std::map<qint64, qint64> perAccount; // ordered: accounts are locked by id
-    for (const NewMessage &message : messages) {
-        for (const auto &[owner, role] : entriesOf(message))
+    for (const NewMessage *message : messages) {
+        for (const auto &[owner, role] : entriesOf(*message))
             ++perAccount[owner];
     }
     // The modseqs, a range per account in one statement. On PostgreSQL this
@@ -308,8 +399,8 @@ bool Store::takeDeliveryNumbers(const QList<NewMessage> &messages, DeliveryNumbe
     // that of the last entry it gets, as the entries will take them in order.
     QHash<qint64, qint64> modseq = numbers->nextModseq;
     std::map<QPair<qint64, int>, QPair<qint64, qint64>> perFolder; // count, highest modseq
-    for (const NewMessage &message : messages) {
-        for (const auto &[owner, role] : entriesOf(message)) {
+    for (const NewMessage *message : messages) {
+        for (const auto &[owner, role] : entriesOf(*message)) {
             if (!modseq.contains(owner))
                 continue;
             auto &folder = perFolder[{owner, int(role)}];
@@ -337,27 +428,6 @@ bool Store::takeDeliveryNumbers(const QList<NewMessage> &messages, DeliveryNumbe
     return true;
 }
 
-bool Store::deliverInSavepoint(const DeliveryStatements &statements, DeliveryNumbers &numbers,
-                               const NewMessage &message, std::optional<Delivery> *delivery, DeliveryError *error)
-{
-    QSqlError controlError;
-    if (!execControl(QStringLiteral("SAVEPOINT delivery"), &controlError))
-        return fail(classify(controlError), controlError.text());
-    StepFailure failure;
-    *delivery = storeMessage(statements, numbers, message, &failure);
-    if (!*delivery) {
-        *error = {failure.known ? *failure.known : classify(failure.error),
-                  failure.what + QStringLiteral(": ")
-                      + (failure.known ? QStringLiteral("no such account or folder") : failure.error.text())};
-        // This message only: the others of the group stay.
-        if (!execControl(QStringLiteral("ROLLBACK TO delivery"), &controlError))
-            return fail(classify(controlError), controlError.text());
-    }
-    if (!execControl(QStringLiteral("RELEASE delivery"), &controlError))
-        return fail(classify(controlError), controlError.text());
-    return true;
-}
-
 std::optional<MailboxEntry> Store::appendMessage(qint64 ownerId, qint64 folderId, const NewMessage &message,
                                                  const EntryFlags &flags, const QStringList &keywords)
 {
@@ -379,15 +449,20 @@ std::optional<MailboxEntry> Store::appendMessage(qint64 ownerId, qint64 folderId
         QSqlQuery *insert = cachedStatement(insertMessageSql(), QStringLiteral("appending a message"));
         QSqlQuery *insertWords = cachedStatement(StoreSearch::insertWordsSql(), QStringLiteral("appending a message"));
         QSqlQuery *addEntry = cachedStatement(addEntrySql(), QStringLiteral("appending a message"));
-        if (!insert || !insertWords || !addEntry)
+        QSqlQuery *index = m_engine == Engine::Sqlite
+            ? cachedStatement(StoreSearch::indexWordsSql(), QStringLiteral("appending a message"))
+            : nullptr;
+        if (!insert || !insertWords || !addEntry || (m_engine == Engine::Sqlite && !index))
             return false;
-        const FinishedOnExit insertFinished(insert), wordsFinished(insertWords), addEntryFinished(addEntry);
+        const FinishedOnExit insertFinished(insert), wordsFinished(insertWords), addEntryFinished(addEntry),
+            indexFinished(index);
         const std::optional<qint64> modseq = takeModseqs(ownerId, 1);
         const std::optional<qint64> uid = modseq ? takeUids(ownerId, folderId, 1, *modseq) : std::nullopt;
         if (!uid)
             return false;
         StepFailure failure;
-        const std::optional<qint64> messageId = insertMessage(*insert, *insertWords, message, &failure);
+        const MessageWords words = wordsOf(message);
+        const std::optional<qint64> messageId = insertMessage(*insert, *insertWords, message, words, &failure);
         if (!messageId)
             return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
         const QVariantList values{ownerId,           *messageId,         int(flags.seen), folderId,
@@ -398,6 +473,9 @@ std::optional<MailboxEntry> Store::appendMessage(qint64 ownerId, qint64 folderId
         if (!addEntry->exec() || !addEntry->next())
             return failQuery(*addEntry, QStringLiteral("appending a message to folder %1").arg(folderId));
         entryId = addEntry->value(0).toLongLong();
+        addEntry->finish();
+        if (!indexMessage(index, *messageId, words, &failure))
+            return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
         return true;
     });
     if (!committed)

@@ -68,18 +68,45 @@ const QString &insertWordsSql()
     return sql;
 }
 
-bool insertWords(QSqlQuery &insert, qint64 messageId, const MessageWords &words)
+namespace {
+
+bool bindAndRunWords(QSqlQuery &statement, qint64 messageId, const MessageWords &words)
 {
     const QString *const fields[] = {&words.subject, &words.sender, &words.to,
                                      &words.cc,      &words.body,   &words.filenames};
-    insert.bindValue(0, messageId);
+    statement.bindValue(0, messageId);
     for (int i = 0; i < 6; ++i)
-        insert.bindValue(i + 1, fields[i]->isNull() ? QStringLiteral("") : *fields[i]);
-    const bool done = insert.exec();
+        statement.bindValue(i + 1, fields[i]->isNull() ? QStringLiteral("") : *fields[i]);
+    const bool done = statement.exec();
     // Like the message's raw bytes: a cached statement must not keep a long
     // text alive until the next message.
-    insert.bindValue(5, QVariant());
+    statement.bindValue(5, QVariant());
     return done;
+}
+
+} // namespace
+
+bool insertWords(QSqlQuery &insert, qint64 messageId, const MessageWords &words)
+{
+    return bindAndRunWords(insert, messageId, words);
+}
+
+const QString &indexWordsSql()
+{
+    static const QString sql = QStringLiteral("INSERT INTO message_index (rowid, %1) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                                   .arg(QLatin1StringView(StoreSchema::SearchColumns));
+    return sql;
+}
+
+bool indexWords(QSqlQuery &index, qint64 messageId, const MessageWords &words)
+{
+    return bindAndRunWords(index, messageId, words);
+}
+
+const QString &rebuildIndexSql()
+{
+    static const QString sql = QStringLiteral("INSERT INTO message_index (message_index) VALUES ('rebuild')");
+    return sql;
 }
 
 } // namespace StoreSearch

@@ -25,4 +25,19 @@ inline constexpr qsizetype MaxTextRead = 2 * MaxCharacters;
 // Binds and runs it.
 bool insertWords(QSqlQuery &insert, qint64 messageId, const MessageWords &words);
 
+// SQLite: INSERT of the message's row of the FTS5 index, the same words as
+// its message_words row's. The store writes it itself, last in its
+// transaction, and no trigger does (migration 8 dropped the one of
+// migration 7): FTS5 writes out what it has gathered at every savepoint,
+// and SQLite opens one for every statement that fires a trigger or checks
+// a foreign key once the index has joined the transaction. Indexed by a
+// trigger, each message of a group became a segment of its own, to be
+// merged again and again; indexed after the group's other writes, the
+// group is one segment, written at the commit.
+[[nodiscard]] const QString &indexWordsSql();
+bool indexWords(QSqlQuery &index, qint64 messageId, const MessageWords &words);
+// SQLite: builds the FTS5 index anew from message_words (after rows were
+// copied in by a restore or a backup).
+[[nodiscard]] const QString &rebuildIndexSql();
+
 } // namespace StoreSearch
