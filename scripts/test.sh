@@ -26,14 +26,19 @@ export QT_QPA_PLATFORM=offscreen
 # benchmark (the sanitized build has none).
 sanitized_args=("$@")
 [ $# -eq 0 ] && sanitized_args=(-LE 'bench|postgres|slow') && set -- -LE bench
+# Two tests per core: most of a test's time is spent waiting (for servers to
+# start, for replies, for throttling delays), not computing. On the 2-core
+# CI machine, 4 at a time took the normal run from about 360 s to 210 s and
+# the sanitized one from 255 s to 170 s, with the same results.
+jobs=$(( $(nproc) * 2 ))
 if [ $normal = 1 ]; then
     scripts/build.sh
-    ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)" "$@"
+    ctest --test-dir build --output-on-failure --timeout 600 -j "$jobs" "$@"
 fi
 if [ $sanitize = 1 ]; then
     echo "test.sh: the same tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/)"
     scripts/build.sh --sanitize
     # ctest sets ASAN_OPTIONS, LSAN_OPTIONS (tests/sanitizers/lsan.supp) and
     # UBSAN_OPTIONS itself (the top-level CMakeLists.txt).
-    ctest --test-dir build-sanitize --output-on-failure --timeout 900 -j "$(nproc)" "${sanitized_args[@]}"
+    ctest --test-dir build-sanitize --output-on-failure --timeout 900 -j "$jobs" "${sanitized_args[@]}"
 fi
