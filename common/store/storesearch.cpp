@@ -439,7 +439,11 @@ std::optional<FolderPage> Store::search(qint64 ownerId, const SearchQuery &query
             ids->resize(limit);
             chosenNextBefore = ids->last();
         }
-        conditions = {QStringLiteral("e.owner_id = ?")};
+        // "+": the ids are looked up by the primary key. Through the index
+        // of the owner's entries, which SQLite otherwise prefers for the
+        // order, it read every entry of the owner looking for one more row
+        // than the ids (~140 ms at a million).
+        conditions = {QStringLiteral("+e.owner_id = ?")};
         values = {ownerId};
         QStringList places;
         for (const qint64 id : *ids) {
