@@ -168,6 +168,16 @@ def search_query():
         write("fuzz_search_query", f"query-{n:02}", query)
 
 
+def imap_command():
+    # Byte 0: how the input is cut into reads (0 whole, 1 bytewise, 2 lines,
+    # else pseudo-random); then the rows of tst_imapcommandreader's table.
+    test = ROOT / "tests/servers/imap/tst_imapcommandreader.cpp"
+    inputs = [lit for lit in literals(test) if b"\n" in lit]
+    for n, data in enumerate(dict.fromkeys(inputs)):
+        write("fuzz_imap_command", f"row-{n:02}", bytes([n % 4]) + data)
+    write("fuzz_imap_command", "append-at-the-limit", b"\x01a1 APPEND INBOX {512}\r\n" + b"m" * 512 + b"\r\n")
+
+
 if __name__ == "__main__":
     smtp_session()
     pop3_session()
@@ -175,5 +185,6 @@ if __name__ == "__main__":
     smtp_reply()
     mail_message()
     search_query()
+    imap_command()
     for target in sorted(OUT.iterdir()):
         print(target.name, len(list(target.iterdir())), "files")
