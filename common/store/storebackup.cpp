@@ -29,9 +29,20 @@ namespace {
 // Copies every row of table from one connection to another in pages of
 // `key` order, so a large database never sits in memory whole. Both are at
 // the same schema version, so the columns line up (StoreSchema).
+// The columns a backup copies: all, but for message_words its own, not
+// PostgreSQL's generated tsvector (which SQLite has not, and which
+// PostgreSQL computes again).
+QString copiedColumns(const QString &table)
+{
+    if (table == u"message_words")
+        return QStringLiteral("message_id, ") + QLatin1StringView(StoreSchema::SearchColumns);
+    return QStringLiteral("*");
+}
+
 bool copyTable(const QSqlDatabase &from, const QSqlDatabase &to, const QString &table, const QString &key,
                QString *error)
 {
+    const QString columns = copiedColumns(table);
     constexpr int PageRows = 256;
     QSqlQuery read(from);
     read.setForwardOnly(true);
@@ -39,9 +50,13 @@ bool copyTable(const QSqlDatabase &from, const QSqlDatabase &to, const QString &
     bool writePrepared = false;
     QVariant last;
     for (;;) {
-        read.prepare(last.isValid()
-                         ? QStringLiteral("SELECT * FROM %1 WHERE %2 > ? ORDER BY %2 LIMIT %3").arg(table, key).arg(PageRows)
-                         : QStringLiteral("SELECT * FROM %1 ORDER BY %2 LIMIT %3").arg(table, key).arg(PageRows));
+        read.prepare(last.isValid() ? QStringLiteral("SELECT %4 FROM %1 WHERE %2 > ? ORDER BY %2 LIMIT %3")
+                                          .arg(table, key)
+                                          .arg(PageRows)
+                                          .arg(columns)
+                                    : QStringLiteral("SELECT %3 FROM %1 ORDER BY %2 LIMIT %4")
+                                          .arg(table, key, columns)
+                                          .arg(PageRows));
         if (last.isValid())
             read.addBindValue(last);
         if (!read.exec()) {
@@ -53,7 +68,8 @@ bool copyTable(const QSqlDatabase &from, const QSqlDatabase &to, const QString &
             const QSqlRecord record = read.record();
             if (!writePrepared) {
                 QStringList placeholders(record.count(), QStringLiteral("?"));
-                if (!write.prepare(QStringLiteral("INSERT INTO %1 VALUES (%2)").arg(table, placeholders.join(u',')))) {
+                const QString into = columns == u"*" ? table : QStringLiteral("%1 (%2)").arg(table, columns);
+                if (!write.prepare(QStringLiteral("INSERT INTO %1 VALUES (%2)").arg(into, placeholders.join(u',')))) {
                     *error = QStringLiteral("writing %1: %2").arg(table, write.lastError().text());
                     return false;
                 }
