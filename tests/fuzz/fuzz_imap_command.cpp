@@ -6,7 +6,9 @@
 // limits; the last line announces none; the command within its bound. No
 // event after a refusal that closes the connection. Each command's
 // arguments are then read by ImapArgumentReader, items of every kind in
-// turn: each read takes something or faults, and a fault is kept.
+// turn: each read takes something or faults, and a fault is kept. Each
+// line is also read as a modified UTF-7 folder name: one that decodes is the
+// only spelling of its characters (encoding them gives it back).
 //
 // Input: byte 0 how the rest is cut into reads (SessionKit::Reads), then
 // the bytes.
@@ -14,6 +16,7 @@
 #include "fuzzsupport.h"
 #include "imaparguments.h"
 #include "imapcommandreader.h"
+#include "imapmodifiedutf7.h"
 #include "sessionkit.h"
 
 using FuzzSupport::check;
@@ -131,6 +134,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             if (event->kind == ImapCommandReader::Event::Kind::Command) {
                 checkCommand(event->command, input);
                 readArguments(event->command, data[0], input);
+                for (qsizetype i = 0; i < event->command.parts.size(); i += 2) {
+                    const QByteArray &line = event->command.parts.at(i);
+                    if (const auto name = ImapModifiedUtf7::decode(line))
+                        check(ImapModifiedUtf7::encode(*name) == line, "a second spelling of a folder name", input);
+                }
             }
             closed = event->kind == ImapCommandReader::Event::Kind::Refused && event->mustClose;
             events.append(describe(*event));
