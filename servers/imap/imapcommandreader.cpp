@@ -1,36 +1,21 @@
 #include "imapcommandreader.h"
 
+#include "imaparguments.h"
+
 #include <algorithm>
 
 namespace {
 
-// RFC 9051 §9: atom-specials are "(" ")" "{" SP CTL "%" "*" DQUOTE "\" "]";
-// ASTRING-CHAR allows "]" back; a tag allows every ASTRING-CHAR but "+".
+// RFC 9051 §9: a tag is ASTRING-CHARs (atom characters and "]") but "+".
 bool isTagChar(char c)
 {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x1f || byte >= 0x7f)
-        return false;
-    switch (c) {
-    case '(':
-    case ')':
-    case '{':
-    case ' ':
-    case '%':
-    case '*':
-    case '"':
-    case '\\':
-    case '+':
-        return false;
-    default:
-        return true;
-    }
+    return (ImapArgumentReader::isAtomChar(c) || c == ']') && c != '+';
 }
 
 // A command name is an atom: letters in every command this server knows.
 bool isNameChar(char c)
 {
-    return isTagChar(c) && c != ']';
+    return ImapArgumentReader::isAtomChar(c) && c != '+';
 }
 
 } // namespace
