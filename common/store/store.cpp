@@ -1,7 +1,7 @@
 // Store: the connection (open, configure, reconnect with back-off) and how
 // errors are classified and recorded. The other concerns live beside it:
 // storeschema.cpp, storeaccounts.cpp, storedelivery.cpp, storefolders.cpp,
-// storetokens.cpp, storestats.cpp, storebackup.cpp.
+// storeimap.cpp, storetokens.cpp, storestats.cpp, storebackup.cpp.
 
 #include "store.h"
 

@@ -43,6 +43,10 @@ struct MailFolder
     qint64 highestModseq = 0;
     qint64 total = 0;
     qint64 unseen = 0;
+    // False for a folder IMAP shows as \Noselect: emptied by
+    // Store::emptyFolderKeepingChildren, kept for its sub-folders, holding
+    // no entries until createFolder of its name makes it selectable again.
+    bool selectable = true;
 };
 
 struct Account
@@ -92,6 +96,69 @@ struct MailboxEntry
     MessageSummary summary;
 };
 
+// An entry as IMAP keeps it for a selected folder (Store::folderEntries).
+struct FolderEntryState
+{
+    qint64 uid = 0;
+    qint64 entryId = 0;
+    qint64 modseq = 0;
+    EntryFlags flags;
+    QStringList keywords;
+};
+
+// What changed in one folder after a modseq (Store::folderChanges): what
+// an IMAP session learns at NOOP or IDLE, and QRESYNC's answer.
+struct FolderChanges
+{
+    MailFolder folder; // as read first: pass its highestModseq as the next `since`
+    QList<FolderEntryState> changed; // in the folder now, modseq > since: new or flags changed; uid order
+    QList<qint64> removedUids; // left the folder (removed or moved away) after since; ascending
+    // Removals after `since` may be forgotten (Store::forgetRemovals): the
+    // caller resyncs from folderEntries; the lists are then empty.
+    bool removalsForgotten = false;
+};
+
+// A change of flags on many entries (Store::storeFlags): IMAP's STORE, with
+// CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3).
+struct FlagsChange
+{
+    enum class Mode { Replace, Add, Remove };
+    Mode mode = Mode::Replace;
+    EntryFlags flags; // the system flags named: all five for Replace
+    QStringList keywords;
+    std::optional<qint64> unchangedSince;
+};
+
+struct FlagsResult
+{
+    QList<FolderEntryState> changed; // as they are now, with their new modseqs; uid order
+    QList<qint64> refusedEntryIds; // modseq above unchangedSince: left as they were; uid order
+};
+
+// An entry copied or moved (Store::copyEntries, moveEntries): UIDPLUS's COPYUID.
+struct CopiedEntry
+{
+    qint64 sourceEntryId = 0;
+    qint64 sourceUid = 0;
+    qint64 entryId = 0; // a move keeps the id
+    qint64 uid = 0; // in the target
+};
+
+struct CopyResult
+{
+    qint64 uidValidity = 0; // the target's
+    QList<CopiedEntry> entries; // in the order of the source uids
+};
+
+// What FETCH reads of an entry besides its flags (Store::entryDetails).
+struct EntryDetails
+{
+    qint64 entryId = 0;
+    QDateTime receivedAt; // IMAP's internal date
+    qint64 size = 0;
+    QByteArray raw; // when asked for
+};
+
 struct FolderPage
 {
     QList<MailboxEntry> entries;
@@ -102,6 +169,10 @@ struct FolderCounts
 {
     qint64 total = 0;
     qint64 unseen = 0;
+    // False for a folder IMAP shows as \Noselect: emptied by
+    // Store::emptyFolderKeepingChildren, kept for its sub-folders, holding
+    // no entries until createFolder of its name makes it selectable again.
+    bool selectable = true;
 };
 
 struct AccountCounts
@@ -163,6 +234,15 @@ struct NewMessage
     // `words`, and the store's transaction only writes them.
     QString text;
     std::optional<MessageWords> words;
+};
+
+// One message of an append of several (Store::appendMessages, IMAP's
+// MULTIAPPEND): message.receivedAt is its internal date.
+struct AppendedMessage
+{
+    NewMessage message;
+    EntryFlags flags;
+    QStringList keywords;
 };
 
 struct Delivery
@@ -287,13 +367,30 @@ public:
     std::optional<QList<MailFolder>> folders(qint64 ownerId);
     std::optional<MailFolder> folder(qint64 ownerId, qint64 folderId);
     std::optional<MailFolder> roleFolder(qint64 ownerId, FolderRole role);
-    // Invalid for a bad name, AlreadyExists when the account has it.
+    // Invalid for a bad name, AlreadyExists when the account has it. A
+    // folder of that name that is not selectable becomes selectable again,
+    // with a new uidValidity.
     std::optional<MailFolder> createFolder(qint64 ownerId, const QString &name);
     // Its sub-folders move with it; a new uidValidity for each. Invalid for
     // a role folder, a bad name or a name under itself.
     std::optional<MailFolder> renameFolder(qint64 ownerId, qint64 folderId, const QString &name);
     // With its sub-folders and every entry in them. Invalid for a role folder.
     bool deleteFolder(qint64 ownerId, qint64 folderId);
+    // IMAP's DELETE of a folder with sub-folders (RFC 9051 §6.3.5): its
+    // entries removed, the folder kept, not selectable, for the
+    // sub-folders. Invalid for a role folder. Entries cannot be put into it
+    // (Invalid) until createFolder of its name.
+    bool emptyFolderKeepingChildren(qint64 ownerId, qint64 folderId);
+    // The octets of its messages (IMAP's STATUS SIZE): a sum over its entries.
+    std::optional<qint64> folderSize(qint64 ownerId, qint64 folderId);
+
+    // IMAP's subscriptions (storemailbox.cpp): names, folders or not
+    // (RFC 9051 §6.3.9), of folderNameFault's rules, at most MaxFolders per
+    // account. A rename takes the subscriptions of the folder and its
+    // sub-folders along; a deletion keeps them.
+    bool subscribe(qint64 ownerId, const QString &name); // subscribed already is no error
+    bool unsubscribe(qint64 ownerId, const QString &name); // NotFound when not subscribed
+    std::optional<QStringList> subscriptions(qint64 ownerId); // by name
 
     // Newest first, entries with id < before (keyset paging); limit >= 1.
     // Another account's folder lists as empty.
@@ -319,6 +416,38 @@ public:
     // Stores a message into the owner's folder without delivering it.
     std::optional<MailboxEntry> appendMessage(qint64 ownerId, qint64 folderId, const NewMessage &message,
                                               const EntryFlags &flags, const QStringList &keywords = {});
+    // Several, in one transaction, all or none, with consecutive uids in
+    // their order (IMAP's MULTIAPPEND, RFC 3502).
+    std::optional<QList<MailboxEntry>> appendMessages(qint64 ownerId, qint64 folderId,
+                                                      const QList<AppendedMessage> &messages);
+
+    // IMAP (storeimap.cpp). Every call that takes entry ids skips those that
+    // are not, or no longer, the owner's in that folder (expunged by another
+    // session meanwhile): no error. NotFound for a folder that is gone.
+    // Every entry of the folder, in uid order: read the folder first, so
+    // that a change committed between the two reads is in this list and in
+    // folderChanges(folder.highestModseq) again, never in neither.
+    std::optional<QList<FolderEntryState>> folderEntries(qint64 ownerId, qint64 folderId);
+    // Invalid for a since below 0.
+    std::optional<FolderChanges> folderChanges(qint64 ownerId, qint64 folderId, qint64 since);
+    // In one transaction; an entry whose flags stay as they are takes no
+    // modseq. Invalid for a bad keyword, or when an entry would hold more
+    // than MaxKeywords (nothing is changed then).
+    std::optional<FlagsResult> storeFlags(qint64 ownerId, qint64 folderId, const QList<qint64> &entryIds,
+                                          const FlagsChange &change);
+    // All or nothing, the target's uids consecutive in the order of the
+    // source uids. A copy keeps flags and keywords; a move keeps the entry
+    // (as updateEntry's move: a removal of kind 'moved' in the source).
+    std::optional<CopyResult> copyEntries(qint64 ownerId, qint64 sourceFolderId, const QList<qint64> &entryIds,
+                                          qint64 targetFolderId);
+    std::optional<CopyResult> moveEntries(qint64 ownerId, qint64 sourceFolderId, const QList<qint64> &entryIds,
+                                          qint64 targetFolderId);
+    // Removes those of the entries still flagged deleted when the
+    // transaction runs (another session may have cleared the flag); their
+    // uids, ascending.
+    std::optional<QList<qint64>> expungeEntries(qint64 ownerId, qint64 folderId, const QList<qint64> &entryIds);
+    // In the order of the ids asked; an entry that is gone is missing.
+    std::optional<QList<EntryDetails>> entryDetails(qint64 ownerId, const QList<qint64> &entryIds, bool withRaw);
     // The words the index keeps of a message with this summary and text.
     [[nodiscard]] static MessageWords searchWords(const MessageSummary &summary, const QString &text);
     // Search (storesearch.cpp; docs/protocol/search.md): the owner's
@@ -465,19 +594,52 @@ private:
     // `count` new modseqs of the account; the last of them.
     std::optional<qint64> takeModseqs(qint64 ownerId, qint64 count);
     // `count` new uids of the owner's folder, whose highest modseq becomes
-    // `modseq`; the first of them. NotFound for another account's folder.
+    // `modseq`; the first of them. NotFound for another account's folder,
+    // Invalid for one that is not selectable (it holds no entries).
     std::optional<qint64> takeUids(qint64 ownerId, qint64 folderId, qint64 count, qint64 modseq);
+    // The keywords an entry is to hold: each once (the first spelling),
+    // checked; nothing, with Invalid recorded, when one is bad or there are
+    // more than MaxKeywords.
+    std::optional<QStringList> checkedKeywords(const QStringList &keywords);
+    // Runs `sql`, written for StoreSchema::BatchRows rows of values, over
+    // `rows`, that many at a time, the last time filled up with `filler`
+    // rows (which change and select nothing); `fixed` is bound after the
+    // rows; `read` sees each run's result rows. One statement a batch, not
+    // one per row: a round trip each on PostgreSQL.
+    bool runInBatches(const QString &sql, const QList<QVariantList> &rows, const QVariantList &filler,
+                      const QVariantList &fixed, const QString &what,
+                      const std::function<void(const QSqlQuery &)> &read = {});
+    // The owner's entries among these that are in the folder, each once, in
+    // uid order (without summaries).
+    std::optional<QList<MailboxEntry>> entriesInFolder(qint64 ownerId, qint64 folderId, const QList<qint64> &entryIds);
+    // copyEntries' and moveEntries' transaction.
+    std::optional<CopyResult> copyOrMoveEntries(qint64 ownerId, qint64 sourceFolderId, const QList<qint64> &entryIds,
+                                                qint64 targetFolderId, bool move);
     bool setHighestModseq(qint64 folderId, qint64 modseq);
+    // The highest modseq of the account's forgotten removals: changes from
+    // before it cannot be told whole.
+    std::optional<qint64> removalsForgotten(qint64 ownerId);
     bool recordRemoval(qint64 ownerId, qint64 modseq, const QString &kind, qint64 objectId, qint64 folderId, qint64 uid);
     // The entry's own columns (no summary), NotFound when the owner has no such entry.
     std::optional<MailboxEntry> readEntry(qint64 ownerId, qint64 entryId);
-    // Removes these entries of the owner, a modseq and a removal each.
+    // A removal of `kind` for each entry, with the folder and uid it has
+    // there, modseqs from firstModseq on in the entries' order; each
+    // folder's highest modseq moved to its last.
+    bool recordRemovals(qint64 ownerId, const QString &kind, const QList<MailboxEntry> &entries, qint64 firstModseq);
+    // Removes these entries of the owner, a modseq and a removal each (with
+    // the folder and uid it had), in their order.
     bool removeEntries(qint64 ownerId, const QList<MailboxEntry> &entries);
     // The owner's folder that a rename or delete changes, with the
     // account locked and all its folders read; Invalid (the role folder
     // `refusal`) for a role folder, NotFound for none of the owner's.
     std::optional<MailFolder> userFolderToChange(qint64 ownerId, qint64 folderId, const QString &refusal,
                                                  QList<MailFolder> *all);
+    // A folder kept for its sub-folders selectable again (createFolder of its name).
+    bool makeSelectable(qint64 ownerId, qint64 folderId);
+    // The entries of these folders, by folder and id.
+    std::optional<QList<MailboxEntry>> entriesOfFolders(qint64 ownerId, const QList<qint64> &folderIds);
+    // A rename's: the subscriptions of `from` and of names under it to `to`.
+    bool renameSubscriptions(qint64 ownerId, const QString &from, const QString &to);
     // A uidValidity no folder of the account has had: the current second,
     // or one more than the last given.
     std::optional<qint64> takeUidValidity(qint64 ownerId);

@@ -366,7 +366,7 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
     QSqlQuery query(database());
     // Other servers wait until the new data is complete: they see the old
     // or the new, never a mix.
-    if (!query.exec(QStringLiteral("LOCK TABLE accounts, messages, message_words, folders, mailbox_entries, removals, api_tokens IN ACCESS EXCLUSIVE MODE")))
+    if (!query.exec(QStringLiteral("LOCK TABLE accounts, messages, message_words, folders, mailbox_entries, removals, api_tokens, subscriptions IN ACCESS EXCLUSIVE MODE")))
         return failQuery(query, QStringLiteral("locking the tables for the restore"));
     QString error;
     const auto before = postgresqlCounters(database(), &error);
@@ -376,7 +376,7 @@ bool Store::restorePostgresqlFrom(const QString &backupCopy, const QString &file
         return failQuery(query, QStringLiteral("keeping the accounts' modseqs for the restore"));
     // Login tokens are not restored: sessions ended since the backup must
     // stay ended, so a restore ends every session.
-    if (!query.exec(QStringLiteral("TRUNCATE api_tokens, removals, mailbox_entries, folders, message_words, messages, accounts")))
+    if (!query.exec(QStringLiteral("TRUNCATE subscriptions, api_tokens, removals, mailbox_entries, folders, message_words, messages, accounts")))
         return failQuery(query, QStringLiteral("emptying the tables for the restore"));
     for (const QString &table : StoreSchema::tablesInDependencyOrder()) {
         if (table != u"api_tokens" && !copyTable(source.database(), database(), table, keyOf(table), &error))

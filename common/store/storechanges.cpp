@@ -228,16 +228,10 @@ std::optional<ChangeSet> Store::changes(qint64 ownerId, qint64 since, int limit)
     }
     // Removals forgotten while this read (another process, between its
     // statements) may be missing from it: then it is a reset after all.
-    {
-        QSqlQuery *row = selectRow(QStringLiteral("SELECT removals_forgotten FROM accounts WHERE id = ?"), {ownerId},
-                                   QStringLiteral("reading the modseq of account %1").arg(ownerId),
-                                   QStringLiteral("no account %1").arg(ownerId));
-        const FinishedOnExit finished(row);
-        if (!row)
-            return std::nullopt;
-        forgotten = row->value(0).toLongLong();
-    }
-    if (since < forgotten) {
+    const std::optional<qint64> forgottenSince = removalsForgotten(ownerId);
+    if (!forgottenSince)
+        return std::nullopt;
+    if (since < *forgottenSince) {
         ChangeSet reset;
         reset.modseq = highest;
         reset.reset = true;
@@ -258,6 +252,15 @@ std::optional<ChangeSet> Store::changes(qint64 ownerId, qint64 since, int limit)
         }
     }
     return set;
+}
+
+std::optional<qint64> Store::removalsForgotten(qint64 ownerId)
+{
+    QSqlQuery *row = selectRow(QStringLiteral("SELECT removals_forgotten FROM accounts WHERE id = ?"), {ownerId},
+                               QStringLiteral("reading the modseq of account %1").arg(ownerId),
+                               QStringLiteral("no account %1").arg(ownerId));
+    const FinishedOnExit finished(row);
+    return row ? std::optional<qint64>(row->value(0).toLongLong()) : std::nullopt;
 }
 
 std::optional<qint64> Store::forgetRemovals(qint64 untilMs)

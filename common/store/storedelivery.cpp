@@ -431,54 +431,79 @@ bool Store::takeDeliveryNumbers(const QList<const NewMessage *> &messages, Deliv
 std::optional<MailboxEntry> Store::appendMessage(qint64 ownerId, qint64 folderId, const NewMessage &message,
                                                  const EntryFlags &flags, const QStringList &keywords)
 {
+    const std::optional<QList<MailboxEntry>> entries = appendMessages(ownerId, folderId, {{message, flags, keywords}});
+    return entries ? std::optional<MailboxEntry>(entries->first()) : std::nullopt;
+}
+
+std::optional<QList<MailboxEntry>> Store::appendMessages(qint64 ownerId, qint64 folderId,
+                                                         const QList<AppendedMessage> &messages)
+{
     clearError();
-    for (const QString &keyword : keywords) {
-        if (const auto fault = keywordFault(keyword)) {
-            fail(Error::Invalid, *fault);
+    QList<QStringList> keywords;
+    for (const AppendedMessage &appended : messages) {
+        const std::optional<QStringList> checked = checkedKeywords(appended.keywords);
+        if (!checked)
             return std::nullopt;
-        }
+        keywords.append(*checked);
     }
-    if (keywords.size() > MaxKeywords) {
-        fail(Error::Invalid, QStringLiteral("an entry holds at most %1 keywords").arg(MaxKeywords));
-        return std::nullopt;
-    }
-    qint64 entryId = 0;
-    const bool committed = inWriteTransaction(QStringLiteral("appending a message"), [&] {
+    if (messages.isEmpty())
+        return QList<MailboxEntry>();
+    const qint64 count = messages.size();
+    QList<qint64> entryIds;
+    const bool committed = inWriteTransaction(QStringLiteral("appending messages"), [&] {
         if (!lockAccount(ownerId))
             return false;
-        QSqlQuery *insert = cachedStatement(insertMessageSql(), QStringLiteral("appending a message"));
-        QSqlQuery *insertWords = cachedStatement(StoreSearch::insertWordsSql(), QStringLiteral("appending a message"));
-        QSqlQuery *addEntry = cachedStatement(addEntrySql(), QStringLiteral("appending a message"));
-        QSqlQuery *index = m_engine == Engine::Sqlite
-            ? cachedStatement(StoreSearch::indexWordsSql(), QStringLiteral("appending a message"))
-            : nullptr;
+        const QString what = QStringLiteral("appending a message");
+        QSqlQuery *insert = cachedStatement(insertMessageSql(), what);
+        QSqlQuery *insertWords = cachedStatement(StoreSearch::insertWordsSql(), what);
+        QSqlQuery *addEntry = cachedStatement(addEntrySql(), what);
+        QSqlQuery *index = m_engine == Engine::Sqlite ? cachedStatement(StoreSearch::indexWordsSql(), what) : nullptr;
         if (!insert || !insertWords || !addEntry || (m_engine == Engine::Sqlite && !index))
             return false;
         const FinishedOnExit insertFinished(insert), wordsFinished(insertWords), addEntryFinished(addEntry),
             indexFinished(index);
-        const std::optional<qint64> modseq = takeModseqs(ownerId, 1);
-        const std::optional<qint64> uid = modseq ? takeUids(ownerId, folderId, 1, *modseq) : std::nullopt;
-        if (!uid)
+        const std::optional<qint64> lastModseq = takeModseqs(ownerId, count);
+        const std::optional<qint64> firstUid =
+            lastModseq ? takeUids(ownerId, folderId, count, *lastModseq) : std::nullopt;
+        if (!firstUid)
             return false;
-        StepFailure failure;
-        const MessageWords words = wordsOf(message);
-        const std::optional<qint64> messageId = insertMessage(*insert, *insertWords, message, words, &failure);
-        if (!messageId)
-            return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
-        const QVariantList values{ownerId,           *messageId,         int(flags.seen), folderId,
-                                  *uid,              *modseq,            *modseq,         int(flags.answered),
-                                  int(flags.flagged), int(flags.deleted), int(flags.draft), StoreSql::keywordsText(keywords)};
-        for (qsizetype i = 0; i < values.size(); ++i)
-            addEntry->bindValue(int(i), values.at(i));
-        if (!addEntry->exec() || !addEntry->next())
-            return failQuery(*addEntry, QStringLiteral("appending a message to folder %1").arg(folderId));
-        entryId = addEntry->value(0).toLongLong();
-        addEntry->finish();
-        if (!indexMessage(index, *messageId, words, &failure))
-            return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
+        // The index rows last (StoreSearch::indexWordsSql says why).
+        QList<QPair<qint64, MessageWords>> toIndex;
+        for (qsizetype i = 0; i < messages.size(); ++i) {
+            const AppendedMessage &appended = messages.at(i);
+            const EntryFlags &flags = appended.flags;
+            const qint64 modseq = *lastModseq - count + 1 + i;
+            StepFailure failure;
+            MessageWords words = wordsOf(appended.message);
+            const std::optional<qint64> messageId = insertMessage(*insert, *insertWords, appended.message, words, &failure);
+            if (!messageId)
+                return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
+            const QVariantList values{ownerId,           *messageId,         int(flags.seen),  folderId,
+                                      *firstUid + i,     modseq,             modseq,           int(flags.answered),
+                                      int(flags.flagged), int(flags.deleted), int(flags.draft), StoreSql::keywordsText(keywords.at(i))};
+            for (qsizetype v = 0; v < values.size(); ++v)
+                addEntry->bindValue(int(v), values.at(v));
+            if (!addEntry->exec() || !addEntry->next())
+                return failQuery(*addEntry, QStringLiteral("appending a message to folder %1").arg(folderId));
+            entryIds.append(addEntry->value(0).toLongLong());
+            addEntry->finish();
+            toIndex.append({*messageId, std::move(words)});
+        }
+        for (const auto &[messageId, words] : std::as_const(toIndex)) {
+            StepFailure failure;
+            if (!indexMessage(index, messageId, words, &failure))
+                return fail(classify(failure.error), failure.what + QStringLiteral(": ") + failure.error.text());
+        }
         return true;
     });
     if (!committed)
         return std::nullopt;
-    return entry(ownerId, entryId);
+    QList<MailboxEntry> entries;
+    for (const qint64 entryId : std::as_const(entryIds)) {
+        std::optional<MailboxEntry> appended = entry(ownerId, entryId);
+        if (!appended)
+            return std::nullopt;
+        entries.append(std::move(*appended));
+    }
+    return entries;
 }

@@ -10,8 +10,11 @@
 #include "storesql_p.h"
 
 #include <QDateTime>
+#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
+
+#include <algorithm>
 
 using StoreSql::entryFromQuery;
 using StoreSql::FinishedOnExit;
@@ -115,26 +118,99 @@ std::optional<qint64> Store::takeModseqs(qint64 ownerId, qint64 count)
 
 std::optional<qint64> Store::takeUids(qint64 ownerId, qint64 folderId, qint64 count, qint64 modseq)
 {
-    QSqlQuery *statement = cachedStatement(
-        QStringLiteral("UPDATE folders SET uid_next = uid_next + ?, highest_modseq = ?"
-                       " WHERE id = ? AND owner_id = ? RETURNING uid_next"),
-        QStringLiteral("taking a uid"));
+    {
+        QSqlQuery *statement = cachedStatement(
+            QStringLiteral("UPDATE folders SET uid_next = uid_next + ?, highest_modseq = ?"
+                           " WHERE id = ? AND owner_id = ? AND selectable = 1 RETURNING uid_next"),
+            QStringLiteral("taking a uid"));
+        if (!statement)
+            return std::nullopt;
+        const FinishedOnExit finished(statement);
+        statement->bindValue(0, count);
+        statement->bindValue(1, modseq);
+        statement->bindValue(2, folderId);
+        statement->bindValue(3, ownerId);
+        if (!statement->exec()) {
+            failQuery(*statement, QStringLiteral("taking a uid of folder %1").arg(folderId));
+            return std::nullopt;
+        }
+        if (statement->next())
+            return statement->value(0).toLongLong() - count;
+    }
+    // No such folder of the owner's (NotFound, recorded), or one kept only
+    // for its sub-folders.
+    if (const std::optional<MailFolder> kept = folder(ownerId, folderId))
+        fail(Error::Invalid, QStringLiteral("folder \"%1\" is not selectable: it holds no entries").arg(kept->name));
+    return std::nullopt;
+}
+
+std::optional<QStringList> Store::checkedKeywords(const QStringList &keywords)
+{
+    const QStringList distinct = distinctKeywords(keywords);
+    for (const QString &keyword : distinct) {
+        if (const auto fault = keywordFault(keyword)) {
+            fail(Error::Invalid, *fault);
+            return std::nullopt;
+        }
+    }
+    if (distinct.size() > MaxKeywords) {
+        fail(Error::Invalid, QStringLiteral("an entry holds at most %1 keywords").arg(MaxKeywords));
+        return std::nullopt;
+    }
+    return distinct;
+}
+
+bool Store::runInBatches(const QString &sql, const QList<QVariantList> &rows, const QVariantList &filler,
+                         const QVariantList &fixed, const QString &what,
+                         const std::function<void(const QSqlQuery &)> &read)
+{
+    if (rows.isEmpty())
+        return true;
+    QSqlQuery *statement = cachedStatement(sql, what);
     if (!statement)
-        return std::nullopt;
-    const FinishedOnExit finished(statement);
-    statement->bindValue(0, count);
-    statement->bindValue(1, modseq);
-    statement->bindValue(2, folderId);
-    statement->bindValue(3, ownerId);
-    if (!statement->exec()) {
-        failQuery(*statement, QStringLiteral("taking a uid of folder %1").arg(folderId));
-        return std::nullopt;
+        return false;
+    for (qsizetype first = 0; first < rows.size(); first += StoreSchema::BatchRows) {
+        const FinishedOnExit finished(statement);
+        int place = 0;
+        for (qsizetype i = first; i < first + StoreSchema::BatchRows; ++i) {
+            for (const QVariant &value : i < rows.size() ? rows.at(i) : filler)
+                statement->bindValue(place++, value);
+        }
+        for (const QVariant &value : fixed)
+            statement->bindValue(place++, value);
+        if (!statement->exec())
+            return failQuery(*statement, what);
+        while (read && statement->next())
+            read(*statement);
     }
-    if (!statement->next()) {
-        fail(Error::NotFound, QStringLiteral("no folder %1 for account %2").arg(folderId).arg(ownerId));
-        return std::nullopt;
+    return true;
+}
+
+std::optional<QList<MailboxEntry>> Store::entriesInFolder(qint64 ownerId, qint64 folderId,
+                                                          const QList<qint64> &entryIds)
+{
+    // By their ids (+: never by the folder's or the owner's index, which
+    // would read the whole folder to find a few).
+    static const QString sql =
+        QStringLiteral("SELECT %1 FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+                       " WHERE e.id IN (%2) AND +e.folder_id = ? AND +e.owner_id = ?")
+            .arg(QLatin1StringView(StoreSchema::EntryColumns), StoreSchema::batchPlacesSql());
+    QList<QVariantList> ids;
+    QSet<qint64> distinct;
+    for (const qint64 entryId : entryIds) {
+        if (!distinct.contains(entryId)) {
+            distinct.insert(entryId);
+            ids.append(QVariantList{entryId});
+        }
     }
-    return statement->value(0).toLongLong() - count;
+    QList<MailboxEntry> entries;
+    const bool read = runInBatches(sql, ids, {qint64(0)}, {folderId, ownerId},
+                                   QStringLiteral("reading entries of folder %1").arg(folderId),
+                                   [&](const QSqlQuery &query) { entries.append(entryFromQuery(query, ownerId)); });
+    if (!read)
+        return std::nullopt;
+    std::sort(entries.begin(), entries.end(), [](const MailboxEntry &a, const MailboxEntry &b) { return a.uid < b.uid; });
+    return entries;
 }
 
 bool Store::setHighestModseq(qint64 folderId, qint64 modseq)
@@ -201,17 +277,9 @@ std::optional<MailboxEntry> Store::updateEntry(qint64 ownerId, qint64 entryId, c
     clearError();
     std::optional<QStringList> keywords;
     if (update.keywords) {
-        keywords = distinctKeywords(*update.keywords);
-        for (const QString &keyword : *keywords) {
-            if (const auto fault = keywordFault(keyword)) {
-                fail(Error::Invalid, *fault);
-                return std::nullopt;
-            }
-        }
-        if (keywords->size() > MaxKeywords) {
-            fail(Error::Invalid, QStringLiteral("an entry holds at most %1 keywords").arg(MaxKeywords));
+        keywords = checkedKeywords(*update.keywords);
+        if (!keywords)
             return std::nullopt;
-        }
     }
     const bool committed = inWriteTransaction(QStringLiteral("changing entry %1").arg(entryId), [&] {
         if (!lockAccount(ownerId))
@@ -310,29 +378,49 @@ std::optional<MailboxEntry> Store::copyEntry(qint64 ownerId, qint64 entryId, qin
     return entry(ownerId, copyId);
 }
 
+bool Store::recordRemovals(qint64 ownerId, const QString &kind, const QList<MailboxEntry> &entries, qint64 firstModseq)
+{
+    static const QString sql =
+        QStringLiteral("WITH r (owner_id, modseq, kind, object_id, folder_id, uid, removed_at) AS (VALUES %1)"
+                       " INSERT INTO removals (owner_id, modseq, kind, object_id, folder_id, uid, removed_at)"
+                       " SELECT owner_id, modseq, kind, object_id, folder_id, uid, removed_at FROM r"
+                       " WHERE object_id <> 0")
+            .arg(StoreSchema::batchRowsSql({QStringLiteral("BIGINT"), QStringLiteral("BIGINT"), QStringLiteral("TEXT"),
+                                            QStringLiteral("BIGINT"), QStringLiteral("BIGINT"), QStringLiteral("BIGINT"),
+                                            QStringLiteral("BIGINT")}));
+    const qint64 removedAt = QDateTime::currentMSecsSinceEpoch();
+    QList<QVariantList> rows;
+    rows.reserve(entries.size());
+    qint64 modseq = firstModseq;
+    QHash<qint64, qint64> highest; // by folder: its last modseq here
+    for (const MailboxEntry &entry : entries) {
+        rows.append({ownerId, modseq, kind, entry.id, entry.folderId, entry.uid, removedAt});
+        highest.insert(entry.folderId, modseq++);
+    }
+    if (!runInBatches(sql, rows, {qint64(0), qint64(0), kind, qint64(0), qint64(0), qint64(0), qint64(0)}, {},
+                      QStringLiteral("remembering removals")))
+        return false;
+    for (auto it = highest.cbegin(); it != highest.cend(); ++it) {
+        if (!setHighestModseq(it.key(), it.value()))
+            return false;
+    }
+    return true;
+}
+
 bool Store::removeEntries(qint64 ownerId, const QList<MailboxEntry> &entries)
 {
     if (entries.isEmpty())
         return true;
     const std::optional<qint64> last = takeModseqs(ownerId, entries.size());
-    if (!last)
+    if (!last || !recordRemovals(ownerId, QStringLiteral("entry"), entries, *last - entries.size() + 1))
         return false;
-    qint64 modseq = *last - entries.size();
-    QSqlQuery *statement = cachedStatement(QStringLiteral("DELETE FROM mailbox_entries WHERE id = ?"),
-                                           QStringLiteral("deleting an entry"));
-    if (!statement)
-        return false;
-    const FinishedOnExit finished(statement);
-    for (const MailboxEntry &entry : entries) {
-        ++modseq;
-        if (!recordRemoval(ownerId, modseq, QStringLiteral("entry"), entry.id, entry.folderId, entry.uid)
-            || !setHighestModseq(entry.folderId, modseq))
-            return false;
-        statement->bindValue(0, entry.id);
-        if (!statement->exec())
-            return failQuery(*statement, QStringLiteral("deleting entry %1").arg(entry.id));
-    }
-    return true;
+    static const QString sql =
+        QStringLiteral("DELETE FROM mailbox_entries WHERE id IN (%1)").arg(StoreSchema::batchPlacesSql());
+    QList<QVariantList> ids;
+    ids.reserve(entries.size());
+    for (const MailboxEntry &entry : entries)
+        ids.append(QVariantList{entry.id});
+    return runInBatches(sql, ids, {qint64(0)}, {}, QStringLiteral("deleting entries"));
 }
 
 bool Store::deleteEntry(qint64 ownerId, qint64 entryId)

@@ -144,8 +144,14 @@ std::optional<MailFolder> Store::createFolder(qint64 ownerId, const QString &nam
         const std::optional<QList<MailFolder>> existing = folders(ownerId);
         if (!existing)
             return false;
-        if (std::any_of(existing->cbegin(), existing->cend(), [&](const MailFolder &f) { return f.name == name; }))
+        const auto same =
+            std::find_if(existing->cbegin(), existing->cend(), [&](const MailFolder &f) { return f.name == name; });
+        if (same != existing->cend() && same->selectable)
             return fail(Error::AlreadyExists, QStringLiteral("folder \"%1\" exists").arg(name));
+        if (same != existing->cend()) {
+            folderId = same->id;
+            return makeSelectable(ownerId, folderId);
+        }
         if (existing->size() >= MaxFolders)
             return fail(Error::Invalid, QStringLiteral("an account has at most %1 folders").arg(MaxFolders));
         const std::optional<qint64> modseq = takeModseqs(ownerId, 1);
@@ -170,6 +176,27 @@ std::optional<MailFolder> Store::createFolder(qint64 ownerId, const QString &nam
     if (!committed)
         return std::nullopt;
     return folder(ownerId, folderId);
+}
+
+bool Store::makeSelectable(qint64 ownerId, qint64 folderId)
+{
+    const std::optional<qint64> modseq = takeModseqs(ownerId, 1);
+    // Its uids may be known under the old uidValidity: a new one, never had.
+    const std::optional<qint64> uidValidity = modseq ? takeUidValidity(ownerId) : std::nullopt;
+    if (!uidValidity)
+        return false;
+    QSqlQuery *statement = cachedStatement(
+        QStringLiteral("UPDATE folders SET selectable = 1, uid_validity = ?, modseq = ?, highest_modseq = ? WHERE id = ?"),
+        QStringLiteral("making a folder selectable"));
+    if (!statement)
+        return false;
+    const FinishedOnExit finished(statement);
+    const QVariantList values{*uidValidity, *modseq, *modseq, folderId};
+    for (qsizetype i = 0; i < values.size(); ++i)
+        statement->bindValue(int(i), values.at(i));
+    if (!statement->exec())
+        return failQuery(*statement, QStringLiteral("making folder %1 selectable").arg(folderId));
+    return true;
 }
 
 std::optional<MailFolder> Store::userFolderToChange(qint64 ownerId, qint64 folderId, const QString &refusal,
@@ -258,7 +285,7 @@ std::optional<MailFolder> Store::renameFolder(qint64 ownerId, qint64 folderId, c
             if (!statement->exec())
                 return failQuery(*statement, QStringLiteral("renaming folder %1").arg(id));
         }
-        return true;
+        return renameSubscriptions(ownerId, current->name, name);
     });
     if (!committed)
         return std::nullopt;
@@ -279,25 +306,8 @@ bool Store::deleteFolder(qint64 ownerId, qint64 folderId)
             if (f.id == folderId || isUnder(f.name, current->name))
                 deleted.append(f.id);
         }
-        QList<MailboxEntry> entries;
-        {
-            QSqlQuery *statement = cachedStatement(
-                QStringLiteral("SELECT %1 FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
-                               " WHERE e.folder_id = ? ORDER BY e.id")
-                    .arg(QLatin1StringView(StoreSchema::EntryColumns)),
-                QStringLiteral("reading a folder's entries"));
-            if (!statement)
-                return false;
-            const FinishedOnExit finished(statement);
-            for (const qint64 id : deleted) {
-                statement->bindValue(0, id);
-                if (!statement->exec())
-                    return failQuery(*statement, QStringLiteral("reading the entries of folder %1").arg(id));
-                while (statement->next())
-                    entries.append(entryFromQuery(*statement, ownerId));
-            }
-        }
-        if (!removeEntries(ownerId, entries))
+        const std::optional<QList<MailboxEntry>> entries = entriesOfFolders(ownerId, deleted);
+        if (!entries || !removeEntries(ownerId, *entries))
             return false;
         const std::optional<qint64> last = takeModseqs(ownerId, deleted.size());
         if (!last)
@@ -317,4 +327,185 @@ bool Store::deleteFolder(qint64 ownerId, qint64 folderId)
         }
         return true;
     });
+}
+
+std::optional<QList<MailboxEntry>> Store::entriesOfFolders(qint64 ownerId, const QList<qint64> &folderIds)
+{
+    QSqlQuery *statement =
+        cachedStatement(QStringLiteral("SELECT %1 FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
+                                       " WHERE e.folder_id = ? ORDER BY e.id")
+                            .arg(QLatin1StringView(StoreSchema::EntryColumns)),
+                        QStringLiteral("reading a folder's entries"));
+    if (!statement)
+        return std::nullopt;
+    const FinishedOnExit finished(statement);
+    QList<MailboxEntry> entries;
+    for (const qint64 id : folderIds) {
+        statement->bindValue(0, id);
+        if (!statement->exec()) {
+            failQuery(*statement, QStringLiteral("reading the entries of folder %1").arg(id));
+            return std::nullopt;
+        }
+        while (statement->next())
+            entries.append(entryFromQuery(*statement, ownerId));
+    }
+    return entries;
+}
+
+bool Store::emptyFolderKeepingChildren(qint64 ownerId, qint64 folderId)
+{
+    clearError();
+    return inWriteTransaction(QStringLiteral("emptying a folder"), [&] {
+        QList<MailFolder> all;
+        const std::optional<MailFolder> current =
+            userFolderToChange(ownerId, folderId, QStringLiteral("cannot be deleted"), &all);
+        if (!current)
+            return false;
+        const std::optional<QList<MailboxEntry>> entries = entriesOfFolders(ownerId, {folderId});
+        if (!entries)
+            return false;
+        if (!current->selectable && entries->isEmpty())
+            return true; // as asked already: no modseq
+        if (!removeEntries(ownerId, *entries))
+            return false;
+        const std::optional<qint64> modseq = takeModseqs(ownerId, 1);
+        if (!modseq)
+            return false;
+        QSqlQuery *statement = cachedStatement(
+            QStringLiteral("UPDATE folders SET selectable = 0, modseq = ?, highest_modseq = ? WHERE id = ?"),
+            QStringLiteral("keeping a folder for its sub-folders"));
+        if (!statement)
+            return false;
+        const FinishedOnExit finished(statement);
+        statement->bindValue(0, *modseq);
+        statement->bindValue(1, *modseq);
+        statement->bindValue(2, folderId);
+        if (!statement->exec())
+            return failQuery(*statement, QStringLiteral("keeping folder %1 for its sub-folders").arg(folderId));
+        return true;
+    });
+}
+
+bool Store::renameSubscriptions(qint64 ownerId, const QString &from, const QString &to)
+{
+    QList<QPair<qint64, QString>> renamed; // id, new name
+    {
+        QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT id, name FROM subscriptions WHERE owner_id = ?"),
+                                               QStringLiteral("reading subscriptions"));
+        if (!statement)
+            return false;
+        const FinishedOnExit finished(statement);
+        statement->bindValue(0, ownerId);
+        if (!statement->exec())
+            return failQuery(*statement, QStringLiteral("reading the subscriptions of account %1").arg(ownerId));
+        while (statement->next()) {
+            const QString name = statement->value(1).toString();
+            const QString newName = to + name.mid(from.size());
+            // A name under the old one that would be too long under the new
+            // one (no folder has it: the folders' rename checked theirs)
+            // stays as it was.
+            if ((name == from || isUnder(name, from)) && !folderNameFault(newName))
+                renamed.append({statement->value(0).toLongLong(), newName});
+        }
+    }
+    if (renamed.isEmpty())
+        return true;
+    // Every one out before any comes back: a new name may be the old name of
+    // another (as with folders), or be subscribed already.
+    QSqlQuery *remove = cachedStatement(QStringLiteral("DELETE FROM subscriptions WHERE id = ?"),
+                                        QStringLiteral("renaming subscriptions"));
+    QSqlQuery *insert = cachedStatement(QStringLiteral("INSERT INTO subscriptions (owner_id, name) VALUES (?, ?)"
+                                                       " ON CONFLICT (owner_id, name) DO NOTHING"),
+                                        QStringLiteral("renaming subscriptions"));
+    if (!remove || !insert)
+        return false;
+    const FinishedOnExit removeFinished(remove), insertFinished(insert);
+    for (const auto &subscription : std::as_const(renamed)) {
+        remove->bindValue(0, subscription.first);
+        if (!remove->exec())
+            return failQuery(*remove, QStringLiteral("renaming subscriptions"));
+    }
+    for (const auto &subscription : std::as_const(renamed)) {
+        insert->bindValue(0, ownerId);
+        insert->bindValue(1, subscription.second);
+        if (!insert->exec())
+            return failQuery(*insert, QStringLiteral("renaming subscriptions"));
+    }
+    return true;
+}
+
+bool Store::subscribe(qint64 ownerId, const QString &name)
+{
+    clearError();
+    if (const auto fault = folderNameFault(name))
+        return fail(Error::Invalid, *fault);
+    return inWriteTransaction(QStringLiteral("subscribing"), [&] {
+        if (!lockAccount(ownerId))
+            return false;
+        {
+            QSqlQuery *statement = cachedStatement(
+                QStringLiteral("SELECT count(*), count(*) FILTER (WHERE name = ?) FROM subscriptions WHERE owner_id = ?"),
+                QStringLiteral("counting subscriptions"));
+            if (!statement)
+                return false;
+            const FinishedOnExit finished(statement);
+            statement->bindValue(0, name);
+            statement->bindValue(1, ownerId);
+            if (!statement->exec() || !statement->next())
+                return failQuery(*statement, QStringLiteral("counting the subscriptions of account %1").arg(ownerId));
+            if (statement->value(1).toLongLong() > 0)
+                return true;
+            if (statement->value(0).toLongLong() >= MaxFolders)
+                return fail(Error::Invalid, QStringLiteral("an account has at most %1 subscriptions").arg(MaxFolders));
+        }
+        QSqlQuery *statement = cachedStatement(QStringLiteral("INSERT INTO subscriptions (owner_id, name) VALUES (?, ?)"),
+                                               QStringLiteral("subscribing"));
+        if (!statement)
+            return false;
+        const FinishedOnExit finished(statement);
+        statement->bindValue(0, ownerId);
+        statement->bindValue(1, name);
+        if (!statement->exec())
+            return failQuery(*statement, QStringLiteral("subscribing account %1 to \"%2\"").arg(ownerId).arg(name));
+        return true;
+    });
+}
+
+bool Store::unsubscribe(qint64 ownerId, const QString &name)
+{
+    clearError();
+    QSqlQuery *statement = cachedStatement(QStringLiteral("DELETE FROM subscriptions WHERE owner_id = ? AND name = ?"),
+                                           QStringLiteral("unsubscribing"));
+    if (!statement)
+        return false;
+    const FinishedOnExit finished(statement);
+    statement->bindValue(0, ownerId);
+    statement->bindValue(1, name);
+    if (!statement->exec())
+        return failQuery(*statement, QStringLiteral("unsubscribing account %1 from \"%2\"").arg(ownerId).arg(name));
+    if (statement->numRowsAffected() < 1)
+        return fail(Error::NotFound, QStringLiteral("account %1 is not subscribed to \"%2\"").arg(ownerId).arg(name));
+    return true;
+}
+
+std::optional<QStringList> Store::subscriptions(qint64 ownerId)
+{
+    clearError();
+    QSqlQuery *statement = cachedStatement(QStringLiteral("SELECT name FROM subscriptions WHERE owner_id = ?"),
+                                           QStringLiteral("listing subscriptions"));
+    if (!statement)
+        return std::nullopt;
+    const FinishedOnExit finished(statement);
+    statement->bindValue(0, ownerId);
+    if (!statement->exec()) {
+        failQuery(*statement, QStringLiteral("listing the subscriptions of account %1").arg(ownerId));
+        return std::nullopt;
+    }
+    QStringList names;
+    while (statement->next())
+        names.append(statement->value(0).toString());
+    // In the same order on both engines (PostgreSQL's ORDER BY follows the
+    // database's collation).
+    std::sort(names.begin(), names.end());
+    return names;
 }

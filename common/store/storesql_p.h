@@ -61,6 +61,29 @@ inline QStringList keywordsFrom(const QVariant &value)
     return value.toString().split(QLatin1Char(' '), Qt::SkipEmptyParts);
 }
 
+// The system flags as the entry columns give them, one number.
+inline EntryFlags flagsFrom(int number)
+{
+    EntryFlags flags;
+    flags.seen = number & 1;
+    flags.answered = number & 2;
+    flags.flagged = number & 4;
+    flags.deleted = number & 8;
+    flags.draft = number & 16;
+    return flags;
+}
+
+inline EntryFlags flagsOf(const MailboxEntry &entry)
+{
+    EntryFlags flags;
+    flags.seen = entry.seen;
+    flags.answered = entry.answered;
+    flags.flagged = entry.flagged;
+    flags.deleted = entry.deleted;
+    flags.draft = entry.draft;
+    return flags;
+}
+
 // An entry without its summary, from StoreSchema::EntryColumns at `first`
 // (ListingColumns: without uid and modseq).
 inline MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, int first = 0, bool withImapNumbers = true)
@@ -72,12 +95,12 @@ inline MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, int f
     entry.receivedAt = fromMs(query.value(first + 2));
     entry.size = query.value(first + 3).toLongLong();
     entry.folderId = query.value(first + 4).toLongLong();
-    const int flags = query.value(first + 5).toInt();
-    entry.seen = flags & 1;
-    entry.answered = flags & 2;
-    entry.flagged = flags & 4;
-    entry.deleted = flags & 8;
-    entry.draft = flags & 16;
+    const EntryFlags flags = flagsFrom(query.value(first + 5).toInt());
+    entry.seen = flags.seen;
+    entry.answered = flags.answered;
+    entry.flagged = flags.flagged;
+    entry.deleted = flags.deleted;
+    entry.draft = flags.draft;
     const QVariant keywords = query.value(first + 6);
     if (!keywords.isNull())
         entry.keywords = keywordsFrom(keywords);
@@ -88,9 +111,28 @@ inline MailboxEntry entryFromQuery(const QSqlQuery &query, qint64 ownerId, int f
     return entry;
 }
 
+// From StoreSchema::FolderEntryStateColumns.
+inline FolderEntryState folderEntryStateFromQuery(const QSqlQuery &query)
+{
+    FolderEntryState state;
+    state.uid = query.value(0).toLongLong();
+    state.entryId = query.value(1).toLongLong();
+    state.modseq = query.value(2).toLongLong();
+    state.flags = flagsFrom(query.value(3).toInt());
+    const QVariant keywords = query.value(4);
+    if (!keywords.isNull())
+        state.keywords = keywordsFrom(keywords);
+    return state;
+}
+
+inline FolderEntryState folderEntryStateOf(const MailboxEntry &entry)
+{
+    return FolderEntryState{entry.uid, entry.id, entry.modseq, flagsOf(entry), entry.keywords};
+}
+
 // The columns of folders that make a MailFolder, in that order.
 inline constexpr char FolderColumns[] =
-    "id, owner_id, name, role, uid_validity, uid_next, modseq, highest_modseq, total, unseen";
+    "id, owner_id, name, role, uid_validity, uid_next, modseq, highest_modseq, total, unseen, selectable";
 inline MailFolder folderFromQuery(const QSqlQuery &query)
 {
     MailFolder folder;
@@ -105,6 +147,7 @@ inline MailFolder folderFromQuery(const QSqlQuery &query)
     folder.highestModseq = query.value(7).toLongLong();
     folder.total = query.value(8).toLongLong();
     folder.unseen = query.value(9).toLongLong();
+    folder.selectable = query.value(10).toInt() != 0;
     return folder;
 }
 
