@@ -169,10 +169,6 @@ struct FolderCounts
 {
     qint64 total = 0;
     qint64 unseen = 0;
-    // False for a folder IMAP shows as \Noselect: emptied by
-    // Store::emptyFolderKeepingChildren, kept for its sub-folders, holding
-    // no entries until createFolder of its name makes it selectable again.
-    bool selectable = true;
 };
 
 struct AccountCounts
@@ -381,7 +377,7 @@ public:
     // sub-folders. Invalid for a role folder. Entries cannot be put into it
     // (Invalid) until createFolder of its name.
     bool emptyFolderKeepingChildren(qint64 ownerId, qint64 folderId);
-    // The octets of its messages (IMAP's STATUS SIZE): a sum over its entries.
+    // The octets of its messages (IMAP's STATUS SIZE; storeimap.cpp): a sum over its entries.
     std::optional<qint64> folderSize(qint64 ownerId, qint64 folderId);
 
     // IMAP's subscriptions (storemailbox.cpp): names, folders or not

@@ -123,7 +123,11 @@ bool fillFolder(Store &store, qint64 ownerId, qint64 folderId, qint64 count, qin
                                      .arg(folderId))
         && run(store.database(), u"UPDATE accounts SET modseq = %1 WHERE id = %2"_s.arg(firstModseq + count - 1).arg(ownerId))
         && run(store.database(), u"ANALYZE"_s);
-    return filled && transaction.commit();
+    if (!filled || !transaction.commit())
+        return false;
+    // A WAL holding the whole folder would make every later read look its
+    // pages up there: a live database's WAL is a few pages.
+    return !sqlite || run(store.database(), u"PRAGMA wal_checkpoint(TRUNCATE)"_s);
 }
 
 double msSince(const QElapsedTimer &timer)
