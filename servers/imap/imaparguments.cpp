@@ -95,16 +95,39 @@ bool ImapArgumentReader::space()
     return take(' ');
 }
 
-bool ImapArgumentReader::takeWord(QByteArrayView word)
+bool ImapArgumentReader::accept(char expected)
+{
+    if (peek() != expected)
+        return false;
+    ++m_pos;
+    return true;
+}
+
+bool ImapArgumentReader::acceptWord(QByteArrayView word)
 {
     const QByteArrayView left = atLiteral() ? QByteArrayView() : rest();
     if (left.size() < word.size() || QByteArrayView(left.first(word.size())).compare(word, Qt::CaseInsensitive) != 0
-        || (left.size() > word.size() && isAtomChar(left.at(word.size())))) {
-        fail("expected " + word.toByteArray());
+        || (left.size() > word.size() && isAtomChar(left.at(word.size()))))
         return false;
-    }
     m_pos += word.size();
     return true;
+}
+
+bool ImapArgumentReader::acceptPrefix(QByteArrayView word)
+{
+    const QByteArrayView left = atLiteral() ? QByteArrayView() : rest();
+    if (left.size() < word.size() || QByteArrayView(left.first(word.size())).compare(word, Qt::CaseInsensitive) != 0)
+        return false;
+    m_pos += word.size();
+    return true;
+}
+
+bool ImapArgumentReader::takeWord(QByteArrayView word)
+{
+    if (acceptWord(word))
+        return true;
+    fail("expected " + word.toByteArray());
+    return false;
 }
 
 std::optional<QByteArray> ImapArgumentReader::atom()

@@ -43,6 +43,13 @@ public:
     // The word given, without regard to case ("NIL", "FLAGS"): taken only
     // when no atom character follows it.
     bool takeWord(QByteArrayView word);
+    // take() and takeWord() for what may or may not come: no fault when it
+    // does not (the caller tries something else).
+    bool accept(char expected);
+    bool acceptWord(QByteArrayView word);
+    // The word given whatever follows it ("BODY.PEEK" of "BODY.PEEK[1]"),
+    // without regard to case; no fault when it is not there.
+    bool acceptPrefix(QByteArrayView word);
 
     std::optional<QByteArray> atom();    // 1*ATOM-CHAR
     std::optional<QByteArray> astring(); // 1*ASTRING-CHAR or a string
