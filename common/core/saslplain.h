@@ -21,6 +21,12 @@ struct Message
 // name is each server's policy (Username::sameAccount).
 [[nodiscard]] std::optional<Message> parse(QByteArrayView decoded);
 
+// A client's base64 response to AUTH(ENTICATE) PLAIN as a login: the
+// message when it decodes, has a login name, and names no authorization
+// identity but the login name's own account (in `domain`); anything else
+// is refused like a wrong password (acting for someone else is not offered).
+[[nodiscard]] std::optional<Message> parseLogin(QByteArrayView base64, const QString &domain);
+
 // A message without an authorization identity.
 [[nodiscard]] QByteArray encode(const QString &loginName, const QString &password);
 

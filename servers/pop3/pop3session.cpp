@@ -242,13 +242,8 @@ void Pop3Session::processAuthResponse(const QByteArray &line)
         err(u"[AUTH] Authentication cancelled"_s);
         return;
     }
-    // An authzid other than the login name's own account would be acting
-    // for someone else: refused like a wrong password.
-    const auto decoded = QByteArray::fromBase64Encoding(line.trimmed(), QByteArray::AbortOnBase64DecodingErrors);
-    const std::optional<SaslPlain::Message> plain = decoded ? SaslPlain::parse(decoded.decoded) : std::nullopt;
-    if (!plain || plain->loginName.isEmpty()
-        || (!plain->authorizationId.isEmpty()
-            && !Username::sameAccount(QString::fromUtf8(plain->authorizationId), plain->loginName, m_settings.domain))) {
+    const std::optional<SaslPlain::Message> plain = SaslPlain::parseLogin(line, m_settings.domain);
+    if (!plain) {
         err(Reply::InvalidCredentials);
         countAuthFailure();
         return;
