@@ -57,6 +57,9 @@ protected:
     void requestAnswered();
     // Our turn, not the client's: the idle timeout does not run.
     void requestStarted() { m_idleTimer.stop(); }
+    // A phase with a timeout of its own (IMAP's IDLE: 30 minutes); from the
+    // next start of the timer on.
+    void setIdleTimeout(int milliseconds) { m_idleTimer.setInterval(milliseconds); }
 
     // Called after every step of the session (what it was fed, an answer, a
     // timer), before its output is written: a protocol keeps the timers of
