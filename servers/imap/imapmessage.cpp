@@ -1,5 +1,7 @@
 #include "imapmessage.h"
 
+#include "imapresponse.h"
+
 #include "transferencoding.h"
 
 #include <algorithm>
@@ -20,14 +22,14 @@ bool isCfwsSpace(char c)
 
 QByteArray nstring(const std::optional<QByteArray> &value)
 {
-    return value ? ImapMessage::string(*value) : Nil;
+    return value ? ImapResponse::string(*value) : Nil;
 }
 
 // A header field's value as written (unfolded, trimmed); NIL when the
 // field is absent, "" when it is there with nothing in it.
 QByteArray headerNString(const HeaderBlock &headers, QByteArrayView name)
 {
-    return headers.contains(name) ? ImapMessage::string(headers.value(name)) : Nil;
+    return headers.contains(name) ? ImapResponse::string(headers.value(name)) : Nil;
 }
 
 QByteArray listOrNil(const QList<QByteArray> &items, const QByteArray &separator)
@@ -384,7 +386,7 @@ QByteArray parameterList(const QList<Parameter> &parameters)
 {
     QList<QByteArray> items;
     for (const Parameter &parameter : parameters)
-        items.append(ImapMessage::string(parameter.name) + ' ' + ImapMessage::string(parameter.value));
+        items.append(ImapResponse::string(parameter.name) + ' ' + ImapResponse::string(parameter.value));
     return listOrNil(items, " ");
 }
 
@@ -396,14 +398,14 @@ QByteArray dispositionLanguageLocation(const MimePart &part)
     if (part.disposition.value.isEmpty()) {
         out += Nil;
     } else {
-        out += '(' + ImapMessage::string(part.disposition.value.toUpper()) + ' '
+        out += '(' + ImapResponse::string(part.disposition.value.toUpper()) + ' '
             + parameterList(parametersOf(part.headers.value("Content-Disposition"))) + ')';
     }
     QList<QByteArray> languages;
     for (const QByteArray &tag : part.headers.value("Content-Language").split(',')) {
         const QByteArray trimmed = withoutCfws(tag, false);
         if (!trimmed.isEmpty())
-            languages.append(ImapMessage::string(trimmed));
+            languages.append(ImapResponse::string(trimmed));
     }
     out += ' ' + listOrNil(languages, " ");
     out += ' ' + headerNString(part.headers, "Content-Location");
@@ -435,7 +437,7 @@ void appendBody(const MimeMessage &message, int index, bool extensible, QByteArr
             out += emptyBody(extensible);
         for (int child : part.children)
             appendBody(message, child, extensible, out);
-        out += ' ' + ImapMessage::string(subtype);
+        out += ' ' + ImapResponse::string(subtype);
         if (extensible)
             out += ' ' + parameterList(parameters) + dispositionLanguageLocation(part);
         out += ')';
@@ -455,9 +457,9 @@ void appendBody(const MimeMessage &message, int index, bool extensible, QByteArr
         parameters.append(Parameter{"CHARSET", "US-ASCII"});
     const QByteArray encoding = part.transferEncoding.isEmpty() ? QByteArrayLiteral("7BIT") : part.transferEncoding.toUpper();
     const QByteArrayView body = bodyOf(message, part);
-    out += ImapMessage::string(type) + ' ' + ImapMessage::string(subtype) + ' ' + parameterList(parameters) + ' '
+    out += ImapResponse::string(type) + ' ' + ImapResponse::string(subtype) + ' ' + parameterList(parameters) + ' '
         + headerNString(part.headers, "Content-ID") + ' ' + headerNString(part.headers, "Content-Description") + ' '
-        + ImapMessage::string(encoding) + ' ' + QByteArray::number(body.size());
+        + ImapResponse::string(encoding) + ' ' + QByteArray::number(body.size());
     if (text) {
         out += ' ' + QByteArray::number(lineCount(body));
     } else if (attachedMessage) {
@@ -599,19 +601,6 @@ QByteArray sliceOf(const MimeMessage &message, qsizetype start, qsizetype end)
     return message.raw().sliced(start, end - start);
 }
 
-bool isAtomOrBracket(char c)
-{
-    return ImapArgumentReader::isAtomChar(c) || c == ']';
-}
-
-// An astring as servers echo a header field name: an atom when it can be.
-QByteArray astring(const QByteArray &value)
-{
-    if (!value.isEmpty() && std::all_of(value.cbegin(), value.cend(), isAtomOrBracket))
-        return value;
-    return ImapMessage::string(value);
-}
-
 bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
@@ -706,7 +695,7 @@ QByteArray ImapSection::name(QByteArrayView item) const
         out += text == Text::HeaderFields ? "HEADER.FIELDS (" : "HEADER.FIELDS.NOT (";
         QList<QByteArray> names;
         for (const QByteArray &field : fields)
-            names.append(astring(field.toUpper()));
+            names.append(ImapResponse::astring(field.toUpper()));
         out += names.join(' ') + ')';
         break;
     }
@@ -746,28 +735,6 @@ QByteArray ImapPartial::cut(const QByteArray &bytes) const
 }
 
 namespace ImapMessage {
-
-QByteArray string(QByteArrayView bytes)
-{
-    QByteArray value = bytes.toByteArray();
-    // No IMAP string holds NUL, not even a literal: 0x80 stands in for it,
-    // as Dovecot's does in message data.
-    value.replace('\0', '\x80');
-    const bool literal = std::any_of(value.cbegin(), value.cend(), [](char c) {
-        return c == '\r' || c == '\n' || static_cast<unsigned char>(c) >= 0x80;
-    });
-    if (literal)
-        return '{' + QByteArray::number(value.size()) + "}\r\n" + value;
-    QByteArray quoted;
-    quoted.reserve(value.size() + 2);
-    quoted += '"';
-    for (const char c : std::as_const(value)) {
-        if (c == '"' || c == '\\')
-            quoted += '\\';
-        quoted += c;
-    }
-    return quoted + '"';
-}
 
 // RFC 9051 §7.5.2: Sender and Reply-To absent or empty are From.
 QByteArray envelope(const HeaderBlock &headers)

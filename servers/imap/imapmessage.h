@@ -72,10 +72,6 @@ struct ImapBinarySection
 // ends. Header values are sent as written, encoded words and all.
 namespace ImapMessage {
 
-// An IMAP string: quoted, or a literal "{N}\r\n..." when the bytes hold CR,
-// LF or 8-bit bytes, which a quoted string of IMAP4rev1 cannot.
-[[nodiscard]] QByteArray string(QByteArrayView bytes);
-
 // ENVELOPE (RFC 9051 §7.5.2) of a header section: of the message, or of an
 // attached message (the headers of the child of a message/rfc822 part).
 [[nodiscard]] QByteArray envelope(const HeaderBlock &headers);

@@ -17,7 +17,7 @@ bool quotable(QByteArrayView bytes, bool utf8)
     bool eightBit = false;
     for (const char c : bytes) {
         const auto u = static_cast<unsigned char>(c);
-        if (u == 0 || u == '\r' || u == '\n')
+        if (u == '\r' || u == '\n')
             return false;
         eightBit = eightBit || u >= 0x80;
     }
@@ -37,8 +37,14 @@ QByteArray literal(QByteArrayView bytes, bool binary)
     return out;
 }
 
-QByteArray string(QByteArrayView bytes, bool utf8)
+QByteArray string(QByteArrayView text, bool utf8)
 {
+    QByteArray withoutNul;
+    if (text.contains('\0')) {
+        withoutNul = text.toByteArray().replace('\0', '\x80');
+        text = withoutNul;
+    }
+    const QByteArrayView bytes = text;
     if (!quotable(bytes, utf8))
         return literal(bytes);
     QByteArray out;

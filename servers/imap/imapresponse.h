@@ -10,7 +10,9 @@ namespace ImapResponse {
 
 // A quoted string when the bytes allow one (7-bit, or with utf8 valid
 // UTF-8, which IMAP4rev2 and UTF8=ACCEPT clients read in quoted strings; no
-// CR, LF or NUL; at most a line's worth), else a literal "{N}\r\n" and the bytes.
+// CR or LF; at most a line's worth), else a literal "{N}\r\n" and the bytes.
+// No IMAP string holds NUL, not even a literal: 0x80 stands in for it (as
+// Dovecot's does in message data); bytes that may hold NUL go as literal8.
 [[nodiscard]] QByteArray string(QByteArrayView bytes, bool utf8 = false);
 // string(), or NIL for none.
 [[nodiscard]] QByteArray nstring(const QByteArray *bytes);

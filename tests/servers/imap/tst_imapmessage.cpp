@@ -4,6 +4,7 @@
 // 9051's rules, not taken from the code's output.
 
 #include "imapmessage.h"
+#include "imapresponse.h"
 
 #include <QDir>
 #include <QFile>
@@ -318,7 +319,7 @@ void TestImapMessage::strings()
 {
     QFETCH(QByteArray, bytes);
     QFETCH(QByteArray, expected);
-    QCOMPARE(ImapMessage::string(bytes), expected);
+    QCOMPARE(ImapResponse::string(bytes), expected);
 }
 
 // The To field of a message that has nothing else: the envelope's seventh
