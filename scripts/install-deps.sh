@@ -29,6 +29,8 @@ packages=(
     swaks libnet-ssleay-perl
     # a POP3 retriever that writes mbox "From " lines from Return-Path
     getmail6
+    # an IMAP synchroniser the tests drive (mbsync: every folder both ways into a Maildir)
+    isync
 )
 
 missing=()
