@@ -494,8 +494,10 @@ std::optional<QList<qsizetype>> ImapMailbox::searchMatches(Context &context, Ima
             context.bad("Search keys not understood");
         return std::nullopt;
     }
-    if (parser.usesModseq)
+    if (parser.usesModseq) {
         context.state.condstore = true;
+        context.searchedModseq = true;
+    }
     SearchNeeds needs;
     addNeeds(*key, &needs);
     const ImapFolderView &view = context.selection().view;
@@ -570,8 +572,7 @@ void ImapMailbox::search(Context &context)
     qint64 highestModseq = 0;
     for (const qsizetype index : *found)
         highestModseq = std::max(highestModseq, view.at(index).modseq);
-    const bool modseqAsked = context.arguments.ok() && context.state.condstore
-        && context.command.parts.join(' ').toUpper().contains("MODSEQ");
+    const bool modseqAsked = context.searchedModseq;
     // IMAP4rev2 answers ESEARCH always (RFC 9051 §7.3.4); rev1 only when asked.
     if (options || context.state.rev2) {
         const SearchReturn wanted = options.value_or(SearchReturn{false, false, true, false, false});

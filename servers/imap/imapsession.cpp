@@ -112,8 +112,10 @@ void ImapSession::resume()
 
 void ImapSession::process()
 {
+    // A long command's next step (resume()) comes before anything pipelined after it.
+    const auto continuing = [this] { return m_mailbox && m_mailbox->continuation.has_value(); };
     while (m_state != State::Closed && m_state != State::Waiting && !m_startTlsRequested
-           && m_output.size() < MaxPendingOutput && !m_stopping) {
+           && m_output.size() < MaxPendingOutput && !m_stopping && !continuing()) {
         if (m_state == State::AuthResponse || m_state == State::Idling) {
             const std::optional<CommandLineBuffer::Line> line = m_reader.nextLine();
             if (!line) {
@@ -145,8 +147,7 @@ void ImapSession::process()
     if (m_startTlsRequested || m_state == State::Closed)
         m_hasInput = false; // whatever was pipelined after STARTTLS is never executed
     m_holdingInput = m_state != State::Closed && m_state != State::Waiting
-        && (m_output.size() >= MaxPendingOutput
-            || (m_state == State::Authenticated && m_mailbox && m_mailbox->continuation));
+        && (m_output.size() >= MaxPendingOutput || (m_state == State::Authenticated && continuing()));
 }
 
 void ImapSession::processEvent(const ImapCommandReader::Event &event)

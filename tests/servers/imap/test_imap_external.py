@@ -55,6 +55,9 @@ class Fixture:
     def __init__(self):
         self.deployment = Deployment({"smtpd": SMTPD, "imapd": IMAPD, "ctl": CTL},
                                      {"alice": "alice-secret-1", "bob": "bob-secret-22"}, prefix="mailroom-imap-")
+        self.smtpd = self.imapd = None
+
+    def start(self):
         self.smtpd = self.deployment.start("smtpd")
         self.imapd = self.deployment.start("imapd")
 
@@ -90,7 +93,8 @@ class Fixture:
 def setUpModule():
     global FIXTURE
     FIXTURE = Fixture()
-    unittest.addModuleCleanup(FIXTURE.cleanup)
+    unittest.addModuleCleanup(FIXTURE.cleanup)  # kills every server even when one failed to start
+    FIXTURE.start()
 
 
 def tearDownModule():
@@ -140,6 +144,25 @@ class RawImap:
     def command(self, tag, text):
         self.send(f"{tag} {text}\r\n")
         return self.until_tagged(tag)
+
+    def responses_until_tagged(self, tag):
+        """Whole responses (literals read by their count) up to and with the tagged completion."""
+        responses = []
+        while True:
+            response = self.line()
+            while (match := re.search(rb"\{(\d+)\}$", response)):
+                size = int(match.group(1))
+                while len(self.buffer) < size:
+                    chunk = self.sock.recv(1 << 20)
+                    if not chunk:
+                        raise EOFError("connection closed inside a literal")
+                    self.buffer += chunk
+                response += b"\r\n" + self.buffer[:size]
+                self.buffer = self.buffer[size:]
+                response += self.line()
+            responses.append(response)
+            if response.startswith(tag.encode() + b" "):
+                return responses
 
     def start_tls(self, context):
         self.sock = context.wrap_socket(self.sock, server_hostname=HOSTNAME)
@@ -376,6 +399,36 @@ class Mailbox(unittest.TestCase):
         typ, data = self.client.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
         self.assertEqual(typ, "OK")
         self.assertEqual(data, [b"(1 3)(2)"])
+
+
+class LongFetch(unittest.TestCase):
+    def test_a_fetch_of_megabytes_comes_whole_before_what_was_pipelined_after_it(self):
+        # 30 messages of 100 KB: over 3 MB of FETCH output, sent in steps
+        # (docs/protocol/imap.md §3); the NOOP sent right behind the FETCH
+        # is answered after all of it.
+        name, password = FIXTURE.new_account()
+        raw = logged_in_raw(name, password)
+        try:
+            body = ("x" * 998 + "\r\n") * 100
+            messages = [make_message(f"big {i}", "me@example.org", f"{name}@{DOMAIN}", body=body) for i in range(30)]
+            command = b"a1 APPEND INBOX"
+            for message in messages:
+                command += b" {%d+}\r\n" % len(message) + message
+            raw.send(command + b"\r\n")
+            self.assertTrue(raw.until_tagged("a1")[-1].startswith(b"a1 OK [APPENDUID"))
+            raw.command("s1", "SELECT INBOX")
+            raw.send("f1 FETCH 1:* (UID BODY.PEEK[])\r\nf2 NOOP\r\n")
+            responses = raw.responses_until_tagged("f1")
+            self.assertTrue(responses[-1].startswith(b"f1 OK"), responses[-1][:100])
+            fetched = [r for r in responses if re.match(rb"\* \d+ FETCH", r)]
+            self.assertEqual(len(fetched), 30)
+            for i, response in enumerate(fetched):
+                self.assertTrue(response.startswith(b"* %d FETCH (UID %d BODY[] {%d}\r\n" % (i + 1, i + 1, len(messages[i]))),
+                                response[:80])
+                self.assertIn(messages[i], response)
+            self.assertTrue(raw.until_tagged("f2")[-1].startswith(b"f2 OK"))
+        finally:
+            raw.close()
 
 
 class Idle(unittest.TestCase):
