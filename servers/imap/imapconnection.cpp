@@ -58,6 +58,15 @@ void ImapConnection::accountsChanged(const QHash<qint64, qint64> &modseqs)
     const auto found = modseqs.constFind(m_session.accountId());
     if (found == modseqs.cend())
         return;
+    // A client in IDLE that does not read would have its updates pile up
+    // here as long as mail comes: past what a reading client ever leaves
+    // unread, it is let go (memory stays bounded).
+    if (m_session.isIdling() && outputBacklog() > MaxHeldOutput) {
+        qCInfo(lcImap).noquote() << peerAddress() << "does not read its IDLE updates: closing";
+        m_session.dropUnreadClient();
+        sessionChanged();
+        return;
+    }
     m_session.accountChanged(*found);
     // In IDLE the session asks for its updates now.
     if (m_session.state() == ImapSession::State::Waiting)

@@ -518,6 +518,11 @@ void ImapSession::timedOut()
     bye("Idle for too long");
 }
 
+void ImapSession::dropUnreadClient()
+{
+    bye("Updates are piling up unread");
+}
+
 void ImapSession::shuttingDown()
 {
     bye("Server shutting down");

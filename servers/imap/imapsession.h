@@ -94,6 +94,8 @@ public:
     void accountChanged(qint64 modseq);
     void timedOut();
     void shuttingDown();
+    // The client does not read what it is sent (IDLE updates pile up): BYE and close.
+    void dropUnreadClient();
 
     [[nodiscard]] QByteArray takeOutput();
     [[nodiscard]] std::optional<ImapRequest> takeRequest();
