@@ -23,10 +23,14 @@ ImapBackend::ImapBackend(const Config &config, QObject *parent)
     // Enough that a few long commands leave workers for everyone else.
     m_pool.setMaxThreadCount(std::max(4, 2 * QThread::idealThreadCount()));
     m_pool.setExpiryTimeout(-1); // a worker that ended would take its store connection with it
+    m_checkPool.setObjectName(QStringLiteral("imapd change checks"));
+    m_checkPool.setMaxThreadCount(1);
+    m_checkPool.setExpiryTimeout(-1);
 }
 
 ImapBackend::~ImapBackend()
 {
+    m_checkPool.waitForDone();
     m_pool.waitForDone();
 }
 
@@ -146,7 +150,7 @@ void ImapBackend::checkAccounts()
         if (std::exchange(m_checkAgain, false))
             checkAccounts();
     });
-    m_pool.start([this, accounts, answer] {
+    m_checkPool.start([this, accounts, answer] {
         Store &store = [this]() -> Store & {
             mailboxOfThisWorker();
             return m_workers.localData()->store;

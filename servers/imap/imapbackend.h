@@ -68,4 +68,7 @@ private:
     struct Worker;
     QThreadStorage<Worker *> m_workers;
     QThreadPool m_pool;
+    // Its own thread for asking which accounts changed, so that the news
+    // for IDLE never waits behind long commands.
+    QThreadPool m_checkPool;
 };

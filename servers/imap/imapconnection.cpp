@@ -15,7 +15,7 @@ ImapConnection::ImapConnection(QSslSocket *socket, const QSslConfiguration &tls,
 
 ImapConnection::~ImapConnection()
 {
-    if (m_watchedAccount)
+    if (m_watchedAccount && m_backend)
         m_backend->unwatchAccount(m_watchedAccount);
 }
 

@@ -3,6 +3,8 @@
 #include "imapsession.h"
 #include "sessionconnection.h"
 
+#include <QPointer>
+
 class ImapBackend;
 
 // One IMAP client: the socket and its ImapSession (SessionConnection), with
@@ -29,7 +31,9 @@ private:
     void sessionStepped() override;
     void accountsChanged(const QHash<qint64, qint64> &modseqs);
 
-    ImapBackend *m_backend = nullptr;
+    // The daemon may delete its backend before the connections it still
+    // holds at the very end of a shutdown.
+    QPointer<ImapBackend> m_backend;
     int m_idleTimeoutMs = 0;
     qint64 m_watchedAccount = 0;
 };

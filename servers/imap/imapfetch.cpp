@@ -54,7 +54,7 @@ std::optional<FetchItem> readFetchItem(ImapArgumentReader &arguments)
         if (!section)
             return std::nullopt;
         item.section = *section;
-        if (item.kind != Kind::BinarySize && arguments.accept('<')) {
+        if (item.kind != Kind::BinarySize && arguments.peek() == '<') {
             item.partial = ImapPartial::parse(arguments);
             if (!item.partial)
                 return std::nullopt;
@@ -230,16 +230,25 @@ void ImapMailbox::fetch(Context &context)
             context.finished = false;
             return;
         }
-        const QList<quint32> batch = uids.mid(next, Batch);
-        next += batch.size();
+        QList<quint32> batch = uids.mid(next, Batch);
         QList<qint64> ids;
         QList<qsizetype> indexes;
-        for (const quint32 uid : batch) {
-            if (const std::optional<qsizetype> index = selection.view.indexOfUid(uid)) {
-                indexes.append(*index);
-                ids.append(selection.view.at(*index).entryId);
-            }
+        for (const quint32 uid : std::as_const(batch)) {
+            const std::optional<qsizetype> index = selection.view.indexOfUid(uid);
+            indexes.append(index.value_or(-1));
+            ids.append(index ? selection.view.at(*index).entryId : 0);
         }
+        if (needsRaw) {
+            const qsizetype fits = batchWithinBytes(m_store, context, ids);
+            if (fits < 0)
+                return;
+            batch.resize(fits);
+            ids.resize(fits);
+            indexes.resize(fits);
+        }
+        next += batch.size();
+        indexes.removeAll(-1);
+        ids.removeAll(0);
         QHash<qint64, EntryDetails> details;
         if (needsDetails) {
             const std::optional<QList<EntryDetails>> read = m_store->entryDetails(context.state.accountId, ids, needsRaw);

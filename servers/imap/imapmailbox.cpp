@@ -6,7 +6,6 @@
 #include "maildate.h"
 #include "mimemessage.h"
 
-#include <QRegularExpression>
 
 #include <algorithm>
 
@@ -40,29 +39,39 @@ QByteArray specialUse(const MailFolder &folder)
 }
 
 // LIST's patterns (RFC 9051 §6.3.9): "*" matches anything, "%" anything
-// but the separator.
+// but the separator. Matched position by position over the name, keeping
+// the set of pattern positions reached (work: name length x pattern
+// length), never by backtracking, which a pattern of many wildcards makes
+// exponential.
 bool matchesPattern(QStringView name, QStringView pattern)
 {
-    if (pattern.isEmpty())
-        return name.isEmpty();
-    const QChar first = pattern.front();
-    if (first == u'*' || first == u'%') {
-        for (qsizetype i = 0; i <= name.size(); ++i) {
-            if (matchesPattern(name.mid(i), pattern.mid(1)))
-                return true;
-            if (i < name.size() && first == u'%' && name.at(i) == QLatin1Char(Separator))
-                return false;
+    QList<bool> reached(pattern.size() + 1, false);
+    const auto closeOverWildcards = [&] {
+        for (qsizetype j = 0; j < pattern.size(); ++j) {
+            if (reached.at(j) && (pattern.at(j) == u'*' || pattern.at(j) == u'%'))
+                reached[j + 1] = true;
         }
-        return false;
+    };
+    reached[0] = true;
+    closeOverWildcards();
+    for (const QChar c : name) {
+        QList<bool> next(pattern.size() + 1, false);
+        bool any = false;
+        for (qsizetype j = 0; j < pattern.size(); ++j) {
+            if (!reached.at(j))
+                continue;
+            const QChar p = pattern.at(j);
+            if (p == u'*' || (p == u'%' && c != QLatin1Char(Separator)))
+                next[j] = any = true; // the wildcard takes c and may take more
+            else if (p == c)
+                next[j + 1] = any = true;
+        }
+        if (!any)
+            return false;
+        reached = std::move(next);
+        closeOverWildcards();
     }
-    return !name.isEmpty() && name.front() == first && matchesPattern(name.mid(1), pattern.mid(1));
-}
-
-// A pattern's wildcards collapse runs, so the recursion above stays small.
-QString simplifiedPattern(QString pattern)
-{
-    static const QRegularExpression runs(QStringLiteral("[*%]*\\*[*%]*"));
-    return pattern.replace(runs, QStringLiteral("*"));
+    return reached.last();
 }
 
 // "(" atom *(SP atom) ")", upper case: LIST's options, STATUS's items.
@@ -193,7 +202,7 @@ QByteArray ImapMailbox::execute(ImapMailboxState &state, const ImapCommandReader
         context.bad("Command not understood");
     QByteArray updates;
     if (state.selected && context.finished && !state.continuation)
-        updates = synchronize(state, context.expungesAllowed);
+        updates = synchronize(state, context.expungesAllowed, context.forceSync);
     return context.out + updates + context.completion;
 }
 
@@ -201,7 +210,7 @@ QByteArray ImapMailbox::update(ImapMailboxState &state)
 {
     if (!state.selected)
         return {};
-    return synchronize(state, true);
+    return synchronize(state, true, false);
 }
 
 void ImapMailbox::dispatch(Context &context)
@@ -292,14 +301,32 @@ std::optional<MailFolder> ImapMailbox::folderNamed(Context &context, const QByte
     return std::nullopt;
 }
 
+qsizetype ImapMailbox::batchWithinBytes(Store *store, Context &context, const QList<qint64> &entryIds)
+{
+    const std::optional<QList<EntryDetails>> sizes = store->entryDetails(context.state.accountId, entryIds, false);
+    if (!sizes) {
+        context.storeFailed(*store);
+        return -1;
+    }
+    QHash<qint64, qint64> sizeOf;
+    for (const EntryDetails &entry : *sizes)
+        sizeOf.insert(entry.entryId, entry.size);
+    qint64 total = 0;
+    for (qsizetype i = 0; i < entryIds.size(); ++i) {
+        total += sizeOf.value(entryIds.at(i)); // gone meanwhile: nothing to read
+        if (total > MaxBatchBytes && i > 0)
+            return i;
+    }
+    return entryIds.size();
+}
+
 void ImapMailbox::noop(Context &context)
 {
     if (!context.atEnd(context.name + " takes no arguments"))
         return;
     // A client that polls with NOOP is told at once, whether or not the
     // news of a change came yet.
-    if (context.state.selected)
-        context.state.heardModseq = std::max(context.state.heardModseq, context.selection().syncedModseq + 1);
+    context.forceSync = true;
     context.ok(context.name + " completed");
 }
 
@@ -333,15 +360,22 @@ QByteArray ImapMailbox::flagsFetch(const ImapMailboxState &state, qsizetype inde
     return line + ")\r\n";
 }
 
-QByteArray ImapMailbox::synchronize(ImapMailboxState &state, bool expungesAllowed)
+QByteArray ImapMailbox::synchronize(ImapMailboxState &state, bool expungesAllowed, bool force)
 {
     ImapSelection &selection = *state.selected;
-    if (state.heardModseq <= selection.syncedModseq)
+    if (!force && state.heardModseq <= selection.syncedModseq)
         return {};
     const std::optional<qint64> accountModseq = m_store->accountModseq(state.accountId);
     const std::optional<FolderChanges> changes =
         accountModseq ? m_store->folderChanges(state.accountId, selection.folderId, selection.syncedModseq) : std::nullopt;
     if (!changes) {
+        if (m_store->lastError() == Store::Error::NotFound) {
+            // Deleted by another session (or renamed away): nothing selected
+            // is left to speak of, and the client must start over.
+            state.selected.reset();
+            state.mustClose = true;
+            return "* BYE The selected mailbox was deleted\r\n";
+        }
         qCWarning(lcImap).noquote() << state.username << "could not read the changes of folder" << selection.folderId
                                     << m_store->lastErrorText();
         return {};
@@ -627,7 +661,9 @@ void ImapMailbox::deleteFolder(Context &context)
         return;
     }
     if (context.state.selected && context.selection().folderId == folder->id) {
+        // RFC 9051 §7.1.5: BYE, and the connection closes after the reply.
         context.state.selected.reset();
+        context.state.mustClose = true;
         context.out += "* BYE The selected mailbox was deleted\r\n";
     }
     qCInfo(lcImap).noquote() << context.state.username << "deleted folder" << folder->name;
@@ -682,8 +718,10 @@ void ImapMailbox::rename(Context &context)
         context.storeFailed(*m_store);
         return;
     }
-    if (context.state.selected && context.selection().folderId == folder->id)
-        context.selection().name = imapName(*m_store->folder(context.state.accountId, folder->id), context.state.utf8Names());
+    if (context.state.selected && context.selection().folderId == folder->id) {
+        if (const std::optional<MailFolder> renamed = m_store->folder(context.state.accountId, folder->id))
+            context.selection().name = imapName(*renamed, context.state.utf8Names());
+    }
     qCInfo(lcImap).noquote() << context.state.username << "renamed folder" << folder->name << "to" << *newName;
     context.ok("RENAME completed");
 }
@@ -830,7 +868,7 @@ void ImapMailbox::list(Context &context)
             if (full.size() >= 5 && full.left(5).toUpper() == "INBOX" && (full.size() == 5 || full.at(5) == Separator))
                 full.replace(0, 5, "INBOX");
             matched = matched
-                || matchesPattern(QString::fromUtf8(entry.name), simplifiedPattern(QString::fromUtf8(full)));
+                || matchesPattern(QString::fromUtf8(entry.name), QString::fromUtf8(full));
         }
         if (!matched)
             continue;
@@ -1055,24 +1093,31 @@ void ImapMailbox::close(Context &context)
 
 void ImapMailbox::expunge(Context &context)
 {
-    ImapSelection &selection = context.selection();
-    std::optional<ImapFolderView::Ranges> among;
+    std::optional<ImapSequenceSet> set;
     if (context.byUid) {
         // RFC 4315 UID EXPUNGE: only these.
-        std::optional<ImapSequenceSet> set;
         if (context.arguments.space())
             set = context.arguments.sequenceSet();
         if (!set || !context.atEnd("UID EXPUNGE uid-set"))
             return;
-        among = selection.view.resolve(*set, true);
     } else if (!context.atEnd("EXPUNGE takes no arguments")) {
         return;
     }
-    if (selection.readOnly) {
+    if (context.selection().readOnly) {
         context.no("[READ-ONLY] The mailbox is read-only");
         return;
     }
-    const std::optional<qint64> accountModseq = m_store->accountModseq(context.state.accountId);
+    // \Deleted set by other sessions counts too: the view is brought up to
+    // date first (expunges may be told during EXPUNGE).
+    context.out += synchronize(context.state, true, true);
+    if (!context.state.selected) {
+        context.no("[NONEXISTENT] The mailbox is gone");
+        return;
+    }
+    ImapSelection &selection = context.selection();
+    std::optional<ImapFolderView::Ranges> among;
+    if (set)
+        among = selection.view.resolve(*set, true);
     QList<qint64> deleted;
     const auto consider = [&](qsizetype index) {
         if (selection.view.at(index).flags.deleted)
@@ -1087,13 +1132,12 @@ void ImapMailbox::expunge(Context &context)
         for (qsizetype i = 0; i < selection.view.count(); ++i)
             consider(i);
     }
-    if (!accountModseq
-        || (!deleted.isEmpty() && !m_store->expungeEntries(context.state.accountId, selection.folderId, deleted))) {
+    if (!deleted.isEmpty() && !m_store->expungeEntries(context.state.accountId, selection.folderId, deleted)) {
         context.storeFailed(*m_store);
         return;
     }
     // The updates that follow the command say which went (ours and others').
-    context.state.heardModseq = std::max(context.state.heardModseq, *accountModseq + 1);
+    context.forceSync = true;
     context.ok(context.name + " completed");
 }
 
@@ -1134,11 +1178,9 @@ void ImapMailbox::copy(Context &context)
         context.ok(context.name + " completed: no messages");
         return;
     }
-    const std::optional<qint64> accountModseq = m_store->accountModseq(context.state.accountId);
     const std::optional<CopyResult> result =
-        !accountModseq ? std::nullopt
-        : move         ? m_store->moveEntries(context.state.accountId, selection.folderId, ids, target->id)
-                       : m_store->copyEntries(context.state.accountId, selection.folderId, ids, target->id);
+        move ? m_store->moveEntries(context.state.accountId, selection.folderId, ids, target->id)
+             : m_store->copyEntries(context.state.accountId, selection.folderId, ids, target->id);
     if (!result) {
         context.storeFailed(*m_store);
         return;
@@ -1155,11 +1197,10 @@ void ImapMailbox::copy(Context &context)
     if (move) {
         // RFC 6851 §4.3: COPYUID comes untagged, then the expunges.
         context.out += "* OK " + copyUid + " Moved\r\n";
-        context.state.heardModseq = std::max(context.state.heardModseq, *accountModseq + 1);
+        context.forceSync = true;
         context.ok("MOVE completed");
     } else {
-        if (target->id == selection.folderId)
-            context.state.heardModseq = std::max(context.state.heardModseq, *accountModseq + 1);
+        context.forceSync = target->id == selection.folderId;
         context.ok(copyUid + " COPY completed");
     }
 }

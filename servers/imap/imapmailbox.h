@@ -49,6 +49,13 @@ public:
     // One command being run (imapmailbox_p.h).
     struct Context;
 
+    // How many of these entries (at least one) to read whole at once: as
+    // many as hold at most MaxBatchBytes of messages together, so that a
+    // command over large messages holds a few of them at a time, not 50
+    // or 200; -1 with the reply said when the store fails.
+    static constexpr qint64 MaxBatchBytes = 4 * 1024 * 1024;
+    static qsizetype batchWithinBytes(Store *store, Context &context, const QList<qint64> &entryIds);
+
 private:
     using Handler = void (ImapMailbox::*)(Context &);
 
@@ -82,7 +89,7 @@ private:
     // uids expunged since a modseq, as one VANISHED (EARLIER) response.
     QByteArray vanishedSince(Context &context, qint64 modseq, const ImapFolderView::Ranges *among);
     // Brings the view up to date with the store: the updates to say.
-    QByteArray synchronize(ImapMailboxState &state, bool expungesAllowed);
+    QByteArray synchronize(ImapMailboxState &state, bool expungesAllowed, bool force);
     // The FETCH response of flags (and MODSEQ, UID) for view message `index`.
     QByteArray flagsFetch(const ImapMailboxState &state, qsizetype index, bool withUid) const;
     [[nodiscard]] static QByteArray flagList(const EntryFlags &flags, const QStringList &keywords);

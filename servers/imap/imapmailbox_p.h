@@ -24,6 +24,7 @@ struct ImapMailbox::Context
     QByteArray completion; // the tagged line, once said
     bool expungesAllowed = true; // RFC 9051 §7.5.1: not during FETCH, STORE, SEARCH
     bool finished = true;        // false: the command goes on in another step
+    bool forceSync = false;      // tell of changes after it even without news of any (NOOP, EXPUNGE, MOVE)
     bool searchedModseq = false; // a SEARCH key was MODSEQ: the reply says the highest (RFC 7162 §3.1.5)
 
     [[nodiscard]] ImapSelection &selection() { return *state.selected; }

@@ -47,6 +47,9 @@ struct ImapMailboxState
     // above the selection's syncedModseq, there is news to ask for.
     qint64 heardModseq = 0;
     std::optional<ImapContinuation> continuation;
+    // A BYE was said (the selected folder was deleted): the session closes
+    // after this reply.
+    bool mustClose = false;
 
     [[nodiscard]] bool utf8Names() const { return rev2 || utf8; }
 };

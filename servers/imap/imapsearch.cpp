@@ -505,13 +505,20 @@ std::optional<QList<qsizetype>> ImapMailbox::searchMatches(Context &context, Ima
     // In batches: a search of a large folder reads its messages a few at a
     // time, never all at once.
     constexpr qsizetype Batch = 200;
-    for (qsizetype start = 0; start < view.count(); start += Batch) {
-        const qsizetype end = std::min(view.count(), start + Batch);
+    for (qsizetype start = 0, end = 0; start < view.count(); start = end) {
+        end = std::min(view.count(), start + Batch);
         QHash<qint64, EntryDetails> details;
         if (needs.details) {
             QList<qint64> ids;
             for (qsizetype i = start; i < end; ++i)
                 ids.append(view.at(i).entryId);
+            if (needs.content) {
+                const qsizetype fits = batchWithinBytes(m_store, context, ids);
+                if (fits < 0)
+                    return std::nullopt;
+                ids.resize(fits);
+                end = start + fits;
+            }
             const std::optional<QList<EntryDetails>> read = m_store->entryDetails(context.state.accountId, ids, needs.content);
             if (!read) {
                 context.storeFailed(*m_store);
@@ -616,11 +623,17 @@ std::optional<QList<ImapSortRecord>> sortRecords(Store *store, ImapMailbox::Cont
     const ImapFolderView &view = context.selection().view;
     QList<ImapSortRecord> records;
     constexpr qsizetype Batch = 200;
-    for (qsizetype start = 0; start < indexes.size(); start += Batch) {
+    for (qsizetype start = 0; start < indexes.size();) {
         QList<qint64> ids;
-        const QList<qsizetype> batch = indexes.mid(start, Batch);
-        for (const qsizetype index : batch)
+        QList<qsizetype> batch = indexes.mid(start, Batch);
+        for (const qsizetype index : std::as_const(batch))
             ids.append(view.at(index).entryId);
+        const qsizetype fits = ImapMailbox::batchWithinBytes(store, context, ids);
+        if (fits < 0)
+            return std::nullopt;
+        batch.resize(fits);
+        ids.resize(fits);
+        start += fits;
         const std::optional<QList<EntryDetails>> read = store->entryDetails(context.state.accountId, ids, true);
         if (!read) {
             context.storeFailed(*store);
@@ -629,7 +642,7 @@ std::optional<QList<ImapSortRecord>> sortRecords(Store *store, ImapMailbox::Cont
         QHash<qint64, const EntryDetails *> byId;
         for (const EntryDetails &entry : *read)
             byId.insert(entry.entryId, &entry);
-        for (const qsizetype index : batch) {
+        for (const qsizetype index : std::as_const(batch)) {
             const EntryDetails *entry = byId.value(view.at(index).entryId);
             if (!entry)
                 continue;

@@ -104,6 +104,7 @@ void ImapSession::resume()
         // A long command's next step, now that its last one was written out.
         m_state = State::Waiting;
         m_request = ImapMailboxRequest{m_mailbox->continuation->command, m_mailbox};
+        m_requestOut = true;
         m_holdingInput = false;
         return;
     }
@@ -465,7 +466,9 @@ void ImapSession::processIdleLine(const QByteArray &line)
 void ImapSession::requestMailbox(const ImapCommandReader::Command &command)
 {
     m_mailbox->continuation.reset();
+    m_pendingTag = command.tag;
     m_request = ImapMailboxRequest{command, m_mailbox};
+    m_requestOut = true;
     m_state = State::Waiting;
 }
 
@@ -474,34 +477,49 @@ void ImapSession::requestUpdate()
     if (!m_mailbox || !m_mailbox->selected)
         return;
     m_request = ImapUpdateRequest{m_mailbox};
+    m_requestOut = true;
     m_idleUpdateOut = true;
     m_state = State::Waiting;
 }
 
 void ImapSession::mailboxFinished(const QByteArray &output)
 {
+    m_requestOut = false; // the state is ours again, whatever happened meanwhile
     if (m_state != State::Waiting)
         return;
     m_output += output;
-    m_mailbox->heardModseq = std::max(m_mailbox->heardModseq, std::exchange(m_heardWhileWaiting, 0));
+    const qint64 heardMeanwhile = std::exchange(m_heardWhileWaiting, 0);
+    m_mailbox->heardModseq = std::max(m_mailbox->heardModseq, heardMeanwhile);
+    if (m_mailbox->mustClose) {
+        close(); // a BYE was said
+        return;
+    }
     if (m_idleUpdateOut) {
         m_idleUpdateOut = false;
         m_state = State::Idling;
-        // A change that came while this update was out is asked for now.
-        if (m_mailbox->selected && m_mailbox->heardModseq > m_mailbox->selected->syncedModseq)
+        // Only news that came while this update was out is asked for now:
+        // an update that could not bring the view up to date (the store
+        // failing) is not asked for again until something changes.
+        if (m_mailbox->selected && heardMeanwhile > m_mailbox->selected->syncedModseq)
             requestUpdate();
     } else {
         m_state = State::Authenticated;
+        // A BAD of a mailbox command counts like the session's own.
+        const QByteArray tag = m_mailbox->continuation ? QByteArray() : std::exchange(m_pendingTag, {});
+        if (!tag.isEmpty()
+            && (output.startsWith(QByteArray(tag + " BAD ")) || output.contains(QByteArray("\r\n" + tag + " BAD ")))
+            && ++m_errors >= m_settings.maxErrors)
+            bye("Too many errors");
     }
-    if (m_state != State::Waiting)
+    if (m_state != State::Waiting && m_state != State::Closed)
         process();
 }
 
 void ImapSession::accountChanged(qint64 modseq)
 {
-    if (!m_mailbox)
+    if (!m_mailbox || m_state == State::Closed)
         return;
-    if (m_state == State::Waiting) {
+    if (m_requestOut) {
         // The worker holds the state: noted for when it is back.
         m_heardWhileWaiting = std::max(m_heardWhileWaiting, modseq);
         return;

@@ -155,6 +155,7 @@ private:
     bool m_logoutReceived = false;
     bool m_idleUpdateOut = false;   // the request out is IDLE's update
     qint64 m_heardWhileWaiting = 0; // accountChanged() while the worker held the state
+    bool m_requestOut = false;      // a mailbox or update request holds the state (even once Closed)
     int m_errors = 0;
     int m_authFailures = 0;
     QString m_clientName;

@@ -451,6 +451,72 @@ class Idle(unittest.TestCase):
             raw.close()
 
 
+class ReviewedCases(unittest.TestCase):
+    """Exchanges that once went wrong."""
+
+    def test_noop_or_empty_expunge_then_idle_is_quiet_and_done_is_answered(self):
+        # The view's news was once counted from a modseq no change had: IDLE
+        # then asked for updates forever and never read DONE.
+        name, password = FIXTURE.new_account()
+        raw = logged_in_raw(name, password)
+        try:
+            raw.command("s1", "SELECT INBOX")
+            for tag, command in (("n1", "NOOP"), ("e1", "EXPUNGE")):
+                raw.command(tag, command)
+                raw.send(f"i{tag} IDLE\r\n")
+                self.assertTrue(raw.line().startswith(b"+ "))
+                time.sleep(0.3)
+                raw.send("DONE\r\n")
+                self.assertEqual(raw.until_tagged(f"i{tag}"), [f"i{tag} OK IDLE terminated".encode()])
+        finally:
+            raw.close()
+
+    def test_partial_fetch(self):
+        name, password = FIXTURE.new_account()
+        FIXTURE.deliver(name, unique("partial"), body="0123456789abcdef\r\n")
+        client = FIXTURE.login(name, password)
+        try:
+            client.select("INBOX")
+            typ, data = client.fetch("1", "(BODY.PEEK[TEXT]<4.6>)")
+            self.assertEqual(typ, "OK")
+            self.assertIn(b"BODY[TEXT]<4>", data[0][0])
+            self.assertEqual(data[0][1], b"456789")
+        finally:
+            client.logout()
+
+    def test_selected_folder_deleted_elsewhere_ends_the_idle_session(self):
+        name, password = FIXTURE.new_account()
+        other = FIXTURE.login(name, password)
+        raw = logged_in_raw(name, password)
+        try:
+            self.assertEqual(other.create("Doomed")[0], "OK")
+            raw.command("s1", "SELECT Doomed")
+            raw.send("i1 IDLE\r\n")
+            self.assertTrue(raw.line().startswith(b"+ "))
+            self.assertEqual(other.delete("Doomed")[0], "OK")
+            self.assertEqual(raw.line(), b"* BYE The selected mailbox was deleted")
+            with self.assertRaises(EOFError):
+                raw.line()
+        finally:
+            raw.close()
+            other.logout()
+
+    def test_list_patterns_of_many_wildcards_are_quick(self):
+        name, password = FIXTURE.new_account()
+        client = FIXTURE.login(name, password)
+        try:
+            client.create("a" * 60)
+            started = time.monotonic()
+            typ, data = client.list('""', "*a" * 30 + "*b")
+            self.assertEqual((typ, data), ("OK", [None]))
+            typ, data = client.list('""', "%a" * 30 + "%")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(len(data), 1)
+            self.assertLess(time.monotonic() - started, 2.0)
+        finally:
+            client.logout()
+
+
 class BadInput(unittest.TestCase):
     def test_protocol_garbage_gets_bad_and_others_are_served(self):
         raw = logged_in_raw("alice", "alice-secret-1")
