@@ -177,6 +177,16 @@ std::optional<QByteArray> ImapArgumentReader::literal()
     return value;
 }
 
+std::optional<QByteArray> ImapArgumentReader::messageLiteral()
+{
+    if (!atLiteral())
+        return expected<QByteArray>("a literal");
+    const QByteArray value = m_parts.at(m_part + 1);
+    m_part += 2;
+    m_pos = 0;
+    return value;
+}
+
 std::optional<QByteArray> ImapArgumentReader::string()
 {
     if (atLiteral())

@@ -54,6 +54,9 @@ public:
     std::optional<QByteArray> atom();    // 1*ATOM-CHAR
     std::optional<QByteArray> astring(); // 1*ASTRING-CHAR or a string
     std::optional<QByteArray> string();  // quoted or literal
+    // APPEND's message: a literal, also a binary one ("~{N}", RFC 3516),
+    // whose bytes may hold NUL.
+    std::optional<QByteArray> messageLiteral();
     // string or NIL: the value, or none for NIL (nullopt on a fault is told
     // apart by ok()).
     std::optional<QByteArray> nstring();

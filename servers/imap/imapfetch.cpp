@@ -207,7 +207,7 @@ void ImapMailbox::fetch(Context &context)
             return;
         }
         if (vanished)
-            context.out += vanishedSince(context, *changedSince, &*ranges);
+            context.out += vanishedSince(context, *changedSince, &*set);
         for (const auto &range : std::as_const(*ranges)) {
             for (qsizetype i = range.first; i <= range.second; ++i) {
                 if (!changedSince || selection.view.at(i).modseq > *changedSince)

@@ -557,32 +557,61 @@ void ImapMailbox::select(Context &context)
     context.state.selected = std::move(selection);
     if (qresync && qresync->first == folder->uidValidity) {
         // RFC 7162 §3.2.5: what the client missed since its modseq.
-        const ImapFolderView::Ranges *among = nullptr;
-        std::optional<ImapFolderView::Ranges> known;
-        if (knownUids) {
-            known = context.selection().view.resolve(*knownUids, true);
-            among = known ? &*known : nullptr;
-        }
-        out += vanishedSince(context, qresync->second, nullptr);
+        out += vanishedSince(context, qresync->second, knownUids ? &*knownUids : nullptr);
         const ImapFolderView &view = context.selection().view;
         for (qsizetype i = 0; i < view.count(); ++i) {
             if (view.at(i).modseq > qresync->second)
                 out += flagsFetch(context.state, i, true);
         }
-        Q_UNUSED(among);
     }
     context.ok(selection.readOnly ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed");
 }
 
-QByteArray ImapMailbox::vanishedSince(Context &context, qint64 modseq, const ImapFolderView::Ranges *)
+QByteArray ImapMailbox::vanishedSince(Context &context, qint64 modseq, const ImapSequenceSet *among)
 {
+    const ImapFolderView &view = context.selection().view;
     const std::optional<FolderChanges> changes =
         m_store->folderChanges(context.state.accountId, context.selection().folderId, modseq);
-    if (!changes || changes->removedUids.isEmpty() || changes->removalsForgotten)
+    if (!changes)
         return {};
+    // The client's uids, or every uid the folder gave ("*" is the last given).
+    const quint32 lastGiven = quint32(std::max<qint64>(0, changes->folder.uidNext - 1));
+    QList<std::pair<quint32, quint32>> asked;
+    if (among) {
+        for (const ImapSequenceSet::Range &range : among->ranges) {
+            const quint32 first = range.first == ImapSequenceSet::Star ? lastGiven : range.first;
+            const quint32 last = range.last == ImapSequenceSet::Star ? lastGiven : range.last;
+            asked.append({std::min(first, last), std::min(std::max(first, last), lastGiven)});
+        }
+    } else if (lastGiven > 0) {
+        asked.append({1, lastGiven});
+    }
+    const auto isAsked = [&](quint32 uid) {
+        return std::any_of(asked.cbegin(), asked.cend(), [uid](const auto &r) { return uid >= r.first && uid <= r.second; });
+    };
     QList<quint32> uids;
+    if (changes->removalsForgotten) {
+        // Which removals came since is forgotten: every asked uid the
+        // folder no longer holds is told, as RFC 7162 §3.2.5.1 allows.
+        QByteArrayList runs;
+        for (const auto &[first, last] : std::as_const(asked)) {
+            quint64 next = first;
+            const auto uidLess = [](const ImapViewMessage &message, quint32 value) { return message.uid < value; };
+            auto it = std::lower_bound(view.messages().cbegin(), view.messages().cend(), first, uidLess);
+            for (; next <= last; ++it) {
+                const quint64 held = it == view.messages().cend() ? quint64(last) + 1 : std::min<quint64>(it->uid, quint64(last) + 1);
+                if (held > next)
+                    runs.append(held - 1 > next ? QByteArray::number(next) + ':' + QByteArray::number(held - 1)
+                                                : QByteArray::number(next));
+                next = held + 1;
+                if (it == view.messages().cend())
+                    break;
+            }
+        }
+        return runs.isEmpty() ? QByteArray() : "* VANISHED (EARLIER) " + runs.join(',') + "\r\n";
+    }
     for (const qint64 uid : changes->removedUids) {
-        if (!context.selection().view.indexOfUid(quint32(uid)))
+        if (!view.indexOfUid(quint32(uid)) && isAsked(quint32(uid)))
             uids.append(quint32(uid));
     }
     std::sort(uids.begin(), uids.end());
@@ -1014,7 +1043,7 @@ void ImapMailbox::append(Context &context)
         const bool utf8Wrapper = arguments.acceptWord("UTF8");
         if (utf8Wrapper)
             ok = arguments.space() && arguments.take('(');
-        const std::optional<QByteArray> raw = ok ? arguments.string() : std::nullopt;
+        const std::optional<QByteArray> raw = ok ? arguments.messageLiteral() : std::nullopt;
         ok = raw.has_value() && (!utf8Wrapper || arguments.take(')'));
         if (!ok)
             break;

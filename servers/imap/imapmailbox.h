@@ -87,7 +87,9 @@ private:
     std::optional<QByteArray> folderStatus(Context &context, const MailFolder &folder, const QList<QByteArray> &items);
     // SELECT's QRESYNC parameter, and FETCH's CHANGEDSINCE VANISHED: the
     // uids expunged since a modseq, as one VANISHED (EARLIER) response.
-    QByteArray vanishedSince(Context &context, qint64 modseq, const ImapFolderView::Ranges *among);
+    // Only uids among those asked for (the client's known uids, UID FETCH's
+    // set), up to the last uid the folder gave.
+    QByteArray vanishedSince(Context &context, qint64 modseq, const ImapSequenceSet *among);
     // Brings the view up to date with the store: the updates to say.
     QByteArray synchronize(ImapMailboxState &state, bool expungesAllowed, bool force);
     // The FETCH response of flags (and MODSEQ, UID) for view message `index`.

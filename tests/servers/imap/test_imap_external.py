@@ -517,6 +517,33 @@ class ReviewedCases(unittest.TestCase):
             client.logout()
 
 
+class Qresync(unittest.TestCase):
+    def test_select_with_qresync_tells_what_vanished_and_what_changed(self):
+        name, password = FIXTURE.new_account()
+        for i in range(4):
+            FIXTURE.deliver(name, unique(f"q{i}"))
+        client = FIXTURE.login(name, password)
+        raw = None
+        try:
+            client.select("INBOX")
+            validity = client.response("UIDVALIDITY")[1][0].decode()
+            modseq = re.search(rb"\d+", client.response("HIGHESTMODSEQ")[1][0]).group(0).decode()
+            client.store("2", "+FLAGS", "\\Deleted")
+            client.expunge()
+            client.store("3", "+FLAGS", "\\Flagged")  # uid 4, now message 3
+            raw = logged_in_raw(name, password)
+            raw.command("e1", "ENABLE QRESYNC")
+            lines = raw.command("s1", f"SELECT INBOX (QRESYNC ({validity} {modseq} 1:4))")
+            self.assertIn(b"* VANISHED (EARLIER) 2", lines)
+            self.assertTrue(any(re.fullmatch(rb"\* 3 FETCH \(UID 4 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)", l) for l in lines), lines)
+            lines = raw.command("f1", f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)")
+            self.assertIn(b"* VANISHED (EARLIER) 2", lines)
+        finally:
+            if raw:
+                raw.close()
+            client.logout()
+
+
 class BadInput(unittest.TestCase):
     def test_protocol_garbage_gets_bad_and_others_are_served(self):
         raw = logged_in_raw("alice", "alice-secret-1")
@@ -530,8 +557,13 @@ class BadInput(unittest.TestCase):
             self.assertTrue(lines[-1].startswith(b"g4 OK") or lines[-1].startswith(b"g4 BAD"), lines[-1][:100])
             lines = raw.command("g5", "UID FETCH 1:4294967296 FLAGS")
             self.assertTrue(lines[-1].startswith(b"g5 BAD"), lines)
+            raw.send("b1 APPEND INBOX ~{14}\r\n")
+            self.assertTrue(raw.line().startswith(b"+ "))
+            raw.send(b"Subject: x\r\n\r\n\r\n")
+            self.assertTrue(raw.until_tagged("b1")[-1].startswith(b"b1 OK [APPENDUID"))
             raw.send("g6 APPEND INBOX {999999999999}\r\n")
-            self.assertTrue(raw.line().startswith(b"g6 NO [TOOBIG]"))
+            line = raw.line()
+            self.assertTrue(line.startswith(b"g6 NO [TOOBIG]"), line)
             # A line over 64 KiB is not kept: its tag is not known, so the BAD is untagged.
             raw.send("g7 LOGIN " + "x" * 70000 + "\r\n")
             self.assertTrue(raw.line().startswith(b"* BAD"))
