@@ -18,6 +18,9 @@ struct ImapSequenceSet
         friend bool operator==(const Range &, const Range &) = default;
     };
     QList<Range> ranges;
+    // "$" (SEARCHRES, RFC 5182): the last saved search result, whose ranges
+    // are uids whatever the command (the session fills them in).
+    bool saved = false;
 };
 
 // Reads the arguments of one framed command (the parts of an

@@ -158,7 +158,7 @@ void ImapMailbox::fetch(Context &context)
     context.expungesAllowed = context.byUid;
     std::optional<ImapSequenceSet> set;
     if (arguments.space())
-        set = arguments.sequenceSet();
+        set = context.sequenceSet();
     std::optional<QList<FetchItem>> items;
     if (set && arguments.space())
         items = readFetchItems(arguments);
@@ -207,7 +207,7 @@ void ImapMailbox::fetch(Context &context)
             return;
         }
         if (vanished)
-            context.out += vanishedSince(context, *changedSince, &*set);
+            context.out += vanishedSince(context, *changedSince, set->saved ? nullptr : &*set);
         for (const auto &range : std::as_const(*ranges)) {
             for (qsizetype i = range.first; i <= range.second; ++i) {
                 if (!changedSince || selection.view.at(i).modseq > *changedSince)
@@ -397,7 +397,7 @@ void ImapMailbox::store(Context &context)
     context.expungesAllowed = context.byUid;
     std::optional<ImapSequenceSet> set;
     if (arguments.space())
-        set = arguments.sequenceSet();
+        set = context.sequenceSet();
     bool ok = set && arguments.space();
     FlagsChange change;
     if (ok && arguments.accept('(')) {

@@ -20,6 +20,7 @@ std::optional<ImapFolderView::Ranges> ImapFolderView::resolve(const ImapSequence
 {
     Ranges ranges;
     const qsizetype count = m_messages.size();
+    byUid = byUid || set.saved;
     for (const ImapSequenceSet::Range &range : set.ranges) {
         if (byUid) {
             if (count == 0)

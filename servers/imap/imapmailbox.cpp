@@ -1126,7 +1126,7 @@ void ImapMailbox::expunge(Context &context)
     if (context.byUid) {
         // RFC 4315 UID EXPUNGE: only these.
         if (context.arguments.space())
-            set = context.arguments.sequenceSet();
+            set = context.sequenceSet();
         if (!set || !context.atEnd("UID EXPUNGE uid-set"))
             return;
     } else if (!context.atEnd("EXPUNGE takes no arguments")) {
@@ -1176,7 +1176,7 @@ void ImapMailbox::copy(Context &context)
     std::optional<ImapSequenceSet> set;
     std::optional<QByteArray> name;
     if (arguments.space())
-        set = arguments.sequenceSet();
+        set = context.sequenceSet();
     if (set && arguments.space())
         name = arguments.astring();
     if (!set || !name || !context.atEnd(context.name + " sequence-set mailbox"))

@@ -35,6 +35,25 @@ struct ImapMailbox::Context
     void ok(const QByteArray &text) { done("OK", text); }
     void no(const QByteArray &text) { done("NO", text); }
     void bad(const QByteArray &text) { done("BAD", arguments.ok() ? text : text + ": " + arguments.fault()); }
+    // A sequence set, or "$": the saved search result (RFC 5182).
+    std::optional<ImapSequenceSet> sequenceSet()
+    {
+        if (!arguments.accept('$'))
+            return arguments.sequenceSet();
+        return savedSet(state.selected ? state.selected->savedUids : QList<quint32>());
+    }
+    static ImapSequenceSet savedSet(const QList<quint32> &uids)
+    {
+        ImapSequenceSet set;
+        set.saved = true;
+        for (const quint32 uid : uids) {
+            if (!set.ranges.isEmpty() && set.ranges.last().last + 1 == uid)
+                set.ranges.last().last = uid;
+            else
+                set.ranges.append({uid, uid});
+        }
+        return set;
+    }
     // The arguments end here; else BAD with `usage`.
     bool atEnd(const QByteArray &usage)
     {

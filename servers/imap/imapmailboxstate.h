@@ -17,6 +17,9 @@ struct ImapSelection
     ImapFolderView view;
     // Changes up to this modseq are in the view; later ones are still to tell.
     qint64 syncedModseq = 0;
+    // SEARCH RETURN (SAVE)'s result, by uid, for "$" (RFC 5182); empty
+    // until a search saves one.
+    QList<quint32> savedUids;
 };
 
 // A command whose output is too long for one step (FETCH of thousands of

@@ -77,9 +77,10 @@ void addNeeds(const SearchKey &key, SearchNeeds *needs)
 class SearchParser
 {
 public:
-    explicit SearchParser(ImapArgumentReader &arguments, bool utf8)
+    SearchParser(ImapArgumentReader &arguments, bool utf8, const QList<quint32> &savedUids)
         : m_arguments(arguments)
         , m_utf8(utf8)
+        , m_savedUids(savedUids)
     {
     }
 
@@ -136,6 +137,11 @@ private:
             if (!inner || !m_arguments.take(')'))
                 return std::nullopt;
             return inner;
+        }
+        if (m_arguments.accept('$')) {
+            key.kind = Kind::Sequence;
+            key.set = ImapMailbox::Context::savedSet(m_savedUids);
+            return key;
         }
         const char first = m_arguments.peek();
         if ((first >= '0' && first <= '9') || first == '*') {
@@ -219,7 +225,11 @@ private:
         }
         if (name == "UID") {
             key.kind = Kind::Uid;
-            const std::optional<ImapSequenceSet> set = m_arguments.space() ? m_arguments.sequenceSet() : std::nullopt;
+            if (m_arguments.space() && m_arguments.accept('$')) {
+                key.set = ImapMailbox::Context::savedSet(m_savedUids);
+                return key;
+            }
+            const std::optional<ImapSequenceSet> set = m_arguments.sequenceSet();
             if (!set)
                 return std::nullopt;
             key.set = *set;
@@ -265,6 +275,7 @@ private:
 
     ImapArgumentReader &m_arguments;
     bool m_utf8 = true;
+    const QList<quint32> &m_savedUids;
 };
 
 // One message as a search sees it.
@@ -401,6 +412,8 @@ bool matches(const SearchKey &key, const SearchSubject &subject)
     case Kind::Uid:
         return inSet(key.set, message.uid, subject.view->highestUid());
     case Kind::Sequence:
+        if (key.set.saved)
+            return inSet(key.set, message.uid, subject.view->highestUid());
         return inSet(key.set, quint32(subject.index + 1), quint32(subject.view->count()));
     case Kind::Modseq:
         return message.modseq >= key.number;
@@ -487,7 +500,7 @@ bool readCharset(ImapArgumentReader &arguments, bool required, ImapMailbox::Cont
 
 std::optional<QList<qsizetype>> ImapMailbox::searchMatches(Context &context, ImapArgumentReader &arguments)
 {
-    SearchParser parser(arguments, true);
+    SearchParser parser(arguments, true, context.selection().savedUids);
     const std::optional<SearchKey> key = parser.keys(0);
     if (!key || !arguments.atEnd()) {
         if (context.completion.isEmpty())
@@ -580,8 +593,17 @@ void ImapMailbox::search(Context &context)
     for (const qsizetype index : *found)
         highestModseq = std::max(highestModseq, view.at(index).modseq);
     const bool modseqAsked = context.searchedModseq;
-    // IMAP4rev2 answers ESEARCH always (RFC 9051 §7.3.4); rev1 only when asked.
-    if (options || context.state.rev2) {
+    if (options && options->save) {
+        // RFC 5182: the result is kept for "$", by uid.
+        QList<quint32> saved;
+        for (const qsizetype index : *found)
+            saved.append(view.at(index).uid);
+        context.selection().savedUids = saved;
+    }
+    const bool saveOnly = options && options->save && !options->min && !options->max && !options->all && !options->count;
+    // IMAP4rev2 answers ESEARCH always (RFC 9051 §7.3.4); rev1 only when
+    // asked; SAVE alone asks for no reply (RFC 5182 §2.1).
+    if (!saveOnly && (options || context.state.rev2)) {
         const SearchReturn wanted = options.value_or(SearchReturn{false, false, true, false, false});
         QByteArray line = "* ESEARCH (TAG " + ImapResponse::string(context.command.tag) + ')';
         if (context.byUid)
@@ -603,7 +625,7 @@ void ImapMailbox::search(Context &context)
         if (wanted.count)
             line += " COUNT " + QByteArray::number(found->size());
         context.out += line + "\r\n";
-    } else {
+    } else if (!saveOnly) {
         QByteArray line = "* SEARCH";
         for (const qsizetype index : *found)
             line += ' ' + QByteArray::number(number(index));

@@ -544,6 +544,29 @@ class Qresync(unittest.TestCase):
             client.logout()
 
 
+class SearchResults(unittest.TestCase):
+    def test_saved_search_result_is_dollar(self):
+        # SEARCHRES (RFC 5182), part of IMAP4rev2.
+        name, password = FIXTURE.new_account()
+        for subject in ("keep one", "drop", "keep two"):
+            FIXTURE.deliver(name, unique(subject))
+        raw = logged_in_raw(name, password)
+        try:
+            raw.command("s1", "SELECT INBOX")
+            lines = raw.command("r1", "UID SEARCH RETURN (SAVE) SUBJECT keep")
+            self.assertEqual(lines, [b"r1 OK UID SEARCH completed"])
+            lines = raw.command("r2", "FETCH $ (UID)")
+            self.assertEqual(lines[:-1], [b"* 1 FETCH (UID 1)", b"* 3 FETCH (UID 3)"])
+            lines = raw.command("r3", "SEARCH RETURN (COUNT) NOT $")
+            self.assertEqual(lines[0], b'* ESEARCH (TAG "r3") COUNT 1')
+            lines = raw.command("r4", "UID STORE $ +FLAGS.SILENT (\\Flagged)")
+            self.assertTrue(lines[-1].startswith(b"r4 OK"), lines)
+            lines = raw.command("r5", "SEARCH FLAGGED")
+            self.assertEqual(lines[0], b"* SEARCH 1 3")
+        finally:
+            raw.close()
+
+
 class BadInput(unittest.TestCase):
     def test_protocol_garbage_gets_bad_and_others_are_served(self):
         raw = logged_in_raw("alice", "alice-secret-1")
