@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpora (tests/fuzz/corpus/<target>/) from the
-test data: the C: lines of tst_smtpsession and tst_pop3session as whole
-conversations, the requests of tst_httpparser, the replies of tst_smtpreply
-and tst_smtpsession, the messages of tests/data/messages. Each file starts
-with the option bytes its fuzz target reads (see the comment at the top of
-each fuzz_*.cpp). Run once after the tests change; the output is committed.
+test data: the C: lines of tst_smtpsession and tst_pop3session (and the C:
+and C< steps of tst_imapsession) as whole conversations, the requests of
+tst_httpparser, the replies of tst_smtpreply and tst_smtpsession, the
+messages of tests/data/messages. Each file starts with the option bytes its
+fuzz target reads (see the comment at the top of each fuzz_*.cpp). Run once after the tests change; the output is committed.
 Files the fuzzers found (scripts/fuzz.sh) sit beside these, named by their
 SHA-1 hash; this script writes only seed-*, and removes none."""
 
@@ -178,6 +178,41 @@ def imap_command():
     write("fuzz_imap_command", "append-at-the-limit", b"\x01a1 APPEND INBOX {512}\r\n" + b"m" * 512 + b"\r\n")
 
 
+def imap_session():
+    # Byte 0: options (0x01 implicit TLS; bits 1-2 the login answer, 0 =
+    # accepted; 0x08 the fake mailbox); byte 1: cutting (2 = a line per read).
+    # The C: and C< steps of tst_imapsession in groups, after a login and a
+    # SELECT, so that most of them reach the selected state.
+    login = b"l0 LOGIN alice alice-password\r\ns0 SELECT INBOX\r\n"
+    seen, steps = set(), []
+    for literal in literals(ROOT / "tests/servers/imap/tst_imapsession.cpp"):
+        if literal in seen:
+            continue
+        seen.add(literal)
+        if literal.startswith(b"C: "):
+            steps.append(literal[3:] + b"\r\n")
+        elif literal.startswith(b"C< "):
+            steps.append(literal[3:])
+    for n, group in enumerate(groups(steps, 8)):
+        # implicit TLS, a line per read; every fourth with the fake mailbox
+        write("fuzz_imap_session", f"script-{n:02}", bytes([0x01 | (0x08 if n % 4 == 3 else 0), 2]) + login
+              + b"".join(group))
+    message = b"From: alice@project.com\r\nSubject: appended\r\n\r\nfour\r\n"
+    append = b"a1 APPEND INBOX (\\Seen) {%d+}\r\n%s\r\n" % (len(message), message)
+    write("fuzz_imap_session", "everything", b"\x00\x02c1 CAPABILITY\r\nt1 STARTTLS\r\n"
+          b"a1 AUTHENTICATE PLAIN " + base64.b64encode(b"\0alice\0alice-password") + b"\r\n"
+          b"e1 ENABLE QRESYNC\r\ns1 SELECT INBOX (QRESYNC (1 1))\r\n" + append
+          + b"f1 FETCH 1:* (FLAGS UID RFC822.SIZE ENVELOPE BODYSTRUCTURE)\r\n"
+          b"f2 UID FETCH 1:* (BODY.PEEK[HEADER] BINARY[2])\r\nf3 FETCH 1 BODY[]\r\n"
+          b"w1 STORE 1:2 +FLAGS (\\Deleted $Work)\r\nw2 UID STORE 3 (UNCHANGEDSINCE 1) -FLAGS.SILENT (\\Seen)\r\n"
+          b"q1 SEARCH RETURN (MIN MAX COUNT) OR DELETED (SUBJECT one)\r\nq2 UID SORT (SUBJECT) UTF-8 ALL\r\n"
+          b"q3 THREAD REFERENCES UTF-8 ALL\r\nx1 EXPUNGE\r\ni1 IDLE\r\nDONE\r\nm1 CREATE Work/Sub\r\n"
+          b"m2 UID MOVE 1:* Work/Sub\r\nm3 LIST \"\" *\r\nm4 STATUS Work/Sub (MESSAGES UIDNEXT SIZE)\r\n"
+          b"m5 RENAME Work Play\r\nm6 DELETE Play/Sub\r\nu1 UNSELECT\r\nz1 LOGOUT\r\n")
+    write("fuzz_imap_session", "literals", b"\x01\x01l1 LOGIN {5}\r\nalice {14}\r\nalice-password\r\n"
+          b"a1 APPEND INBOX {%d}\r\n%s {2+}\r\nhi\r\na2 APPEND INBOX {99999999}\r\na3 NOOP\r\n" % (len(message), message))
+
+
 if __name__ == "__main__":
     smtp_session()
     pop3_session()
@@ -186,5 +221,6 @@ if __name__ == "__main__":
     mail_message()
     search_query()
     imap_command()
+    imap_session()
     for target in sorted(OUT.iterdir()):
         print(target.name, len(list(target.iterdir())), "files")
