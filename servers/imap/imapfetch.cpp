@@ -294,12 +294,23 @@ void ImapMailbox::fetch(Context &context)
                 continue; // expunged meanwhile: nothing to send (RFC 9051 §7.5.1 allows it)
             std::optional<MimeMessage> parsed;
             QByteArrayList parts;
+            // What one message's response may hold: a few times the message
+            // (BODY[] with its HEADER and TEXT, say), not an item named a
+            // thousand times over.
+            const qint64 responseLimit = 4 * (found == details.cend() ? 0 : found->size) + 1024 * 1024;
+            qint64 responseSize = 0;
             bool uidSaid = false;
             bool flagsSaid = false;
             bool modseqSaid = false;
             for (const FetchItem &item : std::as_const(*items)) {
                 if (item.needsRaw() && !parsed)
                     parsed = MimeMessage::parse(found->raw);
+                if (!parts.isEmpty())
+                    responseSize += parts.constLast().size();
+                if (responseSize > responseLimit) {
+                    context.no("[LIMIT] FETCH asks for too much of one message: name each item once");
+                    return;
+                }
                 switch (item.kind) {
                 case Kind::Flags:
                     if (!flagsSaid)

@@ -30,7 +30,7 @@ struct ImapMailbox::Context
     [[nodiscard]] ImapSelection &selection() { return *state.selected; }
     void done(const QByteArray &status, const QByteArray &text)
     {
-        completion = command.tag + ' ' + status + ' ' + text + "\r\n";
+        completion = command.tag + ' ' + status + ' ' + ImapResponse::text(text) + "\r\n";
     }
     void ok(const QByteArray &text) { done("OK", text); }
     void no(const QByteArray &text) { done("NO", text); }

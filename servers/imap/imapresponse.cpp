@@ -59,6 +59,18 @@ QByteArray string(QByteArrayView text, bool utf8)
     return out;
 }
 
+QByteArray text(QByteArrayView bytes)
+{
+    const bool utf8 = bytes.isValidUtf8();
+    QByteArray out = bytes.toByteArray();
+    for (char &c : out) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f || (u >= 0x80 && !utf8))
+            c = '?';
+    }
+    return out;
+}
+
 QByteArray nstring(const QByteArray *bytes)
 {
     return bytes ? string(*bytes) : QByteArrayLiteral("NIL");

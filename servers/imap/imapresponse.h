@@ -18,6 +18,11 @@ namespace ImapResponse {
 [[nodiscard]] QByteArray nstring(const QByteArray *bytes);
 // An astring: the bare atom when every byte is an ASTRING-CHAR, else string().
 [[nodiscard]] QByteArray astring(QByteArrayView bytes, bool utf8 = false);
+// Text for a response's human part (RFC 9051 resp-text): what a client
+// sent may be quoted in it (a fault's place), but no CR, LF, NUL or other
+// control character, which could end the line or forge another; 8-bit
+// bytes that are not UTF-8 neither. Each such byte becomes '?'.
+[[nodiscard]] QByteArray text(QByteArrayView bytes);
 // A literal (RFC 3516's literal8 "~{N}" when binary is set).
 [[nodiscard]] QByteArray literal(QByteArrayView bytes, bool binary = false);
 

@@ -51,11 +51,12 @@ const QByteArray NotBeforeLogin = QByteArrayLiteral("Log in first (LOGIN or AUTH
 ImapSession::ImapSession(ImapSessionSettings settings, QString clientAddress)
     : m_settings(std::move(settings))
     , m_clientAddress(std::move(clientAddress))
-    , m_reader([&] {
+    , m_limits([&] {
         ImapCommandReader::Limits limits;
         limits.maxAppendLiteral = m_settings.appendLimit;
         return limits;
     }())
+    , m_reader(m_limits)
     , m_encrypted(m_settings.implicitTls)
 {
 }
@@ -145,8 +146,12 @@ void ImapSession::process()
         }
         processEvent(*event);
     }
-    if (m_startTlsRequested || m_state == State::Closed)
-        m_hasInput = false; // whatever was pipelined after STARTTLS is never executed
+    if (m_startTlsRequested || m_state == State::Closed) {
+        // Whatever was pipelined after STARTTLS came in clear: it is never
+        // executed, not even once TLS is up (RFC 9051 §6.2.1).
+        m_reader = ImapCommandReader(m_limits);
+        m_hasInput = false;
+    }
     m_holdingInput = m_state != State::Closed && m_state != State::Waiting
         && (m_output.size() >= MaxPendingOutput || (m_state == State::Authenticated && continuing()));
 }
@@ -546,8 +551,9 @@ void ImapSession::shuttingDown()
     bye("Server shutting down");
 }
 
-void ImapSession::tagged(const QByteArray &tag, const QByteArray &status, const QByteArray &text)
+void ImapSession::tagged(const QByteArray &tag, const QByteArray &status, const QByteArray &rawText)
 {
+    const QByteArray text = ImapResponse::text(rawText);
     qCDebug(lcImapWire).noquote() << m_clientAddress << "S:" << (tag.isEmpty() ? "*" : tag) << status << text;
     if (tag.isEmpty())
         m_output += "* ";
@@ -571,7 +577,7 @@ void ImapSession::bye(const QByteArray &text)
     if (m_state == State::Closed)
         return;
     m_output += "* BYE ";
-    m_output += text;
+    m_output += ImapResponse::text(text);
     m_output += "\r\n";
     close();
 }

@@ -141,6 +141,7 @@ private:
 
     ImapSessionSettings m_settings;
     QString m_clientAddress;
+    ImapCommandReader::Limits m_limits;
     ImapCommandReader m_reader;
     State m_state = State::NotAuthenticated;
     QByteArray m_output;
