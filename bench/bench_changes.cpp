@@ -12,6 +12,7 @@
 // password in PGPASSWORD for PostgreSQL; the database must exist, and
 // gains two accounts)
 
+#include "benchstore.h"
 #include "storechangewatcher.h"
 
 #include <QCoreApplication>
@@ -32,23 +33,15 @@ int main(int argc, char *argv[])
     const int gapMs = argc > 2 ? QByteArray(argv[2]).toInt() : 60;
     QTextStream out(stdout);
     QTemporaryDir dir;
-    QString error;
-    const QString databaseText = argc > 3 ? QString::fromLocal8Bit(argv[3]) : dir.filePath(QStringLiteral("bench.db"));
-    std::optional<DatabaseUrl> database = DatabaseUrl::parse(databaseText, &error);
-    if (!database) {
-        out << "bad database: " << error << Qt::endl;
+    const std::optional<DatabaseUrl> database = benchDatabase(argc, argv, 3, dir, out);
+    if (!database)
         return 2;
-    }
-    if (database->kind == DatabaseUrl::Kind::Postgresql)
-        database->password = qEnvironmentVariable("PGPASSWORD");
 
     qint64 alice = 0, bob = 0;
     {
         Store setup;
-        if (!setup.open(*database, Store::OpenMode::CreateIfMissing)) {
-            out << "cannot open the store: " << setup.lastErrorText() << Qt::endl;
+        if (!openStore(setup, *database, out))
             return 1;
-        }
         const QString suffix = QString::number(QCoreApplication::applicationPid());
         alice = setup.createAccount(QStringLiteral("bench-a") + suffix, QStringLiteral("x")).value_or(Account()).id;
         bob = setup.createAccount(QStringLiteral("bench-b") + suffix, QStringLiteral("x")).value_or(Account()).id;
@@ -59,6 +52,7 @@ int main(int argc, char *argv[])
     }
 
     StoreChangeWatcher watcher(*database);
+    QString error;
     if (!watcher.start(&error)) {
         out << "cannot watch: " << error << Qt::endl;
         return 1;

@@ -15,6 +15,7 @@
 // in PGPASSWORD for PostgreSQL; the database must exist. One this filled
 // before is searched again without filling: give the same MESSAGES.)
 
+#include "benchstore.h"
 #include "searchquery.h"
 #include "store.h"
 
@@ -116,20 +117,12 @@ int main(int argc, char *argv[])
     const qint64 messages = argc > 1 ? QByteArray(argv[1]).toLongLong() : 1000000;
     QTextStream out(stdout);
     QTemporaryDir dir;
-    QString error;
-    const QString databaseText = argc > 2 ? QString::fromLocal8Bit(argv[2]) : dir.filePath(QStringLiteral("bench.db"));
-    std::optional<DatabaseUrl> database = DatabaseUrl::parse(databaseText, &error);
-    if (!database) {
-        out << "bad database: " << error << Qt::endl;
+    const std::optional<DatabaseUrl> database = benchDatabase(argc, argv, 2, dir, out);
+    if (!database)
         return 2;
-    }
-    if (database->kind == DatabaseUrl::Kind::Postgresql)
-        database->password = qEnvironmentVariable("PGPASSWORD");
     Store store;
-    if (!store.open(*database, Store::OpenMode::CreateIfMissing)) {
-        out << "cannot open the store: " << store.lastErrorText() << Qt::endl;
+    if (!openStore(store, *database, out))
         return 1;
-    }
     // A database this filled before is searched again as it is.
     const std::optional<Account> filled = store.findAccount(QStringLiteral("bob"));
     const auto alice = filled ? store.findAccount(QStringLiteral("alice"))
@@ -142,10 +135,7 @@ int main(int argc, char *argv[])
 
     const ZipfWords zipf;
     QRandomGenerator random(22);
-    QElapsedTimer timer;
-    timer.start();
-    constexpr int Group = 500;
-    QList<NewMessage> group;
+    GroupDelivery delivery(store, out);
     for (qint64 i = 0; i < (filled ? 0 : messages); ++i) {
         NewMessage message;
         message.summary.subject = zipf.text(random, 5);
@@ -159,26 +149,17 @@ int main(int argc, char *argv[])
             + "\r\n\r\n" + message.text.toUtf8() + "\r\n";
         message.receivedAt = QDateTime::currentDateTimeUtc();
         message.recipientIds = {bob->id};
-        group.append(std::move(message));
-        if (group.size() == Group || i + 1 == messages) {
-            const auto deliveries = store.deliverAll(group);
-            if (std::any_of(deliveries.cbegin(), deliveries.cend(), [](const auto &d) { return !d.has_value(); })) {
-                out << "delivery failed: " << store.lastErrorText() << Qt::endl;
-                return 1;
-            }
-            group.clear();
-            if ((i + 1) % 100000 == 0)
-                out << "  " << (i + 1) << " delivered, " << QString::number((i + 1) / (timer.nsecsElapsed() / 1e9), 'f', 0)
-                    << " per second" << Qt::endl;
-        }
+        if (!delivery.add(std::move(message)))
+            return 1;
     }
-    const double fillSeconds = timer.nsecsElapsed() / 1e9;
+    if (!delivery.finish())
+        return 1;
     if (filled)
         out << "searching the " << messages << " messages delivered before" << Qt::endl;
     else
         out << (database->kind == DatabaseUrl::Kind::Sqlite ? "SQLite" : "PostgreSQL") << ": " << messages
-        << " messages of ~85 words delivered in groups of " << Group << " with the index: "
-        << QString::number(messages / fillSeconds, 'f', 0) << " per second" << Qt::endl;
+        << " messages of ~85 words delivered in groups of " << GroupDelivery::Group << " with the index: "
+        << QString::number(delivery.perSecond(), 'f', 0) << " per second" << Qt::endl;
 
     const auto timeQuery = [&](const QString &text, double *resultCount) {
         const SearchParse parsed = SearchQuery::parse(text);

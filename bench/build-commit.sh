@@ -8,8 +8,9 @@
 #
 # The commit's files come from `git archive` (no worktree, no change to the
 # checkout's git state) into DIR, built in DIR/build with the same options as
-# a normal build. Only the three executables the matrix needs from it are
-# built (run-bench.sh drives both sides with the newest mailroom-load).
+# a normal build. Only the executables the matrix needs from it are built
+# (run-bench.sh drives both sides with the newest mailroom-load); the
+# IMAP server when the commit has one.
 # --jobs defaults to 1, to leave the machine to whatever else runs on it.
 # Rerunning with the same COMMIT and DIR rebuilds only what is out of date.
 set -euo pipefail
@@ -45,4 +46,7 @@ if [ ! -f "$dir/build/CMakeCache.txt" ]; then
         -DMAILROOM_BENCH=ON >&2
 fi
 ninja -C "$dir/build" -j "$jobs" mailroom-smtpd mailroom-webd mailroomctl >&2
+if ninja -C "$dir/build" -t targets all | grep -q '^mailroom-imapd:'; then
+    ninja -C "$dir/build" -j "$jobs" mailroom-imapd >&2
+fi
 echo "$dir/build/bin"

@@ -13,11 +13,11 @@ namespace {
 // most `concurrency` at a time, held for `hold` seconds; with --server-pid
 // the server's VmRSS before, once all are up, after the hold and after
 // they are closed.
-class IdleLoad : public QObject, public SmtpObserver
+class IdleLoad : public HoldRun<SmtpClient>, public SmtpObserver
 {
 public:
     IdleLoad(const Common &common, const SmtpOptions &options, int connections, int concurrency, double holdSeconds)
-        : m_common(common)
+        : HoldRun(common)
         , m_options(options)
         , m_factory(m_options)
         , m_connections(connections)
@@ -29,7 +29,7 @@ public:
 
     void start()
     {
-        QTimer::singleShot(m_common.timeoutSeconds * 1000, this, [this] { timeout(); });
+        armTimeout();
         m_rssBefore = processRssKb(m_common.serverPid);
         m_window.start();
         fill();
@@ -92,43 +92,12 @@ private:
             return;
         m_rssHeld = processRssKb(m_common.serverPid);
         m_stillOpen = m_open;
-        m_closing = true;
-        const QList<SmtpClient *> clients = findChildren<SmtpClient *>(Qt::FindDirectChildrenOnly);
-        for (SmtpClient *client : clients)
-            client->quit();
-        if (m_open == 0)
-            allClosed();
-        // Connections that don't answer QUIT within 10 s are counted as errors.
-        QTimer::singleShot(10000, this, [this] {
-            abortAll<SmtpClient>(this, u"no reply to QUIT"_s);
-            allClosed();
-        });
+        closeAll([](SmtpClient *client) { client->quit(); });
     }
 
-    void allClosed()
-    {
-        if (m_reported)
-            return;
-        // Let the server release what it frees on close before measuring.
-        QTimer::singleShot(1000, this, [this] {
-            m_rssClosed = processRssKb(m_common.serverPid);
-            report();
-        });
-        m_reported = true;
-    }
+    void stopWindows() override { m_window.stop(); }
 
-    void timeout()
-    {
-        if (m_reported)
-            return;
-        m_outcome.timeOut(m_common.timeoutSeconds);
-        m_window.stop();
-        m_closing = true;
-        abortAll<SmtpClient>(this, u"timed out"_s);
-        allClosed();
-    }
-
-    void report()
+    void report() override
     {
         const double seconds = m_window.seconds();
         JsonLine json;
@@ -147,19 +116,10 @@ private:
             .add(u"dropped_while_held"_s, m_lostWhileHeld);
         addCpu(json, m_window);
         json.add(u"phase_p50_ms"_s, m_phases.percentiles(50)).add(u"phase_p99_ms"_s, m_phases.percentiles(99));
-        const auto kb = [](const std::optional<qint64> &value) { return value ? QJsonValue(*value) : QJsonValue(); };
-        if (m_rssBefore) {
-            json.add(u"rss_before_kb"_s, kb(m_rssBefore))
-                .add(u"rss_up_kb"_s, kb(m_rssUp))
-                .add(u"rss_held_kb"_s, kb(m_rssHeld))
-                .add(u"rss_closed_kb"_s, kb(m_rssClosed));
-            if (m_rssHeld && m_stillOpen > 0)
-                json.add(u"rss_per_conn_kb"_s, rounded(double(*m_rssHeld - *m_rssBefore) / m_stillOpen, 1));
-        }
+        addRss(json, m_rssHeld, m_stillOpen);
         finishRun(json, m_outcome);
     }
 
-    Common m_common;
     SmtpOptions m_options;
     MessageFactory m_factory;
     int m_connections = 0;
@@ -168,15 +128,10 @@ private:
     Window m_window;
     int m_launched = 0;
     int m_opening = 0;
-    int m_open = 0;
     int m_established = 0;
     int m_stillOpen = 0;
     int m_lostWhileHeld = 0;
-    RunOutcome m_outcome;
     bool m_holding = false;
-    bool m_closing = false;
-    bool m_reported = false;
-    std::optional<qint64> m_rssBefore, m_rssUp, m_rssHeld, m_rssClosed;
     std::vector<qint64> m_setup;
     PhaseLog m_phases;
 };
@@ -186,9 +141,7 @@ private:
 std::unique_ptr<QObject> startIdleLoad(const Common &common, const SmtpOptions &options, int connections,
                                        int concurrency, double holdSeconds)
 {
-    auto load = std::make_unique<IdleLoad>(common, options, connections, concurrency, holdSeconds);
-    QTimer::singleShot(0, load.get(), [load = load.get()] { load->start(); });
-    return load;
+    return startRun<IdleLoad>(common, options, connections, concurrency, holdSeconds);
 }
 
 } // namespace MailroomLoad

@@ -200,11 +200,21 @@ void addCommon(JsonLine &json, const Common &common)
         json.add(u"note"_s, common.note);
 }
 
-// TCP_NODELAY: without it a command written right after the TLS Finished
-// waits for the server's delayed ACK (Nagle), up to 40 ms a time.
-void setLowDelay(QSslSocket *socket)
+QSslSocket *clientSocket(QObject *owner, const Common &common, const std::function<void(const QString &)> &fail)
 {
-    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    auto *socket = new QSslSocket(owner);
+    socket->setSslConfiguration(common.tls);
+    // TCP_NODELAY: without it a command written right after the TLS Finished
+    // waits for the server's delayed ACK (Nagle), up to 40 ms a time.
+    QObject::connect(socket, &QSslSocket::connected, owner,
+                     [socket] { socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
+    QObject::connect(socket, &QSslSocket::errorOccurred, owner,
+                     [socket, fail](QAbstractSocket::SocketError) { fail(socket->errorString()); });
+    QObject::connect(socket, &QSslSocket::disconnected, owner,
+                     [fail] { fail(QStringLiteral("connection closed by the server")); });
+    QObject::connect(socket, &QSslSocket::sslErrors, owner,
+                     [fail](const QList<QSslError> &errors) { fail(tlsFailure(errors)); });
+    return socket;
 }
 
 QString tlsFailure(const QList<QSslError> &errors)

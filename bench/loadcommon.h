@@ -12,8 +12,11 @@
 #include <QSslConfiguration>
 #include <QSslError>
 #include <QString>
+#include <QTimer>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -183,9 +186,14 @@ struct Common
 
 void addCommon(JsonLine &json, const Common &common);
 
-// TCP_NODELAY: without it a command written right after the TLS Finished
-// waits for the server's delayed ACK (Nagle), up to 40 ms a time.
-void setLowDelay(QSslSocket *socket);
+// A client connection's socket, child of `owner`: the run's TLS
+// configuration, TCP_NODELAY once connected, and the failures every client
+// treats alike (a socket error, the server closing, a certificate not
+// trusted) handed to `fail`.
+[[nodiscard]] QSslSocket *clientSocket(QObject *owner, const Common &common,
+                                       const std::function<void(const QString &)> &fail);
+// A certificate failure, with the options that get past it.
+[[nodiscard]] QString tlsFailure(const QList<QSslError> &errors);
 // Aborts every connection of a run (its direct children of that type).
 template<typename Connection>
 void abortAll(const QObject *run, const QString &reason)
@@ -195,7 +203,190 @@ void abortAll(const QObject *run, const QString &reason)
         connection->abort(reason);
 }
 
-// A certificate failure, with the options that get past it.
-[[nodiscard]] QString tlsFailure(const QList<QSslError> &errors);
+// A mode's run, started once the event loop runs.
+template<typename Run, typename... Arguments>
+[[nodiscard]] std::unique_ptr<QObject> startRun(Arguments &&...arguments)
+{
+    auto run = std::make_unique<Run>(std::forward<Arguments>(arguments)...);
+    QTimer::singleShot(0, run.get(), [run = run.get()] { run->start(); });
+    return run;
+}
+
+// What every mode of connections keeps: its options, its outcome, the
+// connections open (counted by the mode), whether it reported, and its
+// deadline (--timeout): when it passes, beforeAbort(), then every connection
+// still open is aborted (an error each), then afterAbort().
+template<typename Connection>
+class ConnectionRun : public QObject
+{
+protected:
+    explicit ConnectionRun(const Common &common)
+        : m_common(common)
+    {
+    }
+
+    virtual void beforeAbort() { }
+    virtual void afterAbort() = 0;
+
+    void armTimeout()
+    {
+        QTimer::singleShot(m_common.timeoutSeconds * 1000, this, [this] {
+            if (m_reported)
+                return;
+            m_outcome.timeOut(m_common.timeoutSeconds);
+            beforeAbort();
+            abortAll<Connection>(this, QStringLiteral("timed out"));
+            afterAbort();
+        });
+    }
+
+    Common m_common;
+    RunOutcome m_outcome;
+    int m_open = 0;
+    bool m_reported = false;
+};
+
+// A mode whose connections all get ready (connected, logged in) before its
+// measured window starts, and which reports once the last one ended (web,
+// imap). The mode opens its connections, hands on their readiness and
+// their ends, and says what it does once all are in (go(): the window has
+// started) and what it prints (report(): every connection ended, the
+// window stopped).
+template<typename Connection>
+class ReadyRun : public ConnectionRun<Connection>
+{
+protected:
+    using ConnectionRun<Connection>::m_open;
+    using ConnectionRun<Connection>::m_outcome;
+    using ConnectionRun<Connection>::m_reported;
+
+    ReadyRun(const Common &common, int connections)
+        : ConnectionRun<Connection>(common)
+        , m_connections(connections)
+        , m_window(common.serverPid)
+    {
+    }
+
+    virtual void go() = 0;
+    virtual void report() = 0;
+
+    void connectionReady()
+    {
+        ++m_ready;
+        maybeGo();
+    }
+    // Once per connection; `wasReady`: it got ready before it ended.
+    void connectionEnded(Connection *connection, const QString &error, bool wasReady)
+    {
+        --m_open;
+        if (!error.isEmpty()) {
+            m_outcome.fail(error);
+            if (!wasReady) {
+                ++m_failedBeforeReady;
+                maybeGo();
+            }
+        }
+        connection->deleteLater();
+        finishIfDone();
+    }
+    void finishIfDone()
+    {
+        if (m_reported || m_open > 0)
+            return;
+        m_reported = true;
+        if (!m_window.started())
+            m_window.start();
+        m_window.stop();
+        report();
+    }
+    void afterAbort() override { finishIfDone(); }
+
+    int m_connections = 0;
+    Window m_window;
+
+private:
+    void maybeGo()
+    {
+        if (m_window.started() || m_ready + m_failedBeforeReady < m_connections)
+            return;
+        m_window.start();
+        go();
+    }
+
+    int m_ready = 0;
+    int m_failedBeforeReady = 0;
+};
+
+// A mode that holds its connections and reads the server's VmRSS (idle,
+// imap-idle): before they open, once all are up, after the hold, and a
+// second after the last one closed (what closing freed given back). It
+// ends by closeAll() or its deadline, and reports once the last connection
+// ended (the mode calls allClosed()).
+template<typename Connection>
+class HoldRun : public ConnectionRun<Connection>
+{
+protected:
+    using ConnectionRun<Connection>::m_common;
+    using ConnectionRun<Connection>::m_open;
+    using ConnectionRun<Connection>::m_reported;
+
+    explicit HoldRun(const Common &common)
+        : ConnectionRun<Connection>(common)
+    {
+    }
+
+    virtual void stopWindows() = 0;
+    virtual void report() = 0;
+
+    // `close` asks each connection to end (QUIT, LOGOUT); those still there
+    // 10 s later (2 ms a connection when more: ten thousand take their
+    // time) are aborted, an error each.
+    void closeAll(const std::function<void(Connection *)> &close)
+    {
+        m_closing = true;
+        const QList<Connection *> connections = this->template findChildren<Connection *>(Qt::FindDirectChildrenOnly);
+        for (Connection *connection : connections)
+            close(connection);
+        if (m_open == 0)
+            allClosed();
+        QTimer::singleShot(std::max<qsizetype>(10000, 2 * connections.size()), this, [this] {
+            abortAll<Connection>(this, QStringLiteral("no answer when asked to end"));
+            allClosed();
+        });
+    }
+    void allClosed()
+    {
+        if (std::exchange(m_reported, true))
+            return;
+        QTimer::singleShot(1000, this, [this] {
+            m_rssClosed = processRssKb(m_common.serverPid);
+            report();
+        });
+    }
+    void beforeAbort() override
+    {
+        stopWindows();
+        m_closing = true;
+    }
+    void afterAbort() override { allClosed(); }
+
+    // The readings, and per connection what the server held at `measured`
+    // more than before (over `connections`).
+    void addRss(JsonLine &json, const std::optional<qint64> &measured, int connections) const
+    {
+        if (!m_rssBefore)
+            return;
+        const auto kb = [](const std::optional<qint64> &value) { return value ? QJsonValue(*value) : QJsonValue(); };
+        json.add(QStringLiteral("rss_before_kb"), kb(m_rssBefore))
+            .add(QStringLiteral("rss_up_kb"), kb(m_rssUp))
+            .add(QStringLiteral("rss_held_kb"), kb(m_rssHeld))
+            .add(QStringLiteral("rss_closed_kb"), kb(m_rssClosed));
+        if (measured && connections > 0)
+            json.add(QStringLiteral("rss_per_conn_kb"), rounded(double(*measured - *m_rssBefore) / connections, 1));
+    }
+
+    bool m_closing = false;
+    std::optional<qint64> m_rssBefore, m_rssUp, m_rssHeld, m_rssClosed;
+};
 
 } // namespace MailroomLoad

@@ -4,6 +4,7 @@
 // begins once the event loop runs, prints its JSON line at the end and
 // leaves the event loop with the run's exit code.
 
+#include "imapclient.h"
 #include "loadcommon.h"
 
 #include <QByteArray>
@@ -53,6 +54,26 @@ struct WebLatencyOptions
 // go out at a steady rate; their latency is the figure.
 [[nodiscard]] std::unique_ptr<QObject> startWebLatency(const Common &common, const WebLatencyOptions &options,
                                                        int connections);
+
+struct ImapOptions
+{
+    ImapClientOptions client;
+    QByteArray address;      // the account's address, for the appended messages' From and To
+    qsizetype appendSize = 2048;
+    int headers = 20;        // imap: the newest this many headers, each cycle
+    int rounds = 5;          // imap-idle: messages appended, one at a time
+};
+
+// imap: C connections log in once, then each goes round SELECT INBOX, FETCH
+// of the newest headers, FETCH of one message, STORE of \Seen, APPEND of a
+// message flagged \Deleted, UID EXPUNGE of it; `operations` in all.
+[[nodiscard]] std::unique_ptr<QObject> startImapLoad(const Common &common, const ImapOptions &options,
+                                                     int connections, qint64 operations);
+// imap-idle: N connections (LOGIN, SELECT INBOX, IDLE) held; then
+// messages appended on another connection, each timed until every idle
+// connection has said its EXISTS.
+[[nodiscard]] std::unique_ptr<QObject> startImapIdle(const Common &common, const ImapOptions &options,
+                                                     int connections, int concurrency);
 
 // table: JSON lines in, a markdown table of the medians per scenario out.
 int printTable(const QString &path);

@@ -7,6 +7,8 @@
 //   mailroom-load web-latency --port P --user U --password W [--light-user U2 --light-password W2]
 //                      [--connections K] [--limit N | --heavy raw] [--interval MS] [--duration S]
 //   mailroom-load idle --port P --connections N --hold SECONDS [--server-pid PID]
+//   mailroom-load imap --port P [--tls] --user U --password W --connections C --requests N [--size S]
+//   mailroom-load imap-idle --port P [--tls] --user U --password W --connections N [--rounds R] [--server-pid PID]
 //   mailroom-load table [FILE]          (JSON lines in, a markdown table of medians out)
 //   mailroom-load compare BEFORE AFTER  (two such files, before and after side by side)
 //
@@ -15,8 +17,9 @@
 // ("generator_cpu", CPU seconds per wall second over the measured window)
 // says how much of the machine it took from the server it measures. It
 // talks to the servers only over the wire, like any outside client; the
-// SMTP and HTTP parsers it reads them with are the project's (common/smtp,
-// common/http).
+// SMTP, HTTP and IMAP parsers it reads them with are the project's
+// (common/smtp, common/http, and the IMAP server's reader of lines and
+// literals).
 
 #include "loads.h"
 #include "smtpclient.h"
@@ -26,6 +29,8 @@
 #include <QSslCertificate>
 #include <QSslSocket>
 #include <QTextStream>
+
+#include <sys/resource.h>
 
 #include <memory>
 
@@ -50,15 +55,15 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     parser.setApplicationDescription(
         u"Mailroom's benchmark load generator: prints one JSON line per run.\n"
-        "Modes: smtp, web, web-latency, idle; 'table [FILE]' turns JSON lines into a markdown table of medians,\n"
+        "Modes: smtp, web, web-latency, idle, imap, imap-idle; 'table [FILE]' turns JSON lines into a markdown table of medians,\n"
         "'compare BEFORE AFTER' two files of them into one table."_s);
     parser.addHelpOption();
-    parser.addPositionalArgument(u"mode"_s, u"smtp | web | web-latency | idle | table | compare"_s);
+    parser.addPositionalArgument(u"mode"_s, u"smtp | web | web-latency | idle | imap | imap-idle | table | compare"_s);
     const QCommandLineOption host(u"host"_s, u"Server address (default 127.0.0.1)."_s, u"HOST"_s, u"127.0.0.1"_s);
     const QCommandLineOption port(u"port"_s, u"Server port (required)."_s, u"PORT"_s);
     const QCommandLineOption connections(u"connections"_s,
-                                         u"Concurrent connections (default 50; idle: connections to hold; "
-                                           "web-latency: heavy connections, default 4)."_s,
+                                         u"Concurrent connections (default 50; idle, imap-idle: connections to "
+                                           "hold; web-latency: heavy connections, default 4)."_s,
                                          u"C"_s, u"50"_s);
     const QCommandLineOption messages(u"messages"_s, u"smtp: messages per connection (default 100)."_s, u"M"_s,
                                       u"100"_s);
@@ -66,9 +71,11 @@ int main(int argc, char *argv[])
                                     u"smtp: one message per connection, --total of them, --connections at a time."_s);
     const QCommandLineOption total(u"total"_s, u"smtp --one-per-connection: messages in all (default 2000)."_s,
                                    u"N"_s, u"2000"_s);
-    const QCommandLineOption size(u"size"_s, u"smtp: message size in bytes (default 1024)."_s, u"S"_s, u"1024"_s);
-    const QCommandLineOption starttls(u"starttls"_s, u"smtp, idle: upgrade with STARTTLS (idle always does)."_s);
-    const QCommandLineOption tls(u"tls"_s, u"smtp: implicit TLS (the --listen-tls port)."_s);
+    const QCommandLineOption size(u"size"_s, u"smtp: message size in bytes (default 1024; imap: APPEND's, 2048)."_s,
+                                  u"S"_s);
+    const QCommandLineOption starttls(
+        u"starttls"_s, u"smtp, idle, imap: upgrade with STARTTLS (idle and imap do unless --tls)."_s);
+    const QCommandLineOption tls(u"tls"_s, u"smtp, idle, imap, imap-idle: implicit TLS (the --listen-tls port)."_s);
     const QCommandLineOption pipelining(u"pipelining"_s, u"smtp: send MAIL, RCPT and DATA together (RFC 2920)."_s);
     const QCommandLineOption auth(u"auth"_s, u"smtp: AUTH PLAIN with USER:PASS."_s, u"USER:PASS"_s);
     const QCommandLineOption from(u"from"_s, u"smtp: sender address (default USER@DOMAIN of --auth)."_s,
@@ -76,10 +83,17 @@ int main(int argc, char *argv[])
     const QCommandLineOption to(u"to"_s, u"smtp: recipient (default the sender)."_s, u"ADDRESS"_s);
     const QCommandLineOption domain(u"domain"_s, u"Domain for --from's default (default project.com)."_s,
                                     u"DOMAIN"_s, u"project.com"_s);
-    const QCommandLineOption user(u"user"_s, u"web, web-latency: account name."_s, u"NAME"_s);
-    const QCommandLineOption password(u"password"_s, u"web, web-latency: password."_s, u"PASSWORD"_s);
-    const QCommandLineOption requests(u"requests"_s, u"web: requests in all (default 10000)."_s, u"N"_s,
-                                      u"10000"_s);
+    const QCommandLineOption user(u"user"_s, u"web, web-latency, imap, imap-idle: account name."_s, u"NAME"_s);
+    const QCommandLineOption password(u"password"_s, u"web, web-latency, imap, imap-idle: password."_s,
+                                      u"PASSWORD"_s);
+    const QCommandLineOption requests(u"requests"_s,
+                                      u"web: requests in all; imap: operations, in whole cycles (default 10000)."_s,
+                                      u"N"_s, u"10000"_s);
+    const QCommandLineOption headers(u"headers"_s, u"imap: the newest N headers fetched each cycle (default 20)."_s,
+                                     u"N"_s, u"20"_s);
+    const QCommandLineOption rounds(u"rounds"_s,
+                                    u"imap-idle: messages appended one at a time while they idle (default 5)."_s,
+                                    u"N"_s, u"5"_s);
     const QCommandLineOption limit(u"limit"_s, u"web: listing size (default 50; web-latency: 500)."_s, u"N"_s);
     const QCommandLineOption listOnly(u"list-only"_s, u"web: listings only (default: a listing, then a message)."_s);
     const QCommandLineOption heavy(u"heavy"_s,
@@ -98,7 +112,7 @@ int main(int argc, char *argv[])
     const QCommandLineOption hold(u"hold"_s, u"idle: seconds to hold the connections (default 10)."_s,
                                   u"SECONDS"_s, u"10"_s);
     const QCommandLineOption concurrency(u"open-concurrency"_s,
-                                         u"idle: connections being opened at once (default 50)."_s, u"N"_s,
+                                         u"idle, imap-idle: connections being opened at once (default 50)."_s, u"N"_s,
                                          u"50"_s);
     const QCommandLineOption caCert(u"ca-cert"_s, u"Trust this CA / self-signed certificate (PEM)."_s,
                                     u"FILE"_s);
@@ -110,13 +124,13 @@ int main(int argc, char *argv[])
     const QCommandLineOption timeout(u"timeout"_s, u"Give up after this many seconds (default 600)."_s,
                                      u"SECONDS"_s, u"600"_s);
     parser.addOptions({host, port, connections, messages, onePer, total, size, starttls, tls, pipelining, auth, from,
-                       to, domain, user, password, requests, limit, listOnly, heavy, lightUser, lightPassword,
+                       to, domain, user, password, requests, headers, rounds, limit, listOnly, heavy, lightUser, lightPassword,
                        interval, duration, hold, concurrency, caCert, insecure, serverPid, label, note, timeout});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
-        return usageError(u"name a mode: smtp, web, web-latency, idle, table or compare"_s);
+        return usageError(u"name a mode: smtp, web, web-latency, idle, imap, imap-idle, table or compare"_s);
     const QString mode = positional.first();
     if (mode == u"table"_s)
         return printTable(positional.value(1));
@@ -127,8 +141,17 @@ int main(int argc, char *argv[])
     }
     if (positional.size() > 1)
         return usageError(u"unexpected argument '%1'"_s.arg(positional.at(1)));
-    if (mode != u"smtp"_s && mode != u"web"_s && mode != u"web-latency"_s && mode != u"idle"_s)
+    if (mode != u"smtp"_s && mode != u"web"_s && mode != u"web-latency"_s && mode != u"idle"_s && mode != u"imap"_s
+        && mode != u"imap-idle"_s)
         return usageError(u"unknown mode '%1'"_s.arg(mode));
+
+    // Every connection is a descriptor: thousands of idle ones need the
+    // hard limit, whatever soft limit the shell gave.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     const auto number = [&parser](const QCommandLineOption &option, qint64 minimum) -> std::optional<qint64> {
         bool ok = false;
@@ -199,7 +222,7 @@ int main(int argc, char *argv[])
         options.to = parser.isSet(to) ? parser.value(to).toUtf8() : options.from;
         if (mode == u"smtp"_s && (options.from.isEmpty() || options.to.isEmpty()))
             return usageError(u"smtp needs --from (or --auth) and --to"_s);
-        const auto sizeValue = number(size, 1);
+        const auto sizeValue = parser.isSet(size) ? number(size, 1) : std::optional<qint64>(1024);
         if (!sizeValue || *sizeValue > 1024LL * 1024 * 1024)
             return bad(size);
         options.size = *sizeValue;
@@ -223,6 +246,40 @@ int main(int argc, char *argv[])
                 return bad(concurrency);
             load = startIdleLoad(common, options, int(*connectionCount),
                                  int(std::min<qint64>(*concurrencyValue, 100000)), holdValue);
+        }
+    } else if (mode == u"imap"_s || mode == u"imap-idle"_s) {
+        ImapOptions options;
+        options.client.implicitTls = parser.isSet(tls);
+        if (options.client.implicitTls && parser.isSet(starttls))
+            return usageError(u"--tls and --starttls exclude each other"_s);
+        options.client.user = parser.value(user).toUtf8();
+        options.client.password = parser.value(password).toUtf8();
+        if (options.client.user.isEmpty() || !parser.isSet(password))
+            return usageError(u"%1 needs --user and --password"_s.arg(mode));
+        options.address = options.client.user.contains('@') ? options.client.user
+                                                             : options.client.user + '@' + parser.value(domain).toUtf8();
+        const auto sizeValue = parser.isSet(size) ? number(size, 1) : std::optional<qint64>(2048);
+        if (!sizeValue || *sizeValue > 25 * 1024 * 1024)
+            return bad(size);
+        options.appendSize = *sizeValue;
+        const auto headerCount = number(headers, 1);
+        if (!headerCount || *headerCount > 100000)
+            return bad(headers);
+        options.headers = int(*headerCount);
+        const auto roundCount = number(rounds, 1);
+        if (!roundCount || *roundCount > 10000)
+            return bad(rounds);
+        options.rounds = int(*roundCount);
+        if (mode == u"imap"_s) {
+            const auto operations = number(requests, 1);
+            if (!operations || *operations > 1000000000)
+                return bad(requests);
+            load = startImapLoad(common, options, int(*connectionCount), *operations);
+        } else {
+            const auto concurrencyValue = number(concurrency, 1);
+            if (!concurrencyValue)
+                return bad(concurrency);
+            load = startImapIdle(common, options, int(*connectionCount), int(std::min<qint64>(*concurrencyValue, 100000)));
         }
     } else {
         WebOptions options;

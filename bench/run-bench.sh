@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Mailroom's load matrix: starts mailroom-smtpd and mailroom-webd on port 0
-# over a fresh data directory, drives them with mailroom-load (bench/), and
-# prints a markdown table of the medians followed by the JSON lines. Not part
-# of the normal test run (ctest's bench_smoke runs it with --quick).
+# Mailroom's load matrix: starts mailroom-smtpd, mailroom-webd and
+# mailroom-imapd on port 0 over a fresh data directory, drives them with
+# mailroom-load (bench/), and prints a markdown table of the medians
+# followed by the JSON lines. Not part of the normal test run (ctest's
+# bench_smoke runs it with --quick).
 #
 #   bench/run-bench.sh [--quick] [--runs N] [--build-dir DIR | --bin-dir DIR [--bin-dir DIR2]]
 #                      [--no-build] [--max-wait S] [--out FILE] [--keep]
@@ -15,7 +16,8 @@
 #                 commit), both sets of servers run side by side, each on
 #                 its own data directory, the runs of each scenario taking
 #                 turns, all driven by the second DIR's mailroom-load; a
-#                 third table compares them
+#                 third table compares them (the IMAP rows only when both
+#                 have mailroom-imapd)
 #   --no-build    don't build; the executables must exist
 #   --max-wait S  before each run, wait up to S seconds (default 120; 0 with
 #                 --quick) for the machine to be idle: other work on a small
@@ -37,7 +39,7 @@ out=
 keep=0
 max_wait=
 
-usage() { sed -n '7,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '8,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "run-bench.sh: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -66,10 +68,11 @@ if [ "$sides" = 2 ]; then side_names=(before after); else side_names=(""); fi
 bin_dir=${bin_dirs[$((sides - 1))]}
 
 # ------------------------------------------------------------------ build
-targets=(mailroom-load mailroom-smtpd mailroom-webd mailroomctl)
+targets=(mailroom-load mailroom-smtpd mailroom-webd mailroom-imapd mailroomctl)
 have_binaries() {
     local t
-    for t in "${targets[@]}"; do [ -x "$bin_dir/$t" ] || return 1; done
+    # Without mailroom-imapd the IMAP rows are left out (below).
+    for t in "${targets[@]}"; do [ -x "$bin_dir/$t" ] || [ "$t" = mailroom-imapd ] || return 1; done
     # The "before" side needs only its servers and mailroomctl.
     [ "$sides" = 1 ] || for t in mailroom-smtpd mailroom-webd mailroomctl; do
         [ -x "${bin_dirs[0]}/$t" ] || return 1
@@ -83,12 +86,15 @@ if [ $build = 1 ]; then
         if [ ! -f "$build_dir/CMakeCache.txt" ]; then
             cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILROOM_WERROR=ON >&2
         fi
-        # Only the four targets: cheap when up to date.
+        # Only these targets: cheap when up to date.
         cmake --build "$build_dir" --target "${targets[@]}" >&2
     fi
 fi
 have_binaries || die "missing executables in ${bin_dirs[*]} (build first, or pass --build-dir / --bin-dir)"
 load=$bin_dir/mailroom-load
+# The IMAP rows need mailroom-imapd on every side (a commit from before it has none).
+imap=1
+for dir in "${bin_dirs[@]}"; do [ -x "$dir/mailroom-imapd" ] || imap=0; done
 
 # ------------------------------------------------------------------ scenario sizes
 if [ $quick = 1 ]; then
@@ -98,6 +104,7 @@ if [ $quick = 1 ]; then
     idle_conns=50 idle_hold=1
     web_conns=5 web_list_requests=200 web_mixed_requests=200
     latency_conns=2 latency_seconds=2
+    imap_conns=5 imap_fill=100 imap_ops=600
     timeout=60
 else
     small_conns=50 small_msgs=100
@@ -106,6 +113,7 @@ else
     idle_conns=1000 idle_hold=10
     web_conns=10 web_list_requests=30000 web_mixed_requests=20000
     latency_conns=4 latency_seconds=10
+    imap_conns=10 imap_fill=1000 imap_ops=30000
     timeout=600
 fi
 
@@ -124,11 +132,13 @@ fi
 # and results; arrays are indexed by side.
 work=$(mktemp -d "${TMPDIR:-/tmp}/mailroom-bench.XXXXXX")
 smtpd_pid=() webd_pid=() smtpd_port=() webd_port=() smtpd_count=() data=() results=() ca=()
+imapd_pid=() imapd_port=() imapd_tls_port=() imapd_count=()
 for side in $(seq 0 $((sides - 1))); do
     data[$side]=$work/data.$side
     results[$side]=$work/results.$side.jsonl
     : >"${results[$side]}"
     smtpd_count[$side]=0
+    imapd_count[$side]=0
 done
 
 stop_server() { # PID
@@ -140,6 +150,7 @@ cleanup() {
     local side
     for side in "${!smtpd_pid[@]}"; do stop_server "${smtpd_pid[$side]}"; done
     for side in "${!webd_pid[@]}"; do stop_server "${webd_pid[$side]}"; done
+    for side in "${!imapd_pid[@]}"; do stop_server "${imapd_pid[$side]}"; done
     if [ $keep = 1 ]; then
         echo "kept $work" >&2
     else
@@ -157,14 +168,20 @@ for side in $(seq 0 $((sides - 1))); do
     # The same account type with the cheapest hash the servers allow, to show
     # what one-message connections cost without the PBKDF2 of every AUTH.
     echo "$password" | "$ctl" --data-dir "${data[$side]}" --pbkdf2-iterations 1000 add-user benchfast >/dev/null
+    # IMAP's accounts, the same way: an inbox kept at its size by the mixed
+    # load, and one that the idle connections select (nearly empty).
+    for user in benchimap benchidle; do
+        echo "$password" | "$ctl" --data-dir "${data[$side]}" --pbkdf2-iterations 1000 add-user $user >/dev/null
+    done
     ca[$side]=${data[$side]}/tls/cert.pem
 done
 
-# Waits for "listening on 127.0.0.1:PORT" in LOG and prints PORT.
-wait_port() { # LOG PID
+# Waits for "listening on 127.0.0.1:PORT" in LOG (with KIND after it when
+# given, such as "(implicit TLS)") and prints PORT.
+wait_port() { # LOG PID [KIND]
     local i port
     for i in $(seq 1 400); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
+        port=$(sed -n "s/.*listening on 127\\.0\\.0\\.1:\\([0-9][0-9]*\\) *${3:-}.*/\\1/p" "$1" | head -n 1)
         if [ -n "$port" ]; then
             echo "$port"
             return 0
@@ -194,6 +211,17 @@ start_webd() { # SIDE
         --max-failed-logins-per-address 100000 2>"$log" &
     webd_pid[$side]=$!
     webd_port[$side]=$(wait_port "$log" "${webd_pid[$side]}")
+}
+start_imapd() { # SIDE
+    local side=$1 log
+    imapd_count[$side]=$((imapd_count[$side] + 1))
+    log=$work/imapd.$side.${imapd_count[$side]}.log
+    "${bin_dirs[$side]}/mailroom-imapd" --data-dir "${data[$side]}" --listen 127.0.0.1:0 --listen-tls 127.0.0.1:0 \
+        --max-connections $((idle_conns + 100)) --max-connections-per-address $((idle_conns + 100)) \
+        --max-failed-logins-per-address 100000 2>"$log" &
+    imapd_pid[$side]=$!
+    imapd_port[$side]=$(wait_port "$log" "${imapd_pid[$side]}" "(STARTTLS)")
+    imapd_tls_port[$side]=$(wait_port "$log" "${imapd_pid[$side]}" "(implicit TLS)")
 }
 
 # ------------------------------------------------------------------ runs
@@ -248,7 +276,7 @@ run() { # SIDE LABEL NOTE MODE ARGS...
 # Runs a scenario `runs` times on every side, the sides taking turns so
 # that a change in the machine's load meanwhile touches both alike. The
 # arguments may name the side's servers as @SMTPD_PORT@, @SMTPD_PID@,
-# @WEBD_PORT@ and @WEBD_PID@.
+# @WEBD_PORT@, @WEBD_PID@, @IMAPD_PORT@ (STARTTLS) and @IMAPD_PID@.
 repeat() { # LABEL NOTE MODE ARGS...
     local i side arg args
     for i in $(seq 1 "$runs"); do
@@ -259,6 +287,8 @@ repeat() { # LABEL NOTE MODE ARGS...
                 arg=${arg//@SMTPD_PID@/${smtpd_pid[$side]}}
                 arg=${arg//@WEBD_PORT@/${webd_port[$side]}}
                 arg=${arg//@WEBD_PID@/${webd_pid[$side]}}
+                arg=${arg//@IMAPD_PORT@/${imapd_port[$side]:-}}
+                arg=${arg//@IMAPD_PID@/${imapd_pid[$side]:-}}
                 args+=("$arg")
             done
             run "$side" "$1" "$2" "${args[@]}"
@@ -269,6 +299,7 @@ repeat() { # LABEL NOTE MODE ARGS...
 for side in $(seq 0 $((sides - 1))); do
     start_smtpd "$side"
     start_webd "$side"
+    [ $imap = 0 ] || start_imapd "$side"
 done
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 smtp=(smtp --port @SMTPD_PORT@ --server-pid @SMTPD_PID@ --starttls)
@@ -300,6 +331,20 @@ repeat "web light requests while $latency_conns conns list 500" "light p99 < 100
     --light-user benchfast --light-password "$password" --connections $latency_conns --limit 500 \
     --interval 20 --duration $latency_seconds
 
+# IMAP: benchimap's inbox filled through smtpd (2 KB messages), then C
+# connections go round SELECT, FETCH of the newest 20 headers, FETCH of one
+# message, STORE \Seen, APPEND (flagged \Deleted) and UID EXPUNGE of it,
+# which keeps the inbox at its size.
+if [ $imap = 1 ]; then
+    for side in $(seq 0 $((sides - 1))); do
+        "$load" smtp --port "${smtpd_port[$side]}" --starttls --auth "benchimap:$password" --ca-cert "${ca[$side]}" \
+            --connections 10 --messages $((imap_fill / 10)) --size 2048 >/dev/null || die "filling benchimap's inbox failed"
+    done
+    repeat "imap mixed, $imap_conns conns, inbox of $imap_fill" "(op/s; p50/p99 per operation in the JSON)" imap \
+        --port @IMAPD_PORT@ --server-pid @IMAPD_PID@ --user benchimap --password "$password" \
+        --connections $imap_conns --requests $imap_ops
+fi
+
 # Idle connections against a fresh server each time, so that its RSS before
 # is not a heap already grown by the runs above.
 for i in $(seq 1 "$runs"); do
@@ -308,14 +353,22 @@ for i in $(seq 1 "$runs"); do
         start_smtpd "$side"
         run "$side" "idle TLS, $idle_conns conns held ${idle_hold} s" "≤ 64 KiB/conn" idle --port "${smtpd_port[$side]}" \
             --server-pid "${smtpd_pid[$side]}" --connections "$idle_conns" --hold "$idle_hold"
+        [ $imap = 1 ] || continue
+        # Rate: connections opened a second; p50/p99: an APPEND to EXISTS on all of them.
+        stop_server "${imapd_pid[$side]}"
+        start_imapd "$side"
+        run "$side" "imap IDLE, $idle_conns conns, 5 messages" "≤ 64 KiB/conn" imap-idle --tls \
+            --port "${imapd_tls_port[$side]}" --server-pid "${imapd_pid[$side]}" --user benchidle \
+            --password "$password" --connections "$idle_conns" --rounds 5
     done
 done
 
 # ------------------------------------------------------------------ report
 # Server log lines other than the routine ones: errors, warnings, stalls.
 # Numbers become N so that alike lines count together.
-unusual=$(cat "$work"/smtpd.*.log "$work"/webd.*.log | grep -v -E \
+unusual=$(cat "$work"/smtpd.*.log "$work"/webd.*.log "$work"/imapd.*.log 2>/dev/null | grep -v -E \
     -e 'listening on|connected|disconnected|closing|authenticated as|delivered to|shutting down|logged in' \
+    -e 'appended [0-9]+ messages? to folder' \
     -e ' (GET|POST|PUT|PATCH|DELETE) [^ ]+ 2[0-9][0-9] ' \
     | sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -n 10 || true)
 if [ -n "$unusual" ]; then

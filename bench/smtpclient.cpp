@@ -11,8 +11,9 @@ using namespace Qt::StringLiterals;
 
 namespace MailroomLoad {
 
-MessageFactory::MessageFactory(const SmtpOptions &options)
+MessageFactory::MessageFactory(const SmtpOptions &options, Format format)
     : m_options(options)
+    , m_format(format)
     , m_date(QLocale::c().toString(QDateTime::currentDateTimeUtc(), u"ddd, dd MMM yyyy hh:mm:ss"_s).toLatin1()
              + " +0000")
     , m_runId(QByteArray::number(QCoreApplication::applicationPid()) + '.'
@@ -50,16 +51,19 @@ void MessageFactory::build(QByteArray &wire, int connection, qint64 sequence) co
         appendLine(wire, i, LineLength + (i == 0 ? longLine : 0));
     if (rest >= 2)
         appendLine(wire, full, rest - 2);
-    wire += SmtpDotStuffing::EndOfData;
+    if (m_format == Format::SmtpData)
+        wire += SmtpDotStuffing::EndOfData;
 }
 
 void MessageFactory::appendLine(QByteArray &wire, qsizetype index, qsizetype length) const
 {
     // Every 16th line starts with a dot, for the server to unstuff.
-    if (length > 0 && index % 16 == 3)
-        SmtpDotStuffing::appendLine(wire, QByteArrayView(m_dotted).first(length));
+    const QByteArrayView line = length > 0 && index % 16 == 3 ? QByteArrayView(m_dotted).first(length)
+                                                               : QByteArrayView(m_text).sliced(index % 7, length);
+    if (m_format == Format::Raw)
+        wire.append(line).append("\r\n");
     else
-        SmtpDotStuffing::appendLine(wire, QByteArrayView(m_text).sliced(index % 7, length));
+        SmtpDotStuffing::appendLine(wire, line);
 }
 
 QJsonObject PhaseLog::percentiles(double percent)
@@ -76,21 +80,13 @@ QJsonObject PhaseLog::percentiles(double percent)
 void SmtpClient::start(const Common &common)
 {
     m_startNs = nowNs();
-    m_socket = new QSslSocket(this);
-    m_socket->setSslConfiguration(common.tls);
+    m_socket = clientSocket(this, common, [this](const QString &error) { fail(error); });
     connect(m_socket, &QSslSocket::connected, this, [this] {
-        setLowDelay(m_socket);
         // Implicit TLS: the handshake, then the greeting.
         setState(m_options.implicitTls ? State::Handshake : State::Greeting);
     });
     connect(m_socket, &QSslSocket::readyRead, this, &SmtpClient::onReadyRead);
     connect(m_socket, &QSslSocket::encrypted, this, &SmtpClient::onEncrypted);
-    connect(m_socket, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
-        fail(m_socket->errorString());
-    });
-    connect(m_socket, &QSslSocket::disconnected, this, [this] { fail(u"connection closed by the server"_s); });
-    connect(m_socket, &QSslSocket::sslErrors, this,
-            [this](const QList<QSslError> &errors) { fail(tlsFailure(errors)); });
     m_stateSinceNs = m_startNs;
     m_state = State::Connecting;
     if (m_options.implicitTls)

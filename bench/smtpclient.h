@@ -34,13 +34,15 @@ struct SmtpOptions
 // Builds the messages: a valid RFC 5322 message with From: the
 // authenticated address and a unique Message-ID, padded to exactly `size`
 // bytes with 78-character lines, some starting with a dot (so dot-stuffing
-// is exercised), sent dot-stuffed and terminated by <CRLF>.<CRLF>.
+// is exercised), sent dot-stuffed and terminated by <CRLF>.<CRLF>; or, for
+// IMAP's APPEND, the same message as it is (Format::Raw).
 class MessageFactory
 {
 public:
-    explicit MessageFactory(const SmtpOptions &options);
+    enum class Format { SmtpData, Raw };
+    explicit MessageFactory(const SmtpOptions &options, Format format = Format::SmtpData);
 
-    // The DATA bytes of message `sequence` of connection `connection`.
+    // The DATA bytes (or the message) of message `sequence` of connection `connection`.
     void build(QByteArray &wire, int connection, qint64 sequence) const;
 
 private:
@@ -49,6 +51,7 @@ private:
     void appendLine(QByteArray &wire, qsizetype index, qsizetype length) const;
 
     const SmtpOptions &m_options;
+    Format m_format = Format::SmtpData;
     QByteArray m_date;
     QByteArray m_runId;
     QByteArray m_text;   // no dot anywhere

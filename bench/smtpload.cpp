@@ -166,9 +166,7 @@ private:
 std::unique_ptr<QObject> startSmtpLoad(const Common &common, const SmtpOptions &options, int connections,
                                        bool onePerConnection, qint64 total)
 {
-    auto load = std::make_unique<SmtpLoad>(common, options, connections, onePerConnection, total);
-    QTimer::singleShot(0, load.get(), [load = load.get()] { load->start(); });
-    return load;
+    return startRun<SmtpLoad>(common, options, connections, onePerConnection, total);
 }
 
 } // namespace MailroomLoad

@@ -21,16 +21,9 @@ void WebSession::start(const Common &common, const QByteArray &user, const QByte
     m_password = password;
     const QByteArray host = common.host.contains(u':') ? '[' + common.host.toLatin1() + ']' : common.host.toLatin1();
     m_hostHeader = "Host: " + host + ':' + QByteArray::number(common.port) + "\r\n";
-    m_socket = new QSslSocket(this);
-    m_socket->setSslConfiguration(common.tls);
-    connect(m_socket, &QSslSocket::connected, this, [this] { setLowDelay(m_socket); });
+    m_socket = clientSocket(this, common, [this](const QString &error) { fail(error); });
     connect(m_socket, &QSslSocket::encrypted, this, &WebSession::login);
     connect(m_socket, &QSslSocket::readyRead, this, &WebSession::onReadyRead);
-    connect(m_socket, &QSslSocket::errorOccurred, this,
-            [this](QAbstractSocket::SocketError) { fail(m_socket->errorString()); });
-    connect(m_socket, &QSslSocket::disconnected, this, [this] { fail(u"connection closed by the server"_s); });
-    connect(m_socket, &QSslSocket::sslErrors, this,
-            [this](const QList<QSslError> &errors) { fail(tlsFailure(errors)); });
     m_state = State::Handshake;
     m_socket->connectToHostEncrypted(common.host, common.port);
 }

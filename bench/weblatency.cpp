@@ -315,9 +315,7 @@ private:
 
 std::unique_ptr<QObject> startWebLatency(const Common &common, const WebLatencyOptions &options, int connections)
 {
-    auto load = std::make_unique<WebLatencyLoad>(common, options, connections);
-    QTimer::singleShot(0, load.get(), [load = load.get()] { load->start(); });
-    return load;
+    return startRun<WebLatencyLoad>(common, options, connections);
 }
 
 } // namespace MailroomLoad

@@ -19,16 +19,14 @@ enum class WebRequest { None, List, Fetch };
 // web mode: C keep-alive connections log in; once all are in, N requests
 // in all (a listing of the newest `limit`, then one message from it, in
 // turn; or listings only), timed from then.
-class WebLoad : public QObject, public WebSessionObserver
+class WebLoad : public ReadyRun<WebSession>, public WebSessionObserver
 {
 public:
     WebLoad(const Common &common, const WebOptions &options, int connections, qint64 requests)
-        : m_common(common)
+        : ReadyRun(common, connections)
         , m_options(options)
-        , m_connections(connections)
         , m_budget(requests)
         , m_requests(requests)
-        , m_window(common.serverPid)
         , m_sessions(size_t(connections))
     {
         m_all.reserve(size_t(requests));
@@ -37,7 +35,7 @@ public:
 
     void start()
     {
-        QTimer::singleShot(m_common.timeoutSeconds * 1000, this, [this] { timeout(); });
+        armTimeout();
         for (int i = 0; i < m_connections; ++i) {
             auto *session = new WebSession(this, i, this);
             ++m_open;
@@ -47,17 +45,10 @@ public:
     }
 
 private:
-    void sessionReady(WebSession *) override
-    {
-        ++m_ready;
-        maybeGo();
-    }
+    void sessionReady(WebSession *) override { connectionReady(); }
 
-    void maybeGo()
+    void go() override
     {
-        if (m_window.started() || m_ready + m_failedBeforeReady < m_connections)
-            return;
-        m_window.start();
         const QList<WebSession *> sessions = findChildren<WebSession *>(Qt::FindDirectChildrenOnly);
         for (WebSession *session : sessions) {
             if (session->idle())
@@ -114,35 +105,11 @@ private:
 
     void sessionFinished(WebSession *session, const QString &error) override
     {
-        --m_open;
-        if (!error.isEmpty()) {
-            m_outcome.fail(error);
-            if (!session->everReady()) {
-                ++m_failedBeforeReady;
-                maybeGo();
-            }
-        }
-        session->deleteLater();
-        finishIfDone();
+        connectionEnded(session, error, session->everReady());
     }
 
-    void timeout()
+    void report() override
     {
-        if (m_reported)
-            return;
-        m_outcome.timeOut(m_common.timeoutSeconds);
-        abortAll<WebSession>(this, u"timed out"_s);
-        finishIfDone();
-    }
-
-    void finishIfDone()
-    {
-        if (m_reported || m_open > 0)
-            return;
-        m_reported = true;
-        if (!m_window.started())
-            m_window.start();
-        m_window.stop();
         const double seconds = m_window.seconds();
         const auto perSecond
             = [seconds](size_t count) { return rounded(seconds > 0 ? double(count) / seconds : 0.0, 1); };
@@ -175,12 +142,9 @@ private:
         finishRun(json, m_outcome);
     }
 
-    Common m_common;
     WebOptions m_options;
-    int m_connections = 0;
     qint64 m_budget = 0;
     qint64 m_requests = 0;
-    Window m_window;
     QByteArray m_listRequest;
     struct PerSession
     {
@@ -188,12 +152,7 @@ private:
         quint64 fetches = 0;
     };
     std::vector<PerSession> m_sessions; // by session id
-    int m_open = 0;
-    int m_ready = 0;
-    int m_failedBeforeReady = 0;
-    RunOutcome m_outcome;
     qint64 m_listingSize = 0;
-    bool m_reported = false;
     QList<qint64> m_ids;
     bool m_idsLearnt = false;
     std::vector<qint64> m_all;
@@ -206,9 +165,7 @@ private:
 std::unique_ptr<QObject> startWebLoad(const Common &common, const WebOptions &options, int connections,
                                       qint64 requests)
 {
-    auto load = std::make_unique<WebLoad>(common, options, connections, requests);
-    QTimer::singleShot(0, load.get(), [load = load.get()] { load->start(); });
-    return load;
+    return startRun<WebLoad>(common, options, connections, requests);
 }
 
 } // namespace MailroomLoad
