@@ -2,6 +2,7 @@
 
 #include "imaparguments.h"
 #include "imapmailboxstate.h"
+#include "imapsortthread.h"
 #include "store.h"
 
 #include <QByteArray>
@@ -97,6 +98,8 @@ private:
     [[nodiscard]] static QByteArray flagList(const EntryFlags &flags, const QStringList &keywords);
     // The message numbers (or uids) of a search, evaluated against the store.
     std::optional<QList<qsizetype>> searchMatches(Context &context, ImapArgumentReader &arguments);
+    // SORT and THREAD's messages: the search's matches as sort records.
+    std::optional<QList<ImapSortRecord>> matchedRecords(Context &context, ImapArgumentReader &arguments);
 
     Store *m_store = nullptr;
     Settings m_settings;

@@ -498,6 +498,19 @@ bool readCharset(ImapArgumentReader &arguments, bool required, ImapMailbox::Cont
 
 } // namespace
 
+namespace {
+
+// "* ESEARCH (TAG "t") [UID]": how SEARCH and SORT's RETURN answers begin (RFC 4731, RFC 5267).
+QByteArray esearchHead(const ImapMailbox::Context &context)
+{
+    QByteArray head = "* ESEARCH (TAG " + ImapResponse::string(context.command.tag) + ')';
+    if (context.byUid)
+        head += " UID";
+    return head;
+}
+
+} // namespace
+
 std::optional<QList<qsizetype>> ImapMailbox::searchMatches(Context &context, ImapArgumentReader &arguments)
 {
     SearchParser parser(arguments, true, context.selection().savedUids);
@@ -605,9 +618,7 @@ void ImapMailbox::search(Context &context)
     // asked; SAVE alone asks for no reply (RFC 5182 §2.1).
     if (!saveOnly && (options || context.state.rev2)) {
         const SearchReturn wanted = options.value_or(SearchReturn{false, false, true, false, false});
-        QByteArray line = "* ESEARCH (TAG " + ImapResponse::string(context.command.tag) + ')';
-        if (context.byUid)
-            line += " UID";
+        QByteArray line = esearchHead(context);
         if (!found->isEmpty()) {
             if (wanted.min)
                 line += " MIN " + QByteArray::number(number(found->first()));
@@ -689,6 +700,14 @@ std::optional<QList<ImapSortRecord>> sortRecords(Store *store, ImapMailbox::Cont
 
 } // namespace
 
+std::optional<QList<ImapSortRecord>> ImapMailbox::matchedRecords(Context &context, ImapArgumentReader &arguments)
+{
+    const std::optional<QList<qsizetype>> found = searchMatches(context, arguments);
+    if (!found)
+        return std::nullopt;
+    return sortRecords(m_store, context, *found);
+}
+
 void ImapMailbox::sort(Context &context)
 {
     ImapArgumentReader &arguments = context.arguments;
@@ -706,18 +725,13 @@ void ImapMailbox::sort(Context &context)
             context.bad("SORT [RETURN (...)] (keys) charset search-keys");
         return;
     }
-    const std::optional<QList<qsizetype>> found = searchMatches(context, arguments);
-    if (!found)
-        return;
-    const std::optional<QList<ImapSortRecord>> records = sortRecords(m_store, context, *found);
+    const std::optional<QList<ImapSortRecord>> records = matchedRecords(context, arguments);
     if (!records)
         return;
     const QList<quint32> sorted = ImapSortThread::sort(*records, *keys);
     if (options) {
         // RFC 5267 ESORT: MIN and MAX are the first and last in sort order.
-        QByteArray line = "* ESEARCH (TAG " + ImapResponse::string(context.command.tag) + ')';
-        if (context.byUid)
-            line += " UID";
+        QByteArray line = esearchHead(context);
         if (!sorted.isEmpty()) {
             if (options->min)
                 line += " MIN " + QByteArray::number(sorted.first());
@@ -754,10 +768,7 @@ void ImapMailbox::thread(Context &context)
             context.bad("THREAD algorithm charset search-keys");
         return;
     }
-    const std::optional<QList<qsizetype>> found = searchMatches(context, arguments);
-    if (!found)
-        return;
-    const std::optional<QList<ImapSortRecord>> records = sortRecords(m_store, context, *found);
+    const std::optional<QList<ImapSortRecord>> records = matchedRecords(context, arguments);
     if (!records)
         return;
     context.out += "* THREAD " + ImapSortThread::threadResponse(*records, *algorithm) + "\r\n";
