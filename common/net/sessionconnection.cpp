@@ -7,18 +7,16 @@ SessionConnectionBase::SessionConnectionBase(QSslSocket *socket, const QSslConfi
     , m_implicitTls(implicitTls)
     , m_peerAddress(clientAddressText(socket->peerAddress()))
     , m_category(category)
+    , m_idleDeadline(timeouts.idleMs, [this] {
+        qCInfo(m_category).noquote() << m_peerAddress << "timed out";
+        sessionTimedOut();
+        afterSession();
+    })
     , m_tls(socket, timeouts.handshakeMs, category, m_peerAddress)
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(ReadBufferLimit);
     m_socket->setSslConfiguration(tls);
-    m_idleTimer.setSingleShot(true);
-    m_idleTimer.setInterval(timeouts.idleMs);
-    QObject::connect(&m_idleTimer, &QTimer::timeout, this, [this] {
-        qCInfo(m_category).noquote() << m_peerAddress << "timed out";
-        sessionTimedOut();
-        afterSession();
-    });
     QObject::connect(m_socket, &QSslSocket::readyRead, this, [this] { readAvailable(); });
     // A client reading a long answer (a 25 MiB RETR on a slow link) is
     // active, though it sends nothing until the end: what leaves the
@@ -28,8 +26,8 @@ SessionConnectionBase::SessionConnectionBase(QSslSocket *socket, const QSslConfi
             m_closer.progressed();
             return;
         }
-        if (m_idleTimer.isActive())
-            m_idleTimer.start();
+        if (m_idleDeadline.isActive())
+            m_idleDeadline.start();
     };
     QObject::connect(m_socket, &QSslSocket::encryptedBytesWritten, this, progress);
     QObject::connect(m_socket, &QSslSocket::bytesWritten, this, [this, progress] {
@@ -55,13 +53,13 @@ SessionConnectionBase::SessionConnectionBase(QSslSocket *socket, const QSslConfi
     // aborted): one line that says so, and no "disconnected".
     QObject::connect(&m_tls, &ServerTls::failed, this, [this] {
         m_closing = true;
-        m_idleTimer.stop();
+        m_idleDeadline.stop();
     });
     QObject::connect(m_socket, &QSslSocket::disconnected, this, [this] {
         if (!m_closing)
             qCInfo(m_category).noquote() << m_peerAddress << "disconnected";
         m_closing = true;
-        m_idleTimer.stop();
+        m_idleDeadline.stop();
         Q_EMIT finished();
         deleteLater();
     });
@@ -70,7 +68,7 @@ SessionConnectionBase::SessionConnectionBase(QSslSocket *socket, const QSslConfi
 void SessionConnectionBase::start()
 {
     qCInfo(m_category).noquote() << m_peerAddress << (m_implicitTls ? "connected (TLS)" : "connected");
-    m_idleTimer.start();
+    m_idleDeadline.start();
     if (m_implicitTls) {
         m_tls.startHandshake();
         return;
@@ -89,7 +87,7 @@ void SessionConnectionBase::shutDown()
 
 void SessionConnectionBase::requestAnswered()
 {
-    m_idleTimer.start();
+    m_idleDeadline.start();
     afterSession();
     readAvailable();
 }
@@ -174,7 +172,7 @@ void SessionConnectionBase::readAvailable()
         // kept forever. Before afterSession(), which stops it for a request
         // it starts.
         if (literalData || !sessionHasPendingInput())
-            m_idleTimer.start();
+            m_idleDeadline.start();
         afterSession();
     }
 }
@@ -235,7 +233,7 @@ void SessionConnectionBase::closeSoon()
     if (m_closing)
         return;
     m_closing = true;
-    m_idleTimer.stop();
+    m_idleDeadline.stop();
     qCInfo(m_category).noquote() << m_peerAddress << "closing";
     // A client that never reads would keep the last write, and the
     // connection, forever: a few seconds without progress, then it is cut.

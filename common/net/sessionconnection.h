@@ -4,13 +4,13 @@
 #include "clientaddress.h"
 #include "connectioncloser.h"
 #include "connectionlistener.h"
+#include "idledeadline.h"
 #include "servertls.h"
 
 #include <QByteArray>
 #include <QLoggingCategory>
 #include <QSslConfiguration>
 #include <QSslSocket>
-#include <QTimer>
 
 // One client of a line protocol whose dialogue is a byte-level session
 // (SmtpSession, Pop3Session): owns the socket, feeds what it reads to the
@@ -56,10 +56,10 @@ protected:
     virtual void serveRequest() = 0;
     void requestAnswered();
     // Our turn, not the client's: the idle timeout does not run.
-    void requestStarted() { m_idleTimer.stop(); }
+    void requestStarted() { m_idleDeadline.stop(); }
     // A phase with a timeout of its own (IMAP's IDLE: 30 minutes); from the
     // next start of the timer on.
-    void setIdleTimeout(int milliseconds) { m_idleTimer.setInterval(milliseconds); }
+    void setIdleTimeout(int milliseconds) { m_idleDeadline.setInterval(milliseconds); }
 
     // Called after every step of the session (what it was fed, an answer, a
     // timer), before its output is written: a protocol keeps the timers of
@@ -108,7 +108,7 @@ private:
     bool m_implicitTls = false;
     QString m_peerAddress;
     const QLoggingCategory &m_category;
-    QTimer m_idleTimer;
+    IdleDeadline m_idleDeadline;
     ServerTls m_tls;
     ConnectionCloser m_closer{m_socket};
     QByteArray m_heldOutput; // waits for the backlog to drain or the handshake to end

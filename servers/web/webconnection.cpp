@@ -48,23 +48,21 @@ WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, W
     m_socket->setSslConfiguration(tls);
     m_tls = new ServerTls(m_socket, options.handshakeTimeoutMs, lcWeb(), m_peerAddress, this);
     m_closer = new ConnectionCloser(m_socket, this);
-    m_idleTimer.setSingleShot(true);
-    m_idleTimer.setInterval(options.keepAliveMs);
-    connect(&m_idleTimer, &QTimer::timeout, this, [this] {
+    m_idleDeadline = new IdleDeadline(options.keepAliveMs, [this] {
         if (m_parser.bufferedBytes() > 0 && !m_busy) {
             // A request begun and never finished: say so before closing.
             send(HttpResponse::error({408, "timeout", QStringLiteral("The request was not completed in time.")}), nullptr, false);
             return;
         }
         closeAfterWrite();
-    });
+    }, this);
     connect(m_tls, &ServerTls::established, this, [this] {
-        m_idleTimer.start();
+        m_idleDeadline->start();
         readAvailable(); // the handshake may have brought data already
     });
     connect(m_tls, &ServerTls::failed, this, [this] {
         m_closing = true;
-        m_idleTimer.stop();
+        m_idleDeadline->stop();
     });
     connect(m_socket, &QSslSocket::readyRead, this, &WebConnection::readAvailable);
     connect(m_socket, &QSslSocket::encryptedBytesWritten, m_closer, &ConnectionCloser::progressed);
@@ -75,7 +73,7 @@ WebConnection::WebConnection(QSslSocket *socket, const QSslConfiguration &tls, W
     });
     connect(m_socket, &QSslSocket::disconnected, this, [this] {
         m_closing = true;
-        m_idleTimer.stop();
+        m_idleDeadline->stop();
         if (m_streamTicket && m_api->eventHub())
             m_api->eventHub()->release(std::exchange(m_streamTicket, 0));
         Q_EMIT finished();
@@ -132,7 +130,7 @@ void WebConnection::readAvailable()
         const bool beginsRequest = m_parser.bufferedBytes() == 0;
         m_parser.feed(m_socket->read(ReadChunk));
         if (!m_busy && beginsRequest)
-            m_idleTimer.start();
+            m_idleDeadline->start();
     }
     processNext();
 }
@@ -153,7 +151,7 @@ void WebConnection::processNext()
         break;
     }
     m_busy = true;
-    m_idleTimer.stop();
+    m_idleDeadline->stop();
     m_requestTimer.start();
     m_api->handle(request, m_peerAddress, this, [this, request](HttpResponse response) {
         m_busy = false;
@@ -162,7 +160,7 @@ void WebConnection::processNext()
             return beginEventStream(response, request);
         send(response, &request, request.keepAlive && !m_shutdownRequested);
         if (!m_closing) {
-            m_idleTimer.start();
+            m_idleDeadline->start();
             readAvailable();
         }
     });
@@ -195,7 +193,7 @@ void WebConnection::beginEventStream(const HttpResponse &head, const HttpRequest
         return send(refusal, &request, false);
     }
     m_streamTicket = head.streamTicket;
-    m_idleTimer.stop();
+    m_idleDeadline->stop();
     m_socket->write(head.serialize(false));
     qCInfo(lcWeb).noquote() << m_peerAddress << "GET" << request.path << head.status << "stream begins";
     QPointer<WebConnection> self(this);
@@ -225,7 +223,7 @@ void WebConnection::closeLingering()
     if (m_closing)
         return;
     m_closing = true;
-    m_idleTimer.stop();
+    m_idleDeadline->stop();
     m_closer->closeLingering();
 }
 
@@ -234,7 +232,7 @@ void WebConnection::closeAfterWrite()
     if (m_closing)
         return;
     m_closing = true;
-    m_idleTimer.stop();
+    m_idleDeadline->stop();
     m_closer->closeAfterWrite();
 }
 

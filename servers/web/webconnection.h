@@ -2,10 +2,10 @@
 
 #include "connectionlistener.h"
 #include "httpmessage.h"
+#include "idledeadline.h"
 
 #include <QElapsedTimer>
 #include <QSslConfiguration>
-#include <QTimer>
 
 class ConnectionCloser;
 class QSslSocket;
@@ -55,7 +55,7 @@ private:
     ServerTls *m_tls = nullptr;
     ConnectionCloser *m_closer = nullptr;
     HttpRequestParser m_parser;
-    QTimer m_idleTimer;
+    IdleDeadline *m_idleDeadline = nullptr;
     QElapsedTimer m_requestTimer;
     QString m_peerAddress;
     quint64 m_streamTicket = 0;
