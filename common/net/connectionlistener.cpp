@@ -179,7 +179,11 @@ ConnectionHost::ConnectionHost(ConnectionListener::Factory factory, ConnectionLi
 void ConnectionHost::accept(qintptr socketDescriptor, const QString &address)
 {
     auto *socket = new QSslSocket;
-    if (!socket->setSocketDescriptor(socketDescriptor)) {
+    // Unbuffered: what TLS makes of a reply goes to the kernel at once,
+    // rather than into a buffer the event loop writes out later (turning
+    // the socket's write notifier on and off for every reply).
+    if (!socket->setSocketDescriptor(socketDescriptor, QAbstractSocket::ConnectedState,
+                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
         delete socket;
         m_limiter->release(address);
         Q_EMIT released();

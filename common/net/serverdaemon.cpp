@@ -149,3 +149,8 @@ void ServerDaemon::checkStopped()
     if (connectionCount() == 0 && !backendBusy())
         finishStopping();
 }
+
+void useQtEventLoop()
+{
+    qputenv("QT_NO_GLIB", "1");
+}

@@ -15,6 +15,14 @@ class NetworkThreads;
 class QSslSocket;
 class ServerConnection;
 
+// First thing in a server's main(), before its QCoreApplication: the event
+// loops (the main thread's and the network threads') are Qt's own, not
+// GLib's. GLib's adds and removes a socket's notifier (for every write that
+// has to wait) by walking a list of all the thread's sockets, Qt's in a
+// hash: with 10,000 clients in IMAP IDLE, telling all of one new message
+// took 1.3 s of CPU on GLib's loop and 0.4 s on Qt's (docs/performance.md).
+void useQtEventLoop();
+
 // A protocol server's start-up and shutdown (mailroom-smtpd, mailroom-pop3d,
 // mailroom-webd): the data directory, the backend, the TLS material (made on
 // first start), the listeners (STARTTLS and implicit TLS, or one HTTPS port)

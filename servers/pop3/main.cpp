@@ -11,6 +11,7 @@
 int main(int argc, char *argv[])
 {
     umask(077); // the database, its -wal and a new key are the owner's alone
+    useQtEventLoop();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("mailroom-pop3d"));
     QCoreApplication::setApplicationVersion(QStringLiteral(MAILROOM_VERSION));

@@ -23,6 +23,7 @@ int main(int argc, char *argv[])
     // that goes back to the system when freed (a few system calls per
     // large message; smaller blocks are as before).
     mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+    useQtEventLoop();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("mailroom-smtpd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(MAILROOM_VERSION));
