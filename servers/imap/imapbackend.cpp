@@ -54,6 +54,7 @@ ImapMailbox &ImapBackend::mailboxOfThisWorker()
         ImapMailbox::Settings settings;
         settings.appendLimit = m_config.limits.maxMessageBytes;
         settings.maxHeaderBytes = m_config.limits.maxHeaderBytes;
+        settings.changeCache = &m_changeCache;
         worker->mailbox = std::make_unique<ImapMailbox>(&worker->store, settings);
         m_workers.setLocalData(worker);
     }
@@ -62,7 +63,7 @@ ImapMailbox &ImapBackend::mailboxOfThisWorker()
 
 void ImapBackend::runOnWorker(std::function<void(ImapMailbox &)> work)
 {
-    ++m_requestsInFlight;
+    m_requestsInFlight.ref();
     m_pool.start([this, work = std::move(work)] {
         work(mailboxOfThisWorker());
         QMetaObject::invokeMethod(this, &ImapBackend::requestDone);
@@ -71,7 +72,7 @@ void ImapBackend::runOnWorker(std::function<void(ImapMailbox &)> work)
 
 void ImapBackend::requestDone()
 {
-    if (--m_requestsInFlight == 0)
+    if (!m_requestsInFlight.deref())
         Q_EMIT requestsIdle();
 }
 
@@ -81,9 +82,7 @@ void ImapBackend::login(const ImapLoginRequest &request, const QString &clientAd
     // The name or the full address in our domain; anything else is a failed
     // login like a wrong password (counted under what was typed).
     const QString username = Username::loginKey(request.username, m_config.domain);
-    QObject *context = done.receiverHere() ? done.receiverHere() : this;
-    m_authenticator->login(username, request.password, clientAddress, context,
-                           [done, clientAddress, username](LoginOutcome outcome, qint64 accountId) {
+    const auto finished = [done, clientAddress, username](LoginOutcome outcome, qint64 accountId) {
         if (outcome != LoginOutcome::Accepted) {
             qCInfo(lcImap).noquote() << clientAddress << "login failed for" << Logging::printable(username)
                                      << (outcome == LoginOutcome::Throttled ? "(throttled)" : "");
@@ -95,6 +94,11 @@ void ImapBackend::login(const ImapLoginRequest &request, const QString &clientAd
         }
         qCInfo(lcImap).noquote() << clientAddress << "authenticated as" << Logging::printable(username);
         done(ImapLoginOutcome::Accepted, accountId, username);
+    };
+    // Throttling and remembered logins are one state for all network
+    // threads: the Authenticator runs on the backend's thread.
+    QMetaObject::invokeMethod(this, [this, username, password = request.password, clientAddress, finished] {
+        m_authenticator->login(username, password, clientAddress, this, finished);
     });
 }
 
@@ -112,16 +116,18 @@ void ImapBackend::update(const ImapUpdateRequest &request, BackendReply<QByteArr
 
 void ImapBackend::watchAccount(qint64 accountId)
 {
-    ++m_watched[accountId];
+    QMetaObject::invokeMethod(this, [this, accountId] { ++m_watched[accountId]; });
 }
 
 void ImapBackend::unwatchAccount(qint64 accountId)
 {
-    const auto found = m_watched.find(accountId);
-    if (found != m_watched.end() && --*found <= 0) {
-        m_watched.erase(found);
-        m_lastModseqs.remove(accountId);
-    }
+    QMetaObject::invokeMethod(this, [this, accountId] {
+        const auto found = m_watched.find(accountId);
+        if (found != m_watched.end() && --*found <= 0) {
+            m_watched.erase(found);
+            m_lastModseqs.remove(accountId);
+        }
+    });
 }
 
 void ImapBackend::checkAccounts()

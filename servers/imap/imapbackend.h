@@ -2,6 +2,7 @@
 
 #include "backendreply.h"
 #include "config.h"
+#include "imapchangecache.h"
 #include "imapsession.h"
 #include "store.h"
 
@@ -30,22 +31,25 @@ public:
 
     bool open(QString *error);
 
-    // Answers come on the connection's thread, through the reply it made
-    // with answerOn(): (outcome, account id, the account's name).
+    // Called from any network thread. Answers come on the connection's
+    // thread, through the reply it made with answerOn(): (outcome, account
+    // id, the account's name).
     void login(const ImapLoginRequest &request, const QString &clientAddress,
                BackendReply<ImapLoginOutcome, qint64, QString> done);
     // The command's output; the state is the worker's until the answer.
     void execute(const ImapMailboxRequest &request, BackendReply<QByteArray> done);
     void update(const ImapUpdateRequest &request, BackendReply<QByteArray> done);
 
-    // The accounts whose changes are listened for: one count per session.
+    // The accounts whose changes are listened for: one count per session;
+    // any thread.
     void watchAccount(qint64 accountId);
     void unwatchAccount(qint64 accountId);
 
-    [[nodiscard]] int requestsInFlight() const { return m_requestsInFlight; }
+    [[nodiscard]] int requestsInFlight() const { return m_requestsInFlight.loadAcquire(); }
 
 Q_SIGNALS:
-    // Accounts that changed, by id, with their modseq now.
+    // Accounts that changed, by id, with their modseq now; connections on
+    // other threads hear of it queued.
     void accountsChanged(const QHash<qint64, qint64> &modseqs);
     void requestsIdle();
 
@@ -59,11 +63,12 @@ private:
     Store m_store; // this thread's: account lookups for logins
     Authenticator *m_authenticator = nullptr;
     StoreChangeWatcher *m_watcher = nullptr;
-    QHash<qint64, int> m_watched;
+    ImapChangeCache m_changeCache; // the workers'
+    QHash<qint64, int> m_watched; // this thread's
     QHash<qint64, qint64> m_lastModseqs;
     bool m_checking = false;
     bool m_checkAgain = false;
-    int m_requestsInFlight = 0;
+    QAtomicInt m_requestsInFlight = 0; // counted up on the network threads
     // Per worker thread: its store connection and mailbox, kept as long as the pool.
     struct Worker;
     QThreadStorage<Worker *> m_workers;

@@ -1,5 +1,6 @@
 #include "imapdaemon.h"
 
+#include "connectionlistener.h"
 #include "imapbackend.h"
 #include "imapconnection.h"
 #include "imapmailbox.h"
@@ -40,4 +41,9 @@ QByteArray ImapDaemon::shuttingDownLine() const
 bool ImapDaemon::backendBusy() const
 {
     return m_backend && m_backend->requestsInFlight() > 0;
+}
+
+int ImapDaemon::networkThreadCount() const
+{
+    return NetworkThreads::resolveCount(config().limits.networkThreads);
 }

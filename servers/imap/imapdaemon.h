@@ -19,6 +19,7 @@ private:
     [[nodiscard]] QByteArray tooManyConnectionsLine() const override;
     [[nodiscard]] QByteArray shuttingDownLine() const override;
     [[nodiscard]] bool backendBusy() const override;
+    [[nodiscard]] int networkThreadCount() const override;
 
     ImapBackend *m_backend = nullptr;
 };

@@ -365,9 +365,18 @@ QByteArray ImapMailbox::synchronize(ImapMailboxState &state, bool expungesAllowe
     ImapSelection &selection = *state.selected;
     if (!force && state.heardModseq <= selection.syncedModseq)
         return {};
-    const std::optional<qint64> accountModseq = m_store->accountModseq(state.accountId);
-    const std::optional<FolderChanges> changes =
-        accountModseq ? m_store->folderChanges(state.accountId, selection.folderId, selection.syncedModseq) : std::nullopt;
+    // News that woke many sessions: the same reading serves them all. A
+    // command's own sync (force) reads afresh: its own change is in it.
+    std::optional<ImapChangeCache::Reading> shared;
+    if (!force && m_settings.changeCache)
+        shared = m_settings.changeCache->find(selection.folderId, selection.syncedModseq, state.heardModseq);
+    const std::optional<qint64> accountModseq =
+        shared ? shared->accountModseq : m_store->accountModseq(state.accountId);
+    const std::optional<FolderChanges> changes = shared ? std::optional(shared->changes)
+        : accountModseq ? m_store->folderChanges(state.accountId, selection.folderId, selection.syncedModseq)
+                        : std::nullopt;
+    if (!shared && changes && m_settings.changeCache)
+        m_settings.changeCache->insert(selection.folderId, selection.syncedModseq, {*accountModseq, *changes});
     if (!changes) {
         if (m_store->lastError() == Store::Error::NotFound) {
             // Deleted by another session (or renamed away): nothing selected

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "imaparguments.h"
+#include "imapchangecache.h"
 #include "imapmailboxstate.h"
 #include "imapsortthread.h"
 #include "store.h"
@@ -31,6 +32,9 @@ public:
         // Output of one step of a long command; the next step runs when it
         // was written out (ImapMailboxState::continuation).
         qsizetype maxStepOutput = 1024 * 1024;
+        // Shared by the workers of one server (news that wakes many
+        // sessions is read once); none: each reads its own.
+        ImapChangeCache *changeCache = nullptr;
     };
 
     ImapMailbox(Store *store, const Settings &settings);

@@ -11,6 +11,7 @@
 int main(int argc, char *argv[])
 {
     umask(077); // the database, its -wal and a new key are the owner's alone
+    useQtEventLoop();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("mailroom-imapd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(MAILROOM_VERSION));
@@ -18,7 +19,8 @@ int main(int argc, char *argv[])
     const std::optional<Config> config = ServerCommandLine::parse(
         QStringLiteral("Mailroom's IMAP server: every folder for standard mail clients, with IDLE."),
         ConfigOptions(ConfigOptions::Storage | ConfigOptions::Listen | ConfigOptions::ListenTls
-                          | ConfigOptions::ConnectionLimits | ConfigOptions::Throttling,
+                          | ConfigOptions::ConnectionLimits | ConfigOptions::Throttling
+                          | ConfigOptions::NetworkThreads,
                       QStringLiteral("127.0.0.1:8143")));
     if (!config)
         return 2;

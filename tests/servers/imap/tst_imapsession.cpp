@@ -293,15 +293,19 @@ QByteArray flagText(const FolderEntryState &entry)
 // waited for again: far more than any script's pipelined commands.
 constexpr int MaxRounds = 1000;
 
-// One session and what serves it: an ImapMailbox on a store connection.
+// One session and what serves it: an ImapMailbox on a store connection,
+// sharing its readings of changes with the other session's as the workers
+// of one server do (so that every row with two sessions also checks that a
+// reading made for one is right for the other).
 struct Peer
 {
-    Peer(const ImapSessionSettings &settings, Store *store)
+    Peer(const ImapSessionSettings &settings, Store *store, ImapChangeCache *changeCache)
         : session(settings, u"192.0.2.7"_s)
         , store(*store)
         , mailbox(store, [&] {
             ImapMailbox::Settings mailboxSettings;
             mailboxSettings.appendLimit = settings.appendLimit;
+            mailboxSettings.changeCache = changeCache;
             return mailboxSettings;
         }())
     {
@@ -324,7 +328,7 @@ public:
         : m_settings(settings)
     {
         m_alice = makeAlice(&variables, &m_inboxId, &m_fault);
-        a = std::make_unique<Peer>(settings, fixture().storeA.get());
+        a = std::make_unique<Peer>(settings, fixture().storeA.get(), &m_changeCache);
         m_notified = a->store.accountModseq(m_alice).value_or(0);
     }
 
@@ -385,6 +389,7 @@ private:
     QString textLine(const QByteArray &prefix);
 
     ImapSessionSettings m_settings;
+    ImapChangeCache m_changeCache;
     QString m_fault;
     qint64 m_alice = 0; // this run's account
     qint64 m_inboxId = 0;
@@ -485,7 +490,7 @@ QString Driver::secondSession()
         return u"there is a session B already"_s;
     ImapSessionSettings settings = m_settings;
     settings.implicitTls = true;
-    b = std::make_unique<Peer>(settings, fixture().storeB.get());
+    b = std::make_unique<Peer>(settings, fixture().storeB.get(), &m_changeCache);
     b->session.start();
     settle();
     b->output.clear();
