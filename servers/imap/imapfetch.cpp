@@ -471,11 +471,22 @@ void ImapMailbox::store(Context &context)
         message.keywords = entry.keywords;
         message.modseq = entry.modseq;
         // RFC 7162 §3.1.3: with UNCHANGEDSINCE, even .SILENT says the new MODSEQ.
-        if (!silent)
-            context.out += flagsFetch(context.state, *index, context.byUid);
-        else if (change.unchangedSince)
+        if (silent && change.unchangedSince)
             context.out += "* " + QByteArray::number(*index + 1) + " FETCH (" + (context.byUid ? "UID " + QByteArray::number(message.uid) + ' ' : QByteArray())
                 + "MODSEQ (" + QByteArray::number(message.modseq) + "))\r\n";
+    }
+    if (!silent) {
+        // RFC 9051 §6.4.6: the flags of every message named, as a FETCH of
+        // them would say, changed or not (a client setting \Seen on a
+        // message that had it reads the answer all the same); not those an
+        // UNCHANGEDSINCE kept from changing (MODIFIED below names them).
+        const QSet<qint64> refused(result->refusedEntryIds.cbegin(), result->refusedEntryIds.cend());
+        for (const auto &range : std::as_const(*ranges)) {
+            for (qsizetype i = range.first; i <= range.second; ++i) {
+                if (!refused.contains(selection.view.at(i).entryId))
+                    context.out += flagsFetch(context.state, i, context.byUid);
+            }
+        }
     }
     if (!result->refusedEntryIds.isEmpty()) {
         QList<quint32> numbers;

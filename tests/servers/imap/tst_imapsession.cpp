@@ -1166,6 +1166,12 @@ void TestImapSession::store_data()
               {"C: w1 STORE 1 +FLAGS (\\Flagged)"_ba, fetchFlags(1, "\\Flagged"), "S: w1 OK STORE completed"_ba,
                "F: 1 (\\Flagged)"_ba, "C: w2 STORE 1:2 +FLAGS (\\Seen \\Flagged)"_ba, fetchFlags(1, "\\Seen \\Flagged"),
                fetchFlags(2, "\\Seen \\Flagged"), "S: w2 OK STORE completed"_ba, "F: 2 (\\Seen \\Flagged)"_ba});
+    // RFC 9051 §6.4.6: every message named is answered, changed or not.
+    addScript("+FLAGS a message already has: still its FETCH", Stage::Selected,
+              {"C: w1 STORE 1 +FLAGS (\\Seen)"_ba, fetchFlags(1, "\\Seen"), "S: w1 OK STORE completed"_ba,
+               "C: w2 STORE 1:2 +FLAGS (\\Seen)"_ba, fetchFlags(1, "\\Seen"), fetchFlags(2, "\\Seen"),
+               "S: w2 OK STORE completed"_ba, "C: w3 STORE 2 -FLAGS (\\Flagged)"_ba, fetchFlags(2, "\\Seen"),
+               "S: w3 OK STORE completed"_ba});
     addScript("-FLAGS", Stage::Selected,
               {"C: w1 STORE 1 +FLAGS (\\Seen \\Answered \\Draft)"_ba, fetchFlags(1, "\\Seen \\Answered \\Draft"),
                "S: w1 OK STORE completed"_ba, "C: w2 STORE 1 -FLAGS (\\Seen \\Draft)"_ba, fetchFlags(1, "\\Answered"),
