@@ -29,10 +29,10 @@ const QList<NumericOption> &numericOptions()
 {
     using G = ConfigOptions;
     static const QList<NumericOption> options = {
-        {G::SmtpLimits, QStringLiteral("max-message-size"), QStringLiteral("BYTES"),
+        {G::Groups(G::SmtpLimits) | G::MessageLimits, QStringLiteral("max-message-size"), QStringLiteral("BYTES"),
          QStringLiteral("Largest message accepted, K/M/G suffixes allowed (default 25M)."), &Limits::maxMessageBytes,
          1024, 1 << 30, true},
-        {G::SmtpLimits, QStringLiteral("max-header-size"), QStringLiteral("BYTES"),
+        {G::Groups(G::SmtpLimits) | G::MessageLimits, QStringLiteral("max-header-size"), QStringLiteral("BYTES"),
          QStringLiteral("Largest header section of a message, K/M/G suffixes allowed (default 256K)."),
          &Limits::maxHeaderBytes, 1024, 1 << 30, true},
         {G::SmtpLimits, QStringLiteral("max-recipients"), QStringLiteral("N"),

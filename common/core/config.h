@@ -100,6 +100,7 @@ public:
         Throttling = 0x40,  // failed-login window and thresholds
         ConnectionLimits = 0x80, // connections (in all, per address), idle and handshake timeouts (POP3)
         NetworkThreads = 0x100,  // --threads
+        MessageLimits = 0x200,   // message and header size alone (imapd's APPEND)
     };
     Q_DECLARE_FLAGS(Groups, Group)
 

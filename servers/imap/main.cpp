@@ -20,7 +20,7 @@ int main(int argc, char *argv[])
         QStringLiteral("Mailroom's IMAP server: every folder for standard mail clients, with IDLE."),
         ConfigOptions(ConfigOptions::Storage | ConfigOptions::Listen | ConfigOptions::ListenTls
                           | ConfigOptions::ConnectionLimits | ConfigOptions::Throttling
-                          | ConfigOptions::NetworkThreads,
+                          | ConfigOptions::MessageLimits | ConfigOptions::NetworkThreads,
                       QStringLiteral("127.0.0.1:8143")));
     if (!config)
         return 2;
