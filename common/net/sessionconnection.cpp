@@ -29,15 +29,18 @@ SessionConnectionBase::SessionConnectionBase(QSslSocket *socket, const QSslConfi
         if (m_idleDeadline.isActive())
             m_idleDeadline.start();
     };
-    QObject::connect(m_socket, &QSslSocket::encryptedBytesWritten, this, progress);
-    QObject::connect(m_socket, &QSslSocket::bytesWritten, this, [this, progress] {
+    // Over TLS, bytesWritten comes as soon as a reply is encrypted; the
+    // backlog drains as encryptedBytesWritten says.
+    const auto drained = [this, progress] {
         progress();
         if (m_closing)
             return;
         flushHeld();
         if (outputBacklog() < WriteBacklogLimit / 2)
             readAvailable();
-    });
+    };
+    QObject::connect(m_socket, &QSslSocket::encryptedBytesWritten, this, drained);
+    QObject::connect(m_socket, &QSslSocket::bytesWritten, this, drained);
     QObject::connect(m_socket, &QSslSocket::encrypted, this, [this] {
         flushHeld(); // pushed during the handshake: before what the session says now
         if (m_implicitTls)
@@ -108,14 +111,21 @@ bool SessionConnectionBase::pushOutput(const QByteArray &bytes)
 
 qint64 SessionConnectionBase::outputBacklog() const
 {
-    return m_socket->bytesToWrite() + m_heldOutput.size();
+    return unsentBytes() + m_heldOutput.size();
+}
+
+qint64 SessionConnectionBase::unsentBytes() const
+{
+    // Over TLS, bytesToWrite() counts only what is not yet encrypted: what
+    // the client has not taken waits encrypted, in the TCP socket below.
+    return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite();
 }
 
 bool SessionConnectionBase::mayWriteNow() const
 {
     if (m_tls.isHandshaking() || (m_implicitTls && !m_socket->isEncrypted()))
         return false;
-    return m_socket->bytesToWrite() < WriteBacklogLimit;
+    return unsentBytes() < WriteBacklogLimit;
 }
 
 void SessionConnectionBase::send(const QByteArray &bytes)

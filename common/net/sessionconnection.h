@@ -101,6 +101,8 @@ private:
     void send(const QByteArray &bytes);
     void flushHeld(bool evenIfFull = false);
     [[nodiscard]] bool mayWriteNow() const;
+    // Bytes handed to the socket and not yet to the kernel, encrypted or not.
+    [[nodiscard]] qint64 unsentBytes() const;
     void beginTls();
     void closeSoon();
 

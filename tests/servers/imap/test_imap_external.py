@@ -451,6 +451,55 @@ class Idle(unittest.TestCase):
         finally:
             raw.close()
 
+    def test_an_idle_client_that_never_reads_is_let_go(self):
+        """Updates for a client in IDLE that reads nothing pile up on the
+        server only so far: past 256 KiB unsent it is closed with a log line,
+        and the account's other sessions go on."""
+        name, password = FIXTURE.new_account()
+        writer = logged_in_raw(name, password)
+        sleeper = None
+        try:
+            # 2,000 messages in one MULTIAPPEND with LITERAL+.
+            message = b"Subject: s\r\n\r\nbody\r\n"
+            writer.send(b"a1 APPEND INBOX" + b"".join(b" {%d+}\r\n%s" % (len(message), message)
+                                                     for _ in range(2000)) + b"\r\n")
+            self.assertTrue(writer.until_tagged("a1")[-1].startswith(b"a1 OK"))
+            writer.command("s1", "SELECT INBOX")
+            # A receive buffer of a few KiB that is never read: what the server
+            # sends stays on its side.
+            plain = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            plain.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            plain.settimeout(TIMEOUT)
+            plain.connect((HOST, FIXTURE.imapd.tls_port))
+            sleeper = RawImap.__new__(RawImap)
+            sleeper.sock = FIXTURE.context().wrap_socket(plain, server_hostname=HOSTNAME)
+            sleeper.buffer = b""
+            sleeper.line()  # greeting
+            self.assertTrue(sleeper.command("L1", f"LOGIN {name} {password}")[-1].startswith(b"L1 OK"))
+            sleeper.command("s1", "SELECT INBOX")
+            sleeper.send("i1 IDLE\r\n")
+            self.assertTrue(sleeper.line().startswith(b"+ "))
+            # Each STORE tells the sleeper 2,000 FETCH lines (some 90 KB); the
+            # kernel's buffers take a few MB before the server's backlog grows.
+            dropped = False
+            for round_ in range(300):
+                mode = "+" if round_ % 2 == 0 else "-"
+                lines = writer.command(f"w{round_}", f"STORE 1:* {mode}FLAGS.SILENT (\\Flagged)")
+                self.assertTrue(lines[-1].startswith(f"w{round_} OK".encode()), lines[-1])
+                if "does not read its IDLE updates" in FIXTURE.imapd.log_text(last=200):
+                    dropped = True
+                    break
+            self.assertTrue(dropped, "the server kept a client that never read its IDLE updates")
+            # The account's other session, and new ones, are served.
+            self.assertTrue(writer.command("n1", "NOOP")[-1].startswith(b"n1 OK"))
+            other = logged_in_raw(name, password)
+            self.assertTrue(other.command("n2", "STATUS INBOX (MESSAGES)")[0].endswith(b"(MESSAGES 2000)"))
+            other.close()
+        finally:
+            writer.close()
+            if sleeper is not None:
+                sleeper.close()
+
 
 class ReviewedCases(unittest.TestCase):
     """Exchanges that once went wrong."""
