@@ -29,8 +29,8 @@ packages=(
     swaks libnet-ssleay-perl
     # a POP3 retriever that writes mbox "From " lines from Return-Path
     getmail6
-    # an IMAP synchroniser the tests drive (mbsync: every folder both ways into a Maildir)
-    isync
+    # the IMAP synchronisers the tests drive (mbsync, offlineimap: every folder both ways into a Maildir)
+    isync offlineimap3
 )
 
 missing=()

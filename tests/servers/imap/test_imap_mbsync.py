@@ -3,14 +3,15 @@
 an account into a Maildir, changes on each side, a second sync that must
 carry each change across, a third that must change nothing. Once over
 implicit TLS (SSLType IMAPS), once over STARTTLS; the certificate is verified
-against the data directory's own. Mail arrives through the real
+against the data directory's own. Then offlineimap3 the same way (class
+OfflineImap), over implicit TLS. Mail arrives through the real
 mailroom-smtpd (smtplib); folders and flags are set and read with imaplib.
 With MAILROOM_TEST_POSTGRES set, the same runs on a PostgreSQL database of
 its own.
 
     test_imap_mbsync.py --imapd PATH --smtpd PATH --ctl PATH [--mbsync-debug] [unittest options, e.g. -v]
 
---mbsync-debug prints every mbsync run's output (the IMAP exchange, -Dn) as
+--mbsync-debug prints every mbsync (and offlineimap) run's output (the IMAP exchange, -Dn) as
 it goes; a failing check prints the run's output anyway.
 
 One data directory serves the whole run, one mailroom-smtpd and one
@@ -510,6 +511,130 @@ class StartTls(Sync, unittest.TestCase):
 
     def port(self):
         return FIXTURE.imapd.port
+
+
+OFFLINEIMAP = shutil.which("offlineimap")
+
+
+@unittest.skipUnless(OFFLINEIMAP, "offlineimap (Debian's offlineimap3) is not installed")
+class OfflineImap(unittest.TestCase):
+    """offlineimap3 over implicit TLS, the certificate verified against the
+    data directory's: every folder into a Maildir, then a flag and a new
+    message on the Maildir side carried back, then a flag set on the
+    server carried down."""
+
+    def setUp(self):
+        self.name, self.password = FIXTURE.new_account()
+        self.work = os.path.join(FIXTURE.deployment.directory, "offlineimap")
+        self.root = os.path.join(self.work, "mail")
+        os.makedirs(self.root)
+        self.rc = os.path.join(self.work, "offlineimaprc")
+        with open(self.rc, "w") as file:
+            file.write(f"""[general]
+accounts = mailroom
+metadata = {self.work}/metadata
+
+[Account mailroom]
+localrepository = near
+remoterepository = far
+
+[Repository near]
+type = Maildir
+localfolders = {self.root}
+
+[Repository far]
+type = IMAP
+remotehost = {HOSTNAME}
+remoteport = {FIXTURE.imapd.tls_port}
+ssl = yes
+sslcacertfile = {FIXTURE.deployment.cafile}
+remoteuser = {self.name}
+remotepass = {self.password}
+timeout = {TIMEOUT}
+""")
+        self.client = FIXTURE.login(self.name, self.password)
+
+    def tearDown(self):
+        try:
+            self.client.logout()
+        except Exception:
+            pass
+
+    def offlineimap(self):
+        environment = dict(os.environ, HOME=self.work)
+        result = subprocess.run([OFFLINEIMAP, "-c", self.rc, "-o", "-u", "basic"], stdin=subprocess.DEVNULL,
+                                capture_output=True, timeout=MBSYNC_TIMEOUT, env=environment)
+        output = (result.stdout + result.stderr).decode("utf-8", "replace")
+        if DEBUG:
+            print(f"\n----- offlineimap, exit code {result.returncode}\n{output}", file=sys.stderr)
+        self.assertNotIn(self.password, output, "offlineimap's output holds the password")
+        self.assertEqual(result.returncode, 0, f"offlineimap exit code {result.returncode}:\n{output}")
+        self.assertNotIn("ERROR", output, output)
+        return output
+
+    def maildir(self, folder):
+        """{subject: the Maildir flag letters} of one local folder."""
+        messages = {}
+        for part in ("cur", "new"):
+            directory = os.path.join(self.root, folder, part)
+            for filename in os.listdir(directory):
+                with open(os.path.join(directory, filename), "rb") as file:
+                    subject = subject_of(file.read())
+                messages[subject] = filename.split(":2,", 1)[1] if ":2," in filename else ""
+        return messages
+
+    def server_flags(self, folder):
+        """{subject: the IMAP flags} of one server folder."""
+        typ, _ = self.client.select(f'"{folder}"')
+        self.assertEqual(typ, "OK")
+        typ, data = self.client.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(typ, "OK")
+        flags = {}
+        for item in data:
+            if isinstance(item, tuple):
+                match = re.search(rb"FLAGS \(([^)]*)\)", item[0])
+                flags[subject_of(item[1])] = set(match.group(1).decode().split())
+        return flags
+
+    def test_sync_both_ways(self):
+        first, second = unique("offlineimap one"), unique("offlineimap two")
+        FIXTURE.deliver(self.name, first)
+        FIXTURE.deliver(self.name, second)
+        self.assertEqual(self.client.create('"Projects"')[0], "OK")
+        filed = unique("offlineimap filed")
+        self.assertEqual(self.client.append('"Projects"', "(\\Seen)", None,
+                                            make_message(filed, "a@example.org", "b@example.org"))[0], "OK")
+        self.offlineimap()
+        self.assertEqual(self.maildir("INBOX"), {first: "", second: ""})
+        self.assertEqual(self.maildir("Projects"), {filed: "S"})
+        for role in ("Sent", "Drafts", "Trash", "Junk", "Archive"):
+            self.assertTrue(os.path.isdir(os.path.join(self.root, role, "cur")), role)
+
+        # Near side: the first message read and flagged, a new message filed.
+        directory = os.path.join(self.root, "INBOX")
+        for part in ("cur", "new"):
+            for filename in os.listdir(os.path.join(directory, part)):
+                with open(os.path.join(directory, part, filename), "rb") as file:
+                    if subject_of(file.read()) == first:
+                        os.rename(os.path.join(directory, part, filename),
+                                  os.path.join(directory, "cur", filename.split(":2,")[0] + ":2,FS"))
+        written = unique("offlineimap written")
+        with open(os.path.join(self.root, "Projects", "new", f"{uuid.uuid4().hex}.near"), "wb") as file:
+            file.write(make_message(written, "a@example.org", "b@example.org", newline="\n"))
+        # Far side: the second message answered.
+        self.client.select("INBOX")
+        typ, data = self.client.search(None, "SUBJECT", f'"{second.split()[-1]}"')
+        self.assertEqual(self.client.store(data[0].decode(), "+FLAGS", "(\\Answered)")[0], "OK")
+
+        self.offlineimap()
+        self.assertEqual(self.server_flags("INBOX"), {first: {"\\Flagged", "\\Seen"}, second: {"\\Answered"}})
+        self.assertEqual(set(self.server_flags("Projects")), {filed, written})
+        self.assertEqual(self.maildir("INBOX"), {first: "FS", second: "R"})
+        # A third run finds both sides in agreement and changes neither.
+        before = (self.maildir("INBOX"), self.maildir("Projects"))
+        self.offlineimap()
+        self.assertEqual((self.maildir("INBOX"), self.maildir("Projects")), before)
+        self.assertEqual(self.server_flags("INBOX"), {first: {"\\Flagged", "\\Seen"}, second: {"\\Answered"}})
 
 
 def main():
