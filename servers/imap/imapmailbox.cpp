@@ -891,6 +891,21 @@ void ImapMailbox::list(Context &context)
     QList<Listed> listed;
     for (const MailFolder &folder : *folders)
         listed.append({imapName(folder, utf8), &folder});
+    // RFC 5258 §3.1: subscribed names with no folder (deleted or never
+    // made; DELETE does not unsubscribe) are listed too, \NonExistent.
+    QList<MailFolder> gone;
+    if (subscribedOnly) {
+        for (const QString &name : std::as_const(*subscriptions)) {
+            if (std::none_of(folders->cbegin(), folders->cend(), [&](const MailFolder &folder) { return folder.name == name; })) {
+                MailFolder missing;
+                missing.name = name;
+                missing.selectable = false;
+                gone.append(missing);
+            }
+        }
+        for (const MailFolder &folder : std::as_const(gone))
+            listed.append({imapName(folder, utf8), &folder});
+    }
     // Role folders first, then the others by name: what clients show.
     std::sort(listed.begin(), listed.end(), [](const Listed &a, const Listed &b) {
         const int roleA = a.folder->role ? int(*a.folder->role) : 100;
@@ -911,8 +926,15 @@ void ImapMailbox::list(Context &context)
         if (!matched)
             continue;
         const MailFolder &folder = *entry.folder;
+        const bool exists = folder.id != 0;
         const bool subscribed = folder.role.has_value() || (subscriptions && subscriptions->contains(folder.name));
-        if (subscribedOnly && !subscribed)
+        // RFC 5258 §3.5: with RECURSIVEMATCH, a folder not subscribed itself
+        // but with a subscribed one below it is listed, saying so (CHILDINFO).
+        const QString below = folder.name + QLatin1Char(Separator);
+        const bool subscribedBelow = recursiveMatch && !subscribed && subscriptions
+            && std::any_of(subscriptions->cbegin(), subscriptions->cend(),
+                           [&](const QString &name) { return name.startsWith(below); });
+        if (subscribedOnly && !subscribed && !subscribedBelow)
             continue;
         const QByteArray use = specialUse(folder);
         if (specialUseOnly && use.isEmpty())
@@ -920,9 +942,11 @@ void ImapMailbox::list(Context &context)
         if (++count > Store::MaxFolders)
             break;
         QByteArrayList attributes;
-        if (!folder.selectable)
+        if (!exists && !lsub)
+            attributes.append("\\NonExistent"); // implies \Noselect (RFC 5258 §3)
+        else if (!folder.selectable)
             attributes.append("\\Noselect");
-        if (returnChildren && !lsub) {
+        if (returnChildren && !lsub && exists) {
             const QString prefix = folder.name + QLatin1Char(Separator);
             const bool children = std::any_of(folders->cbegin(), folders->cend(),
                                               [&](const MailFolder &other) { return other.name.startsWith(prefix); });
@@ -933,8 +957,9 @@ void ImapMailbox::list(Context &context)
         if (returnSpecialUse && !use.isEmpty())
             attributes.append(use);
         const QByteArray mailbox = ImapResponse::astring(entry.name, utf8);
-        context.out += "* " + context.name + " (" + attributes.join(' ') + ") \"/\" " + mailbox + "\r\n";
-        if (!statusItems.isEmpty() && folder.selectable) {
+        context.out += "* " + context.name + " (" + attributes.join(' ') + ") \"/\" " + mailbox
+            + (subscribedBelow && subscribedOnly ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : "") + "\r\n";
+        if (!statusItems.isEmpty() && folder.selectable && exists) {
             const std::optional<QByteArray> items = folderStatus(context, folder, statusItems);
             if (!items)
                 return;

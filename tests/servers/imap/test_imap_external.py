@@ -301,6 +301,12 @@ class Mailbox(unittest.TestCase):
         typ, data = self.client.select("INBOX")
         self.assertEqual(data, [b"0"])
 
+    def extended_list(self, selection, pattern):
+        """The LIST lines (after "* LIST ") of LIST with selection options."""
+        typ, data = self.client._simple_command("LIST", selection, '""', pattern)
+        self.assertEqual(typ, "OK")
+        return [line for line in self.client._untagged_response(typ, data, "LIST")[1] if line is not None]
+
     def test_folders_create_rename_delete_subscribe(self):
         self.assertEqual(self.client.create("Projects/2027/")[0], "OK")
         typ, data = self.client.list('""', "Projects*")
@@ -311,6 +317,10 @@ class Mailbox(unittest.TestCase):
         typ, data = self.client.lsub('""', "Projects/*")
         self.assertEqual(len(data), 1)
         self.assertTrue(data[0].endswith(b"Projects/2028"), data)
+        # RFC 5258 §3.5: Projects is not subscribed, a folder below it is.
+        data = self.extended_list("(SUBSCRIBED RECURSIVEMATCH)", "Projects")
+        self.assertEqual(data, [b'(\\HasChildren) "/" Projects ("CHILDINFO" ("SUBSCRIBED"))'])
+        self.assertEqual(self.extended_list("(SUBSCRIBED)", "Projects"), [])
         # A folder with children is emptied and kept as \Noselect.
         self.assertEqual(self.client.delete("Projects")[0], "OK")
         typ, data = self.client.list('""', "Projects")
@@ -318,6 +328,10 @@ class Mailbox(unittest.TestCase):
         typ, data = self.client.select("Projects")
         self.assertEqual(typ, "NO")
         self.assertEqual(self.client.delete("Projects/2028")[0], "OK")
+        # Deleting does not unsubscribe: the name is listed as gone.
+        self.assertEqual(self.extended_list("(SUBSCRIBED)", "Projects/*"),
+                         [b'(\\NonExistent \\Subscribed) "/" Projects/2028'])
+        self.assertEqual(self.client.lsub('""', "Projects/*")[1], [b'(\\Noselect) "/" Projects/2028'])
         typ, data = self.client.create("INBOX")
         self.assertEqual(typ, "NO")
         self.assertEqual(self.client.delete("Sent")[0], "NO")
