@@ -23,6 +23,7 @@ ImapBackend::ImapBackend(const Config &config, QObject *parent)
     // Enough that a few long commands leave workers for everyone else.
     m_pool.setMaxThreadCount(std::max(4, 2 * QThread::idealThreadCount()));
     m_pool.setExpiryTimeout(-1); // a worker that ended would take its store connection with it
+    m_workersPerAccount = std::max(1, m_pool.maxThreadCount() / 2);
     m_checkPool.setObjectName(QStringLiteral("imapd change checks"));
     m_checkPool.setMaxThreadCount(1);
     m_checkPool.setExpiryTimeout(-1);
@@ -61,11 +62,42 @@ ImapMailbox &ImapBackend::mailboxOfThisWorker()
     return *m_workers.localData()->mailbox;
 }
 
-void ImapBackend::runOnWorker(std::function<void(ImapMailbox &)> work)
+void ImapBackend::runOnWorker(qint64 accountId, Work work)
 {
     m_requestsInFlight.ref();
-    m_pool.start([this, work = std::move(work)] {
+    {
+        const QMutexLocker locker(&m_turnsMutex);
+        int &running = m_running[accountId];
+        if (running >= m_workersPerAccount) {
+            m_waiting[accountId].push_back(std::move(work));
+            return;
+        }
+        ++running;
+    }
+    startOnWorker(accountId, std::move(work));
+}
+
+void ImapBackend::startOnWorker(qint64 accountId, Work work)
+{
+    m_pool.start([this, accountId, work = std::move(work)] {
         work(mailboxOfThisWorker());
+        Work next;
+        {
+            const QMutexLocker locker(&m_turnsMutex);
+            const auto waiting = m_waiting.find(accountId);
+            if (waiting != m_waiting.end()) {
+                next = std::move(waiting->front());
+                waiting->pop_front();
+                if (waiting->empty())
+                    m_waiting.erase(waiting);
+            } else if (const auto running = m_running.find(accountId); --*running == 0) {
+                m_running.erase(running);
+            }
+        }
+        // The account's next turn goes to the back of the pool's queue,
+        // behind what other accounts asked for meanwhile.
+        if (next)
+            startOnWorker(accountId, std::move(next));
         QMetaObject::invokeMethod(this, &ImapBackend::requestDone);
     });
 }
@@ -104,14 +136,21 @@ void ImapBackend::login(const ImapLoginRequest &request, const QString &clientAd
 
 void ImapBackend::execute(const ImapMailboxRequest &request, BackendReply<QByteArray> done)
 {
-    runOnWorker([request, done](ImapMailbox &mailbox) {
-        done(mailbox.execute(*request.state, request.command));
+    // A client gone while its command waited has it dropped unrun: it was
+    // told nothing, so nothing it asked for may happen (its APPEND is sent
+    // again when it comes back).
+    runOnWorker(request.state->accountId, [request, done](ImapMailbox &mailbox) {
+        if (!done.isGone())
+            done(mailbox.execute(*request.state, request.command));
     });
 }
 
 void ImapBackend::update(const ImapUpdateRequest &request, BackendReply<QByteArray> done)
 {
-    runOnWorker([request, done](ImapMailbox &mailbox) { done(mailbox.update(*request.state)); });
+    runOnWorker(request.state->accountId, [request, done](ImapMailbox &mailbox) {
+        if (!done.isGone())
+            done(mailbox.update(*request.state));
+    });
 }
 
 void ImapBackend::watchAccount(qint64 accountId)

@@ -7,9 +7,12 @@
 #include "store.h"
 
 #include <QHash>
+#include <QMutex>
 #include <QObject>
 #include <QThreadPool>
 #include <QThreadStorage>
+
+#include <deque>
 
 class Authenticator;
 class ImapMailbox;
@@ -54,8 +57,12 @@ Q_SIGNALS:
     void requestsIdle();
 
 private:
+    using Work = std::function<void(ImapMailbox &)>;
     ImapMailbox &mailboxOfThisWorker();
-    void runOnWorker(std::function<void(ImapMailbox &)> work);
+    // Runs the work of one account's session on a worker; past
+    // m_workersPerAccount of that account's at once, it waits its turn.
+    void runOnWorker(qint64 accountId, Work work);
+    void startOnWorker(qint64 accountId, Work work);
     void checkAccounts();
     void requestDone();
 
@@ -73,6 +80,13 @@ private:
     struct Worker;
     QThreadStorage<Worker *> m_workers;
     QThreadPool m_pool;
+    // Fairness: one account's sessions (many connections with long SEARCHes,
+    // say) hold at most half the workers; the rest of its work queues here,
+    // not in the pool ahead of everyone else's.
+    int m_workersPerAccount = 1;
+    QMutex m_turnsMutex;
+    QHash<qint64, int> m_running;               // by account: work on the workers
+    QHash<qint64, std::deque<Work>> m_waiting; // by account: work waiting for its turn
     // Its own thread for asking which accounts changed, so that the news
     // for IDLE never waits behind long commands.
     QThreadPool m_checkPool;
