@@ -446,6 +446,10 @@ public:
     std::optional<QList<EntryDetails>> entryDetails(qint64 ownerId, const QList<qint64> &entryIds, bool withRaw);
     // The words the index keeps of a message with this summary and text.
     [[nodiscard]] static MessageWords searchWords(const MessageSummary &summary, const QString &text);
+    // A message as the servers store one: parsed for its summary, its
+    // words folded here (on the caller's thread, not in the store's write
+    // transaction). The caller sets the rest (date, sender, recipients).
+    [[nodiscard]] static NewMessage parsedMessage(const QByteArray &raw);
     // Search (storesearch.cpp; docs/protocol/search.md): the owner's
     // entries that match, newest first, paged as listings. A term that
     // cannot run (no words in it, no such folder) is Invalid, with its

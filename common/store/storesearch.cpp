@@ -23,6 +23,16 @@
 
 using StoreSql::FinishedOnExit;
 
+NewMessage Store::parsedMessage(const QByteArray &raw)
+{
+    const MimeMessage parsed = MimeMessage::parse(raw);
+    NewMessage message;
+    message.raw = raw;
+    message.summary = parsed.summary();
+    message.words = searchWords(message.summary, parsed.readableText());
+    return message;
+}
+
 MessageWords Store::searchWords(const MessageSummary &summary, const QString &text)
 {
     using StoreSearch::MaxCharacters, StoreSearch::MaxWords, StoreSearch::MaxTextRead;

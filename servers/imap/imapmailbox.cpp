@@ -4,7 +4,6 @@
 #include "imapmodifiedutf7.h"
 #include "mailheaders.h"
 #include "maildate.h"
-#include "mimemessage.h"
 
 
 #include <algorithm>
@@ -1112,9 +1111,9 @@ void ImapMailbox::append(Context &context)
                 return;
             }
         }
-        const MimeMessage parsed = MimeMessage::parse(stored.raw);
-        stored.summary = parsed.summary();
-        stored.words = Store::searchWords(stored.summary, parsed.readableText());
+        const QDateTime internalDate = stored.receivedAt;
+        stored = Store::parsedMessage(stored.raw);
+        stored.receivedAt = internalDate;
     }
     const std::optional<QList<MailboxEntry>> entries = m_store->appendMessages(context.state.accountId, folder->id, messages);
     if (!entries) {

@@ -1,6 +1,5 @@
 #include "smtpbackend.h"
 
-#include "mimemessage.h"
 #include "passwords.h"
 #include "smtplogging.h"
 
@@ -164,11 +163,7 @@ RegisterOutcome DeliveryWorker::createAccount(const QString &username, const QSt
 
 bool DeliveryWorker::enqueue(const SmtpDeliveryRequest &request, Answer done)
 {
-    NewMessage message;
-    message.raw = request.message;
-    const MimeMessage parsed = MimeMessage::parse(request.message);
-    message.summary = parsed.summary();
-    message.words = Store::searchWords(message.summary, parsed.readableText());
+    NewMessage message = Store::parsedMessage(request.message);
     message.senderId = request.senderId;
     message.recipientIds = request.recipientIds;
     QMutexLocker lock(&m_queueMutex);

@@ -6,7 +6,6 @@
 
 #include "eventhub.h"
 #include "mailheaders.h"
-#include "mimemessage.h"
 #include "searchquery.h"
 #include "weblogging.h"
 
@@ -310,12 +309,8 @@ HttpResponse WebApi::appendMessage(const HttpRequest &request, const Caller &cal
     if (HeaderBlock::sectionSize(request.body) > m_config.limits.maxHeaderBytes)
         return errorResponse(413, "too_large",
                              QStringLiteral("A header section is at most %1 bytes.").arg(m_config.limits.maxHeaderBytes));
-    NewMessage message;
-    message.raw = request.body;
-    const MimeMessage parsed = MimeMessage::parse(message.raw);
-    message.summary = parsed.summary();
-    // Folded here, before the store's write transaction begins.
-    message.words = Store::searchWords(message.summary, parsed.readableText());
+    // Words folded here, before the store's write transaction begins.
+    NewMessage message = Store::parsedMessage(request.body);
     message.receivedAt = QDateTime::currentDateTimeUtc();
     const auto entry = m_store.appendMessage(caller.account.id, folderId, message, flags);
     if (!entry)
